@@ -1,0 +1,20 @@
+"""Database backends. Everything that differs between SQLite, PostgreSQL and MySQL lives here."""
+
+from ..errors import DataJointError
+
+_BACKENDS = {
+    "sqlite": ("sqlite", "SQLiteBackend"),
+    "postgresql": ("postgres", "PostgresBackend"),
+    "mysql": ("mysql", "MySQLBackend"),
+}
+
+
+def get_backend(name, settings):
+    """The backend object for a configured backend name."""
+    if name not in _BACKENDS:
+        raise DataJointError(f"Unknown backend {name!r}: choose one of {', '.join(_BACKENDS)}.")
+    module_name, class_name = _BACKENDS[name]
+    import importlib
+
+    module = importlib.import_module(f"{__name__}.{module_name}")
+    return getattr(module, class_name)(settings)

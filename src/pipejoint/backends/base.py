@@ -1,0 +1,327 @@
+"""What every database backend provides. The only place where dialects differ is this package.
+
+A backend knows how to connect, how its columns represent each core type (and which CHECK
+constraints make up for types it lacks), how schemas map to its namespaces, how to render a
+sqlglot tree in its dialect, and how to turn its driver's exceptions into pipejoint errors.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from ..errors import DataJointError
+from ..types import AttributeType
+
+
+class Backend:
+    name = "base"
+    dialect = None  # sqlglot dialect (name or instance)
+    paramstyle = "qmark"  # or "format" (%s)
+    inline_indexes = False  # MySQL declares indexes inside CREATE TABLE
+    inline_column_comments = False  # MySQL keeps column comments in CREATE TABLE
+    max_name_length = 64
+    supports_returning = False
+    stores_nan = False  # PostgreSQL stores NaN in float columns; SQLite and MySQL cannot
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    # --- connecting -------------------------------------------------------------------
+    def connect(self):
+        """Open and return a DBAPI connection in autocommit mode."""
+        raise NotImplementedError
+
+    def describe_target(self):
+        """Where this backend connects, for messages (no password)."""
+        s = self.settings
+        return f"{s.get('user')}@{s.get('host')}:{s.get('port') or self.default_port}"
+
+    default_port = None
+
+    def begin_sql(self):
+        return "BEGIN"
+
+    def ping(self, raw):
+        raw.cursor().execute("SELECT 1")
+
+    # --- names ------------------------------------------------------------------------
+    def table(self, schema, table_name) -> exp.Table:
+        """A sqlglot table reference for a table of a schema."""
+        return exp.Table(
+            this=exp.to_identifier(table_name, quoted=True), db=exp.to_identifier(schema, quoted=True)
+        )
+
+    def quote(self, name):
+        return exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
+
+    def full_table_name(self, schema, table_name):
+        return self.table(schema, table_name).sql(dialect=self.dialect)
+
+    # --- rendering --------------------------------------------------------------------
+    def render(self, tree, has_params=False):
+        """Render a sqlglot tree as SQL text for this backend's driver."""
+        return tree.sql(dialect=self.dialect)
+
+    # --- types ------------------------------------------------------------------------
+    def column_type(self, attr_type: AttributeType) -> str:
+        raise NotImplementedError
+
+    def checks(self, column: exp.Expression, attr_type: AttributeType) -> list:
+        """CHECK conditions that make the column enforce its declared type."""
+        return []
+
+    @staticmethod
+    def range_check(column, low, high):
+        if low == 0 and high is None:
+            return exp.GTE(this=column.copy(), expression=exp.Literal.number(0))
+        return exp.Between(
+            this=column.copy(), low=exp.Literal.number(low), high=exp.Literal.number(high)
+        )
+
+    @staticmethod
+    def enum_check(column, values):
+        return exp.In(this=column.copy(), expressions=[exp.Literal.string(v) for v in values])
+
+    def default_value(self, attr) -> exp.Expression | None:
+        """The DEFAULT clause for an attribute, or None when it has none."""
+        default = attr.default
+        if attr.nullable:
+            return exp.Null()
+        if default is None:
+            return None
+        upper = default.upper()
+        if upper.startswith("CURRENT_TIMESTAMP"):
+            return self.current_timestamp_default(attr)
+        return literal_for_default(default, attr.attr_type, self)
+
+    def current_timestamp_default(self, attr):
+        fsp = attr.attr_type.fsp
+        return exp.CurrentTimestamp(this=exp.Literal.number(fsp) if fsp else None)
+
+    def bool_literal(self, value):
+        return exp.Literal.number(1 if value else 0)
+
+    # --- DDL --------------------------------------------------------------------------
+    autoincrement_is_primary_key = False  # SQLite: INTEGER PRIMARY KEY AUTOINCREMENT
+
+    def table_suffix(self, comment):
+        """Text after CREATE TABLE (...): table options and comment."""
+        return ""
+
+    def after_create(self, schema, table_name, columns, comment):
+        """Statements run after CREATE TABLE (comments on PostgreSQL)."""
+        return []
+
+    def autoincrement_constraint(self, attr, pk_names):
+        return exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint())
+
+    def create_schema(self, conn, name):
+        raise NotImplementedError
+
+    def drop_schema(self, conn, name):
+        raise NotImplementedError
+
+    def list_schemas(self, conn):
+        raise NotImplementedError
+
+    def list_tables(self, conn, schema):
+        raise NotImplementedError
+
+    def schema_exists(self, conn, name):
+        return name in self.list_schemas(conn)
+
+    def on_conflict(self, mode, key_names, other_names):
+        """The clause that skips ("skip") or overwrites ("replace") rows whose key exists.
+
+        PostgreSQL and SQLite share the standard ON CONFLICT form; MySQL overrides this.
+        """
+        if mode is None:
+            return None
+        keys = [exp.to_identifier(n, quoted=True) for n in key_names]
+        if mode == "skip" or not other_names:
+            return exp.OnConflict(conflict_keys=keys, action=exp.var("DO NOTHING"))
+        updates = [
+            exp.EQ(this=exp.column(n, quoted=True), expression=exp.column(n, table="excluded", quoted=True))
+            for n in other_names
+        ]
+        return exp.OnConflict(conflict_keys=keys, action=exp.var("DO UPDATE"), expressions=updates)
+
+    # --- values -----------------------------------------------------------------------
+    encoders = {}  # storage core type -> converter name, for values sent to the driver
+    decoders = {}  # storage core type -> converter name, for values read from the driver
+
+    def encoder(self, attr_type):
+        """A function turning a validated Python value into a driver parameter, or None."""
+        name = self.encoders.get(attr_type.storage_core)
+        return CONVERTERS[name] if name else None
+
+    def decoder(self, attr_type):
+        """A function turning a driver value into the Python value users get, or None."""
+        core = attr_type.storage_core
+        if core == "decimal":
+            return _decimal_from_number(attr_type.scale)
+        name = self.decoders.get(core)
+        return CONVERTERS[name] if name else None
+
+    def encode(self, value, attr):
+        """One value bound in a restriction, encoded for the driver."""
+        from ..values import normalize
+
+        if value is None:
+            return None
+        value = normalize(value, attr)
+        encode = self.encoder(attr.attr_type) if attr is not None else None
+        return encode(value) if encode else value
+
+    # --- errors -----------------------------------------------------------------------
+    def translate_error(self, error, sql=""):
+        """Return a pipejoint error for a driver exception, or None to re-raise it."""
+        return None
+
+    def is_lost_connection(self, error):
+        return False
+
+    def is_transient(self, error):
+        """True when a retry may succeed (e.g. SQLite busy)."""
+        return False
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def unquote(text):
+    """Strip one level of SQL or Python quotes from a default written in a definition."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        q = text[0]
+        return text[1:-1].replace(q * 2, q).replace("\\" + q, q)
+    return text
+
+
+def literal_for_default(default, attr_type, backend):
+    """A typed SQL literal for a definition default such as `5`, `"mouse"` or `'a'`."""
+    value = unquote(default.strip())
+    if attr_type.core == "bool":
+        lowered = value.lower()
+        if lowered in ("true", "1"):
+            return backend.bool_literal(True)
+        if lowered in ("false", "0"):
+            return backend.bool_literal(False)
+        raise DataJointError(f"Default `{default}` is not a boolean: use true or false.")
+    if attr_type.is_numeric:
+        if not _NUMBER.match(value):
+            raise DataJointError(f"Default `{default}` is not a number for type {attr_type.declared}.")
+        return exp.Literal.number(value)
+    return exp.Literal.string(value)
+
+
+# --- value conversion between Python and the drivers -----------------------------------------
+# Each backend maps a storage core type to an encoder (Python value -> driver parameter) and a
+# decoder (driver value -> Python value). None means the driver already does the right thing.
+
+
+def _iso_datetime(value):
+    import datetime
+
+    return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
+
+
+def _uuid_bytes(value):
+    return value.bytes
+
+
+def _uuid_from_bytes(value):
+    import uuid
+
+    return None if value is None else uuid.UUID(bytes=bytes(value))
+
+
+def _json_dumps(value):
+    import json
+
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _json_loads(value):
+    import json
+
+    return None if value is None else json.loads(value)
+
+
+def _to_bool(value):
+    return None if value is None else bool(value)
+
+
+def _date_from_text(value):
+    import datetime
+
+    return None if value is None else datetime.date.fromisoformat(value)
+
+
+def _datetime_from_text(value):
+    import datetime
+
+    return None if value is None else datetime.datetime.fromisoformat(value)
+
+
+def _time_from_text(value):
+    import datetime
+
+    return None if value is None else datetime.time.fromisoformat(value)
+
+
+def _time_from_timedelta(value):
+    import datetime
+
+    if value is None:
+        return None
+    if isinstance(value, datetime.time):
+        return value
+    seconds = value.total_seconds()
+    return (datetime.datetime.min + value).time() if 0 <= seconds < 86400 else value
+
+
+def _decimal_from_number(scale):
+    from decimal import Decimal
+
+    quantum = Decimal(1).scaleb(-scale)
+
+    def decode(value):
+        return None if value is None else Decimal(repr(value) if isinstance(value, float) else value).quantize(quantum)
+
+    return decode
+
+
+def _int_from_number(value):
+    return None if value is None else int(value)
+
+
+def _rstrip(value):
+    return None if value is None else value.rstrip(" ")
+
+
+def _to_bytes(value):
+    return None if value is None else bytes(value)
+
+
+def _to_float(value):
+    return float(value)
+
+
+CONVERTERS = {
+    "iso_datetime": _iso_datetime,
+    "uuid_bytes": _uuid_bytes,
+    "uuid_from_bytes": _uuid_from_bytes,
+    "json_dumps": _json_dumps,
+    "json_loads": _json_loads,
+    "to_bool": _to_bool,
+    "date_from_text": _date_from_text,
+    "datetime_from_text": _datetime_from_text,
+    "time_from_text": _time_from_text,
+    "time_from_timedelta": _time_from_timedelta,
+    "int_from_number": _int_from_number,
+    "rstrip": _rstrip,
+    "to_bytes": _to_bytes,
+    "to_float": _to_float,
+}

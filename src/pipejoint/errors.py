@@ -1,0 +1,72 @@
+"""The exceptions users see. Names follow DataJoint's so existing `except` clauses keep working.
+
+Driver exceptions never reach the user: each backend translates them into one of these.
+"""
+
+
+class DataJointError(Exception):
+    """Base class of every error pipejoint raises on purpose."""
+
+    def suggest(self, *args):
+        """Return a copy of this error with extra explanation appended."""
+        return self.__class__(*(self.args + args))
+
+
+class LostConnectionError(DataJointError):
+    """The database connection dropped and could not be restored."""
+
+
+class QueryError(DataJointError):
+    """The database refused a statement."""
+
+
+class QuerySyntaxError(QueryError):
+    """The SQL sent to the database did not parse."""
+
+
+class AccessError(QueryError):
+    """The database user lacks a privilege."""
+
+
+class DuplicateError(QueryError):
+    """A row with the same primary key (or unique index value) already exists."""
+
+
+class IntegrityError(QueryError):
+    """A foreign key, CHECK or NOT NULL constraint rejected the change."""
+
+
+class UnknownAttributeError(QueryError):
+    """An attribute name is not in the heading."""
+
+
+class MissingAttributeError(QueryError):
+    """A required attribute was not given a value."""
+
+
+class InvalidValueError(DataJointError):
+    """A value does not fit its attribute's type (checked before any SQL runs)."""
+
+
+class MissingTableError(DataJointError):
+    """A table is not declared in the database."""
+
+
+class DeclarationError(DataJointError):
+    """A table definition is invalid."""
+
+
+class TransactionError(DataJointError):
+    """A transaction was used the wrong way (nested, or a forbidden operation inside one)."""
+
+
+class MissingExternalFile(DataJointError):
+    """A file referenced from a row is missing in its store."""
+
+
+class BucketInaccessible(DataJointError):
+    """An object store bucket cannot be reached."""
+
+
+class ThreadSafetyError(DataJointError):
+    """A global was used in thread-safe mode."""

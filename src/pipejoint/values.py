@@ -1,0 +1,212 @@
+"""Python values checked and normalized against an attribute's type, before any SQL runs.
+
+`normalize` returns the canonical Python value for the type (int, float, Decimal, bool, str,
+date/datetime/time, UUID, bytes, JSON-able object) or raises ValueError saying what is wrong;
+insert turns that into an error naming the table, the attribute and the row.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import math
+import numbers
+import uuid
+
+
+def _integer(value, t):
+    if isinstance(value, bool):
+        value = int(value)
+    elif isinstance(value, numbers.Integral):
+        value = int(value)
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        value = int(value)
+    elif hasattr(value, "item") and type(value).__module__ == "numpy":
+        return _integer(value.item(), t)
+    else:
+        raise ValueError(f"expected an integer, got {type(value).__name__} {value!r}")
+    low, high = t.integer_range
+    if not low <= value <= high:
+        raise ValueError(f"{value} is outside the range {low}..{high} of {t.declared}")
+    return value
+
+
+def _float(value, t):
+    if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool):
+        value = float(value)
+    elif isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(f"expected a number, got {value!r}") from None
+    else:
+        raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
+    if t.unsigned and value < 0:
+        raise ValueError(f"{value} is negative but {t.declared} is unsigned")
+    return value
+
+
+def _decimal(value, t):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Number, decimal.Decimal, str)):
+        raise ValueError(f"expected a decimal number, got {type(value).__name__} {value!r}")
+    try:
+        number = decimal.Decimal(str(value)) if not isinstance(value, decimal.Decimal) else value
+    except decimal.InvalidOperation:
+        raise ValueError(f"expected a decimal number, got {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite decimal")
+    quantized = number.quantize(decimal.Decimal(1).scaleb(-t.scale), rounding=decimal.ROUND_HALF_UP)
+    if abs(quantized) >= decimal.Decimal(10) ** (t.precision - t.scale):
+        raise ValueError(f"{value} does not fit {t.declared}")
+    if t.unsigned and quantized < 0:
+        raise ValueError(f"{value} is negative but {t.declared} is unsigned")
+    return quantized
+
+
+def _bool(value, t):
+    if isinstance(value, (bool, numbers.Integral)) or (hasattr(value, "item") and type(value).__module__ == "numpy"):
+        number = value.item() if hasattr(value, "item") else value
+        if number in (0, 1):
+            return bool(number)
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError(f"expected a boolean, got {value!r}")
+
+
+def _string(value, t):
+    if not isinstance(value, str):
+        if type(value).__module__ == "numpy" and hasattr(value, "item"):
+            value = value.item()
+        if not isinstance(value, str):
+            raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
+    if t.core in ("char", "varchar") and len(value) > t.length:
+        raise ValueError(f"string of length {len(value)} is longer than {t.declared} allows")
+    if t.core == "enum" and value not in t.values:
+        raise ValueError(f"{value!r} is not one of the enum values {list(t.values)}")
+    return value
+
+
+def _truncate_fraction(value, fsp):
+    digits = fsp or 0
+    factor = 10 ** (6 - digits)
+    return value.replace(microsecond=(value.microsecond // factor) * factor)
+
+
+def _date(value, t):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a date: write 'YYYY-MM-DD'") from None
+    if type(value).__name__ == "datetime64":
+        return _date(value.astype("datetime64[D]").item(), t)
+    raise ValueError(f"expected a date, got {type(value).__name__} {value!r}")
+
+
+def _datetime(value, t):
+    if isinstance(value, datetime.datetime):
+        result = value
+    elif isinstance(value, datetime.date):
+        result = datetime.datetime.combine(value, datetime.time())
+    elif isinstance(value, str):
+        try:
+            result = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a datetime: write 'YYYY-MM-DD HH:MM:SS'") from None
+    elif type(value).__name__ in ("datetime64", "Timestamp"):
+        result = value.to_pydatetime() if hasattr(value, "to_pydatetime") else value.astype("datetime64[us]").item()
+    else:
+        raise ValueError(f"expected a datetime, got {type(value).__name__} {value!r}")
+    if result.tzinfo is not None:
+        result = result.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return _truncate_fraction(result, t.fsp)
+
+
+def _time(value, t):
+    if isinstance(value, datetime.time):
+        result = value
+    elif isinstance(value, datetime.timedelta):
+        if not datetime.timedelta(0) <= value < datetime.timedelta(days=1):
+            raise ValueError(f"{value} is not a time of day")
+        result = (datetime.datetime.min + value).time()
+    elif isinstance(value, str):
+        try:
+            result = datetime.time.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not a time: write 'HH:MM:SS'") from None
+    else:
+        raise ValueError(f"expected a time, got {type(value).__name__} {value!r}")
+    if result.tzinfo is not None:
+        raise ValueError("times with a time zone are not supported")
+    return _truncate_fraction(result, t.fsp)
+
+
+def _uuid(value, t):
+    if isinstance(value, uuid.UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return uuid.UUID(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a UUID") from None
+    if isinstance(value, (bytes, bytearray)) and len(value) == 16:
+        return uuid.UUID(bytes=bytes(value))
+    raise ValueError(f"expected a UUID, got {type(value).__name__} {value!r}")
+
+
+def _json(value, t):
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"value is not JSON-serializable: {error}") from None
+    return value
+
+
+def _bytes(value, t):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise ValueError(f"expected bytes, got {type(value).__name__}")
+
+
+_NORMALIZERS = {
+    "float32": _float,
+    "float64": _float,
+    "decimal": _decimal,
+    "bool": _bool,
+    "char": _string,
+    "varchar": _string,
+    "enum": _string,
+    "text": _string,
+    "date": _date,
+    "datetime": _datetime,
+    "timestamp": _datetime,
+    "time": _time,
+    "uuid": _uuid,
+    "json": _json,
+    "bytes": _bytes,
+    "blob": _bytes,
+}
+
+
+def normalizer(attr_type):
+    """The normalizing function for a storage type."""
+    if attr_type.is_integer:
+        return _integer
+    return _NORMALIZERS.get(attr_type.storage_core, lambda value, t: value)
+
+
+def normalize(value, attr):
+    """Check and normalize one value for an attribute (raises ValueError)."""
+    t = attr.attr_type
+    return normalizer(t)(value, t)
+
+
+def is_nan(value):
+    return isinstance(value, float) and math.isnan(value)
