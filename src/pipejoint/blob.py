@@ -26,6 +26,9 @@ Choices worth knowing (each one keeps DataJoint able to read what we write):
   refuses them), MATLAB chars are decoded as full UTF-16 code units
   (DataJoint keeps the low byte and fails above ASCII), and object arrays
   whose elements are equal-length sequences keep their shape.
+* Like DataJoint we drop what the format cannot hold: time zones of
+  datetimes, masks of masked arrays (masked slots get the fill value), and
+  the subclass of matrices, named tuples and ordered dicts.
 """
 
 import collections.abc
@@ -167,13 +170,16 @@ class _Writer:
     # MATLAB-compatible items ---------------------------------------------
 
     def pack_ndarray(self, a):
+        if isinstance(a, np.ma.MaskedArray):
+            a = a.filled()  # masked slots hold the fill value, as in DataJoint
+        a = np.asarray(a)  # np.matrix and other subclasses are packed as plain arrays
         if a.dtype.fields is None:
             self.pack_array(a)
         else:
             self.dj0 = True
             if not a.dtype.fields:
                 raise BlobError("Cannot pack a structured array with no fields")
-            self.pack_recarray(np.asarray(a))
+            self.pack_recarray(a)
 
     def pack_array(self, a):
         dtype = a.dtype
@@ -204,7 +210,7 @@ class _Writer:
 
     def pack_cell(self, a):
         self.put(b"C" + struct.pack(f"<{a.ndim + 1}Q", a.ndim, *a.shape))
-        for element in np.asarray(a).ravel(order="F").tolist():
+        for element in np.asarray(a).ravel(order="F"):  # numpy scalars stay numpy scalars
             self.item(element)
 
     def pack_struct(self, a):

@@ -31,13 +31,11 @@ def column_definition(backend, attr, pk_names):
     if default is not None:
         constraints.append(exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(this=default)))
     if t.autoincrement:
-        autoinc = backend.autoincrement_constraint(attr, pk_names)
-        if autoinc is not None:
-            constraints.append(autoinc)
+        constraints.extend(backend.autoincrement_constraints(attr, pk_names))
+    if backend.inline_column_comments and attr.comment:  # before CHECK: MariaDB insists
+        constraints.append(exp.ColumnConstraint(kind=exp.CommentColumnConstraint(this=exp.Literal.string(attr.comment))))
     for check in backend.checks(column, t):
         constraints.append(exp.ColumnConstraint(kind=exp.CheckColumnConstraint(this=check)))
-    if backend.inline_column_comments and attr.comment:
-        constraints.append(exp.ColumnConstraint(kind=exp.CommentColumnConstraint(this=exp.Literal.string(attr.comment))))
     kind = exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=backend.column_type(t))
     return exp.ColumnDef(this=_ident(attr.name), kind=kind, constraints=constraints)
 
@@ -83,7 +81,7 @@ def create_index_statement(backend, spec, name, index):
         this=exp.Index(
             this=_ident(name),
             table=backend.table(spec.schema, spec.table_name),
-            params=exp.IndexParameters(columns=[exp.Ordered(this=exp.column(a, quoted=True)) for a in index.attributes]),
+            params=exp.IndexParameters(columns=[exp.column(a, quoted=True) for a in index.attributes]),
         ),
     )
     return backend.render(create)

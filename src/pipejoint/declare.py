@@ -198,9 +198,9 @@ def resolve_reference(ref, context, table, line):
     try:
         target = eval(ref, {"__builtins__": {}}, dict(context))
     except Exception as error:
-        names = sorted(k for k in context if not k.startswith("_"))[:30]
+        names = sorted(k for k, v in context.items() if _is_table_or_module(v))[:40]
         _fail(table, line, f"the foreign key reference `{ref}` could not be resolved ({type(error).__name__}: {error}).",
-              f"Name a table class defined before this one or pass it in the schema context. Known names: {', '.join(names)}.")
+              f"Name a table class defined before this one, or pass it in the schema context. Tables and modules in scope: {', '.join(names) or 'none'}.")
     from .expression import QueryExpression, renamed_base
 
     if isinstance(target, type):
@@ -215,6 +215,12 @@ def resolve_reference(ref, context, table, line):
         _fail(table, line, f"`{ref}` is a query, not a table or a renamed table.",
               "A foreign key refers to a table, optionally renamed: `-> Parent.proj(new_name='parent_attr')`.")
     return base, renames
+
+
+def _is_table_or_module(value):
+    from .expression import QueryExpression
+
+    return (isinstance(value, type) and issubclass(value, QueryExpression)) or type(value).__name__ == "module"
 
 
 def parse_foreign_key(line, in_key, context, spec, table):

@@ -114,8 +114,9 @@ class Backend:
         """Statements run after CREATE TABLE (comments on PostgreSQL)."""
         return []
 
-    def autoincrement_constraint(self, attr, pk_names):
-        return exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint())
+    def autoincrement_constraints(self, attr, pk_names):
+        """Column constraints for an auto_increment attribute (most backends put it in the type)."""
+        return []
 
     def create_schema(self, conn, name):
         raise NotImplementedError

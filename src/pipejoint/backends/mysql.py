@@ -174,9 +174,6 @@ class MySQLBackend(Backend):
             return [exp.Between(this=column.copy(), low=exp.Literal.string("00:00:00"), high=exp.Literal.string("23:59:59.999999"))]
         return []
 
-    def autoincrement_constraint(self, attr, pk_names):
-        return None  # part of the column type
-
     def table_suffix(self, comment):
         suffix = " ENGINE=InnoDB"
         if comment:

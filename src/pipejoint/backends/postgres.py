@@ -144,9 +144,6 @@ class PostgresBackend(Backend):
     def bool_literal(self, value):
         return exp.Boolean(this=bool(value))
 
-    def autoincrement_constraint(self, attr, pk_names):
-        return None  # the identity clause is part of the column type
-
     def after_create(self, schema, table_name, columns, comment):
         table = self.full_table_name(schema, table_name)
         statements = []

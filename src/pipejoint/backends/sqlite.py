@@ -153,12 +153,15 @@ class SQLiteBackend(Backend):
         fmt = "%Y-%m-%d %H:%M:%f" if fsp else "%Y-%m-%d %H:%M:%S"
         return exp.Paren(this=_call("strftime", exp.Literal.string(fmt), exp.Literal.string("now")))
 
-    def autoincrement_constraint(self, attr, pk_names):
+    def autoincrement_constraints(self, attr, pk_names):
         if list(pk_names) != [attr.name]:
             raise DataJointError(
                 f"auto_increment attribute `{attr.name}` must be the only primary-key attribute on SQLite."
             )
-        return exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint())
+        return [
+            exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint()),
+            exp.ColumnConstraint(kind=exp.AutoIncrementColumnConstraint()),
+        ]
 
     autoincrement_is_primary_key = True
 
