@@ -35,9 +35,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "conn": ("connection", "conn"),
     "Connection": ("connection", "Connection"),
-    "Schema": ("schema", "Schema"),
-    "schema": ("schema", "Schema"),
-    "list_schemas": ("schema", "list_schemas"),
+    "Schema": ("schemas", "Schema"),
+    "schema": ("schemas", "Schema"),
+    "list_schemas": ("schemas", "list_schemas"),
     "Table": ("table", "Table"),
     "FreeTable": ("table", "FreeTable"),
     "Manual": ("user_tables", "Manual"),

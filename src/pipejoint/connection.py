@@ -132,8 +132,8 @@ class Connection:
             reconnect = self.settings.get("reconnect", True)
         if self._raw is None:
             self.connect()
-        cursor = self._raw.cursor()
         try:
+            cursor = self._raw.cursor()
             if args:
                 cursor.execute(sql, args)
             else:
@@ -154,8 +154,8 @@ class Connection:
         """Run one statement for many parameter rows (batch insert)."""
         if self._raw is None:
             self.connect()
-        cursor = self._raw.cursor()
         try:
+            cursor = self._raw.cursor()
             cursor.executemany(sql, rows)
         except Exception as error:
             if self.backend.is_lost_connection(error) and self._in_transaction:

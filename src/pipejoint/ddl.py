@@ -88,4 +88,4 @@ def create_index_statement(backend, spec, name, index):
 
 
 def drop_table_statement(backend, schema, table_name):
-    return backend.render(exp.Drop(kind="TABLE", this=backend.table(schema, table_name)))
+    return backend.render(exp.Drop(kind="TABLE", tables=[backend.table(schema, table_name)]))

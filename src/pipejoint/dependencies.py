@@ -105,6 +105,17 @@ class Dependencies:
 
         graph = self.graph if nodes is None else self.graph.subgraph(nodes)
         order = list(nx.lexicographical_topological_sort(graph, key=_master_first_key))
+        # Move each part up to just after its master (and its own other parents).
+        for node in list(order):
+            master = _master_of(node)
+            if master is None or master not in order:
+                continue
+            order.remove(node)
+            after = max([order.index(master)] + [order.index(p) for p in graph.predecessors(node)])
+            position = after + 1
+            while position < len(order) and _master_of(order[position]) == master:
+                position += 1  # keep sibling parts in their order
+            order.insert(position, node)
         return order
 
 
@@ -112,3 +123,12 @@ def _master_first_key(node):
     """Sort key that places parts next to their masters (`master__part` sorts after `master`)."""
     schema, table = split_node(node)
     return (schema, table.lstrip("#_"), table)
+
+
+def _master_of(node):
+    """The master's node name of a part table, or None."""
+    schema, table = split_node(node)
+    base = table.lstrip("#_")
+    if "__" not in base:
+        return None
+    return node_name(schema, table[: table.rfind("__")])

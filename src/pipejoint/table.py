@@ -24,7 +24,7 @@ CLASS_LEVEL = {
     "to_polars", "to_arrow", "keys", "head", "tail", "descendants", "ancestors", "parts",
     "parents", "children", "insert", "insert1", "update1", "drop", "drop_quick", "delete",
     "delete_quick", "restrict", "full_table_name", "is_declared", "make_sql", "cursor", "jobs",
-    "preview", "validate", "insert_dataframe", "table_name", "node_name", "database",
+    "preview", "validate", "insert_dataframe", "table_name", "node_name", "database", "connection",
 }
 
 

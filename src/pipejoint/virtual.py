@@ -62,7 +62,7 @@ class VirtualModule(types.ModuleType):
 
     def __init__(self, module_name, schema_name, *, create_schema=False, create_tables=False,
                  connection=None, add_objects=None):
-        from .schema import Schema
+        from .schemas import Schema
 
         super().__init__(module_name)
         schema = Schema(schema_name, connection=connection, create_schema=create_schema,

@@ -55,6 +55,7 @@ _ERROR_CODES = {
     1364: MissingAttributeError,
     1146: MissingTableError,
     1049: MissingTableError,
+    1046: MissingTableError,  # no database selected: an unqualified table name
     1054: UnknownAttributeError,
     1064: QuerySyntaxError,
     1044: AccessError,

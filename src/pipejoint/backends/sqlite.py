@@ -215,5 +215,8 @@ class SQLiteBackend(Backend):
             return DataJointError(f"The SQLite database stayed locked beyond the busy timeout: {message}")
         return DataJointError(f"SQLite error: {message}")
 
+    def is_lost_connection(self, error):
+        return isinstance(error, sqlite3.ProgrammingError) and "closed" in str(error)
+
     def is_transient(self, error):
         return isinstance(error, sqlite3.OperationalError) and re.search(r"locked|busy", str(error)) is not None

@@ -1,0 +1,128 @@
+"""Integrity lives in the database: raw SQL that bypasses pipejoint is rejected too."""
+
+import pytest
+
+import pipejoint as dj
+from pipejoint.errors import DuplicateError, IntegrityError, MissingAttributeError
+
+
+@pytest.fixture
+def tables(schema):
+    @schema
+    class Parent(dj.Manual):
+        definition = """
+        parent_id : int32
+        """
+
+    @schema
+    class Child(dj.Manual):
+        definition = """
+        -> Parent
+        child_id : uint8
+        ---
+        mood : enum('happy', 'sad')
+        name : varchar(5)
+        day = null : date
+        score = null : uint16
+        flag = null : bool
+        price = null : decimal(5,2) unsigned
+        """
+
+    Parent.insert1((1,))
+    return Parent, Child
+
+
+def raw_insert(table, **values):
+    """INSERT through the connection, bypassing pipejoint's own checks."""
+    connection = table.connection
+    backend = connection.backend
+    placeholder = "?" if backend.paramstyle == "qmark" else "%s"
+    columns = ", ".join(backend.quote(k) for k in values)
+    marks = ", ".join([placeholder] * len(values))
+    connection.query(f"INSERT INTO {table.full_table_name} ({columns}) VALUES ({marks})", tuple(values.values()))
+
+
+GOOD = dict(parent_id=1, child_id=1, mood="happy", name="ann")
+
+
+def test_a_valid_row_passes(tables):
+    _, Child = tables
+    raw_insert(Child, **GOOD)
+    assert len(Child()) == 1
+
+
+@pytest.mark.parametrize(
+    "change, error",
+    [
+        ({"child_id": 256}, IntegrityError),  # uint8 above range
+        ({"child_id": -1}, IntegrityError),  # uint8 below range
+        ({"mood": "angry"}, IntegrityError),  # not an enum value
+        ({"parent_id": 99}, IntegrityError),  # missing parent
+        ({"name": "toolong"}, IntegrityError),  # varchar(5)
+        ({"score": 70000}, IntegrityError),  # uint16 above range
+        ({"price": -1}, IntegrityError),  # unsigned decimal
+        ({"mood": None}, (IntegrityError, MissingAttributeError)),  # NOT NULL
+    ],
+)
+def test_database_rejects_bad_rows(tables, change, error):
+    _, Child = tables
+    with pytest.raises(error):
+        raw_insert(Child, **{**GOOD, **change})
+    assert len(Child()) == 0
+
+
+def test_database_rejects_bad_dates(tables):
+    _, Child = tables
+    with pytest.raises(IntegrityError):
+        raw_insert(Child, **GOOD, day="not a date")
+    assert len(Child()) == 0
+
+
+def test_bool_columns_take_only_true_and_false(tables, connection):
+    """SQLite and MySQL store bool as an integer with CHECK (x IN (0, 1)); PostgreSQL has a boolean type."""
+    _, Child = tables
+    bad = "maybe" if connection.backend.name == "postgresql" else 2
+    with pytest.raises(IntegrityError):
+        raw_insert(Child, **GOOD, flag=bad)
+    assert len(Child()) == 0
+
+
+def test_duplicate_key_is_reported(tables):
+    _, Child = tables
+    raw_insert(Child, **GOOD)
+    with pytest.raises(DuplicateError):
+        raw_insert(Child, **GOOD)
+
+
+def test_parent_row_cannot_be_deleted_under_children(tables):
+    Parent, Child = tables
+    raw_insert(Child, **GOOD)
+    connection = Parent.connection
+    with pytest.raises(IntegrityError):
+        connection.query(f"DELETE FROM {Parent.full_table_name}")
+    assert len(Parent()) == 1
+
+
+def test_cross_schema_foreign_keys_are_enforced(make_schema):
+    upstream = make_schema()
+    downstream = make_schema()
+
+    @upstream
+    class Lab(dj.Manual):
+        definition = "lab : varchar(8)"
+
+    @downstream
+    class Rig(dj.Manual):
+        definition = """
+        -> Lab
+        rig : int16
+        """
+
+    Lab.insert1(("nyc",))
+    raw_insert(Rig, lab="nyc", rig=1)
+    with pytest.raises(IntegrityError):
+        raw_insert(Rig, lab="paris", rig=1)
+    with pytest.raises(IntegrityError):
+        Lab.connection.query(f"DELETE FROM {Lab.full_table_name}")
+    assert Rig().parents() == [Lab().node_name]
+    assert Lab().descendants() == [Lab().node_name, Rig().node_name]

@@ -1,0 +1,157 @@
+"""Schemas: activation, listing, dropping; table introspection and drop with dependents."""
+
+import pytest
+
+import pipejoint as dj
+from conftest import unique_name
+from pipejoint.errors import DataJointError, MissingTableError
+
+
+def test_schema_lifecycle(connection):
+    name = unique_name()
+    schema = dj.Schema(name, connection=connection)
+    assert schema.exists and schema.is_activated()
+    assert name in dj.list_schemas(connection)
+    schema.drop(prompt=False)
+    assert not schema.exists
+    assert name not in dj.list_schemas(connection)
+
+
+def test_missing_schema_without_create(connection):
+    with pytest.raises(DataJointError, match="does not exist"):
+        dj.Schema(unique_name(), connection=connection, create_schema=False)
+
+
+def test_invalid_schema_name(connection):
+    with pytest.raises(DataJointError, match="not valid"):
+        dj.Schema("bad-name.x", connection=connection)
+
+
+def test_deferred_activation(connection, make_schema):
+    schema = dj.Schema()
+
+    @schema
+    class Queued(dj.Manual):
+        definition = "q : int32"
+
+    name = unique_name()
+    schema.activate(name, connection=connection)
+    try:
+        assert Queued().is_declared and Queued.table_name in schema.list_tables()
+        with pytest.raises(DataJointError, match="already activated"):
+            schema.activate(unique_name())
+    finally:
+        schema.drop(prompt=False)
+
+
+def test_legacy_lowercase_schema_and_spawn(connection, make_schema):
+    schema = make_schema()
+    legacy = dj.schema(schema.database, connection=connection)
+
+    @legacy
+    class Thing(dj.Manual):
+        definition = "thing : int32"
+
+    namespace = {}
+    schema.spawn_missing_classes(namespace)
+    assert set(namespace) == {"Thing"}
+    namespace["Thing"].insert1((4,))
+    assert Thing.fetch1("thing") == 4
+
+
+def test_tables_by_name(schema):
+    @schema
+    class Mouse(dj.Manual):
+        definition = "mouse : int32"
+
+    @schema
+    class Species(dj.Lookup):
+        definition = "species : varchar(10)"
+        contents = [("mus",)]
+
+    assert "Mouse" in schema and "species" in schema and "Rat" not in schema
+    assert schema["Species"].fetch1("species") == "mus"
+    assert [t.table_name for t in schema] == schema.list_tables()
+    with pytest.raises(DataJointError, match="has no table"):
+        schema.get_table("Rat")
+
+
+def test_drop_cascades_to_dependents(schema, make_schema):
+    @schema
+    class Root(dj.Manual):
+        definition = "root : int32"
+
+    @schema
+    class Leaf(dj.Manual):
+        definition = "-> Root\nleaf : int32"
+
+        class Bit(dj.Part):
+            definition = "-> master\nbit : int8"
+
+    other = make_schema()
+
+    @other
+    class Far(dj.Manual):
+        definition = "-> Leaf\nfar : int8"
+
+    Root.insert1((1,))
+    assert Root().descendants() == [Root().node_name, Leaf().node_name, Leaf.Bit().node_name, Far().node_name]
+    assert Far().ancestors()[-1] == Far().node_name and Root().node_name in Far().ancestors()
+    with pytest.raises(DataJointError, match="depend on it"):
+        Root().drop_quick()
+    with pytest.raises(DataJointError, match="part table"):
+        Leaf.Bit().drop()
+    Root().drop(prompt=False)
+    for table in (Root, Leaf, Leaf.Bit, Far):
+        assert not table().is_declared
+    assert schema.list_tables() == [] and other.list_tables() == []
+    with pytest.raises(MissingTableError):
+        len(Root())
+
+
+def test_schema_with_dependents_elsewhere_cannot_be_dropped(make_schema):
+    upstream = make_schema()
+    downstream = make_schema()
+
+    @upstream
+    class Source(dj.Manual):
+        definition = "s : int32"
+
+    @downstream
+    class Sink(dj.Manual):
+        definition = "-> Source"
+
+    with pytest.raises(DataJointError, match="depend on it"):
+        upstream.drop(prompt=False)
+    assert upstream.exists
+
+
+def test_free_table(connection, schema):
+    @schema
+    class Probe(dj.Manual):
+        definition = "probe : varchar(8)\n---\nchannels : uint16"
+
+    Probe.insert1(("np1", 384))
+    free = dj.FreeTable(connection, f"{schema.database}.probe")
+    assert free.fetch1() == {"probe": "np1", "channels": 384}
+    assert free.heading.primary_key == ["probe"] and free.class_name == "Probe"
+
+
+def test_heading_introspection(schema):
+    @schema
+    class Recording(dj.Manual):
+        definition = """
+        # a recording
+        rec_id : uint32   # id of the recording
+        ---
+        rate = 30000.0 : float64  # sampling rate
+        notes = null : varchar(100)
+        """
+
+    heading = Recording.heading
+    assert heading.table_comment == "a recording"
+    assert heading.primary_key == ["rec_id"] and heading.secondary_attributes == ["rate", "notes"]
+    attr = heading["rate"]
+    assert (attr.type, attr.default, attr.comment, attr.nullable, attr.in_key) == ("float64", "30000.0", "sampling rate", False, False)
+    assert heading["notes"].nullable and heading["rec_id"].numeric and heading["notes"].string
+    assert "rec_id : uint32" in repr(heading)
