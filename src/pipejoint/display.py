@@ -50,11 +50,16 @@ def html_preview(expression, limit=None):
     heading = expression.heading
     names = heading.names
     rows, more = _preview_rows(expression, limit)
-    head = "".join(
-        f"<th{' class=\"pk\"' if heading[n].in_key else ''} title=\"{html.escape(heading[n].type)}\">"
-        f"{'<u>' + html.escape(n) + '</u>' if heading[n].in_key else html.escape(n)}</th>"
-        for n in names
-    )
+    cells = []
+    for n in names:
+        attr = heading[n]
+        title = html.escape(attr.type)
+        label = html.escape(n)
+        if attr.in_key:
+            cells.append(f'<th class="pk" title="{title}"><u>{label}</u></th>')
+        else:
+            cells.append(f'<th title="{title}">{label}</th>')
+    head = "".join(cells)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_cell(heading[n], r[n], 60))}</td>" for n in names) + "</tr>" for r in rows
     )
