@@ -14,6 +14,18 @@ def _demo(args):
     return 0
 
 
+def _delegate(module_name, function_name):
+    """A handler that lives in the module owning the feature (loaded only when used)."""
+
+    def handler(args):
+        import importlib
+
+        module = importlib.import_module(f"pipejoint.{module_name}")
+        return getattr(module, function_name)(args)
+
+    return handler
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="pipejoint", description="Scientific data pipelines (the DataJoint model).")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -21,6 +33,21 @@ def build_parser():
     demo = commands.add_parser("demo", help="build, populate and query a small example pipeline on SQLite")
     demo.add_argument("--db", default="pipejoint_demo.db", help="SQLite file to use (default: %(default)s)")
     demo.set_defaults(handler=_demo)
+
+    diagram = commands.add_parser("diagram", help="draw a pipeline module's tables and dependencies")
+    diagram.add_argument("module", help="importable module (or file.py) that defines the pipeline")
+    diagram.add_argument("-o", "--output", default="pipeline.svg", help="output file: .svg, .png or .mmd")
+    diagram.set_defaults(handler=_delegate("diagram", "command"))
+
+    populate = commands.add_parser("populate", help="populate a pipeline module's auto-populated tables")
+    populate.add_argument("target", help="MODULE or MODULE.Table")
+    populate.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    populate.add_argument("--reserve-jobs", action="store_true", help="coordinate through the jobs table")
+    populate.set_defaults(handler=_delegate("autopopulate", "populate_command"))
+
+    worker = commands.add_parser("worker", help="take jobs of a pipeline module until none are left")
+    worker.add_argument("module", help="importable module (or file.py) that defines the pipeline")
+    worker.set_defaults(handler=_delegate("autopopulate", "worker_command"))
     return parser
 
 
