@@ -457,3 +457,31 @@ def test_auto_increment(schema):
     Ticket.insert([{"title": "a"}, {"title": "b"}])
     assert sorted(Ticket.fetch("ticket_id")) == [1, 2]
     assert Ticket.heading["ticket_id"].autoincrement
+
+
+def test_every_type_survives_describe_and_a_fresh_process(schema, make_schema, settings):
+    @schema
+    class Everything(dj.Manual):
+        definition = ALL_TYPES
+
+    described = Everything.describe()
+    copy = make_schema()
+
+    @copy
+    class Everything(dj.Manual):  # noqa: F811 - declared again from its own describe()
+        definition = described
+
+    original = schema.get_table("Everything").heading
+    again = copy.get_table("Everything").heading
+    fields = lambda h: [(a.name, a.type, a.in_key, a.nullable, a.default, a.comment) for a in h.attributes.values()]  # noqa: E731
+    assert fields(again) == fields(original)
+    code = textwrap.dedent(f"""
+        import json, pipejoint as dj
+        module = dj.virtual_schema({schema.database!r})
+        heading = module.Everything.heading
+        print(json.dumps([[a.name, a.type, a.in_key, a.nullable, a.default, a.comment] for a in heading.attributes.values()]))
+    """)
+    env = {**_clean_env(), **environment_for(settings)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert [tuple(f) for f in json.loads(out.stdout.strip().splitlines()[-1])] == fields(original)

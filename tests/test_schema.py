@@ -155,3 +155,28 @@ def test_heading_introspection(schema):
     assert (attr.type, attr.default, attr.comment, attr.nullable, attr.in_key) == ("float64", "30000.0", "sampling rate", False, False)
     assert heading["notes"].nullable and heading["rec_id"].numeric and heading["notes"].string
     assert "rec_id : uint32" in repr(heading)
+
+
+def test_drop_asks_first_when_safemode_is_on(schema, monkeypatch, capsys):
+    @schema
+    class Precious(dj.Manual):
+        definition = "p : int32"
+
+    Precious.insert1((1,))
+    answers = iter(["no", "yes"])
+    monkeypatch.setattr("builtins.input", lambda prompt: next(answers))
+    with dj.config.override(safemode=True):
+        Precious().drop()
+        assert Precious().is_declared, "answering no keeps the table"
+        assert "(1 rows)" in capsys.readouterr().out  # lists what would go
+        Precious().drop()
+    assert not Precious().is_declared
+
+
+def test_schema_drop_asks_first(connection, monkeypatch):
+    schema = dj.Schema(unique_name(), connection=connection)
+    monkeypatch.setattr("builtins.input", lambda prompt: "no")
+    schema.drop(prompt=True)
+    assert schema.exists
+    schema.drop(force=True)  # the legacy spelling of prompt=False
+    assert not schema.exists
