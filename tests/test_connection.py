@@ -58,29 +58,12 @@ def test_declaring_inside_a_transaction_is_refused(connection, schema):
             schema(Late)
 
 
-def test_reconnects_when_the_server_drops_the_connection(backend_connection, tmp_path):
-    connection, settings = backend_connection
+def kill_session(connection, settings, tmp_path):
+    """End the connection's session from the server side, as a restart or an admin would."""
     if settings["backend"] == "sqlite":
         connection._raw.close()  # a closed handle is SQLite's only way to 'lose' a connection
-    else:
-        killer, _ = _open(settings["backend"], str(tmp_path))
-        if settings["backend"] == "postgresql":
-            pid = connection.query("SELECT pg_backend_pid()").fetchone()[0]
-            killer.query("SELECT pg_terminate_backend(%s)", (pid,))
-        else:
-            thread_id = connection.query("SELECT CONNECTION_ID()").fetchone()[0]
-            killer.query(f"KILL {int(thread_id)}")
-        killer.close()
-    assert connection.query("SELECT 1").fetchone()[0] == 1
-
-
-def test_lost_connection_inside_a_transaction_is_reported(backend_connection, tmp_path, counter):
-    connection, settings = backend_connection
-    if settings["backend"] == "sqlite":
-        pytest.skip("an embedded SQLite file cannot be disconnected by a server; the other backends cover this")
+        return
     killer, _ = _open(settings["backend"], str(tmp_path))
-    connection.start_transaction()
-    counter.insert1((5,))
     if settings["backend"] == "postgresql":
         pid = connection.query("SELECT pg_backend_pid()").fetchone()[0]
         killer.query("SELECT pg_terminate_backend(%s)", (pid,))
@@ -88,6 +71,21 @@ def test_lost_connection_inside_a_transaction_is_reported(backend_connection, tm
         thread_id = connection.query("SELECT CONNECTION_ID()").fetchone()[0]
         killer.query(f"KILL {int(thread_id)}")
     killer.close()
+
+
+def test_reconnects_when_the_server_drops_the_connection(backend_connection, tmp_path):
+    connection, settings = backend_connection
+    kill_session(connection, settings, tmp_path)
+    assert connection.query("SELECT 1").fetchone()[0] == 1
+
+
+def test_lost_connection_inside_a_transaction_is_reported(backend_connection, tmp_path, counter):
+    connection, settings = backend_connection
+    if settings["backend"] == "sqlite":
+        pytest.skip("an embedded SQLite file cannot be disconnected by a server; the other backends cover this")
+    connection.start_transaction()
+    counter.insert1((5,))
+    kill_session(connection, settings, tmp_path)
     with pytest.raises(LostConnectionError, match="during a transaction"):
         counter.insert1((6,))
     assert not connection.in_transaction
