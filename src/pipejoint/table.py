@@ -78,6 +78,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         self._top = None
         self._union = None
         self._cached_heading = None
+        self._cached_columns = None
 
     # --- identity ---
     @property
@@ -133,6 +134,7 @@ class Table(QueryExpression, metaclass=TableMeta):
     def _heading(self):
         if self._cached_heading is None:
             self._cached_heading = self._record.heading
+            self._cached_columns = {n: Column(0, n) for n in self._cached_heading.names}
         return self._cached_heading
 
     @property
@@ -141,7 +143,8 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     @property
     def _columns(self):
-        return {n: Column(0, n) for n in self._heading.names}
+        self._heading  # noqa: B018 - loads the heading and its columns together
+        return self._cached_columns
 
     @property
     def is_declared(self):
