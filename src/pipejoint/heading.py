@@ -123,6 +123,12 @@ class Heading:
     def __init__(self, attributes, table_comment=""):
         self._attributes = {a.name: a for a in attributes}
         self.table_comment = table_comment
+        # A heading never changes: compute the views once (they are read on every query).
+        self._visible = {n: a for n, a in self._attributes.items() if not a.is_hidden}
+        self._names = tuple(self._visible)
+        self._primary_key = tuple(n for n, a in self._visible.items() if a.in_key)
+        self._secondary = tuple(n for n, a in self._visible.items() if not a.in_key)
+        self.cache = {}  # derived per-heading data, e.g. fetch decoders per backend
 
     # --- mapping-like access ---
     def __getitem__(self, name):
@@ -137,18 +143,18 @@ class Heading:
         return name in self._attributes
 
     def __iter__(self):
-        return iter(self.names)
+        return iter(self._names)
 
     def __len__(self):
-        return len(self.names)
+        return len(self._names)
 
     def __bool__(self):
         return bool(self._attributes)
 
     @property
     def attributes(self):
-        """Visible attributes by name (hidden ones, starting with `_`, are left out)."""
-        return {n: a for n, a in self._attributes.items() if not a.is_hidden}
+        """Visible attributes by name (hidden ones, starting with `_`, are left out). Read-only."""
+        return self._visible
 
     @property
     def all_attributes(self):
@@ -156,15 +162,15 @@ class Heading:
 
     @property
     def names(self):
-        return [n for n, a in self._attributes.items() if not a.is_hidden]
+        return list(self._names)
 
     @property
     def primary_key(self):
-        return [n for n, a in self._attributes.items() if a.in_key and not a.is_hidden]
+        return list(self._primary_key)
 
     @property
     def secondary_attributes(self):
-        return [n for n, a in self._attributes.items() if not a.in_key and not a.is_hidden]
+        return list(self._secondary)
 
     @property
     def blobs(self):

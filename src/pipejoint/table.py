@@ -25,6 +25,7 @@ CLASS_LEVEL = {
     "parents", "children", "insert", "insert1", "update1", "drop", "drop_quick", "delete",
     "delete_quick", "restrict", "full_table_name", "is_declared", "make_sql", "cursor", "jobs",
     "preview", "validate", "insert_dataframe", "table_name", "node_name", "database", "connection",
+    "job_metadata",
 }
 
 
@@ -139,7 +140,10 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     @property
     def _sources(self):
-        return (Source(self.database, self.table_name),)
+        sources = self.__dict__.get("_cached_sources")
+        if sources is None:
+            sources = self._cached_sources = (Source(self.database, self.table_name),)
+        return sources
 
     @property
     def _columns(self):
