@@ -25,7 +25,7 @@ CLASS_LEVEL = {
     "parents", "children", "insert", "insert1", "update1", "drop", "drop_quick", "delete",
     "delete_quick", "restrict", "full_table_name", "is_declared", "make_sql", "cursor", "jobs",
     "preview", "validate", "insert_dataframe", "table_name", "node_name", "database", "connection",
-    "job_metadata",
+    "job_metadata", "_repr_html_",
 }
 
 
@@ -57,6 +57,9 @@ class TableMeta(type):
 
     def __len__(cls):
         return len(cls())
+
+    def __contains__(cls, item):
+        return item in cls()
 
     def __neg__(cls):
         return -cls()
