@@ -53,7 +53,7 @@ COMPRESS_PROBE_BYTES = 1 << 20
 #: Skip compression when probe samples compress to more than this fraction.
 COMPRESS_PROBE_RATIO = 0.9
 _PROBE_SAMPLES = 8
-_PROBE_WINDOW = 1 << 15
+_PROBE_WINDOW = 1 << 12
 
 _ZL_PREFIX = b"ZL123\0"
 _MYM = b"mYm\0"
@@ -390,10 +390,10 @@ def _classify(obj):
 # --- compression -------------------------------------------------------------
 
 
-def _worth_compressing(envelope):
+def _worth_compressing(envelope, probe_bytes=None):
     """Cheap guess for big envelopes: compress samples and look at the ratio."""
     size = len(envelope)
-    if size <= COMPRESS_PROBE_BYTES:
+    if size <= (COMPRESS_PROBE_BYTES if probe_bytes is None else probe_bytes):
         return True
     view = memoryview(envelope)
     step = (size - _PROBE_WINDOW) // (_PROBE_SAMPLES - 1)
@@ -401,21 +401,23 @@ def _worth_compressing(envelope):
     for i in range(_PROBE_SAMPLES):
         sample = view[i * step : i * step + _PROBE_WINDOW]
         raw += len(sample)
-        packed += len(zlib.compress(sample))
+        packed += len(zlib.compress(sample, 1))  # level 1: a quick estimate
     return packed < COMPRESS_PROBE_RATIO * raw
 
 
-def pack(obj, compress=True):
+def pack(obj, compress=True, probe_bytes=None):
     """Encode ``obj`` as a DataJoint blob.
 
     ``compress`` allows the zlib envelope for blobs longer than 1000 bytes
-    when it makes them shorter. Raises BlobError for values the format cannot hold.
+    when it makes them shorter. ``probe_bytes`` overrides COMPRESS_PROBE_BYTES (blob
+    attributes probe from 64 kB on, so 1 MB arrays of noise skip zlib). Raises BlobError
+    for values the format cannot hold.
     """
     try:
         envelope = _Writer().envelope(obj)
     except RecursionError:
         raise BlobError("Cannot pack a value that is nested too deeply or contains itself") from None
-    if compress and len(envelope) > 1000 and _worth_compressing(envelope):
+    if compress and len(envelope) > 1000 and _worth_compressing(envelope, probe_bytes):
         compressed = _ZL_PREFIX + _U64.pack(len(envelope)) + zlib.compress(envelope)
         if len(compressed) < len(envelope):
             return compressed
