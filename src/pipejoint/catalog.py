@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 from .declare import ForeignKeySpec, IndexSpec, TableSpec
-from .errors import DataJointError
+from .errors import DataJointError, MissingTableError
 from .heading import Attribute, Heading
 from .types import parse_type
 
@@ -127,10 +127,13 @@ def read_schema(connection, schema):
     if CATALOG_TABLE not in connection.backend.list_tables(connection, schema):
         records = {}
     else:
-        rows = connection.query(
-            f"SELECT table_name, tier, class_name, definition, heading, foreign_keys, indexes, format_version "
-            f"FROM {_table(connection, schema)}"
-        ).fetchall()
+        try:
+            rows = connection.query(
+                f"SELECT table_name, tier, class_name, definition, heading, foreign_keys, indexes, format_version "
+                f"FROM {_table(connection, schema)}"
+            ).fetchall()
+        except MissingTableError:  # another client dropped the schema since we listed it
+            rows = []
         records = {row[0]: _record_from_row(schema, row) for row in rows}
     if not connection.in_transaction:
         cache[schema] = records

@@ -295,6 +295,8 @@ def parse_definition(definition, schema, table_name, context, tier=None):
             index_lines.append(line)
             continue
         attr = parse_attribute(line, in_key, table_name)
+        if attr.attr_type.is_codec:
+            _check_codec(attr, context, table_name, line)
         if any(a.name == attr.name for a in spec.attributes):
             _fail(table_name, line, f"attribute `{attr.name}` is declared twice.", "Remove or rename one of them.")
         spec.attributes.append(replace(attr, lineage=f"{schema}.{table_name}.{attr.name}"))
@@ -316,6 +318,16 @@ def parse_definition(definition, schema, table_name, context, tier=None):
     if len(autoinc) > 1:
         raise DeclarationError(f"Table `{table_name}` has more than one auto_increment attribute; keep one.")
     return spec
+
+
+def _check_codec(attr, context, table, line):
+    """An unknown `<name>` or a store-only codec without `@` fails here, naming the registered codecs."""
+    from .codecs import check_declared
+
+    try:
+        check_declared(attr.attr_type, context)
+    except DeclarationError as error:
+        _fail(table, line, f"attribute `{attr.name}`: {error}", "")
 
 
 def _singleton_attribute(schema, table_name):

@@ -20,21 +20,50 @@ def _with_order(expression, order_by=None, limit=None, offset=None):
 
 
 def column_decoders(expression, names, squeeze=False):
-    """One function per column (or None) turning driver values into Python values."""
+    """One function per column (or None) turning driver values into Python values.
+
+    Plain columns' decoders are cached on the heading (they depend on nothing else), so a
+    repeated query such as `(T & key).fetch1()` does not rebuild them.
+    """
     backend = expression._connection.backend
     heading = expression.heading
+    key = ("decoders", backend.name, tuple(names), squeeze)
+    cached = heading.cache.get(key)
+    if cached is not None:
+        return list(cached)
+    decoders = _build_decoders(backend, heading, names, squeeze)
+    if all(heading[n].codec is None for n in names):
+        heading.cache[key] = tuple(decoders)
+    return decoders
+
+
+def _build_decoders(backend, heading, names, squeeze):
     decoders = []
     for name in names:
         attr = heading[name]
-        decode = _coercion(attr) if attr.expression is not None else backend.decoder(attr.attr_type)
-        unpack = _unpacker(attr, squeeze)
+        decode = backend.decoder(_stored_type(attr.attr_type))
+        if attr.expression is not None:  # computed: coerce to the inferred type (MIN(date) decodes as a date)
+            decode = _coercion(attr) or decode
+        unpack = _unpacker(attr, squeeze) if attr.expression is None else None
         if unpack and decode:
-            decoders.append(lambda v, d=decode, u=unpack: None if v is None else u(d(v)))
+            combined = lambda v, d=decode, u=unpack: None if v is None else u(d(v))  # noqa: E731
         elif unpack:
-            decoders.append(lambda v, u=unpack: None if v is None else u(v))
+            combined = lambda v, u=unpack: None if v is None else u(v)  # noqa: E731
         else:
-            decoders.append(decode)
+            combined = decode
+        if unpack and getattr(unpack, "parallel", False):
+            combined.parallel = True  # reads from a store: decode_rows runs these on the transfer pool
+        decoders.append(combined)
     return decoders
+
+
+def _stored_type(attr_type):
+    """The type of the column itself: for a codec, the end of its chain."""
+    if attr_type.codec is None:
+        return attr_type
+    from .codecs import stored_type
+
+    return stored_type(attr_type) or attr_type
 
 
 def _coercion(attr):
@@ -52,11 +81,12 @@ def _coercion(attr):
 
 
 def _unpacker(attr, squeeze):
-    if attr.codec == "blob" and attr.store is None:
-        from . import blob
+    """The attribute's codec chain run backwards (innermost codec first), or None."""
+    if attr.codec is None:
+        return None
+    from .codecs import pipeline
 
-        return (lambda v: blob.unpack(bytes(v), squeeze=True)) if squeeze else (lambda v: blob.unpack(bytes(v)))
-    return None
+    return pipeline.decoder(attr, squeeze)
 
 
 def fetch_rows(expression, names=None):
@@ -74,6 +104,16 @@ def decode_rows(expression, names, rows, squeeze=False):
     decoders = column_decoders(expression, names, squeeze)
     if not any(decoders):
         return [tuple(r) for r in rows] if rows and not isinstance(rows[0], tuple) else rows
+    remote = [i for i, d in enumerate(decoders) if d and getattr(d, "parallel", False)]
+    if remote and len(rows) > 1:  # objects in a store: fetch them in parallel, column by column
+        from .storage import parallel_map
+
+        rows = [list(r) for r in rows]
+        for i in remote:
+            decode = decoders[i]
+            for row, value in zip(rows, parallel_map(decode, [r[i] for r in rows])):
+                row[i] = value
+            decoders[i] = None
     active = [(i, d) for i, d in enumerate(decoders) if d]
     out = []
     for row in rows:
@@ -224,7 +264,8 @@ def fetch(expression, *attrs, offset=None, limit=None, order_by=None, format=Non
                 raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(heading.names)}.")
             if a not in wanted:
                 wanted.append(a)
-    rows = to_dicts(expression, squeeze=squeeze)
+    # only the named attributes are read and decoded (no object is downloaded for an unnamed one)
+    rows = to_dicts(expression.proj(*[a for a in wanted if a not in heading.primary_key]), squeeze=squeeze)
     if as_dict:
         return [{n: r[n] for n in wanted} for r in rows]
     results = []

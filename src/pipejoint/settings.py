@@ -42,6 +42,7 @@ DEFAULTS = {
     "download_path": ".",
     "jobs.lease_seconds": 300,
     "jobs.max_retries": 0,
+    "jobs.retry_backoff": 1.0,
     "jobs.keep_completed": False,
     "jobs.default_priority": 5,
     "jobs.add_job_metadata": False,
@@ -57,6 +58,7 @@ ENV_VARS = {
     "DJ_DATABASE_NAME": "database.name",
     "DJ_SAFEMODE": "safemode",
     "DJ_LOG_LEVEL": "loglevel",
+    "DJ_DIAGRAM_DIRECTION": "display.diagram_direction",
 }
 
 

@@ -85,7 +85,7 @@ class AttributeType:
     @property
     def is_blob(self):
         """True for values kept as bytes in the table (raw bytes or serialized)."""
-        return self.core in ("bytes", "blob") and self.store is None
+        return self.storage_core in ("bytes", "blob") and self.store is None
 
     @property
     def is_codec(self):
@@ -96,6 +96,11 @@ class AttributeType:
         """The core type of the column that actually holds the value."""
         if self.codec is None:
             return self.core
+        from .codecs import stored_type  # the end of the codec chain, e.g. <attach@s> -> <hash@s> -> json
+
+        stored = stored_type(self)
+        if stored is not None:
+            return stored.core
         return "json" if self.store is not None else "bytes"
 
     @property

@@ -12,6 +12,7 @@ import decimal
 import json
 import math
 import numbers
+import struct
 import uuid
 
 
@@ -46,7 +47,22 @@ def _float(value, t):
         raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
     if t.unsigned and value < 0:
         raise ValueError(f"{value} is negative but {t.declared} is unsigned")
+    if t.storage_core == "float32":
+        return to_float32(value, t)
     return value
+
+
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def to_float32(value, t=None):
+    """The nearest float32, as a Python float: what every backend returns for a float32 attribute."""
+    if math.isfinite(value) and abs(value) > FLOAT32_MAX:
+        raise ValueError(f"{value} is outside the range of float32 (±3.4e38); declare the attribute float64")
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+_WIDE = decimal.Context(prec=100)  # decimal(65,30) and beyond, unlike the default 28 digits
 
 
 def _decimal(value, t):
@@ -58,7 +74,7 @@ def _decimal(value, t):
         raise ValueError(f"expected a decimal number, got {value!r}") from None
     if not number.is_finite():
         raise ValueError(f"{value!r} is not a finite decimal")
-    quantized = number.quantize(decimal.Decimal(1).scaleb(-t.scale), rounding=decimal.ROUND_HALF_UP)
+    quantized = number.quantize(decimal.Decimal(1).scaleb(-t.scale), rounding=decimal.ROUND_HALF_UP, context=_WIDE)
     if abs(quantized) >= decimal.Decimal(10) ** (t.precision - t.scale):
         raise ValueError(f"{value} does not fit {t.declared}")
     if t.unsigned and quantized < 0:
@@ -163,7 +179,7 @@ def _uuid(value, t):
 
 def _json(value, t):
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise ValueError(f"value is not JSON-serializable: {error}") from None
     return value
@@ -210,3 +226,70 @@ def normalize(value, attr):
 
 def is_nan(value):
     return isinstance(value, float) and math.isnan(value)
+
+
+def is_inf(value):
+    return isinstance(value, float) and math.isinf(value)
+
+
+# --- column-at-a-time checks: the common cases at C speed, None when a value needs a closer look ---
+
+
+def fast_checker(attr):
+    """A function (values, their types) -> normalized values or None, for the common plain types.
+
+    None means "check value by value": the slow path then normalizes or names the bad row.
+    """
+    t = attr.attr_type
+    if t.codec is not None:
+        return None
+    if t.is_integer:
+        return lambda values, types: _fast_integers(values, types, t)
+    core = t.storage_core
+    if core in ("float32", "float64"):
+        return lambda values, types: _fast_floats(values, types, t)
+    if core in ("char", "varchar", "enum", "text"):
+        return lambda values, types: _fast_strings(values, types, t)
+    if core == "bool":
+        return lambda values, types: values if types <= {bool} else None
+    if core in ("bytes", "blob"):
+        return lambda values, types: values if types <= {bytes} else None
+    return None
+
+
+def _fast_integers(values, types, t):
+    if not types <= {int}:
+        return None
+    low, high = t.integer_range
+    if values and (min(values) < low or max(values) > high):
+        return None
+    return values
+
+
+def _fast_floats(values, types, t):
+    if not types <= {float, int}:
+        return None
+    if int in types:
+        values = list(map(float, values))
+    if t.unsigned and not all(map((0.0).__le__, values)):
+        return None
+    if t.storage_core == "float32":
+        import array
+
+        rounded = array.array("f", values).tolist()
+        if not all(map(math.isfinite, rounded)) and any(
+            math.isinf(r) and math.isfinite(v) for r, v in zip(rounded, values)
+        ):
+            return None  # a finite value overflowed float32: let the slow path name it
+        return rounded
+    return values
+
+
+def _fast_strings(values, types, t):
+    if not types <= {str}:
+        return None
+    if t.core in ("char", "varchar") and values and max(map(len, values)) > t.length:
+        return None
+    if t.core == "enum" and not set(values) <= set(t.values):
+        return None
+    return values

@@ -24,9 +24,16 @@ class Backend:
     max_name_length = 64
     supports_returning = False
     stores_nan = False  # PostgreSQL stores NaN in float columns; SQLite and MySQL cannot
+    stores_inf = False  # PostgreSQL and SQLite store ±inf in float columns; MySQL cannot
 
     def __init__(self, settings):
         self.settings = settings
+
+    def max_value_bytes(self, connection):
+        """The largest single value an INSERT can carry (None: no limit short of the type's own)."""
+        return None
+
+    value_limit_fix = ""  # how to raise max_value_bytes, for the error message
 
     # --- connecting -------------------------------------------------------------------
     def connect(self):
@@ -60,9 +67,20 @@ class Backend:
         return self.table(schema, table_name).sql(dialect=self.dialect)
 
     # --- rendering --------------------------------------------------------------------
+    fragment_rewrite = None  # per-node rewrite that makes MySQL-flavoured fragments portable (portable.py)
+    key_array_condition = None  # (columns, markers, attributes) -> condition, where parameters are limited
+
     def render(self, tree, has_params=False):
         """Render a sqlglot tree as SQL text for this backend's driver."""
-        return tree.sql(dialect=self.dialect)
+        return self.portable(tree).sql(dialect=self.dialect)
+
+    def portable(self, tree):
+        """The tree with this dialect's rewrites of MySQL-flavoured functions applied (a copy)."""
+        if self.fragment_rewrite is None:
+            return tree
+        from .portable import rewrite
+
+        return rewrite(tree, type(self).fragment_rewrite)
 
     # --- types ------------------------------------------------------------------------
     def column_type(self, attr_type: AttributeType) -> str:
@@ -114,6 +132,10 @@ class Backend:
         """Statements run after CREATE TABLE (comments on PostgreSQL)."""
         return []
 
+    def serialized_column_statements(self, schema, table_name, names):
+        """Statements for columns holding serialized values (blobs, attachments), after CREATE TABLE."""
+        return []
+
     def autoincrement_constraints(self, attr, pk_names):
         """Column constraints for an auto_increment attribute (most backends put it in the type)."""
         return []
@@ -133,8 +155,10 @@ class Backend:
     def schema_exists(self, conn, name):
         return name in self.list_schemas(conn)
 
-    def on_conflict(self, mode, key_names, other_names):
+    def on_conflict(self, mode, key_names, other_names, target=None):
         """The clause that skips ("skip") or overwrites ("replace") rows whose key exists.
+
+        `target` is (schema, table) of the table inserted into, for backends that qualify names.
 
         PostgreSQL and SQLite share the standard ON CONFLICT form; MySQL overrides this.
         """
@@ -149,7 +173,19 @@ class Backend:
         ]
         return exp.OnConflict(conflict_keys=keys, action=exp.var("DO UPDATE"), expressions=updates)
 
+    # --- batch insert -----------------------------------------------------------------
+    def copy_statement(self, schema, table_name, names):
+        """A bulk-load statement (PostgreSQL COPY) for plain inserts, or None to use executemany."""
+        return None
+
+    def copy_rows(self, raw, statement, rows):
+        raise NotImplementedError
+
     # --- values -----------------------------------------------------------------------
+    def select_value(self, node, attr_type):
+        """How a column is selected; MySQL widens float32 so its full value reaches the driver."""
+        return node
+
     encoders = {}  # storage core type -> converter name, for values sent to the driver
     decoders = {}  # storage core type -> converter name, for values read from the driver
 
@@ -187,6 +223,11 @@ class Backend:
     def is_transient(self, error):
         """True when a retry may succeed (e.g. SQLite busy)."""
         return False
+
+    # --- jobs -------------------------------------------------------------------------
+    # The database's clock in seconds since the epoch: job leases are compared against one
+    # clock, the server's, so workers on hosts with skewed clocks still agree.
+    epoch_now_sql = None
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -284,12 +325,13 @@ def _time_from_timedelta(value):
 
 
 def _decimal_from_number(scale):
-    from decimal import Decimal
+    from decimal import Context, Decimal
 
     quantum = Decimal(1).scaleb(-scale)
+    wide = Context(prec=100)
 
     def decode(value):
-        return None if value is None else Decimal(repr(value) if isinstance(value, float) else value).quantize(quantum)
+        return None if value is None else Decimal(repr(value) if isinstance(value, float) else value).quantize(quantum, context=wide)
 
     return decode
 
@@ -310,7 +352,38 @@ def _to_float(value):
     return float(value)
 
 
+def _sqlite_decimal(value):
+    """SQLite keeps decimals as REAL: exact to 15 significant digits, refused beyond."""
+    digits = len(value.normalize().as_tuple().digits) if value else 1
+    if digits > 15:
+        raise ValueError(
+            f"{value} has {digits} significant digits; SQLite stores decimals exactly only up to 15. "
+            "Round the value, or use PostgreSQL or MySQL for exact wider decimals"
+        )
+    return float(value)
+
+
+def _sqlite_uint64(value):
+    if value > 2**63 - 1:
+        raise ValueError(f"{value} is above 2^63-1, the largest integer SQLite stores; use PostgreSQL or MySQL for larger uint64")
+    return value
+
+
+def _rstrip_text(value):
+    return value.rstrip(" ")
+
+
+def _to_float32(value):
+    from ..values import to_float32
+
+    return to_float32(value)
+
+
 CONVERTERS = {
+    "to_float32": _to_float32,
+    "sqlite_decimal": _sqlite_decimal,
+    "sqlite_uint64": _sqlite_uint64,
+    "rstrip_text": _rstrip_text,
     "iso_datetime": _iso_datetime,
     "uuid_bytes": _uuid_bytes,
     "uuid_from_bytes": _uuid_from_bytes,

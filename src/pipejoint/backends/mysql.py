@@ -74,6 +74,12 @@ class PipejointMySQL(MySQL):
     """MySQL as PyMySQL wants it: `%s` placeholders."""
 
     class Generator(MySQL.Generator):
+        TRANSFORMS = {
+            **MySQL.Generator.TRANSFORMS,
+            # MariaDB has the REGEXP operator but no REGEXP_LIKE()
+            exp.RegexpLike: lambda self, e: f"{self.sql(e, 'this')} REGEXP {self.sql(e, 'expression')}",
+        }
+
         def placeholder_sql(self, expression):
             return "%s"
 
@@ -85,6 +91,7 @@ class MySQLBackend(Backend):
     inline_indexes = True
     inline_column_comments = True
     default_port = 3306
+    epoch_now_sql = "UNIX_TIMESTAMP(NOW(6))"
 
     def connect(self):
         try:
@@ -111,15 +118,28 @@ class MySQLBackend(Backend):
     encoders = {"uuid": "uuid_bytes", "json": "json_dumps", "bool": "int_from_number"}
     decoders = {"bool": "to_bool", "uuid": "uuid_from_bytes", "json": "json_loads", "time": "time_from_timedelta"}
 
-    def on_conflict(self, mode, key_names, other_names):
+    def select_value(self, node, attr_type):
+        # The text protocol prints FLOAT with 6 digits; DOUBLE carries the exact float32 value.
+        if attr_type.storage_core == "float32":
+            return exp.Cast(this=node, to=exp.DataType.build("double"))
+        return node
+
+    def on_conflict(self, mode, key_names, other_names, target=None):
         if mode is None:
             return None
+
+        def column(name):  # qualified, so INSERT ... SELECT's own columns do not make it ambiguous
+            if target is None:
+                return exp.column(name, quoted=True)
+            return exp.Column(this=exp.to_identifier(name, quoted=True), table=exp.to_identifier(target[1], quoted=True),
+                              db=exp.to_identifier(target[0], quoted=True))
+
         if mode == "skip" or not other_names:
             first = key_names[0]
-            updates = [exp.EQ(this=exp.column(first, quoted=True), expression=exp.column(first, quoted=True))]
+            updates = [exp.EQ(this=column(first), expression=column(first))]
         else:
             updates = [
-                exp.EQ(this=exp.column(n, quoted=True), expression=exp.Anonymous(this="VALUES", expressions=[exp.column(n, quoted=True)]))
+                exp.EQ(this=column(n), expression=exp.Anonymous(this="VALUES", expressions=[exp.column(n, quoted=True)]))
                 for n in other_names
             ]
         return exp.OnConflict(duplicate=True, expressions=updates, action=exp.var("UPDATE"))
@@ -207,6 +227,18 @@ class MySQLBackend(Backend):
         return [r[0] for r in rows]
 
     # --- errors ---
+    value_limit_fix = (
+        "Raise max_allowed_packet on the MySQL server (SET GLOBAL max_allowed_packet = 1073741824; or "
+        "max_allowed_packet = 1G under [mysqld] in my.cnf) and reconnect, or keep large values in an object "
+        "store (<blob@store>)."
+    )
+
+    def max_value_bytes(self, connection):
+        """The server's max_allowed_packet: a larger statement makes the server drop the connection."""
+        if getattr(self, "_max_packet", None) is None:
+            self._max_packet = int(connection.query("SELECT @@max_allowed_packet").fetchone()[0])
+        return self._max_packet
+
     def translate_error(self, error, sql=""):
         import pymysql
 
@@ -228,3 +260,8 @@ class MySQLBackend(Backend):
             return True
         code = error.args[0] if getattr(error, "args", None) and isinstance(error.args[0], int) else None
         return isinstance(error, pymysql.err.OperationalError) and code in _LOST
+
+    def is_transient(self, error):
+        """Deadlock (1213) or lock wait timeout (1205) between concurrent workers: retry."""
+        code = error.args[0] if getattr(error, "args", None) and isinstance(error.args[0], int) else None
+        return code in (1205, 1213)

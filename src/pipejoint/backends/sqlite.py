@@ -84,6 +84,8 @@ class SQLiteBackend(Backend):
     def describe_target(self):
         return f"sqlite:{self.database_path()}"
 
+    epoch_now_sql = "((julianday('now') - 2440587.5) * 86400.0)"
+
     def begin_sql(self):
         # IMMEDIATE takes the write lock up front, so two writers wait (busy timeout) instead
         # of failing when a read lock is upgraded.
@@ -91,13 +93,22 @@ class SQLiteBackend(Backend):
 
     encoders = {
         "date": "iso_datetime", "datetime": "iso_datetime", "timestamp": "iso_datetime", "time": "iso_datetime",
-        "uuid": "uuid_bytes", "json": "json_dumps", "decimal": "to_float", "bool": "int_from_number",
+        "uuid": "uuid_bytes", "json": "json_dumps", "decimal": "sqlite_decimal", "bool": "int_from_number",
+        "uint64": "sqlite_uint64", "char": "rstrip_text",
     }
+    stores_inf = True
     decoders = {
         "bool": "to_bool", "date": "date_from_text", "datetime": "datetime_from_text",
         "timestamp": "datetime_from_text", "time": "time_from_text", "uuid": "uuid_from_bytes",
         "json": "json_loads",
     }
+
+    # --- rendering ---
+    @staticmethod
+    def fragment_rewrite(node):
+        from .portable import sqlite_rewrite
+
+        return sqlite_rewrite(node)
 
     # --- names ---
     def table(self, schema, table_name):
@@ -138,7 +149,7 @@ class SQLiteBackend(Backend):
         if core == "uuid":
             return [exp.EQ(this=_call("length", column), expression=exp.Literal.number(16))]
         if core == "json":
-            return [_call("json_valid", column)]
+            return [_null_or(column, _call("json_valid", column))]  # json_valid(NULL) is 0
         if core == "date":
             return [_null_or(column, exp.And(this=_glob(column, _DATE_GLOB), expression=_not_null(_call("date", column))))]
         if core in ("datetime", "timestamp"):
