@@ -11,16 +11,24 @@ from dataclasses import replace
 from sqlglot import exp
 
 from .errors import DataJointError
-from .expression import Computed, Join, QueryExpression, check_lineage, computed_attribute
+from .expression import Computed, Join, QueryExpression, check_lineage, computed_attribute, query_name
 from .heading import Heading
 
 
-def _as_query(value):
+def _as_query(value, expression):
     if isinstance(value, type):
         value = value()
-    if not isinstance(value, QueryExpression):
-        raise DataJointError(f"aggr() needs a query expression to aggregate over, not {type(value).__name__}.")
+    if not isinstance(value, QueryExpression) or type(value).__name__ == "U":
+        given = "nothing" if value is None else f"{type(value).__name__} {value!r}"
+        raise DataJointError(
+            f"aggr() on {_name(expression)} needs a grouping relation (a table or query) to aggregate over, "
+            f"but got {given}: write A.aggr(B, n='COUNT(*)'), or dj.U().aggr(A, n='COUNT(*)') for the whole of A."
+        )
     return value
+
+
+def _name(expression):
+    return repr(expression) if type(expression).__name__ == "U" else query_name(expression)
 
 
 def _count_matches(fragment, marker_column):
@@ -36,7 +44,7 @@ def _count_matches(fragment, marker_column):
 
 def aggregate(expression, group, attributes, named, exclude_nonmatching):
     """Per row of `expression`, aggregates of its matching rows in `group`."""
-    group = _as_query(group)
+    group = _as_query(group, expression)
     left = expression._as_subquery() if expression._is_wrappable else expression
     missing = [k for k in left.heading.primary_key if k not in group.heading.names]
     if missing:
@@ -67,11 +75,13 @@ def aggregate(expression, group, attributes, named, exclude_nonmatching):
             raise DataJointError(f"aggr(): `{item}` is not an attribute of the grouping expression.")
     attrs = [left.heading[n] for n in keep]
     columns = {n: left._columns[n] for n in keep}
-    marker = group.heading.primary_key[0] if group.heading.primary_key else None
+    # COUNT(*) counts a column of the group that is never NULL on a matched row: a joined attribute
+    marker = shared[0] if shared else None
     for name, text in named.items():
         if name in columns:
             raise DataJointError(f"aggr(): attribute `{name}` already exists; choose another name.")
-        column, attr = computed_attribute(name, text, combined_heading, combined, aggregate_allowed=True)
+        column, attr = computed_attribute(name, text, combined_heading, combined, aggregate_allowed=True,
+                                          owner=query_name(group))
         if marker is not None and not exclude_nonmatching:
             column = Computed(column.text, _count_matches(column.fragment, marker),
                               tuple(sorted({**dict(column.inputs), marker: combined[marker]}.items())), column.aggregate)
@@ -87,13 +97,13 @@ def aggregate(expression, group, attributes, named, exclude_nonmatching):
     )
     result._columns = columns
     result._where = left._where
-    result._group = tuple(keep)
+    result._group = tuple(left._columns[n] for n in keep)  # columns, so later renames cannot lose them
     return result
 
 
 def aggregate_universal(universe, group, named):
     """dj.U('a').aggr(A, n=...): one row per distinct value of a in A; dj.U().aggr(A): one row."""
-    group = _as_query(group)
+    group = _as_query(group, universe)
     base = group._as_subquery() if group._is_wrappable else group
     names = list(universe.primary_key)
     missing = [n for n in names if n not in base.heading.names]
@@ -102,10 +112,11 @@ def aggregate_universal(universe, group, named):
     attrs = [replace(base.heading[n], in_key=True) for n in names]
     columns = {n: base._columns[n] for n in names}
     for name, text in named.items():
-        column, attr = computed_attribute(name, text, base.heading, base._columns, aggregate_allowed=True)
+        column, attr = computed_attribute(name, text, base.heading, base._columns, aggregate_allowed=True,
+                                          owner=query_name(base))
         attrs.append(replace(attr, nullable=True))
         columns[name] = column
-    return base._copy(_heading=Heading(attrs), _columns=columns, _group=tuple(names))
+    return base._copy(_heading=Heading(attrs), _columns=columns, _group=tuple(base._columns[n] for n in names))
 
 
 def union(left, right):
@@ -122,7 +133,7 @@ def union(left, right):
             f"({', '.join(left.heading.primary_key)}) vs ({', '.join(right.heading.primary_key)}). "
             "Project both onto the same key with .proj()."
         )
-    check_lineage(left, right, left.heading.primary_key)
+    # as in DataJoint, the key-only form matches keys by name; the outer form checks lineage in extend()
     left_secondary = left.heading.secondary_attributes
     right_secondary = right.heading.secondary_attributes
     if not left_secondary and not right_secondary:
@@ -146,6 +157,8 @@ def union(left, right):
                                for a in first.heading.attributes.values()])
     result._sources = ()
     result._columns = {}
+    # ORDER BY / LIMIT cannot sit on a member of a UNION: such operands become subqueries
+    first, second = (e._as_subquery() if e._top is not None else e for e in (first, second))
     result._union = (first, second)
     return result
 

@@ -34,18 +34,36 @@ class Context:
         self.count += 1
         return marker
 
+    def param_list(self, rows, width):
+        """One node holding `rows` groups of `width` markers, `(m, m), (m, m)`: large key sets stay
+        one small tree instead of a node per value."""
+        markers = [_MARKER.format(i) for i in range(self.count, self.count + rows * width)]
+        self.count += rows * width
+        if width == 1:
+            return exp.Var(this=", ".join(markers))
+        groups = ("(" + ", ".join(markers[i:i + width]) + ")" for i in range(0, len(markers), width))
+        return exp.Var(this=", ".join(groups))
+
 
 @dataclass
 class Compiled:
     sql: str
     order: tuple  # parameter indices in the order the placeholders appear in `sql`
 
+    def __post_init__(self):
+        self.identity = tuple(range(len(self.order)))
+
     def arguments(self, expression):
         if not self.order:
             return None
         values = expression._params([])
-        encode = expression._connection.backend.encode
-        encoded = [encode(value, attr) for value, attr in values]
+        encoder = expression._connection.backend.encoder
+        encoded = []
+        for value, attr in values:  # values were normalized when the condition was built
+            encode = encoder(attr.attr_type)
+            encoded.append(encode(value) if encode is not None and value is not None else value)
+        if self.order == self.identity:
+            return encoded
         return [encoded[i] for i in self.order]
 
 
@@ -119,7 +137,10 @@ def build_select(expression, ctx, only=None):
         return exp.union(build_select(left, ctx, names), build_select(right, ctx, names), distinct=True)
     names = list(only) if only is not None else expression.heading.names
     resolve = resolver(expression._columns)
-    select = exp.Select(expressions=[exp.alias_(resolve(n), n, quoted=True) for n in names])
+    heading = expression.heading
+    select = exp.Select(expressions=[
+        exp.alias_(backend.select_value(resolve(n), heading[n].attr_type), n, quoted=True) for n in names
+    ])
     if not names:
         select = exp.Select(expressions=[exp.Literal.number(1)])
     joins_by_source = {j.source: j for j in expression._joins}
@@ -138,17 +159,14 @@ def build_select(expression, ctx, only=None):
     if conditions:
         select = select.where(exp.and_(*[exp.Paren(this=c) for c in conditions]) if len(conditions) > 1 else conditions[0], copy=False)
     if expression._group is not None:
-        group = [resolve(n) for n in expression._group]
+        group = [column_sql(c) for c in expression._group]
         if group:
             select = select.group_by(*group, copy=False)
     if expression._distinct:
         select = select.distinct(copy=False)
     top = expression._top
     if top is not None:
-        order = []
-        for item in top.order_by or ():
-            name, direction = item.split()
-            order.append(exp.Ordered(this=resolve(name), desc=direction == "DESC", nulls_first=direction != "DESC"))
+        order = [exp.Ordered(this=column_sql(c), desc=desc, nulls_first=not desc) for c, desc in top.items]
         if order:
             select = select.order_by(*order, copy=False)
         if top.limit is not None:
@@ -163,7 +181,7 @@ def build_select(expression, ctx, only=None):
 def count_query(expression, ctx):
     """SELECT COUNT(*) over the distinct primary keys of an expression."""
     keys = expression.heading.primary_key
-    inner = build_select(expression, ctx, only=keys)
+    inner = build_select(expression, ctx, only=keys or None)
     if not expression._distinct and expression._union is None:
         inner = inner.distinct(copy=False) if keys and _may_repeat(expression) else inner
     return exp.select(exp.Count(this=exp.Star())).from_(

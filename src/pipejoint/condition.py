@@ -10,8 +10,11 @@ from __future__ import annotations
 import collections.abc
 import decimal
 import uuid as uuid_module
+import weakref
 
-from .errors import DataJointError, UnknownAttributeError
+from .errors import DataJointError, InvalidValueError, QuerySyntaxError, UnknownAttributeError
+from .types import INTEGER_RANGES
+from .values import normalize
 
 
 class AndList(list):
@@ -57,6 +60,10 @@ class Condition:
     def params(self, out):
         """Append the values, in the order to_ast asks for placeholders."""
 
+    def names(self):
+        """The attribute names this condition reads from the restricted expression."""
+        return ()
+
     def to_ast(self, resolve, ctx):
         raise NotImplementedError
 
@@ -82,9 +89,13 @@ class Equals(Condition):
 
     def __init__(self, items):
         self.items = items  # list of (name, value, attribute)
+        self._shape = ("eq", tuple((name, value is None) for name, value, _ in items))
 
     def shape(self):
-        return ("eq", tuple((name, value is None) for name, value, _ in self.items))
+        return self._shape
+
+    def names(self):
+        return [name for name, _, _ in self.items]
 
     def params(self, out):
         out.extend(ctx_value(value, attr) for _, value, attr in self.items if value is not None)
@@ -103,39 +114,64 @@ class Equals(Condition):
 
 
 class KeySet(Condition):
-    """(a, b) IN ((v1, v2), ...) for many keys, e.g. a DataFrame or a list of dicts with the same keys."""
+    """(a, b) IN ((v1, v2), ...) for many keys, e.g. a DataFrame or a list of dicts with the same keys.
 
-    def __init__(self, names, attributes, rows):
-        self.names = names
+    PostgreSQL takes at most 65,535 parameters, so there a large set is sent as one array
+    parameter per attribute (the backend's ``key_array_condition``).
+    """
+
+    ARRAYS_ABOVE = 10_000  # parameters
+
+    def __init__(self, names, attributes, rows, backend=None):
+        self.key_names = names
         self.attributes = attributes
         self.rows = rows
+        self.backend = backend if (
+            backend is not None and backend.key_array_condition is not None
+            and len(rows) * len(names) > self.ARRAYS_ABOVE) else None
 
     def shape(self):
-        return ("keyset", tuple(self.names), len(self.rows))
+        return ("keyset", tuple(self.key_names), len(self.rows) if self.backend is None else "arrays")
+
+    def names(self):
+        return self.key_names
 
     def params(self, out):
+        if self.backend is not None:
+            columns = list(zip(*self.rows))
+            out.extend(ctx_value(list(c), a) for c, a in zip(columns, self.attributes))
+            return
         for row in self.rows:
             out.extend(ctx_value(v, a) for v, a in zip(row, self.attributes))
 
     def to_ast(self, resolve, ctx):
         from sqlglot import exp
 
-        if len(self.names) == 1:
-            return exp.In(this=resolve(self.names[0]), expressions=[ctx.param() for _ in self.rows])
-        left = exp.Tuple(expressions=[resolve(n) for n in self.names])
-        tuples = [exp.Tuple(expressions=[ctx.param() for _ in self.names]) for _ in self.rows]
-        return exp.In(this=left, expressions=tuples)
+        if self.backend is not None:
+            return self.backend.key_array_condition(
+                [resolve(n) for n in self.key_names], [ctx.param() for _ in self.key_names], self.attributes)
+        values = ctx.param_list(len(self.rows), len(self.key_names))
+        if len(self.key_names) == 1:
+            return exp.In(this=resolve(self.key_names[0]), expressions=[values])
+        return exp.In(this=exp.Tuple(expressions=[resolve(n) for n in self.key_names]), expressions=[values])
 
 
 class SQLFragment(Condition):
     """A restriction string, parsed as the configured dialect (MySQL by default)."""
 
-    def __init__(self, text, fragment):
+    def __init__(self, text, fragment, dialect="mysql"):
+        from sqlglot import exp
+
         self.text = text
+        self.dialect = dialect
         self.fragment = fragment  # parsed, validated sqlglot expression over attribute names
+        self.used = sorted({c.name for c in fragment.find_all(exp.Column) if not c.table})
+
+    def names(self):
+        return self.used
 
     def shape(self):
-        return ("sql", self.text)
+        return ("sql", self.dialect, self.text)
 
     def to_ast(self, resolve, ctx):
         return substitute_columns(self.fragment, resolve)
@@ -147,6 +183,9 @@ class Negation(Condition):
 
     def shape(self):
         return ("not", self.condition.shape())
+
+    def names(self):
+        return self.condition.names()
 
     def params(self, out):
         self.condition.params(out)
@@ -167,6 +206,9 @@ class Combination(Condition):
     def shape(self):
         return (self.operator, tuple(c.shape() for c in self.conditions))
 
+    def names(self):
+        return sorted({n for c in self.conditions for n in c.names()})
+
     def params(self, out):
         for c in self.conditions:
             c.params(out)
@@ -177,14 +219,24 @@ class Combination(Condition):
 
 
 class SemiJoin(Condition):
-    """(a, b) [NOT] IN (SELECT a, b FROM other): restriction by another query expression."""
+    """Restriction by another query expression on the attributes both have.
 
-    def __init__(self, names, query):
-        self.names = names
+    When none of them can be NULL this is ``(a, b) IN (SELECT a, b FROM other)``, which every
+    engine runs as a semijoin. When one can be NULL, IN turns into unknown (and NOT IN drops every
+    row once the other side holds a NULL), so a correlated EXISTS keeps the meaning "has a match",
+    which stays true or false under negation.
+    """
+
+    def __init__(self, names, query, nullable=False):
+        self.key_names = names
         self.query = query
+        self.nullable = nullable
 
     def shape(self):
-        return ("in", tuple(self.names), self.query._shape())
+        return ("in", tuple(self.key_names), self.nullable, self.query._shape())
+
+    def names(self):
+        return self.key_names
 
     def params(self, out):
         self.query._params(out)
@@ -194,10 +246,20 @@ class SemiJoin(Condition):
 
         from .compiler import build_select
 
-        sub = build_select(self.query, ctx, only=self.names)
-        if len(self.names) == 1:
-            return exp.In(this=resolve(self.names[0]), query=exp.Subquery(this=sub))
-        left = exp.Tuple(expressions=[resolve(n) for n in self.names])
+        sub = build_select(self.query, ctx, only=self.key_names)
+        if self.nullable:
+            matched = exp.TableAlias(this=exp.to_identifier("m"))
+            on = [exp.EQ(this=exp.column(n, table="m", quoted=True), expression=resolve(n)) for n in self.key_names]
+            inner = exp.select(exp.Literal.number(1)).from_(exp.Subquery(this=sub, alias=matched))
+            return exp.Exists(this=inner.where(exp.and_(*on)))
+        if sub.args.get("limit") is not None:
+            # MariaDB refuses LIMIT inside IN (...); a derived table around it means the same everywhere
+            sub = exp.select(*[exp.column(n, quoted=True) for n in self.key_names]).from_(
+                exp.Subquery(this=sub, alias=exp.TableAlias(this=exp.to_identifier("limited")))
+            )
+        if len(self.key_names) == 1:
+            return exp.In(this=resolve(self.key_names[0]), query=exp.Subquery(this=sub))
+        left = exp.Tuple(expressions=[resolve(n) for n in self.key_names])
         return exp.In(this=left, query=exp.Subquery(this=sub))
 
 
@@ -246,28 +308,47 @@ def ctx_value(value, attr):
 # --- building conditions from user input ---------------------------------------------------
 
 
-def parse_fragment(text, heading, dialect):
+def parse_fragment(text, heading, dialect, owner=""):
     """Parse a SQL fragment and check that every column it names is an attribute."""
     import sqlglot
     from sqlglot import exp
 
+    if not isinstance(text, str) or not text.strip():
+        raise QuerySyntaxError(f"Cannot use {text!r} as a SQL expression{_where(owner)}: it is empty.")
     try:
-        tree = sqlglot.parse_one(text, read=dialect)
-    except sqlglot.errors.ParseError as error:
-        raise DataJointError(
-            f"Cannot parse the SQL condition {text!r}: {str(error).splitlines()[0]}. "
-            "Write it in MySQL syntax, e.g. \"age > 30 AND name LIKE 'A%'\"."
+        tree = sqlglot.parse_one(text, read=dialect, into=exp.Condition)
+    except sqlglot.errors.SqlglotError:
+        raise QuerySyntaxError(
+            f"Cannot parse the SQL expression {text!r}{_where(owner)}: {_parse_problem(text, dialect)}. "
+            "Write one expression in MySQL syntax, e.g. \"age > 30 AND name LIKE 'A%'\"; quote attribute "
+            "names that are SQL keywords with backticks, e.g. `key` = 3."
         ) from None
     names = heading.names
     for column in tree.find_all(exp.Column):
         if column.table:
             continue
-        if column.name not in heading:
+        if column.name not in heading.attributes:
             raise UnknownAttributeError(
-                f"Attribute `{column.name}` in {text!r} is not in the query. Available attributes: "
-                f"{', '.join(names)}."
+                f"Attribute `{column.name}` in {text!r} is not in the query{_where(owner)}. "
+                f"Available attributes: {', '.join(names)}. Check the spelling, or write SQL keywords in "
+                "upper case and string values in quotes."
             )
     return tree
+
+
+def _where(owner):
+    return f" on {owner}" if owner else ""
+
+
+def _parse_problem(text, dialect):
+    """The parser's own words about what is wrong with a fragment (first line)."""
+    import sqlglot
+
+    try:
+        sqlglot.parse(text, read=dialect)
+    except sqlglot.errors.SqlglotError as error:
+        return str(error).splitlines()[0]
+    return "it is not a single SQL expression"
 
 
 def substitute_columns(tree, resolve):
@@ -287,6 +368,8 @@ def make_condition(restriction, query, semantic_check=True):
     from .expression import QueryExpression, U
 
     heading = query.heading
+    if type(restriction) is dict:  # the (T & key) hot path
+        return dict_condition(restriction, heading, query)
     if isinstance(restriction, Condition):
         return restriction
     if isinstance(restriction, bool):
@@ -294,10 +377,19 @@ def make_condition(restriction, query, semantic_check=True):
     if restriction is None:
         raise DataJointError("Invalid restriction None: use True for no restriction or [] for none of the rows.")
     if isinstance(restriction, str):
+        from sqlglot import exp
+
         from .settings import config
 
-        fragment = parse_fragment(restriction, heading, config["query.dialect"])
-        return SQLFragment(restriction, fragment)
+        from .expression import query_name
+
+        fragment = parse_fragment(restriction, heading, config["query.dialect"], query_name(query))
+        if any(isinstance(node, exp.AggFunc) for node in fragment.walk()):
+            raise DataJointError(
+                f"The restriction {restriction!r} on {query_name(query)} uses an aggregate function: compute it "
+                "with .aggr() first, then restrict the result, e.g. A.aggr(B, n='COUNT(*)') & 'n > 2'."
+            )
+        return SQLFragment(restriction, fragment, config["query.dialect"])
     if isinstance(restriction, Not):
         inner = make_condition(restriction.restriction, query, semantic_check)
         return Always(False) if inner is None else Negation(inner)
@@ -312,9 +404,9 @@ def make_condition(restriction, query, semantic_check=True):
     if isinstance(restriction, QueryExpression):
         return semijoin_condition(query, restriction, semantic_check)
     if isinstance(restriction, collections.abc.Mapping):
-        return dict_condition(restriction, heading)
+        return dict_condition(restriction, heading, query)
     if _is_numpy_record(restriction):
-        return dict_condition({n: restriction[n] for n in restriction.dtype.names}, heading)
+        return dict_condition({n: restriction[n] for n in restriction.dtype.names}, heading, query)
     if _is_dataframe(restriction):
         return rows_condition(restriction.reset_index().to_dict("records") if _has_named_index(restriction) else restriction.to_dict("records"), query, semantic_check)
     if _is_record_array(restriction):
@@ -327,21 +419,26 @@ def make_condition(restriction, query, semantic_check=True):
     raise DataJointError(f"Invalid restriction of type {type(restriction).__name__}: {restriction!r}")
 
 
-def dict_condition(mapping, heading):
+def dict_condition(mapping, heading, query=None):
     """AND of attr = value for the keys that are attributes (others are ignored, as in DataJoint)."""
     items = []
+    comparable = _comparable(heading)
     for name, value in mapping.items():
-        if name in heading.attributes:
+        attr = comparable.get(name)
+        if attr is None:
+            continue  # not an attribute: ignored, as DataJoint does
+        if attr is _NOT_COMPARABLE:
             attr = heading[name]
-            if attr.is_blob or (attr.codec and attr.store):
-                raise DataJointError(
-                    f"Cannot restrict by blob attribute `{name}`: blobs are not comparable in SQL. "
-                    "Restrict by key attributes instead."
-                )
-            items.append((name, _plain(value), attr))
+            raise DataJointError(
+                f"Cannot restrict by blob attribute `{name}` ({attr.type}): its stored form is not comparable in SQL. "
+                "Restrict by key or other plain attributes instead."
+            )
+        items.append((name, None if value is None else _bind(value, attr, query), attr))
     if not items:
         return None
-    return Equals(sorted(items, key=lambda item: item[0]))
+    if len(items) > 1:
+        items.sort(key=_first)
+    return Equals(items)
 
 
 def rows_condition(rows, query, semantic_check):
@@ -358,10 +455,13 @@ def rows_condition(rows, query, semantic_check):
             if all(all(r[n] is not None for n in names) for r in rows) and len(rows) > 1:
                 attrs = [heading[n] for n in names]
                 for a in attrs:
-                    if a.is_blob:
-                        raise DataJointError(f"Cannot restrict by blob attribute `{a.name}`.")
-                unique_rows = list(dict.fromkeys(tuple(_plain(r[n]) for n in names) for r in rows))
-                return KeySet(list(names), attrs, unique_rows)
+                    if a.is_blob or a.codec:
+                        raise DataJointError(
+                            f"Cannot restrict by blob attribute `{a.name}` ({a.type}): its stored form is not "
+                            "comparable in SQL. Restrict by key or other plain attributes instead.")
+                unique_rows = list(dict.fromkeys(
+                    tuple(_bind(r[n], a, query) for n, a in zip(names, attrs)) for r in rows))
+                return KeySet(list(names), attrs, unique_rows, query._connection.backend)
     parts = []
     for r in rows:
         condition = make_condition(r, query, semantic_check)
@@ -379,7 +479,46 @@ def semijoin_condition(query, other, semantic_check):
         check_lineage(query, other, shared)
     if not shared:
         return Exists(other)
-    return SemiJoin(shared, other)
+    nullable = any(query.heading[n].nullable or other.heading[n].nullable for n in shared)
+    return SemiJoin(shared, other, nullable)
+
+
+_NOT_COMPARABLE = object()
+_COMPARABLE = weakref.WeakKeyDictionary()
+
+
+def _comparable(heading):
+    """{name: attribute} of the visible attributes of a heading, blobs marked: computed once per heading."""
+    found = _COMPARABLE.get(heading)
+    if found is None:
+        found = _COMPARABLE[heading] = {
+            n: _NOT_COMPARABLE if (a.is_blob or a.codec) else a for n, a in heading.attributes.items()
+        }
+    return found
+
+
+def _first(item):
+    return item[0]
+
+
+def _bind(value, attr, query):
+    """A restriction value checked and normalized for its attribute when the condition is built."""
+    if type(value) is int:  # the common key value: checked without the general normalizer
+        bounds = INTEGER_RANGES.get(attr.attr_type.core)
+        if bounds is not None and bounds[0] <= value <= bounds[1]:
+            return value
+    elif type(value) is not str:
+        value = _plain(value)
+    try:
+        return normalize(value, attr)
+    except ValueError as error:
+        from .expression import query_name
+
+        where = f" {query_name(query)}" if query is not None else ""
+        raise InvalidValueError(
+            f"Cannot restrict{where} by {attr.name}={value!r}: {error}. Give `{attr.name}` a value of "
+            f"type {attr.type}."
+        ) from None
 
 
 def _plain(value):

@@ -9,7 +9,6 @@ a GROUP BY, a DISTINCT, or a union).
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, replace
 
 from .condition import Combination, Top, make_condition
@@ -25,7 +24,10 @@ class Column:
     name: str
 
     def shape(self):
-        return ("c", self.source, self.name)
+        shape = self.__dict__.get("_shape")
+        if shape is None:
+            shape = self.__dict__["_shape"] = ("c", self.source, self.name)  # built once: the hot path reads it
+        return shape
 
     def shifted(self, offset):
         return Column(self.source + offset, self.name)
@@ -70,6 +72,25 @@ class Join:
     def shape(self):
         return (self.source, self.kind, tuple((a.shape(), b.shape()) for a, b in self.pairs))
 
+    def shifted(self, offset):
+        return Join(self.source + offset, self.kind, tuple((a.shifted(offset), b.shifted(offset)) for a, b in self.pairs))
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A dj.Top applied: (column, descending) items, the order as written, limit and offset."""
+
+    items: tuple
+    order_names: tuple
+    limit: int | None
+    offset: int
+
+    def shape(self):
+        return (tuple((c.shape(), desc) for c, desc in self.items), self.limit, self.offset)
+
+    def shifted(self, offset):
+        return replace(self, items=tuple((c.shifted(offset), desc) for c, desc in self.items))
+
 
 class QueryExpression:
     """Base of tables and query results. Subclasses: Table (base tables), U."""
@@ -80,7 +101,7 @@ class QueryExpression:
     _joins = ()
     _columns = None  # name -> Column | Computed
     _where = ()  # ((Condition, columns-at-that-time), ...)
-    _group = None  # tuple of names grouped by, when aggregated
+    _group = None  # tuple of the columns grouped by, when aggregated
     _distinct = False
     _top = None
     _union = None  # (left, right) for a union
@@ -105,13 +126,18 @@ class QueryExpression:
         """A modified copy. Restricting a table keeps its class (so `(T & key).delete()` works);
         any other change makes a plain QueryExpression."""
         if keep_class:
-            result = copy.copy(self)
+            result = object.__new__(type(self))
+            result.__dict__.update(self.__dict__)
         else:
             result = QueryExpression.__new__(QueryExpression)
             for name in self._FIELDS:
                 setattr(result, name, getattr(self, name))
         for key, value in changes.items():
             setattr(result, key, value)
+        if keep_class and set(changes) <= {"_where"} and self._union is None:
+            result._frame_shape = self._frame()  # a restriction changes only the WHERE part of the shape
+        else:
+            result._frame_shape = None
         return result
 
     @property
@@ -131,18 +157,27 @@ class QueryExpression:
         return result
 
     # --- shape and params: the SQL cache key and the values, in one fixed order ---
+    _frame_shape = None  # (heading, shape of everything but WHERE), shared with restrictions of this expression
+
+    def _frame(self):
+        heading = self.heading
+        cached = self._frame_shape
+        if cached is None or cached[0] is not heading:
+            cached = self._frame_shape = (heading, (
+                tuple(s.shape() for s in self._sources),
+                tuple(j.shape() for j in self._joins),
+                tuple((n, self._columns[n].shape()) for n in heading.names),
+                None if self._group is None else tuple(c.shape() for c in self._group),
+                self._distinct,
+                self._top.shape() if self._top else None,
+                tuple(heading.primary_key),
+            ))
+        return cached
+
     def _shape(self):
         if self._union is not None:
             return ("union", self._union[0]._shape(), self._union[1]._shape())
-        return (
-            tuple(s.shape() for s in self._sources),
-            tuple(j.shape() for j in self._joins),
-            tuple((n, self._columns[n].shape()) for n in self.heading.names),
-            tuple(c.shape() for c, _ in self._where),
-            self._group,
-            self._distinct,
-            (tuple(self._top.order_by or ()), self._top.limit, self._top.offset) if self._top else None,
-        )
+        return self._frame()[1], tuple((c.shape(), tuple(cols[n].shape() for n in c.names())) for c, cols in self._where)
 
     def _params(self, out):
         if self._union is not None:
@@ -158,7 +193,11 @@ class QueryExpression:
 
     # --- restriction ---
     def restrict(self, restriction, semantic_check=True):
-        """Rows that satisfy `restriction` (any form DataJoint accepts)."""
+        """Rows that satisfy `restriction` (any form DataJoint accepts).
+
+        A string is SQL (MySQL syntax, made portable) and is used as written: never build one from
+        untrusted text. Values in dicts, keys, record arrays and DataFrames are bound parameters.
+        """
         if isinstance(restriction, Top):
             return self._apply_top(restriction)
         if self._top is not None or self._group is not None or self._union is not None:
@@ -186,86 +225,52 @@ class QueryExpression:
         return Not(self)
 
     def _apply_top(self, top):
+        """ORDER BY / LIMIT / OFFSET; a Top over a Top or a union orders a subquery."""
+        base = self._as_subquery() if (self._top is not None or self._union is not None) else self
         order = top.order_by
         if order is None:
-            order = self._top.order_by if self._top is not None else ["KEY"]
-        order = expand_order_by(order, self.heading)
-        base = self._as_subquery() if (self._top is not None or self._union is not None) else self
-        return base._copy(_top=Top(top.limit, order, top.offset))
+            order = self._top.order_names if self._top is not None else ["KEY"]
+        order = expand_order_by(order, base.heading)
+        items = tuple((base._columns[item.split()[0]], item.endswith(" DESC")) for item in order)
+        return base._copy(_top=Ordering(items, tuple(order), top.limit, top.offset))
 
     # --- projection ---
     def proj(self, *attributes, **named):
         """Keep, rename, compute or exclude attributes; the primary key always stays."""
         heading = self.heading
-        base = self
-        if self._union is not None or any(
-            isinstance(v, str) and not _is_rename(v, heading) for v in named.values()
-        ) and (self._group is not None or self._top is not None):
-            base = self._as_subquery()
-            heading = base.heading
-        keep = []
-        excluded = set()
-        for item in attributes:
-            if item is Ellipsis:
-                keep.extend(heading.secondary_attributes)
-            elif isinstance(item, str) and item.startswith("-"):
-                name = item[1:].strip()
-                if name not in heading.attributes:
-                    raise UnknownAttributeError(f"Cannot exclude `{name}`: it is not an attribute. Available: {', '.join(heading.names)}.")
-                if name in heading.primary_key:
-                    raise DataJointError(f"Cannot exclude primary key attribute `{name}`: the primary key always stays.")
-                excluded.add(name)
-            elif isinstance(item, str):
-                if item not in heading.attributes:
-                    raise UnknownAttributeError(f"Attribute `{item}` not found. Available: {', '.join(heading.names)}.")
-                keep.append(item)
-            else:
-                raise DataJointError(f"proj() takes attribute names as strings, not {type(item).__name__}.")
-        if excluded and not keep:
-            keep = [n for n in heading.secondary_attributes if n not in excluded]
-        renamed_sources = {}
-        computed = {}
+        computes = any(isinstance(v, str) and v.strip() not in heading.attributes for v in named.values())
+        base = self._as_subquery() if self._union is not None or (computes and self._is_wrappable) else self
+        heading = base.heading
+        keep, excluded = _positional_projection(attributes, heading)
+        renames, computed = {}, {}
         for new, spec in named.items():
             if not isinstance(spec, str):
                 raise DataJointError(f"proj({new}=...) takes a string: an attribute name or a SQL expression.")
-            spec_stripped = spec.strip()
-            if _is_rename(spec_stripped, heading):
-                renamed_sources[new] = spec_stripped
-            else:
-                computed[new] = spec_stripped
-        renamed_away = {old for new, old in renamed_sources.items() if new != old}
-        # the primary key, with renames in place
-        attrs = []
-        columns = {}
-        key_renames = {old: new for new, old in renamed_sources.items()}
+            spec = spec.strip()
+            (renames if spec in heading.attributes else computed)[new] = spec
+        renamed_away = {old for new, old in renames.items() if new != old}
+        key_renames = {old: new for new, old in renames.items() if old in heading.primary_key}
+        attrs, columns = [], {}
+
+        def add(attribute, column):
+            if attribute.name in columns:
+                raise DataJointError(
+                    f"Attribute `{attribute.name}` already exists in the projection: choose another name."
+                )
+            attrs.append(attribute)
+            columns[attribute.name] = column
+
         for name in heading.primary_key:
-            new = key_renames.get(name, name)
-            attrs.append(replace(heading[name], name=new, in_key=True))
-            columns[new] = base._columns[name]
-        seen = set(columns)
+            add(replace(heading[name], name=key_renames.get(name, name), in_key=True), base._columns[name])
         for name in keep:
-            if name in seen or name in renamed_away and name not in keep:
-                continue
-            if name in heading.primary_key:
-                continue
-            attrs.append(heading[name])
-            columns[name] = base._columns[name]
-            seen.add(name)
-        for new, old in renamed_sources.items():
-            if old in heading.primary_key:
-                continue
-            if new in seen:
-                raise DataJointError(f"Attribute `{new}` already exists: choose another name.")
-            attrs.append(replace(heading[old], name=new, in_key=False))
-            columns[new] = base._columns[old]
-            seen.add(new)
+            if name not in heading.primary_key and name not in excluded and name not in renamed_away:
+                add(heading[name], base._columns[name])
+        for new, old in renames.items():
+            if old not in key_renames or key_renames[old] != new:
+                add(replace(heading[old], name=new, in_key=False), base._columns[old])
         for new, text in computed.items():
-            if new in seen:
-                raise DataJointError(f"Attribute `{new}` already exists: choose another name.")
-            column, attr = computed_attribute(new, text, heading, base._columns)
-            attrs.append(attr)
-            columns[new] = column
-            seen.add(new)
+            column, attribute = computed_attribute(new, text, heading, base._columns, owner=query_name(base))
+            add(attribute, column)
         result = base._copy(_heading=Heading(attrs, heading.table_comment), _columns=columns)
         result._base_table = self if self._is_base_table and not self._where else None
         return result
@@ -283,17 +288,25 @@ class QueryExpression:
         if semantic_check:
             check_lineage(self, other, shared)
         left_expr = self._as_subquery() if self._is_wrappable else self
-        right_simple = not other._is_wrappable and (not left or (len(other._sources) == 1 and not other._where))
+        # the right operand's FROM items join in flat unless that would change its meaning: a left
+        # join needs a single table, and a right side with its own LEFT JOIN stays a subquery
+        right_simple = not other._is_wrappable and all(j.kind != "left" for j in other._joins) and (
+            not left or (len(other._sources) == 1 and not other._where))
         right_expr = other if right_simple else other._as_subquery()
         heading = join_heading(left_expr.heading, right_expr.heading, left)
         offset = len(left_expr._sources)
         right_columns = {n: c.shifted(offset) for n, c in right_expr._columns.items()}
         pairs = tuple((left_expr._columns[n], right_columns[n]) for n in shared)
+        right_joins = [j.shifted(offset) for j in right_expr._joins]
         joins = list(left_expr._joins)
-        kind = "left" if left else ("inner" if pairs else "cross")
-        joins.append(Join(offset, kind, pairs))
-        for j in right_expr._joins:
-            joins.append(Join(j.source + offset, j.kind, tuple((a.shifted(offset), b.shifted(offset)) for a, b in j.pairs)))
+        if right_joins and pairs:
+            # the matched columns may come from any right FROM item: test them once all are joined
+            joins.append(Join(offset, "cross"))
+            last = right_joins[-1]
+            right_joins[-1] = Join(last.source, "inner", last.pairs + pairs)
+        else:
+            joins.append(Join(offset, "left" if left else ("inner" if pairs else "cross"), pairs))
+        joins += right_joins
         columns = dict(left_expr._columns)
         for n, c in right_columns.items():
             columns.setdefault(n, c)
@@ -316,7 +329,7 @@ class QueryExpression:
         return self.join(other, semantic_check=semantic_check, left=True)
 
     # --- aggregation ---
-    def aggr(self, group, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
+    def aggr(self, group=None, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
         """Per row of self, aggregates over the matching rows of `group` (all rows of self are kept)."""
         from .aggregation import aggregate
 
@@ -429,8 +442,32 @@ class QueryExpression:
         return text_preview(self, limit=limit, width=width)
 
 
-def _is_rename(text, heading):
-    return text in heading.attributes
+def _positional_projection(attributes, heading):
+    """(names to keep, names to exclude) from proj()'s positional arguments."""
+    keep, excluded = [], set()
+    for item in attributes:
+        if item is Ellipsis:
+            keep.extend(heading.secondary_attributes)
+        elif isinstance(item, str) and item.startswith("-"):
+            name = item[1:].strip()
+            if name not in heading.attributes:
+                raise UnknownAttributeError(
+                    f"Cannot exclude `{name}`: it is not an attribute. Available: {', '.join(heading.names)}."
+                )
+            if name in heading.primary_key:
+                raise DataJointError(f"Cannot exclude primary key attribute `{name}`: the primary key always stays.")
+            excluded.add(name)
+        elif isinstance(item, str):
+            if item not in heading.attributes:
+                raise UnknownAttributeError(
+                    f"Attribute `{item}` not found in proj(). Available: {', '.join(heading.names)}."
+                )
+            keep.append(item)
+        else:
+            raise DataJointError(f"proj() takes attribute names as strings, not {type(item).__name__}.")
+    if excluded and Ellipsis not in attributes and not keep:
+        keep = list(heading.secondary_attributes)
+    return list(dict.fromkeys(keep)), excluded
 
 
 def expand_order_by(order_by, heading):
@@ -451,13 +488,23 @@ def expand_order_by(order_by, heading):
     return result
 
 
-def computed_attribute(name, text, heading, columns, aggregate_allowed=False):
+def query_name(expression):
+    """The tables an expression reads, for error messages: `lab.student * lab.enroll`."""
+    if expression._union is not None:
+        return " + ".join(query_name(e) for e in expression._union)
+    names = []
+    for source in expression._sources:
+        names.append(f"`{source.schema}.{source.table_name}`" if source.query is None else f"({query_name(source.query)})")
+    return " * ".join(names)
+
+
+def computed_attribute(name, text, heading, columns, aggregate_allowed=False, owner=""):
     """Parse a projection/aggregation expression; check its names; infer its type."""
     from .condition import parse_fragment
     from .settings import config
     from .typing_rules import infer_type
 
-    fragment = parse_fragment(text, heading, config["query.dialect"])
+    fragment = parse_fragment(text, heading, config["query.dialect"], owner)
     from sqlglot import exp
 
     is_aggregate = any(isinstance(node, exp.AggFunc) for node in fragment.walk())
@@ -508,12 +555,17 @@ def check_lineage(left, right, shared):
     for name in shared:
         a = left.heading[name].lineage
         b = right.heading[name].lineage
-        if a != b:
+        if a != b or a is None:
             raise DataJointError(
-                f"Cannot match on attribute `{name}`: it has different lineages ({a} vs {b}), so the "
-                f"two operands mean different things by `{name}`. Rename one side with .proj(), e.g. "
-                f"`other.proj(other_{name}='{name}')`, or pass semantic_check=False to match by name only."
+                f"Cannot match {query_name(left)} and {query_name(right)} on attribute `{name}`: it comes from "
+                f"{_origin(a)} on the left and from {_origin(b)} on the right (different lineages), so the two "
+                f"sides mean different things by `{name}`. Rename it on one side with .proj(), e.g. `.proj(other_{name}='{name}')`, "
+                "or pass semantic_check=False to match by name only."
             )
+
+
+def _origin(lineage):
+    return f"`{lineage}`" if lineage else "a computed expression (no lineage)"
 
 
 def renamed_base(expression):
@@ -590,7 +642,7 @@ class U(QueryExpression):
 
     __mul__ = join
 
-    def aggr(self, group, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
+    def aggr(self, group=None, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
         from .aggregation import aggregate_universal
 
         return aggregate_universal(self, group, named)

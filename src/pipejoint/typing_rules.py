@@ -41,6 +41,8 @@ def infer_type(node, heading):
         return parse_type("bool")
     if isinstance(node, exp.Div):
         return parse_type("float64")
+    if isinstance(node, exp.IntDiv):
+        return parse_type("int64")
     if isinstance(node, (exp.Add, exp.Sub, exp.Mul, exp.Mod, exp.Neg)):
         parts = [infer_type(c, heading) for c in (node.this, node.args.get("expression")) if c is not None]
         if all(p.is_integer or p.core == "bool" for p in parts):

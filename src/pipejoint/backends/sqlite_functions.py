@@ -179,6 +179,51 @@ class _SampleVariance(_Aggregate):
         return statistics.variance(self.values) if len(self.values) > 1 else None
 
 
+class _GroupConcat:
+    """MySQL's GROUP_CONCAT with DISTINCT, ORDER BY and SEPARATOR, which SQLite 3.40 lacks.
+
+    Called as PJ_GROUP_CONCAT(value, separator, distinct, key1, descending1, key2, ...).
+    """
+
+    def __init__(self):
+        self.rows = []
+        self.separator = ","
+        self.distinct = False
+        self.keys = 0
+
+    def step(self, value, separator, distinct, *order):
+        self.separator, self.distinct = separator, bool(distinct)
+        if value is not None:
+            self.rows.append((value, order))
+
+    def finalize(self):
+        rows = self.rows
+        if not rows:
+            return None
+        n_keys = len(rows[0][1]) // 2
+        for k in reversed(range(n_keys)):  # stable sorts, last key first; NULLs first as MySQL does
+            descending = bool(rows[0][1][2 * k + 1])
+            rows = sorted(rows, key=lambda r, k=k: (r[1][2 * k] is not None, r[1][2 * k]), reverse=descending)
+        values = [_text(v) for v, _ in rows]
+        if self.distinct:
+            values = list(dict.fromkeys(values))
+        return self.separator.join(values)
+
+
+def _regexp(pattern, value):
+    import re
+
+    if pattern is None or value is None:
+        return None
+    return re.search(pattern, str(value)) is not None
+
+
+def _truncate(x, digits=0):
+    factor = 10 ** int(digits)
+    value = math.trunc(x * factor) / factor
+    return int(value) if digits <= 0 else value
+
+
 SCALARS = {
     "YEAR": (1, _part("year")),
     "MONTH": (1, _part("month")),
@@ -208,6 +253,12 @@ SCALARS = {
     "LOG10": (1, _numeric(math.log10)),
     "MOD": (2, _numeric(math.fmod)),
     "SIGN": (1, _numeric(lambda x: (x > 0) - (x < 0))),
+    "TRUNCATE": (-1, _numeric(_truncate)),
+    # SQLite's own UPPER/LOWER change ASCII letters only; MySQL and PostgreSQL change all of Unicode
+    "UPPER": (1, lambda v: None if v is None else _text(v).upper()),
+    "LOWER": (1, lambda v: None if v is None else _text(v).lower()),
+    "REGEXP": (2, _regexp),
+    "REGEXP_LIKE": (2, lambda value, pattern: _regexp(pattern, value)),
 }
 VOLATILE = {"NOW": (0, _now), "CURDATE": (0, _curdate), "RAND": (0, random.random)}
 AGGREGATES = {
@@ -229,3 +280,6 @@ def register_functions(raw):
         raw.create_function(name, nargs, function)
     for name, cls in AGGREGATES.items():
         raw.create_aggregate(name, 1, cls)
+    raw.create_aggregate("PJ_GROUP_CONCAT", -1, _GroupConcat)
+    # LIKE is case-sensitive on PostgreSQL and on MySQL tables (utf8mb4_bin); make SQLite agree
+    raw.execute("PRAGMA case_sensitive_like = ON")
