@@ -205,6 +205,22 @@ class Schema:
 
     spawn_missing_classes = make_classes
 
+    # --- populate and jobs (autopopulate.py, jobs.py) ---
+    @property
+    def jobs(self):
+        """The schema's jobs table: `schema.jobs & {'status': 'error'}`, `(schema.jobs & ...).delete()`."""
+        from .jobs import JobTable
+
+        if self.database is None:
+            raise DataJointError("This schema is not activated: call schema.activate(name) before using its jobs.")
+        return JobTable(self)
+
+    def populate(self, *restrictions, **kwargs):
+        """Populate every auto-populated table of this schema, parents first; {class name: result}."""
+        from .autopopulate import populate_schema
+
+        return populate_schema(self, *restrictions, **kwargs)
+
     # --- drop ---
     def drop(self, prompt=None, force=False):
         """Drop the schema with all its tables (after asking, when safemode is on)."""

@@ -1,0 +1,339 @@
+"""The jobs table: reservation by racing worker processes, leases after SIGKILL, retries, the table API."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import pytest
+
+import pipejoint as dj
+from conftest import _drop_schema, environment_for, unique_name
+from pipejoint import connection as connection_module
+from pipejoint.errors import DataJointError
+from pipejoint.workers import load_module
+
+PIPELINE = '''
+"""A small pipeline for worker tests: Square counts its make() calls in Calls."""
+import os
+import time
+import uuid
+
+import pipejoint as dj
+
+dj.config["jobs.lease_seconds"] = float(os.environ.get("PJ_LEASE", "300"))
+schema = dj.Schema(SCHEMA_NAME)
+
+
+@schema
+class Item(dj.Manual):
+    definition = """
+    item : int32
+    """
+
+
+@schema
+class Calls(dj.Manual):
+    definition = """
+    call : char(32)
+    ---
+    item : int32
+    pid : int32
+    """
+
+
+@schema
+class Square(dj.Computed):
+    definition = """
+    -> Item
+    ---
+    square : int64
+    """
+
+    def make(self, key):
+        Calls.insert1(dict(call=uuid.uuid4().hex, item=key["item"], pid=os.getpid()))
+        if os.environ.get("PJ_HANG") == str(key["item"]):
+            time.sleep(600)
+        time.sleep(float(os.environ.get("PJ_MAKE_SECONDS", "0")))
+        self.insert1(dict(key, square=key["item"] ** 2))
+
+
+@schema
+class Busy(dj.Computed):
+    definition = """
+    -> Item
+    ---
+    total : int64
+    """
+
+    def make_fetch(self, key):
+        return (key["item"],)
+
+    def make_compute(self, key, item):
+        log = os.environ.get("PJ_COMPUTE_LOG")
+        if log:  # counts compute calls, which run outside any transaction
+            with open(log, "a") as f:
+                f.write(f"{item}\\n")
+        total = 0
+        for i in range(int(os.environ.get("PJ_WORK", "20000"))):
+            total += (i * item) % 7
+        return (total,)
+
+    def make_insert(self, key, total):
+        self.insert1(dict(key, total=total))
+'''
+
+CONFIG_KEYS = {"backend": "database.backend", "host": "database.host", "port": "database.port",
+               "user": "database.user", "password": "database.password", "database_name": "database.name"}
+
+
+@contextlib.contextmanager
+def pipeline(tmp_path, settings, connection, text=PIPELINE):
+    """Write the pipeline module with a fresh schema name, import it against the test database, drop it after."""
+    name = unique_name("w")
+    path = tmp_path / f"pipeline_{name}.py"
+    path.write_text(f"SCHEMA_NAME = {name!r}\n" + textwrap.dedent(text))
+    saved = {key: dj.config[key] for key in CONFIG_KEYS.values()}
+    try:
+        for key, value in settings.items():
+            dj.config[CONFIG_KEYS[key]] = value
+        connection_module._forget_connection()
+        module = load_module(str(path))
+    finally:
+        for key, value in saved.items():
+            dj.config[key] = value
+        connection_module._forget_connection()
+    try:
+        yield module
+    finally:
+        module.schema.connection.close()
+        _drop_schema(connection, name)
+        sys.modules.pop(module.__name__, None)
+
+
+def start_worker(module, settings, tmp_path, table="Square", **env):
+    """A separate worker process, as a user would start one per node: populate(reserve_jobs=True)."""
+    code = (
+        "import sys; from pipejoint.workers import load_module; "
+        f"m = load_module({module.__file__!r}); print(m.{table}.populate(reserve_jobs=True))"
+    )
+    environment = {**os.environ, **environment_for(settings), **{k: str(v) for k, v in env.items()}}
+    return subprocess.Popen([sys.executable, "-c", code], env=environment, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_racing_workers_make_each_key_once(tmp_path, settings, connection):
+    with pipeline(tmp_path, settings, connection) as m:
+        m.Item.insert([(i,) for i in range(24)])
+        workers = [start_worker(m, settings, tmp_path, PJ_MAKE_SECONDS=0.01) for _ in range(3)]
+        outputs = [w.communicate(timeout=120) for w in workers]
+        assert all(w.returncode == 0 for w in workers), outputs
+        calls = m.Calls.fetch("item").tolist()
+        assert sorted(calls) == list(range(24))  # each key's make() committed exactly once
+        assert len(m.Square) == 24
+        assert len(m.Square.jobs) == 0 and len(m.schema.jobs) == 0
+
+
+def test_killed_worker_key_is_taken_after_lease(tmp_path, settings, connection):
+    with pipeline(tmp_path, settings, connection) as m:
+        m.Item.insert1((7,))
+        worker = start_worker(m, settings, tmp_path, PJ_HANG=7, PJ_LEASE=1.5)
+        deadline = time.monotonic() + 60
+        while not len(m.Square.jobs.reserved):
+            assert worker.poll() is None, worker.communicate()
+            assert time.monotonic() < deadline, "the worker never reserved its job"
+            time.sleep(0.1)
+        job = m.Square.jobs.reserved.fetch1()
+        assert job["pid"] == worker.pid and job["host"]
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.communicate()
+        made = 0
+        while not made:  # no cleanup by hand: the dead worker's lease runs out and the key is free again
+            assert time.monotonic() < deadline, "the killed worker's job never became available"
+            made = m.Square.populate(reserve_jobs=True)["success_count"]
+            time.sleep(0.2)
+        assert m.Square.fetch1("square") == 49
+        assert m.Calls.fetch("pid").tolist() == [os.getpid()]  # the killed make() left nothing
+        assert len(m.Square.jobs) == 0
+
+
+def test_flaky_make_succeeds_on_retry_with_jobs(schema):
+    @schema
+    class Trial(dj.Manual):
+        definition = """
+        trial : int16
+        """
+
+    attempts = []
+
+    @schema
+    class Flaky(dj.Computed):
+        definition = """
+        -> Trial
+        """
+
+        def make(self, key):
+            attempts.append(key["trial"])
+            if attempts.count(key["trial"]) < 3:
+                raise ConnectionError("the instrument did not answer")
+            self.insert1(key)
+
+    Trial.insert([(1,), (2,)])
+    with dj.config.override(jobs__max_retries=2, jobs__retry_backoff=0.01):
+        assert Flaky.populate(reserve_jobs=True) == {"success_count": 2, "error_list": []}
+    assert attempts == [1, 1, 1, 2, 2, 2] and len(Flaky.jobs) == 0
+    Trial.insert1((3,))
+    with dj.config.override(jobs__max_retries=1, jobs__retry_backoff=0.01):
+        result = Flaky.populate(reserve_jobs=True, suppress_errors=True)
+    assert result["success_count"] == 0 and "did not answer" in result["error_list"][0][1]
+    error = Flaky.jobs.errors.fetch1()
+    assert error["attempts"] == 2 and error["key"] == {"trial": 3}
+    assert "ConnectionError: the instrument did not answer" in error["error_message"]
+    assert "Traceback" in error["error_stack"] and "in make" in error["error_stack"]
+    assert error["pid"] == os.getpid() and error["user"] is not None and error["host"]
+
+
+def test_jobs_table_api(schema):
+    @schema
+    class Run(dj.Manual):
+        definition = """
+        run : int16
+        """
+
+    @schema
+    class Fit(dj.Computed):
+        definition = """
+        -> Run
+        """
+
+        def make(self, key):
+            if key["run"] == 2:
+                raise ValueError("diverged")
+            self.insert1(key)
+
+    Run.insert([(1,), (2,), (3,), (4,)])
+    assert Fit.jobs.refresh() == {"added": 4, "removed": 0}
+    assert Fit.jobs.refresh() == {"added": 0, "removed": 0}
+    assert len(Fit.jobs.pending) == 4
+    Fit.jobs.ignore({"run": 4})
+    assert Fit.jobs.progress() == {"pending": 3, "reserved": 0, "success": 0, "error": 0, "ignore": 1,
+                                   "total": 4}
+    result = Fit.populate(reserve_jobs=True, suppress_errors=True)
+    assert result["success_count"] == 2 and len(result["error_list"]) == 1
+    assert sorted(Fit.fetch("run").tolist()) == [1, 3]  # 4 is ignored
+    # the legacy schema-wide table: restrict, fetch and delete like any table
+    errors = schema.jobs & {"status": "error"}
+    assert errors.fetch1("key") == {"run": 2}
+    assert len(schema.jobs) == 2 and len(Fit.jobs.ignored) == 1
+    (schema.jobs & {"status": "error"}).delete()
+    assert len(Fit.jobs.errors) == 0
+    with pytest.raises(DataJointError, match="full primary key"):
+        Fit.jobs.ignore({"other": 1})
+    Fit.jobs.ignored.delete()
+    Fit.make = lambda self, key: self.insert1(key)
+    assert Fit.populate(reserve_jobs=True)["success_count"] == 2
+    with dj.config.override(jobs__keep_completed=True):
+        Run.insert1((5,))
+        Fit.populate(reserve_jobs=True)
+    done = Fit.jobs.completed.fetch1()
+    assert done["key"] == {"run": 5} and done["duration"] >= 0
+
+
+def test_refresh_removes_stale_and_priority_orders(schema):
+    @schema
+    class Shot(dj.Manual):
+        definition = """
+        shot : int16
+        """
+
+    order = []
+
+    @schema
+    class Analysis(dj.Computed):
+        definition = """
+        -> Shot
+        """
+
+        def make(self, key):
+            order.append(key["shot"])
+            self.insert1(key)
+
+    Shot.insert([(1,), (2,), (3,)])
+    Analysis.jobs.refresh(priority=5)
+    Analysis.jobs.refresh({"shot": 3}, priority=1)  # already pending: priority stays
+    (Analysis.jobs.pending & {"key_hash": Analysis.jobs.hash({"shot": 3})}).delete()
+    Analysis.jobs.refresh({"shot": 3}, priority=1)
+    (Shot & {"shot": 2}).delete()
+    assert Analysis.jobs.refresh() == {"added": 0, "removed": 1}
+    assert Analysis.populate(reserve_jobs=True, priority=1)["success_count"] == 1
+    assert Analysis.populate(reserve_jobs=True)["success_count"] == 1
+    assert order == [3, 1]
+
+
+def test_reservation_is_exclusive(schema, connection):
+    """Two reservations of one key: the second fails until the first's lease expires."""
+    @schema
+    class Key(dj.Manual):
+        definition = """
+        k : int16
+        """
+
+    @schema
+    class Made(dj.Computed):
+        definition = """
+        -> Key
+        """
+
+        def make(self, key):
+            self.insert1(key)
+
+    Key.insert1((1,))
+    jobs = Made.jobs
+    with dj.config.override(jobs__lease_seconds=0.3):
+        first = jobs.reserve({"k": 1})
+        assert first and jobs.reserve({"k": 1}) is None
+        assert Made.populate(reserve_jobs=True)["success_count"] == 0  # held by `first`
+        time.sleep(0.5)
+        second = jobs.reserve({"k": 1})
+    assert second and second != first
+    jobs.release(jobs.hash({"k": 1}), second)
+    assert Made.populate(reserve_jobs=True)["success_count"] == 1
+    assert uuid.UUID(hex=second)
+
+
+def test_heartbeat_renews_the_lease_of_a_running_make(schema):
+    @schema
+    class Scan(dj.Manual):
+        definition = """
+        scan : int16
+        """
+
+    seen = {}
+
+    @schema
+    class Slow(dj.Computed):
+        definition = """
+        -> Scan
+        """
+
+        def make_fetch(self, key):
+            return (key["scan"],)
+
+        def make_compute(self, key, scan):
+            seen["first"] = Slow.jobs.reserved.fetch1("lease_expires")
+            time.sleep(2.2)  # twice the lease: without renewals the job would be free again
+            seen["later"] = Slow.jobs.reserved.fetch1("lease_expires")
+            seen["stolen"] = Slow.jobs.reserve(key)
+            return (scan,)
+
+        def make_insert(self, key, scan):
+            self.insert1(key)
+
+    Scan.insert1((1,))
+    with dj.config.override(jobs__lease_seconds=1.0):
+        assert Slow.populate(reserve_jobs=True)["success_count"] == 1
+    assert seen["later"] > seen["first"] + 1.0 and seen["stolen"] is None

@@ -1,0 +1,128 @@
+"""Scale-out: populate(processes=N), populate(executor=Dask), and the `pipejoint populate / worker` commands."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+import pipejoint as dj
+from conftest import environment_for
+from pipejoint.errors import DataJointError
+from test_jobs import pipeline
+
+
+def test_processes_make_each_key_once(tmp_path, settings, connection):
+    with pipeline(tmp_path, settings, connection) as m:
+        m.Item.insert([(i,) for i in range(16)])
+        result = m.Square.populate(processes=2, display_progress=True)
+        assert result == {"success_count": 16, "error_list": []}
+        assert sorted(m.Calls.fetch("item").tolist()) == list(range(16))
+        assert os.getpid() not in m.Calls.fetch("pid").tolist()  # the work ran in the worker processes
+        assert len(m.Square.jobs) == 0
+
+
+def test_executor_with_cap_and_tripartite_make(tmp_path, settings, connection, monkeypatch):
+    from concurrent.futures import ProcessPoolExecutor
+    import multiprocessing
+
+    log = tmp_path / "computed.log"
+    monkeypatch.setenv("PJ_COMPUTE_LOG", str(log))
+    with pipeline(tmp_path, settings, connection) as m:
+        m.Item.insert([(i,) for i in range(9)])
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as executor:
+            assert m.Busy.populate(executor=executor, max_calls=5)["success_count"] == 5
+            assert m.Busy.populate(executor=executor)["success_count"] == 4
+        assert len(m.Busy) == 9
+        computed = sorted(int(line) for line in log.read_text().split())
+        assert computed == list(range(9))  # no key computed twice, not even outside the transaction
+
+
+def test_dask_executor_completes_a_table(tmp_path, settings, connection):
+    distributed = pytest.importorskip("distributed", reason="Dask is optional: pip install 'pipejoint[dask]'")
+    with pipeline(tmp_path, settings, connection) as m:
+        m.Item.insert([(i,) for i in range(12)])
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        try:
+            with distributed.Client(cluster) as client:
+                result = m.Square.populate(executor=client.get_executor())
+        finally:
+            cluster.close()
+        assert result == {"success_count": 12, "error_list": []}
+        assert sorted(m.Calls.fetch("item").tolist()) == list(range(12))
+        assert len(m.Square) == 12
+
+
+def test_workers_refuse_what_they_cannot_carry(schema, connection):
+    @schema
+    class Local(dj.Manual):
+        definition = """
+        n : int16
+        """
+
+    @schema
+    class Doubled(dj.Computed):
+        definition = """
+        -> Local
+        """
+
+        def make(self, key):
+            self.insert1(key)
+
+    Local.insert1((1,))
+    with pytest.raises(DataJointError, match="inside a function"):
+        Doubled.populate(processes=2)
+    assert len(Doubled) == 0 and len(Doubled.jobs) == 0
+
+
+def test_worker_errors_are_reported(tmp_path, settings, connection):
+    text = """
+    import pipejoint as dj
+    schema = dj.Schema(SCHEMA_NAME)
+
+    @schema
+    class Item(dj.Manual):
+        definition = "item : int32"
+
+    @schema
+    class Fails(dj.Computed):
+        definition = "-> Item"
+
+        def make(self, key):
+            if key["item"] == 3:
+                raise ValueError("item 3 is broken")
+            self.insert1(key)
+    """
+    with pipeline(tmp_path, settings, connection, text) as m:
+        m.Item.insert([(i,) for i in range(5)])
+        with pytest.raises(ValueError, match="item 3 is broken"):  # as in one process
+            m.Fails.populate(processes=2)
+        assert (m.Fails.jobs.errors).fetch1("key") == {"item": 3}
+        m.Fails.jobs.errors.delete()
+        with dj.config.override(jobs__max_retries=0):
+            result = m.Fails.populate(suppress_errors=True, reserve_jobs=True)
+        assert result["error_list"] == [({"item": 3}, "ValueError: item 3 is broken")]
+        assert len(m.Fails) == 4
+
+
+def _cli(args, settings, cwd):
+    env = {**os.environ, **environment_for(settings)}
+    return subprocess.run([sys.executable, "-m", "pipejoint.cli", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_cli_populate_and_worker(tmp_path, settings, connection):
+    with pipeline(tmp_path, settings, connection) as m:
+        m.Item.insert([(i,) for i in range(6)])
+        done = _cli(["populate", f"{m.__file__}.Square", "--reserve-jobs"], settings, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "Square: 6 made, 0 failed" in done.stdout
+        assert len(m.Square) == 6 and len(m.Busy) == 0
+        m.Item.insert([(i,) for i in range(6, 9)])
+        done = _cli(["worker", m.__file__], settings, tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert len(m.Square) == 9 and len(m.Busy) == 9
+        assert "12 keys made" in done.stdout
+        missing = _cli(["populate", str(tmp_path / "nowhere.py")], settings, tmp_path)
+        assert missing.returncode == 1 and "does not exist" in missing.stderr
