@@ -23,6 +23,10 @@ def _index_name(schema, table_name, attributes, unique):
 
 def column_definition(backend, attr, pk_names):
     t = attr.attr_type
+    if t.codec is not None:  # a codec's column has the type at the end of its chain
+        from .codecs import stored_type
+
+        t = stored_type(t) or t
     column = exp.column(attr.name, quoted=True)
     constraints = []
     if not attr.nullable:
@@ -71,6 +75,9 @@ def create_table_statements(backend, spec):
     statements = [backend.render(create) + backend.table_suffix(spec.comment)] + later
     columns = [(a.name, a.comment) for a in spec.attributes]
     statements += backend.after_create(spec.schema, spec.table_name, columns, spec.comment)
+    serialized = [a.name for a in spec.attributes if a.attr_type.codec is not None and a.attr_type.is_blob]
+    if serialized:
+        statements += backend.serialized_column_statements(spec.schema, spec.table_name, serialized)
     return statements
 
 

@@ -1,0 +1,132 @@
+"""Built-in hash-addressed codecs: ``<blob>``, ``<hash@>`` and ``<attach>``.
+
+In a table, ``<blob>`` and ``<attach>`` are bytes in the row. With a store (``<blob@s>``,
+``<attach@s>``) they chain to ``<hash@s>``: the bytes go to ``_hash/{schema}/{md5 base32}`` in
+the store, written once however many rows refer to them, and the row keeps a small JSON.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .. import storage
+from ..errors import DataJointError
+from .registry import Codec
+
+
+class BlobCodec(Codec):
+    """Any supported Python/numpy value in DataJoint's blob format."""
+
+    name = "blob"
+
+    def get_dtype(self, is_store):
+        return "<hash>" if is_store else "bytes"
+
+    def encode(self, value, *, key=None):
+        from .. import blob
+
+        from .pipeline import PROBE_BYTES
+
+        return blob.pack(value, probe_bytes=PROBE_BYTES)
+
+    def decode(self, stored, *, key=None):
+        from .. import blob
+
+        return blob.unpack(stored if isinstance(stored, bytes) else bytes(stored),
+                           squeeze=bool(key and key.get("_squeeze")))
+
+
+class HashCodec(Codec):
+    """Bytes kept once per content in a store; the row holds their address."""
+
+    name = "hash"
+    store_only = True
+
+    def get_dtype(self, is_store):
+        return "json"
+
+    def validate(self, value):
+        if not isinstance(value, (bytes, bytearray, memoryview, storage.FilePayload)):
+            raise TypeError(f"<hash@> stores bytes, not {type(value).__name__}")
+
+    def encode(self, value, *, key=None, store_name=None):
+        self.validate(value)
+        store = storage.get_store(storage.resolve_store_name(store_name, field=(key or {}).get("_field")))
+        schema = (key or {}).get("_schema", "")
+        if isinstance(value, (bytearray, memoryview)):
+            value = bytes(value)
+        digest = storage.content_hash(storage.payload_chunks(value))
+        path = store.hash_path(schema, digest)
+
+        def write():
+            if store.exists(path):
+                return []  # the same content is already stored: share it
+            store.put_chunks(path, storage.payload_chunks(value))
+            return [(store, path, False)]
+
+        storage.upload((store.name, path), write)
+        return {"hash": digest, "path": path, "schema": schema, "store": store.name,
+                "size": storage.payload_size(value)}
+
+    def decode(self, stored, *, key=None):
+        store = storage.get_store(stored["store"])
+        data = store.get_bytes(stored["path"])
+        if storage.content_hash([data]) != stored["hash"]:
+            raise DataJointError(
+                f"Hash mismatch for {stored['path']} in store '{store.name}': the object was changed after it was "
+                "stored. Restore the original or re-insert the row."
+            )
+        return data
+
+
+class AttachCodec(Codec):
+    """A file's name and content; fetch writes the file to ``download_path`` and returns its path."""
+
+    name = "attach"
+
+    def get_dtype(self, is_store):
+        return "<hash>" if is_store else "bytes"
+
+    def validate(self, value):
+        if not isinstance(value, (str, os.PathLike)):
+            raise TypeError(f"<attach> takes the path of a file, not {type(value).__name__}")
+        if not os.path.isfile(value):
+            raise ValueError(f"{os.fspath(value)} is not a file: give the path of an existing file")
+
+    def encode(self, value, *, key=None, store_name=None):
+        self.validate(value)
+        header = os.path.basename(os.fspath(value)).encode() + b"\0"
+        if store_name is not None:  # streamed to the store in chunks, never read whole
+            return storage.FilePayload(os.fspath(value), header)
+        with open(value, "rb") as f:
+            return header + f.read()
+
+    def decode(self, stored, *, key=None):
+        from ..settings import config
+
+        stored = stored if isinstance(stored, bytes) else bytes(stored)
+        name, _, content = stored.partition(b"\0")
+        folder = (key or {}).get("_download_path") or config["download_path"]
+        os.makedirs(folder, exist_ok=True)
+        return _write_attachment(folder, name.decode(), content)
+
+
+def _write_attachment(folder, name, content):
+    """Write to folder/name; an existing file with other content keeps its name and we use name_1, name_2..."""
+    stem, ext = os.path.splitext(name)
+    candidate, n = os.path.join(folder, name), 0
+    while os.path.exists(candidate):
+        if os.path.getsize(candidate) == len(content):
+            with open(candidate, "rb") as f:
+                if f.read() == content:
+                    return candidate
+        n += 1
+        candidate = os.path.join(folder, f"{stem}_{n}{ext}")
+    temporary = candidate + ".part"
+    with open(temporary, "wb") as f:
+        f.write(content)
+    os.replace(temporary, candidate)
+    return candidate
+
+
+from . import stored as _stored_codecs  # noqa: E402,F401  (registers object, npy and filepath)

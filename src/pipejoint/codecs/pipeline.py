@@ -1,0 +1,68 @@
+"""An attribute's codec chain as two functions: encode on insert (outermost codec first) and
+decode on fetch (innermost first). Used by insert.py and fetch.py."""
+
+from __future__ import annotations
+
+from .registry import Chain, resolve
+
+PROBE_BYTES = 1 << 16  # blob attributes check compressibility from 64 kB on: incompressible arrays skip zlib
+
+
+def chain_of(attr):
+    """The Chain of a codec attribute, or None for plain attributes."""
+    if attr.codec is None:
+        return None
+    return resolve(attr.codec, attr.store)
+
+
+def encoder(attr):
+    """fn(value, key) -> column value, and whether it needs the row's key; (None, False) for plain attributes."""
+    if attr.codec is None:
+        return None, False
+    chain = chain_of(attr)
+    if len(chain.links) == 1 and chain.links[0][0].name == "blob" and chain.links[0][1] is None:
+        from .. import blob
+
+        return (lambda value, key=None: blob.pack(value, probe_bytes=PROBE_BYTES)), False  # the common case
+    links = [(codec, store) for codec, store in chain.links]
+    outer = links[0][0]
+
+    def encode(value, key=None):
+        outer.validate(value)
+        for codec, store in links:
+            value = codec._encode(value, key, store)
+        return value
+
+    return encode, True
+
+
+def decoder(attr, squeeze=False):
+    """fn(stored) -> Python value, or None for plain attributes. ``fn.parallel`` marks store reads."""
+    if attr.codec is None:
+        return None
+    try:
+        chain = chain_of(attr)
+    except Exception as error:  # an unregistered codec fails on first use, not when the table loads
+        def refuse(stored, error=error):
+            raise type(error)(f"Cannot decode `{attr.name}`: {error}") from None
+
+        return refuse
+    if len(chain.links) == 1 and chain.links[0][0].name == "blob" and chain.links[0][1] is None:
+        from .. import blob
+
+        if squeeze:
+            return lambda v: blob.unpack(v if isinstance(v, bytes) else bytes(v), squeeze=True)
+        return lambda v: blob.unpack(v if isinstance(v, bytes) else bytes(v))
+    links = list(reversed(chain.links))
+    key = {"_field": attr.name, "_squeeze": squeeze}
+
+    def decode(stored):
+        for codec, _ in links:
+            stored = codec.decode(stored, key=key)
+        return stored
+
+    decode.parallel = chain.uses_store
+    return decode
+
+
+__all__ = ["Chain", "chain_of", "encoder", "decoder"]

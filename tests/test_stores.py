@@ -1,0 +1,300 @@
+"""Object stores on every backend, with a local directory and with S3 (moto's server on loopback)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import pipejoint as dj
+from pipejoint import storage
+from pipejoint.errors import DataJointError, DeclarationError, DuplicateError
+from pipejoint.objectref import IntegrityError, NpyRef, ObjectRef
+from stores_support import store, store_spec, stored_files  # noqa: F401  (fixture)
+
+
+def test_blob_in_store_is_hash_addressed_and_deduplicated(schema, store):
+    @schema
+    class Trace(dj.Manual):
+        definition = """
+        trace_id : int32
+        ---
+        data : <blob@>
+        legacy = null : blob@main
+        """
+
+    shared = np.arange(5.0)
+    Trace.insert([{"trace_id": 1, "data": shared}, {"trace_id": 2, "data": shared.copy(), "legacy": shared},
+                  {"trace_id": 3, "data": np.eye(3)}])
+    files = stored_files(prefix="_hash")
+    assert files == sorted({f"_hash/{schema.database}/hsxxmqltz5sh74kine2njicx2a",
+                            f"_hash/{schema.database}/" + storage.content_hash([dj.blob.pack(np.eye(3))])})
+    rows = Trace.to_dicts(order_by="trace_id")
+    np.testing.assert_array_equal(rows[0]["data"], shared)
+    np.testing.assert_array_equal(rows[1]["legacy"], shared)
+    np.testing.assert_array_equal(rows[2]["data"], np.eye(3))
+    assert rows[0]["legacy"] is None
+    data = (Trace & "trace_id = 2").fetch1("data")
+    np.testing.assert_array_equal(data, shared)
+
+
+def test_changed_object_is_detected_on_fetch(schema, store):
+    @schema
+    class Thing(dj.Manual):
+        definition = """
+        thing_id : int32
+        ---
+        data : <blob@>
+        """
+
+    Thing.insert1({"thing_id": 1, "data": [1, 2, 3]})
+    (path,) = stored_files(prefix="_hash")
+    storage.get_store("main").put_bytes(path, dj.blob.pack([4, 5, 6]))
+    with pytest.raises(DataJointError, match="Hash mismatch"):
+        Thing.fetch1("data")
+    storage.get_store("main").delete(path)
+    with pytest.raises(dj.MissingExternalFile, match="missing"):
+        Thing.fetch1("data")
+
+
+def test_attach_in_store_returns_downloaded_path(schema, store, tmp_path):
+    @schema
+    class Doc(dj.Manual):
+        definition = """
+        doc_id : int32
+        ---
+        doc : <attach@>
+        """
+
+    source = tmp_path / "notes.txt"
+    content = b"x" * (storage.CHUNK * 2 + 17)  # larger than one hashing/copy chunk
+    source.write_bytes(content)
+    Doc.insert1({"doc_id": 1, "doc": str(source)})
+    (path,) = stored_files(prefix="_hash")
+    assert path.endswith(storage.content_hash([b"notes.txt\0", content]))
+    fetched = Doc.fetch1("doc")
+    assert fetched.endswith("notes.txt") and str(tmp_path / "downloads") in fetched
+    assert open(fetched, "rb").read() == content
+
+
+def test_filepath_tracks_size_and_checksum(schema, store):
+    @schema
+    class Raw(dj.Manual):
+        definition = """
+        raw_id : int32
+        ---
+        file : <filepath@>
+        """
+
+    main = storage.get_store("main")
+    main.put_bytes("raw/session1/data.bin", b"0123456789")
+    Raw.insert1({"raw_id": 1, "file": "raw/session1/data.bin"})
+    ref = Raw.fetch1("file")
+    assert isinstance(ref, ObjectRef) and ref.size == 10 and ref.read() == b"0123456789"
+    assert ref.verify()
+    main.put_bytes("raw/session1/data.bin", b"9876543210")
+    with pytest.raises(IntegrityError, match="checksum"):
+        ref.verify()
+    for bad, message in [("raw/missing.bin", "does not exist"), ("_hash/x", "managed area"), ("../up.bin", "outside")]:
+        with pytest.raises(dj.InvalidValueError, match=message) as info:
+            Raw.insert1({"raw_id": 2, "file": bad})
+        assert "`file`" in str(info.value) and "raw" in str(info.value)
+    assert len(Raw()) == 1
+
+
+def test_object_file_folder_and_bytes(schema, store, tmp_path):
+    @schema
+    class Rec(dj.Manual):
+        definition = """
+        rec_id : int32
+        ---
+        obj : <object@>
+        """
+
+    folder = tmp_path / "arr.zarr"
+    (folder / "0").mkdir(parents=True)
+    (folder / ".zarray").write_text('{"shape": [2]}')
+    (folder / "0" / "0").write_bytes(b"chunk")
+    single = tmp_path / "movie.avi"
+    single.write_bytes(b"frames")
+    Rec.insert([{"rec_id": 1, "obj": str(folder)}, {"rec_id": 2, "obj": str(single)},
+                {"rec_id": 3, "obj": ("bin", b"raw")}])
+    refs = dict(zip(*Rec.fetch("rec_id", "obj")))
+    zarr_ref = refs[1]
+    assert zarr_ref.is_dir and zarr_ref.item_count == 2 and zarr_ref.size == len('{"shape": [2]}') + 5
+    assert zarr_ref.path.startswith(f"_schema/{schema.database}/rec/rec_id=1/obj_") and zarr_ref.path.endswith(".zarr")
+    assert zarr_ref.open("0/0").read() == b"chunk"
+    assert zarr_ref.fsmap[".zarray"] == b'{"shape": [2]}'
+    assert sorted(zarr_ref.listdir()) == [".zarray", "0"]
+    assert refs[2].read() == b"frames" and refs[2].path.endswith(".avi") and refs[2].verify()
+    assert refs[3].read() == b"raw"
+    assert zarr_ref.path + ".manifest.json" in stored_files()
+    downloaded = refs[2].download(tmp_path / "out")
+    assert open(downloaded, "rb").read() == b"frames"
+
+
+def test_npy_is_lazy_and_memory_mappable(schema, store):
+    @schema
+    class Arr(dj.Manual):
+        definition = """
+        arr_id : int32
+        ---
+        values : <npy@>
+        """
+
+    array = np.arange(24, dtype="int16").reshape(4, 6)
+    Arr.insert1({"arr_id": 1, "values": array})
+    ref = Arr.fetch1("values")
+    assert isinstance(ref, NpyRef) and not ref.is_loaded
+    assert ref.shape == (4, 6) and ref.dtype == np.int16 and len(ref) == 4
+    mapped = ref.load(mmap_mode="r")
+    assert isinstance(mapped, np.memmap)
+    np.testing.assert_array_equal(np.asarray(ref), array)
+    with pytest.raises(dj.InvalidValueError, match="object arrays"):
+        Arr.insert1({"arr_id": 2, "values": np.array([{}, []], dtype=object)})
+
+
+@pytest.mark.parametrize("failure", ["duplicate", "bad value"])
+def test_failed_insert_leaves_no_orphan(schema, store, tmp_path, failure):
+    @schema
+    class Exp(dj.Manual):
+        definition = """
+        exp_id : int32
+        ---
+        data : <blob@>
+        arr = null : <npy@>
+        obj = null : <object@>
+        """
+
+    Exp.insert1({"exp_id": 1, "data": "kept"})
+    before = stored_files()
+    rows = [{"exp_id": 2, "data": np.random.rand(50), "arr": np.ones(4), "obj": b"x"},
+            {"exp_id": 3, "data": "other", "arr": np.zeros(2), "obj": b"y"}]
+    if failure == "duplicate":
+        rows.append({"exp_id": 1, "data": "dup", "arr": np.ones(1), "obj": b"z"})
+        expected = DuplicateError
+    else:
+        rows.append({"exp_id": 4, "data": "fine", "arr": "not an array"})
+        expected = dj.InvalidValueError
+    with pytest.raises(expected):
+        Exp.insert(rows)
+    assert stored_files() == before
+    assert Exp.fetch("exp_id").tolist() == [1]
+    assert Exp.fetch1("data") == "kept"
+    assert dj.gc(schema)["orphaned"] == []
+
+
+def test_unconfigured_store_is_a_clear_error(schema, store):
+    @schema
+    class Other(dj.Manual):
+        definition = """
+        other_id : int32
+        ---
+        data : <blob@elsewhere>
+        """
+
+    with pytest.raises(DataJointError, match=r"Store 'elsewhere' is requested but not configured.*`data`|`data`.*'elsewhere'"):
+        Other.insert1({"other_id": 1, "data": 1})
+    assert len(Other()) == 0
+    with dj.config.override(stores={}):
+        @schema
+        class Dflt(dj.Manual):
+            definition = """
+            dflt_id : int32
+            ---
+            data : <blob@>
+            """
+
+        with pytest.raises(DataJointError, match="No default store"):
+            Dflt.insert1({"dflt_id": 1, "data": 1})
+
+
+def test_store_only_codecs_need_a_store(schema):
+    for spec in ("<npy>", "<hash>", "<object>", "<filepath>"):
+        with pytest.raises(DeclarationError, match="requires a store"):
+            @schema
+            class Bad(dj.Manual):
+                definition = f"""
+                bad_id : int32
+                ---
+                x : {spec}
+                """
+    assert schema.list_tables() == []
+
+
+@pytest.mark.parametrize("kind", ["file", "s3"])
+def test_writes_are_atomic(kind, tmp_path):
+    with dj.config.override(stores={"main": store_spec(kind, tmp_path)}):
+        main = storage.get_store("main")
+
+        def writer(f):
+            f.write(b"half" * 1000)
+            raise OSError("disk full")
+
+        with pytest.raises(OSError):
+            main.write_with("a/b/object", writer)
+        assert not main.exists("a/b/object")
+        assert stored_files() == []
+        main.put_bytes("a/b/object", b"whole")
+        assert main.get_bytes("a/b/object") == b"whole"
+
+
+def test_transfers_run_in_parallel():
+    barrier = threading.Barrier(4, timeout=10)  # only passes when four transfers run at once
+    assert storage.parallel_map(lambda i: (barrier.wait(), i)[1], range(4)) == [0, 1, 2, 3]
+
+
+def test_many_objects_round_trip(schema, store):
+    @schema
+    class Many(dj.Manual):
+        definition = """
+        many_id : int32
+        ---
+        data : <blob@>
+        arr : <npy@>
+        """
+
+    rows = [{"many_id": i, "data": np.full(10, i), "arr": np.full(3, i)} for i in range(40)]
+    Many.insert(rows)
+    fetched = Many.to_dicts(order_by="many_id")
+    assert [int(r["data"][0]) for r in fetched] == list(range(40))
+    assert [int(np.asarray(r["arr"])[0]) for r in fetched] == list(range(40))
+
+
+def test_bad_store_spec_is_explained(tmp_path):
+    with dj.config.override(stores={"x": {"protocol": "ftp", "location": "/"}}):
+        with pytest.raises(DataJointError, match="use 'file' or 's3'"):
+            storage.get_store("x")
+    with dj.config.override(stores={"x": {"protocol": "file", "location": str(tmp_path / "nope")}}):
+        with pytest.raises(DataJointError, match="does not exist"):
+            storage.get_store("x")
+    with dj.config.override(stores={"x": {"protocol": "s3", "bucket": "b", "location": "l"}}):
+        with pytest.raises(DataJointError, match="missing endpoint"):
+            storage.get_store("x")
+
+
+def test_legacy_spellings_and_partitioned_paths(schema, store, tmp_path):
+    spec = dict(dj.config["stores"]["main"], partition_pattern="{subject}")
+    with dj.config.override(stores={"default": "main", "main": spec}):
+        @schema
+        class Legacy(dj.Manual):
+            definition = """
+            subject : varchar(16)
+            take : int32
+            ---
+            doc : attach@main
+            raw : filepath@main
+            arr : <npy@main>
+            """
+
+        source = tmp_path / "a.txt"
+        source.write_bytes(b"attached")
+        storage.get_store("main").put_bytes("incoming/r.bin", b"r")
+        Legacy.insert1({"subject": "m/1", "take": 2, "doc": str(source), "raw": "incoming/r.bin", "arr": np.ones(2)})
+        row = Legacy.fetch1()
+        assert open(row["doc"], "rb").read() == b"attached" and row["raw"].read() == b"r"
+        assert row["arr"].path.startswith(f"_schema/{schema.database}/subject=m%2F1/legacy/take=2/arr_")
+        (Legacy & {"take": 2}).delete_quick()
+        assert len(dj.gc(schema, dry_run=False)["orphaned"]) == 2  # the attachment and the array
+        assert stored_files() == ["incoming/r.bin"]  # the user's file is never collected
