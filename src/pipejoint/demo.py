@@ -129,9 +129,8 @@ def run(database="pipejoint_demo.db", schema_name="demo", out=print):
     Session.insert(_sessions())
     out("Subjects:")
     out(repr(Subject()))
-    for table in (Recording, SpikeStats):
-        result = table.populate(display_progress=True)
-        out(f"{table.__name__}.populate(): {result['success_count']} keys made")
+    for name, result in schema.populate(display_progress=True).items():  # every table, parents first
+        out(f"{name}.populate(): {result['success_count']} keys made")
     remaining, total = SpikeStats.progress()
     out(f"SpikeStats progress: {total - remaining}/{total} complete\n")
     out("Spike counts per subject (aggregation over a join):")
@@ -149,4 +148,16 @@ def run(database="pipejoint_demo.db", schema_name="demo", out=print):
     out("\nTable definitions, as the catalog describes them:")
     out(SpikeStats.describe())
     out(SpikeStats.Channel.describe())
+    diagram_path = write_diagram(database)
+    out(f"\nThe pipeline's diagram: {diagram_path} (dj.Diagram(schema) draws it in Jupyter)")
     return connection
+
+
+def write_diagram(database, path=None):
+    """Save the demo pipeline's diagram as SVG next to the database file."""
+    import os
+
+    if path is None:
+        folder = os.path.dirname(os.path.abspath(database)) if database != ":memory:" else os.getcwd()
+        path = os.path.join(folder, "demo_pipeline.svg")
+    return dj.Diagram(schema).save(path)
