@@ -62,6 +62,19 @@ _LAZY = {
     "blob": ("blob", None),
     "MatCell": ("blob", "MatCell"),
     "MatStruct": ("blob", "MatStruct"),
+    "Codec": ("codecs", "Codec"),
+    "SchemaCodec": ("codecs", "SchemaCodec"),
+    "AttributeAdapter": ("codecs", "AttributeAdapter"),
+    "list_codecs": ("codecs", "list_codecs"),
+    "get_codec": ("codecs", "get_codec"),
+    "codecs": ("codecs", None),
+    "gc": ("gc", None),
+    "ObjectRef": ("objectref", "ObjectRef"),
+    "NpyRef": ("objectref", "NpyRef"),
+    "Diagram": ("diagram", "Diagram"),
+    "ERD": ("diagram", "Diagram"),
+    "Di": ("diagram", "Diagram"),
+    "diagram": ("diagram", None),
 }
 
 __all__ = sorted(
