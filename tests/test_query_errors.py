@@ -117,6 +117,12 @@ def test_semantic_mismatch_names_attribute_origins_and_fix(tables):
     assert len(Student.join(Club, semantic_check=False)) == 0  # opted out: matched by name only
     assert len(Student.restrict(Club, semantic_check=False)) == 0
     assert len(Student * Club.proj(club_name="name")) == len(NASTY) * 2
+    # the legacy operators for the same opt-out: A @ B joins and A ^ B restricts without the check
+    Club.insert1(("x", NASTY[0]))
+    assert (Student @ Club).fetch1("club", "student_id") == ("x", 0)
+    assert (Student() @ Club()).fetch1("club") == "x"
+    assert (Student ^ Club).fetch1("student_id") == 0
+    assert len(Student() ^ Club) == 1
 
 
 def test_computed_attribute_never_matches_by_accident(tables):

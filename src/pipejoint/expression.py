@@ -212,6 +212,10 @@ class QueryExpression:
     def __and__(self, restriction):
         return self.restrict(restriction)
 
+    def __xor__(self, restriction):
+        """Legacy `A ^ B`: restriction without the semantic check (2.x: `A.restrict(B, semantic_check=False)`)."""
+        return self.restrict(restriction, semantic_check=False)
+
     def __sub__(self, restriction):
         from .condition import Not
 
@@ -324,6 +328,10 @@ class QueryExpression:
 
     def __mul__(self, other):
         return self.join(other)
+
+    def __matmul__(self, other):
+        """Legacy `A @ B`: the join without the semantic check (2.x: `A.join(B, semantic_check=False)`)."""
+        return self.join(other, semantic_check=False)
 
     def extend(self, other, semantic_check=True):
         return self.join(other, semantic_check=semantic_check, left=True)

@@ -49,6 +49,15 @@ class TableMeta(type):
     def __rmul__(cls, other):
         return other * cls()
 
+    def __matmul__(cls, other):
+        return cls() @ other
+
+    def __rmatmul__(cls, other):
+        return other @ cls()
+
+    def __xor__(cls, restriction):
+        return cls() ^ restriction
+
     def __add__(cls, other):
         return cls() + other
 
