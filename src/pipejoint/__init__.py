@@ -8,7 +8,9 @@ numpy, pandas, the server drivers) load on first use, so importing pipejoint sta
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import logging
 
 from . import errors
 from .errors import (
@@ -30,6 +32,20 @@ from .errors import (
 from .settings import config
 
 __version__ = "0.1.0"
+
+logger = logging.getLogger("pipejoint")
+
+# Legacy (DataJoint 0.14) names that book code still uses.
+key = "KEY"  # `T.fetch(dj.key)` is `T.fetch("KEY")`
+
+
+def key_hash(mapping):
+    """DataJoint 0.14's hash of a key: md5 of its values in the order of their sorted names."""
+    digest = hashlib.md5()
+    for _, value in sorted(mapping.items()):
+        digest.update(str(value).encode())
+    return digest.hexdigest()
+
 
 # public name -> (module, attribute); resolved on first access
 _LAZY = {
@@ -75,12 +91,13 @@ _LAZY = {
     "ERD": ("diagram", "Diagram"),
     "Di": ("diagram", "Diagram"),
     "diagram": ("diagram", None),
+    "cli": ("cli", None),
 }
 
 __all__ = sorted(
     list(_LAZY)
     + [
-        "config", "errors", "DataJointError", "DuplicateError", "IntegrityError", "UnknownAttributeError",
+        "config", "errors", "logger", "key", "key_hash", "DataJointError", "DuplicateError", "IntegrityError", "UnknownAttributeError",
         "MissingAttributeError", "MissingTableError", "LostConnectionError", "QueryError", "QuerySyntaxError",
         "AccessError", "DeclarationError", "InvalidValueError", "TransactionError", "MissingExternalFile",
     ]
