@@ -458,6 +458,13 @@ def test_every_truncation_of_a_fixture_raises_blob_error_or_returns_none(case):
             pass
 
 
+def test_impossible_shape_of_an_empty_array_is_a_blob_error():
+    data = bytearray(pack(np.zeros((2, 0), np.int32), compress=False))
+    data[13:21] = struct.pack("<Q", 2**62)  # first dimension: zero elements, but numpy cannot make the shape
+    with pytest.raises(BlobError, match="impossible"):
+        unpack(bytes(data))
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=st.sampled_from(CASES), position=st.integers(min_value=0), byte=st.integers(0, 255))
 def test_corrupted_bytes_never_escape_as_other_exceptions(case, position, byte):
