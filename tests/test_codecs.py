@@ -285,6 +285,76 @@ def test_attach_in_table_writes_to_download_path(schema, tmp_path):
         Note.insert1({"note_id": 3, "file": str(tmp_path / "missing.txt")})
 
 
+def test_attach_fetch_writes_to_the_given_download_path(schema, tmp_path):
+    @schema
+    class Note(dj.Manual):
+        definition = """
+        note_id : int32
+        ---
+        file : attach
+        """
+
+    source = tmp_path / "src" / "report.txt"
+    source.parent.mkdir()
+    source.write_bytes(b"measured")
+    Note.insert1({"note_id": 1, "file": str(source)})
+    default, given = tmp_path / "default", tmp_path / "given"
+    with dj.config.override(download_path=str(default)):
+        (path,) = Note.fetch("file", download_path=given)
+        assert path == str(given / "report.txt") and open(path, "rb").read() == b"measured"
+        assert Note.fetch1("file", download_path=given / "one") == str(given / "one" / "report.txt")
+        assert Note.fetch1(download_path=given / "row")["file"] == str(given / "row" / "report.txt")
+        assert Note.fetch(as_dict=True, download_path=given / "dicts")[0]["file"] == str(given / "dicts" / "report.txt")
+        frame = Note.fetch(format="frame", download_path=given / "frame")
+        assert frame["file"].iloc[0] == str(given / "frame" / "report.txt")
+        assert not default.exists()  # every call above wrote where it was told
+        assert Note.to_dicts()[0]["file"] == str(default / "report.txt")  # 2.x: config['download_path']
+    assert open(default / "report.txt", "rb").read() == b"measured"
+
+
+def test_attach_name_clash_keeps_the_existing_file(schema, tmp_path):
+    @schema
+    class Note(dj.Manual):
+        definition = """
+        note_id : int32
+        ---
+        file : <attach>
+        """
+
+    source = tmp_path / "report.txt"
+    source.write_bytes(b"from the database")
+    Note.insert1({"note_id": 1, "file": str(source)})
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / "report.txt").write_bytes(b"the user's own file")
+    (folder / "report_1.txt").write_bytes(b"another file of the user")
+    path = Note.fetch1("file", download_path=folder)
+    assert path == str(folder / "report_2.txt") and open(path, "rb").read() == b"from the database"
+    assert (folder / "report.txt").read_bytes() == b"the user's own file"
+    assert (folder / "report_1.txt").read_bytes() == b"another file of the user"
+    assert Note.fetch1("file", download_path=folder) == path  # the same content is found, not copied again
+    assert sorted(p.name for p in folder.iterdir()) == ["report.txt", "report_1.txt", "report_2.txt"]
+
+
+def test_attachment_name_cannot_leave_the_download_folder(schema, connection, tmp_path):
+    @schema
+    class Note(dj.Manual):
+        definition = """
+        note_id : int32
+        ---
+        file : <attach>
+        """
+
+    table = connection.backend.full_table_name(schema.database, Note.table_name)
+    q = connection.backend.quote
+    p = "?" if connection.backend.paramstyle == "qmark" else "%s"
+    connection.query(f"INSERT INTO {table} ({q('note_id')}, {q('file')}) VALUES ({p}, {p})",
+                     (1, b"../../escaped.txt\0written by someone else"))
+    folder = tmp_path / "a" / "b"
+    path = Note.fetch1("file", download_path=folder)
+    assert path == str(folder / "escaped.txt") and not (tmp_path / "escaped.txt").exists()
+
+
 def test_value_too_large_for_the_server_is_refused_clearly(schema, connection):
     limit = connection.backend.max_value_bytes(connection)
     if limit is None:

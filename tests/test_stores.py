@@ -78,6 +78,30 @@ def test_attach_in_store_returns_downloaded_path(schema, store, tmp_path):
     assert open(fetched, "rb").read() == content
 
 
+def test_attachments_fetched_in_parallel_go_to_the_download_path(schema, store, tmp_path):
+    @schema
+    class Session(dj.Manual):
+        definition = """
+        session_id : int32
+        ---
+        recording : <attach@>
+        """
+
+    rows = []
+    for i in range(12):  # every session's file has the same name and other content
+        source = tmp_path / f"s{i}" / "recording.bin"
+        source.parent.mkdir()
+        source.write_bytes(f"session {i}".encode() * 100)
+        rows.append({"session_id": i, "recording": str(source)})
+    Session.insert(rows)
+    folder = tmp_path / "fetched"
+    keys, paths = Session.fetch("session_id", "recording", order_by="session_id", download_path=folder)
+    assert len(set(paths)) == 12 and all(p.startswith(str(folder / "recording")) for p in paths)
+    assert [open(p, "rb").read() for p in paths] == [f"session {i}".encode() * 100 for i in keys]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["recording.bin"] + [f"recording_{n}.bin" for n in range(1, 12)])
+    assert not (tmp_path / "downloads").exists()  # config['download_path'] was not used
+
+
 def test_filepath_tracks_size_and_checksum(schema, store):
     @schema
     class Raw(dj.Manual):

@@ -374,10 +374,10 @@ class QueryExpression:
 
         return fetch(self, *attrs, **kwargs)
 
-    def fetch1(self, *attrs, squeeze=False):
+    def fetch1(self, *attrs, squeeze=False, download_path=None):
         from .fetch import fetch1
 
-        return fetch1(self, *attrs, squeeze=squeeze)
+        return fetch1(self, *attrs, squeeze=squeeze, download_path=download_path)
 
     def to_dicts(self, order_by=None, limit=None, offset=None, squeeze=False):
         from .fetch import to_dicts

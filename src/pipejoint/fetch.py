@@ -240,7 +240,16 @@ def to_arrow(expression, order_by=None, limit=None, offset=None):
 
 def fetch(expression, *attrs, offset=None, limit=None, order_by=None, format=None, as_dict=None,
           squeeze=False, download_path=None):
-    """DataJoint's legacy fetch: a structured array, dicts, a DataFrame, or arrays per attribute."""
+    """DataJoint's legacy fetch: a structured array, dicts, a DataFrame, or arrays per attribute.
+
+    ``download_path``: the folder ``<attach>`` files are written to (default: config['download_path']).
+    """
+    if download_path is not None:
+        from .codecs.pipeline import downloading
+
+        with downloading(download_path):
+            return fetch(expression, *attrs, offset=offset, limit=limit, order_by=order_by, format=format,
+                         as_dict=as_dict, squeeze=squeeze)
     if format not in (None, "array", "frame"):
         raise DataJointError(f"fetch(format={format!r}): use 'array' or 'frame'.")
     if format == "frame":
@@ -277,8 +286,13 @@ def fetch(expression, *attrs, offset=None, limit=None, order_by=None, format=Non
     return results[0] if len(results) == 1 else tuple(results)
 
 
-def fetch1(expression, *attrs, squeeze=False):
-    """Exactly one row: a dict, one value, or a tuple of values."""
+def fetch1(expression, *attrs, squeeze=False, download_path=None):
+    """Exactly one row: a dict, one value, or a tuple of values (``download_path`` as in fetch)."""
+    if download_path is not None:
+        from .codecs.pipeline import downloading
+
+        with downloading(download_path):
+            return fetch1(expression, *attrs, squeeze=squeeze)
     names = expression.heading.names
     compiled = compile_query(expression)
     cursor = expression._connection.query(compiled.sql, compiled.arguments(expression))

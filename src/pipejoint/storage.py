@@ -361,11 +361,16 @@ def _pool():
 
 
 def parallel_map(fn, items):
-    """fn over items on the transfer pool (in order); runs inline for a single item."""
+    """fn over items on the transfer pool (in order); runs inline for a single item.
+
+    Each call runs in a copy of the caller's context, so context variables such as the
+    ``download_path`` of a fetch reach the pool's threads.
+    """
     items = list(items)
     if len(items) <= 1 or threading.current_thread().name.startswith("pipejoint-io"):
         return [fn(item) for item in items]
-    return list(_pool().map(fn, items))
+    context = contextvars.copy_context()
+    return list(_pool().map(lambda item: context.copy().run(fn, item), items))
 
 
 _staging = contextvars.ContextVar("pipejoint_staging", default=None)

@@ -7,7 +7,9 @@ the store, written once however many rows refer to them, and the row keeps a sma
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 
 from .. import storage
 from ..errors import DataJointError
@@ -112,21 +114,50 @@ class AttachCodec(Codec):
 
 
 def _write_attachment(folder, name, content):
-    """Write to folder/name; an existing file with other content keeps its name and we use name_1, name_2..."""
+    """Write content as folder/name and return the path, as DataJoint does.
+
+    A file already there with the same content is reused; one with other content is kept, and
+    the attachment goes to name_1, name_2, ... instead. The file is written under a temporary
+    name and linked into place, which never replaces an existing file, so fetches running at
+    the same time (threads or processes) never overwrite each other's attachments and nobody
+    sees a half-written file.
+    """
+    name = os.path.basename(name.replace("\\", "/")) or "attachment"  # never outside the folder
     stem, ext = os.path.splitext(name)
-    candidate, n = os.path.join(folder, name), 0
-    while os.path.exists(candidate):
-        if os.path.getsize(candidate) == len(content):
-            with open(candidate, "rb") as f:
-                if f.read() == content:
-                    return candidate
-        n += 1
-        candidate = os.path.join(folder, f"{stem}_{n}{ext}")
-    temporary = candidate + ".part"
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.part")
     with open(temporary, "wb") as f:
         f.write(content)
-    os.replace(temporary, candidate)
-    return candidate
+    try:
+        n = 0
+        while True:
+            candidate = os.path.join(folder, f"{stem}_{n}{ext}" if n else name)
+            if _holds(candidate, content):
+                return candidate
+            try:
+                os.link(temporary, candidate)
+                return candidate
+            except FileExistsError:
+                n += 1
+            except OSError:  # a file system without hard links (FAT, some network mounts)
+                if os.path.exists(candidate):
+                    n += 1
+                    continue
+                os.replace(temporary, candidate)
+                return candidate
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+
+
+def _holds(path, content):
+    """True when path is a file with exactly this content."""
+    try:
+        if os.path.getsize(path) != len(content):
+            return False
+        with open(path, "rb") as f:
+            return f.read() == content
+    except OSError:
+        return False
 
 
 from . import stored as _stored_codecs  # noqa: E402,F401  (registers object, npy and filepath)

@@ -3,9 +3,28 @@ decode on fetch (innermost first). Used by insert.py and fetch.py."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 from .registry import Chain, resolve
 
 PROBE_BYTES = 1 << 16  # blob attributes check compressibility from 64 kB on: incompressible arrays skip zlib
+
+# The folder a fetch(download_path=...) call writes attachments to; None: config['download_path'].
+_download_path = contextvars.ContextVar("pipejoint_download_path", default=None)
+
+
+@contextlib.contextmanager
+def downloading(folder):
+    """Within the block, decoders see ``key['_download_path'] = folder`` (nothing changes for None)."""
+    if folder is None:
+        yield
+        return
+    token = _download_path.set(str(folder))
+    try:
+        yield
+    finally:
+        _download_path.reset(token)
 
 
 def chain_of(attr):
@@ -54,9 +73,9 @@ def decoder(attr, squeeze=False):
             return lambda v: blob.unpack(v if isinstance(v, bytes) else bytes(v), squeeze=True)
         return lambda v: blob.unpack(v if isinstance(v, bytes) else bytes(v))
     links = list(reversed(chain.links))
-    key = {"_field": attr.name, "_squeeze": squeeze}
 
     def decode(stored):
+        key = {"_field": attr.name, "_squeeze": squeeze, "_download_path": _download_path.get()}
         for codec, _ in links:
             stored = codec.decode(stored, key=key)
         return stored
@@ -65,4 +84,4 @@ def decoder(attr, squeeze=False):
     return decode
 
 
-__all__ = ["Chain", "chain_of", "encoder", "decoder"]
+__all__ = ["Chain", "chain_of", "encoder", "decoder", "downloading"]
