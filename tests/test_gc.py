@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
 import pipejoint as dj
 from pipejoint import storage
+from pipejoint.connection import Connection
 from pipejoint.errors import DataJointError
 from stores_support import store, stored_files  # noqa: F401  (fixture)
 
@@ -34,11 +37,11 @@ def test_gc_spares_shared_objects_and_deletes_orphans(schema, store, tmp_path):
                  {"shot_id": 3, "image": unique, "extra": str(folder)}])
     stored = stored_files()
     assert len(stored) == 2 + 2  # two hash objects; one folder (one file) and its manifest
-    assert dj.gc(schema)["orphaned"] == []
+    assert dj.gc(schema, min_age=0)["orphaned"] == []
 
     (Shot & {"shot_id": 1}).delete_quick()  # row 2 still refers to the shared object
     (Shot & {"shot_id": 3}).delete_quick()  # nothing refers to `unique` or the folder any more
-    report = dj.gc(schema)
+    report = dj.gc(schema, min_age=0)
     assert report["dry_run"] and report["deleted"] == 0
     orphaned = sorted(path for _, path in report["orphaned"])
     shared_path = f"_hash/{schema.database}/" + storage.content_hash([dj.blob.pack(shared)])
@@ -46,11 +49,11 @@ def test_gc_spares_shared_objects_and_deletes_orphans(schema, store, tmp_path):
     assert len(orphaned) == 3 and all(p in stored for p in orphaned)
     assert stored_files() == stored  # a dry run deletes nothing
 
-    report = dj.gc.GarbageCollector(schema).collect(dry_run=False)
+    report = dj.gc.GarbageCollector(schema).collect(dry_run=False, min_age=0)
     assert report["deleted"] == 3 and report["bytes_freed"] > 0
     assert stored_files() == [shared_path]
     np.testing.assert_array_equal(Shot.fetch1("image"), shared)
-    assert dj.gc(schema, dry_run=False)["deleted"] == 0
+    assert dj.gc(schema, dry_run=False, min_age=0)["deleted"] == 0
 
 
 def test_gc_finds_objects_left_by_a_failed_insert_inside_a_transaction(schema, store, connection):
@@ -62,7 +65,7 @@ def test_gc_finds_objects_left_by_a_failed_insert_inside_a_transaction(schema, s
     assert len(Shot()) == 0
     left = stored_files()
     assert left  # the caller's transaction decided; the objects are where gc looks
-    report = dj.gc(schema, dry_run=False)
+    report = dj.gc(schema, dry_run=False, min_age=0)
     assert sorted(p for _, p in report["orphaned"]) == left
     assert stored_files() == []
 
@@ -73,14 +76,65 @@ def test_gc_refuses_to_delete_when_a_store_cannot_be_listed(schema, store, tmp_p
     (Shot & {"shot_id": 1}).delete_quick()
     stores = dict(dj.config["stores"], broken={"protocol": "file", "location": str(tmp_path / "gone")})
     with dj.config.override(stores=stores):
-        report = dj.gc(schema)
+        report = dj.gc(schema, min_age=0)
         assert report["errors"] and len(report["orphaned"]) == 1
         with pytest.raises(DataJointError, match="refused to delete"):
-            dj.gc(schema, dry_run=False)
+            dj.gc(schema, dry_run=False, min_age=0)
     assert len(stored_files()) == 1
-    assert dj.gc(schema, store="main", dry_run=False)["deleted"] == 1
+    assert dj.gc(schema, store="main", dry_run=False, min_age=0)["deleted"] == 1
 
 
 def test_gc_needs_schemas():
     with pytest.raises(DataJointError, match="needs the schemas"):
         dj.gc()
+
+
+def test_schema_gc_is_a_dry_run_and_spares_recent_objects_by_default(schema, store):
+    Shot = _declare(schema)
+    Shot.insert1({"shot_id": 1, "image": np.arange(6)})
+    (path,) = stored_files()
+    (Shot & {"shot_id": 1}).delete_quick()
+    report = schema.gc()
+    assert report["dry_run"] and report["orphaned"] == [] and report["recent"] == [("main", path)]
+    report = schema.gc(dry_run=False)  # younger than an hour: an insert may still be committing it
+    assert report["deleted"] == 0 and report["recent"] == [("main", path)]
+    assert stored_files() == [path]
+    report = schema.gc(min_age=0)
+    assert report["dry_run"] and report["orphaned"] == [("main", path)] and stored_files() == [path]
+    assert schema.gc(dry_run=False, min_age=0)["deleted"] == 1
+    assert stored_files() == []
+
+
+def _connect_again(settings):
+    """A second connection to the same database, as another process would have."""
+    kwargs = dict(settings)
+    return Connection(kwargs.pop("host", None), kwargs.pop("user", None), kwargs.pop("password", None) or None,
+                      kwargs.pop("port", None), backend=kwargs.pop("backend"),
+                      database_name=kwargs.pop("database_name", None))
+
+
+def test_gc_spares_an_old_orphan_that_an_uncommitted_insert_shares_again(schema, store, connection, settings):
+    Shot = _declare(schema)
+    image = np.arange(7)
+    Shot.insert1({"shot_id": 1, "image": image})
+    (path,) = stored_files()
+    (Shot & {"shot_id": 1}).delete_quick()
+    time.sleep(1.5)  # the orphan is now older than min_age=1
+    other = _connect_again(settings)
+    try:
+        elsewhere = dj.Schema(schema.database, connection=other)  # gc run by another process
+        with connection.transaction:
+            Shot.insert1({"shot_id": 2, "image": image.copy()})  # shares the stored object again
+            markers = [p for p in stored_files() if p.startswith(path + storage.IN_USE_MARK)]
+            assert len(markers) == 1
+            report = elsewhere.gc(dry_run=False, min_age=1)  # does not see the uncommitted row
+            assert report["deleted"] == 0 and ("main", path) in report["recent"]
+        np.testing.assert_array_equal(Shot.fetch1("image"), image)
+        time.sleep(1.5)
+        report = elsewhere.gc(dry_run=False, min_age=1)  # the row is committed: the object is referenced
+        assert report["orphaned"] == [("main", markers[0])]  # the marker of an insert in a caller's transaction
+        assert stored_files() == [path]
+    finally:
+        other.close()
+    Shot.insert1({"shot_id": 3, "image": image.copy()})  # in its own transaction: removes its marker itself
+    assert stored_files() == [path]

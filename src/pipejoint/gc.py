@@ -7,8 +7,13 @@ store's ``_hash/{schema}/`` and ``_schema/{schema}/`` prefixes, where this modul
 An object is kept when any row of the schema refers to it, to a folder holding it, or to the
 object whose manifest it is. ``filepath`` objects (the user's own files) are never touched.
 
-Objects uploaded by an insert whose transaction has not committed yet look unreferenced: when
-inserts may run at the same time, pass ``min_age`` (seconds) to spare recent objects.
+Objects that an insert has uploaded but whose rows are not committed yet look unreferenced, and
+so do objects written after the references were read. Deleting them would lose data, so objects
+younger than ``min_age`` seconds (default DEFAULT_MIN_AGE, one hour) are spared and listed under
+``recent``, and so is an old object that an insert has found already stored and is sharing again
+(it writes a ``{path}.inuse-{token}`` marker next to it until its rows are committed). Pass
+``min_age=0`` only when no insert into the schemas can be running, and a larger value when
+transactions that insert objects stay open longer than an hour.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import time
 import types
 
 from .errors import DataJointError
+
+DEFAULT_MIN_AGE = 3600  # seconds: objects younger than this may belong to an insert still in progress
 
 
 def references(*schemas):
@@ -76,13 +83,36 @@ def _mtime(info):
     return value.timestamp() if hasattr(value, "timestamp") else float(value)
 
 
-def collect(*schemas, store=None, dry_run=True, min_age=0, verbose=False):
+def _marked_in_use(target, schemas):
+    """Paths of the hash-addressed objects that an insert has marked as in use (storage.mark_in_use)."""
+    from .storage import IN_USE_MARK
+
+    marked = set()
+    for schema in schemas:
+        for path in target.walk_files(f"{target.hash_prefix}/{schema.database}"):
+            if IN_USE_MARK in path:
+                marked.add(path.split(IN_USE_MARK)[0])
+    return marked
+
+
+def _is_young(info, now, min_age):
+    """Younger than min_age seconds, or of unknown age (then it might be)."""
+    mtime = _mtime(info)
+    return mtime is None or now - mtime < min_age
+
+
+def collect(*schemas, store=None, dry_run=True, min_age=DEFAULT_MIN_AGE, verbose=False):
     """List (and with ``dry_run=False`` delete) objects of the schemas that no row refers to.
 
-    Returns a dict: ``orphaned`` [(store, path)], ``orphaned_bytes``, ``referenced``, ``stored``,
-    ``deleted``, ``bytes_freed``, ``errors``, ``dry_run``.
+    ``min_age`` (seconds, default one hour): unreferenced objects younger than this, or whose age
+    the store does not tell, are spared and listed under ``recent``, since an insert still in
+    progress in another process may be about to commit rows that refer to them. ``min_age=0``
+    collects them too: use it only when nothing inserts into these schemas meanwhile.
+
+    Returns a dict: ``orphaned`` [(store, path)], ``orphaned_bytes``, ``recent`` [(store, path)],
+    ``referenced``, ``stored``, ``deleted``, ``bytes_freed``, ``errors``, ``dry_run``.
     """
-    from .storage import get_store, store_specs
+    from .storage import IN_USE_MARK, get_store, store_specs
 
     schemas = [s() if isinstance(s, type) else s for s in schemas]
     if not schemas:
@@ -111,11 +141,12 @@ def collect(*schemas, store=None, dry_run=True, min_age=0, verbose=False):
                     report["errors"].append(f"store '{name}', listing {prefix}/{schema.database}: {error}")
                     continue
                 report["stored"] += len(files)
+                young = {path for path, info in files.items() if min_age > 0 and _is_young(info, now, min_age)}
+                shared_now = {path.split(IN_USE_MARK)[0] for path in young if IN_USE_MARK in path}
                 for path, info in sorted(files.items()):
                     if _is_live(path, refs):
                         continue
-                    mtime = _mtime(info)
-                    if min_age and mtime is not None and now - mtime < min_age:
+                    if path in young or path in shared_now:  # maybe an insert still in progress
                         report["recent"].append((name, path))
                         continue
                     report["orphaned"].append((name, path))
@@ -124,6 +155,9 @@ def collect(*schemas, store=None, dry_run=True, min_age=0, verbose=False):
     if verbose:
         for name, path in report["orphaned"]:
             print(f"{'would delete' if dry_run else 'deleting'} {name}:{path}")
+        if report["recent"]:
+            print(f"sparing {len(report['recent'])} unreferenced objects younger than {min_age} s "
+                  "(an insert may still be committing them); min_age=0 collects them")
     if dry_run or not doomed:
         return report
     if report["errors"]:
@@ -132,6 +166,14 @@ def collect(*schemas, store=None, dry_run=True, min_age=0, verbose=False):
             + "; ".join(report["errors"]) + ". Fix the store configuration and run it again."
         )
     for name, (target, items) in doomed.items():
+        if min_age > 0:  # an insert that started sharing an object since the listing has marked it by now
+            try:
+                marked = _marked_in_use(target, schemas)
+            except Exception as error:
+                report["errors"].append(f"store '{name}': listing again before deleting failed: {error}")
+                continue
+            report["recent"] += [(name, p) for p, _ in items if p in marked]
+            items = [(p, size) for p, size in items if p not in marked]
         try:
             target.fs.rm([target.full_path(p) for p, _ in items])
             report["deleted"] += len(items)
@@ -166,7 +208,7 @@ class GarbageCollector:
     def references(self):
         return references(*self.schemas)
 
-    def collect(self, dry_run=True, verbose=False, min_age=0):
+    def collect(self, dry_run=True, verbose=False, min_age=DEFAULT_MIN_AGE):
         return collect(*self.schemas, store=self.store, dry_run=dry_run, min_age=min_age, verbose=verbose)
 
 

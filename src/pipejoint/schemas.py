@@ -221,6 +221,17 @@ class Schema:
 
         return populate_schema(self, *restrictions, **kwargs)
 
+    # --- store objects (gc.py) ---
+    def gc(self, **kwargs):
+        """Objects of this schema in the stores that no row refers to: ``dj.gc(self, **kwargs)``.
+
+        A dry run unless ``dry_run=False``; ``store=`` limits it to one store; objects younger than
+        ``min_age`` seconds (default one hour) are spared. Returns gc's report (a dict).
+        """
+        from .gc import collect
+
+        return collect(self, **kwargs)
+
     # --- drop ---
     def drop(self, prompt=None, force=False):
         """Drop the schema with all its tables (after asking, when safemode is on)."""

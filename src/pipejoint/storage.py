@@ -35,6 +35,7 @@ MAX_WORKERS = 8  # parallel transfers
 HASH_PREFIX = "_hash"
 SCHEMA_PREFIX = "_schema"
 _TMP_MARK = ".pjtmp-"
+IN_USE_MARK = ".inuse-"  # {path}.inuse-{token}: an insert shares the object at path (see mark_in_use)
 
 
 class StoreError(DataJointError):
@@ -275,6 +276,18 @@ class Store:
                 raise
         return files
 
+    def mark_in_use(self, path):
+        """Write an empty ``{path}.inuse-{token}`` marker, returning its path: an insert is about to
+        refer to this existing object. Garbage collection spares an unreferenced object while it has
+        a marker younger than ``min_age``, so an old orphan that a new row shares again is not
+        deleted under it. The insert removes its marker when it ends (gc removes markers left by
+        inserts inside a caller's transaction). A marker rather than a new modification time of the
+        object itself: on S3 that would mean copying the object, which adds a version on versioned
+        buckets and resets its storage class."""
+        marker = f"{path}{IN_USE_MARK}{secrets.token_hex(4)}"
+        self.put_bytes(marker, b"")
+        return marker
+
     def delete(self, path, recursive=False):
         full = self.full_path(path)
         with contextlib.suppress(FileNotFoundError):
@@ -416,6 +429,13 @@ class Staging:
                 store.delete(path, recursive=recursive)
         self.created.clear()
 
+    def remove_markers(self):
+        """After the rows are committed, the in-use markers of shared objects have done their job."""
+        for store, path, _ in self.created:
+            if IN_USE_MARK in path:
+                with contextlib.suppress(Exception):
+                    store.delete(path)
+
 
 @contextlib.contextmanager
 def staging(owns_transaction=True):
@@ -434,6 +454,8 @@ def staging(owns_transaction=True):
     try:
         yield stage
         stage.flush()
+        if stage.owns_transaction:  # the insert's rows are committed by now
+            stage.remove_markers()
     except BaseException:
         if stage.owns_transaction:
             stage.undo()

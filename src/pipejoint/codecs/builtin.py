@@ -61,8 +61,11 @@ class HashCodec(Codec):
         path = store.hash_path(schema, digest)
 
         def write():
-            if store.exists(path):
-                return []  # the same content is already stored: share it
+            if store.exists(path):  # the same content is already stored: share it, and keep dj.gc
+                marker = store.mark_in_use(path)  # from deleting it until the rows are committed
+                if store.exists(path):  # (gc may have deleted it before the marker appeared)
+                    return [(store, marker, False)]
+                store.delete(marker)
             store.put_chunks(path, storage.payload_chunks(value))
             return [(store, path, False)]
 
