@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 import numpy as np
@@ -116,9 +117,14 @@ def test_filepath_tracks_size_and_checksum(schema, store):
     Raw.insert1({"raw_id": 1, "file": "raw/session1/data.bin"})
     ref = Raw.fetch1("file")
     assert isinstance(ref, ObjectRef) and ref.size == 10 and ref.read() == b"0123456789"
+    assert ref.hash == hashlib.md5(b"0123456789").hexdigest() and ref.path == "raw/session1/data.bin"
     assert ref.verify()
+    assert stored_files() == ["raw/session1/data.bin"]  # tracked where it is, never copied
     main.put_bytes("raw/session1/data.bin", b"9876543210")
     with pytest.raises(IntegrityError, match="checksum"):
+        ref.verify()
+    main.put_bytes("raw/session1/data.bin", b"012345678")
+    with pytest.raises(IntegrityError, match="9 bytes, 10 were recorded"):
         ref.verify()
     for bad, message in [("raw/missing.bin", "does not exist"), ("_hash/x", "managed area"), ("../up.bin", "outside")]:
         with pytest.raises(dj.InvalidValueError, match=message) as info:
@@ -267,6 +273,61 @@ def test_writes_are_atomic(kind, tmp_path):
 def test_transfers_run_in_parallel():
     barrier = threading.Barrier(4, timeout=10)  # only passes when four transfers run at once
     assert storage.parallel_map(lambda i: (barrier.wait(), i)[1], range(4)) == [0, 1, 2, 3]
+
+
+def test_insert_and_fetch_transfer_objects_in_parallel(schema, store, monkeypatch):
+    @schema
+    class Frame(dj.Manual):
+        definition = """
+        frame_id : int32
+        ---
+        data : <blob@>
+        """
+
+    # Each transfer waits until three others are under way too: serial transfers would time out.
+    uploads, downloads = threading.Barrier(4, timeout=20), threading.Barrier(4, timeout=20)
+    put_chunks, get_bytes = storage.Store.put_chunks, storage.Store.get_bytes
+    monkeypatch.setattr(storage.Store, "put_chunks", lambda self, *a: (uploads.wait(), put_chunks(self, *a))[1])
+    monkeypatch.setattr(storage.Store, "get_bytes", lambda self, *a: (downloads.wait(), get_bytes(self, *a))[1])
+    Frame.insert([{"frame_id": i, "data": np.full(100, i)} for i in range(8)])
+    values = Frame.fetch("data", order_by="frame_id")
+    assert [int(v[0]) for v in values] == list(range(8))
+
+
+def test_large_files_are_hashed_and_copied_in_chunks(schema, tmp_path, monkeypatch):
+    import tracemalloc
+
+    monkeypatch.setattr(storage, "CHUNK", 2**20)
+    size = 40 * 2**20
+    source = tmp_path / "big.bin"
+    with open(source, "wb") as f:
+        for i in range(size // 2**20):
+            f.write(bytes([i]) * 2**20)
+    with dj.config.override(stores={"default": "main", "main": store_spec("file", tmp_path)}):
+        @schema
+        class Big(dj.Manual):
+            definition = """
+            big_id : int32
+            ---
+            attached : <attach@>
+            obj : <object@>
+            tracked = null : <filepath@>
+            """
+
+        storage.get_store("main").put_file(str(source), "incoming/big.bin")
+        tracemalloc.start()
+        try:
+            Big.insert1({"big_id": 1, "attached": str(source), "obj": str(source), "tracked": "incoming/big.bin"})
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        # a few 1 MB chunks at a time (three transfers run in parallel), never the whole file
+        assert peak < 8 * 2**20, f"inserting a {size >> 20} MB file took {peak / 2**20:.0f} MB of memory"
+        row = Big.fetch1("obj", "tracked")
+        digest = hashlib.md5(source.read_bytes()).hexdigest()
+        assert row[0].hash == digest and row[1].hash == digest and row[1].size == size
+        (path,) = stored_files(prefix="_hash")
+        assert path.endswith(storage.content_hash([b"big.bin\0", source.read_bytes()]))
 
 
 def test_many_objects_round_trip(schema, store):
