@@ -51,26 +51,22 @@ class Compiled:
     order: tuple  # parameter indices in the order the placeholders appear in `sql`
 
     def __post_init__(self):
-        self.identity = tuple(range(len(self.order)))
+        self.reordered = self.order != tuple(range(len(self.order)))
 
     def arguments(self, expression):
+        """The expression's parameter values (encoded when its conditions were built), in placeholder order."""
         if not self.order:
             return None
         values = expression._params([])
-        encoder = expression._connection.backend.encoder
-        encoded = []
-        for value, attr in values:  # values were normalized when the condition was built
-            encode = encoder(attr.attr_type)
-            encoded.append(encode(value) if encode is not None and value is not None else value)
-        if self.order == self.identity:
-            return encoded
-        return [encoded[i] for i in self.order]
+        return [values[i] for i in self.order] if self.reordered else values
 
 
 def compile_query(expression, *, count=False, exists=False):
     """The cached SQL of an expression (or of its COUNT / EXISTS)."""
     connection = expression._connection
-    key = (count, exists, expression._shape())
+    key = expression._shape()
+    if count or exists:
+        key = ("count" if count else "exists", key)
     cached = connection.sql_cache.get(key)
     if cached is not None:
         return cached

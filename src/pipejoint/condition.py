@@ -3,6 +3,7 @@
 Each condition has a *shape* (its structure without values, used as the SQL cache key), its
 *params* (the values, in a fixed order), and ``to_ast`` which builds the sqlglot condition and
 asks the compile context for a placeholder for each value in exactly the ``params`` order.
+Values are checked, normalized and encoded for the driver once, when the condition is built.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import collections.abc
 import decimal
 import uuid as uuid_module
-import weakref
 
 from .errors import DataJointError, InvalidValueError, QuerySyntaxError, UnknownAttributeError
 from .types import INTEGER_RANGES
@@ -88,23 +88,31 @@ class Equals(Condition):
     """attr = value for several attributes (a dict, a key, a record). None means IS NULL."""
 
     def __init__(self, items):
-        self.items = items  # list of (name, value, attribute)
-        self._shape = ("eq", tuple((name, value is None) for name, value, _ in items))
+        self.items = items  # [(name, value encoded for the driver, or None)], sorted by name
+        if len(items) == 1:  # one attribute, the most common restriction: no loops
+            name, value = items[0]
+            self._names = (name,)
+            self._shape = ("eq", ((name, value is None),))
+            self._values = [] if value is None else [value]
+            return
+        self._names = tuple([name for name, _ in items])
+        self._shape = ("eq", tuple([(name, value is None) for name, value in items]))
+        self._values = [value for _, value in items if value is not None]
 
     def shape(self):
         return self._shape
 
     def names(self):
-        return [name for name, _, _ in self.items]
+        return self._names
 
     def params(self, out):
-        out.extend(ctx_value(value, attr) for _, value, attr in self.items if value is not None)
+        out += self._values
 
     def to_ast(self, resolve, ctx):
         from sqlglot import exp
 
         parts = []
-        for name, value, _attr in self.items:
+        for name, value in self.items:
             column = resolve(name)
             if value is None:
                 parts.append(exp.Is(this=column, expression=exp.Null()))
@@ -138,11 +146,10 @@ class KeySet(Condition):
 
     def params(self, out):
         if self.backend is not None:
-            columns = list(zip(*self.rows))
-            out.extend(ctx_value(list(c), a) for c, a in zip(columns, self.attributes))
+            out.extend(list(c) for c in zip(*self.rows))
             return
         for row in self.rows:
-            out.extend(ctx_value(v, a) for v, a in zip(row, self.attributes))
+            out += row
 
     def to_ast(self, resolve, ctx):
         from sqlglot import exp
@@ -154,6 +161,35 @@ class KeySet(Condition):
         if len(self.key_names) == 1:
             return exp.In(this=resolve(self.key_names[0]), expressions=[values])
         return exp.In(this=exp.Tuple(expressions=[resolve(n) for n in self.key_names]), expressions=[values])
+
+
+class KeyAfter(Condition):
+    """(a, b) > (x, y): the rows after a key, in primary-key order (iteration pages by it).
+
+    The values are the driver's own values of the last row read, so they compare exactly as
+    the database ordered them.
+    """
+
+    def __init__(self, names, values):
+        self.key_names = list(names)
+        self.values = list(values)
+
+    def shape(self):
+        return ("after", tuple(self.key_names))
+
+    def names(self):
+        return self.key_names
+
+    def params(self, out):
+        out += self.values
+
+    def to_ast(self, resolve, ctx):
+        from sqlglot import exp
+
+        if len(self.key_names) == 1:
+            return exp.GT(this=resolve(self.key_names[0]), expression=ctx.param())
+        left = exp.Tuple(expressions=[resolve(n) for n in self.key_names])
+        return exp.GT(this=left, expression=exp.Tuple(expressions=[ctx.param() for _ in self.key_names]))
 
 
 class SQLFragment(Condition):
@@ -300,11 +336,6 @@ def _or(parts):
     return parts[0] if len(parts) == 1 else exp.or_(*[exp.Paren(this=p) for p in parts])
 
 
-def ctx_value(value, attr):
-    """A Python value from a restriction, as the value compared in SQL (encoding happens later)."""
-    return (value, attr)
-
-
 # --- building conditions from user input ---------------------------------------------------
 
 
@@ -365,11 +396,11 @@ def substitute_columns(tree, resolve):
 
 def make_condition(restriction, query, semantic_check=True):
     """Turn any restriction form into a Condition over `query`'s heading. None means 'no-op'."""
-    from .expression import QueryExpression, U
-
     heading = query.heading
     if type(restriction) is dict:  # the (T & key) hot path
         return dict_condition(restriction, heading, query)
+    from .expression import QueryExpression, U
+
     if isinstance(restriction, Condition):
         return restriction
     if isinstance(restriction, bool):
@@ -419,25 +450,26 @@ def make_condition(restriction, query, semantic_check=True):
     raise DataJointError(f"Invalid restriction of type {type(restriction).__name__}: {restriction!r}")
 
 
-def dict_condition(mapping, heading, query=None):
+def dict_condition(mapping, heading, query):
     """AND of attr = value for the keys that are attributes (others are ignored, as in DataJoint)."""
+    binders = _binders(heading, query._connection.backend)
+    if len(mapping) == 1:  # (T & {'id': k}): the most common restriction, without the loop
+        [(name, value)] = mapping.items()
+        binder = binders.get(name)
+        if binder is not None and binder is not _NOT_COMPARABLE:
+            return Equals([(name, None if value is None else _bind(value, binder, query))])
     items = []
-    comparable = _comparable(heading)
     for name, value in mapping.items():
-        attr = comparable.get(name)
-        if attr is None:
+        binder = binders.get(name)
+        if binder is None:
             continue  # not an attribute: ignored, as DataJoint does
-        if attr is _NOT_COMPARABLE:
-            attr = heading[name]
-            raise DataJointError(
-                f"Cannot restrict by blob attribute `{name}` ({attr.type}): its stored form is not comparable in SQL. "
-                "Restrict by key or other plain attributes instead."
-            )
-        items.append((name, None if value is None else _bind(value, attr, query), attr))
+        if binder is _NOT_COMPARABLE:
+            raise _blob_error(heading[name])
+        items.append((name, None if value is None else _bind(value, binder, query)))
     if not items:
         return None
     if len(items) > 1:
-        items.sort(key=_first)
+        items.sort(key=_first)  # one order of the attributes, one cached SQL
     return Equals(items)
 
 
@@ -453,15 +485,14 @@ def rows_condition(rows, query, semantic_check):
             if not names:
                 return None
             if all(all(r[n] is not None for n in names) for r in rows) and len(rows) > 1:
-                attrs = [heading[n] for n in names]
-                for a in attrs:
-                    if a.is_blob or a.codec:
-                        raise DataJointError(
-                            f"Cannot restrict by blob attribute `{a.name}` ({a.type}): its stored form is not "
-                            "comparable in SQL. Restrict by key or other plain attributes instead.")
+                backend = query._connection.backend
+                binders = [_binders(heading, backend)[n] for n in names]
+                for n, b in zip(names, binders):
+                    if b is _NOT_COMPARABLE:
+                        raise _blob_error(heading[n])
                 unique_rows = list(dict.fromkeys(
-                    tuple(_bind(r[n], a, query) for n, a in zip(names, attrs)) for r in rows))
-                return KeySet(list(names), attrs, unique_rows, query._connection.backend)
+                    tuple(_bind(r[n], b, query) for n, b in zip(names, binders)) for r in rows))
+                return KeySet(list(names), [b[0] for b in binders], unique_rows, backend)
     parts = []
     for r in rows:
         condition = make_condition(r, query, semantic_check)
@@ -484,39 +515,50 @@ def semijoin_condition(query, other, semantic_check):
 
 
 _NOT_COMPARABLE = object()
-_COMPARABLE = weakref.WeakKeyDictionary()
 
 
-def _comparable(heading):
-    """{name: attribute} of the visible attributes of a heading, blobs marked: computed once per heading."""
-    found = _COMPARABLE.get(heading)
+def _binders(heading, backend):
+    """{name: (attribute, driver encoder or None, integer range for the fast path or None)} for the
+    visible attributes of a heading, blobs marked: computed once per heading and backend."""
+    key = ("binders", backend.name)
+    found = heading.cache.get(key)
     if found is None:
-        found = _COMPARABLE[heading] = {
-            n: _NOT_COMPARABLE if (a.is_blob or a.codec) else a for n, a in heading.attributes.items()
-        }
+        found = heading.cache[key] = {}
+        for name, attr in heading.attributes.items():
+            if attr.is_blob or attr.codec:
+                found[name] = _NOT_COMPARABLE
+                continue
+            encode = backend.encoder(attr.attr_type)
+            found[name] = (attr, encode, INTEGER_RANGES.get(attr.attr_type.core) if encode is None else None)
     return found
+
+
+def _blob_error(attr):
+    return DataJointError(
+        f"Cannot restrict by blob attribute `{attr.name}` ({attr.type}): its stored form is not comparable in SQL. "
+        "Restrict by key or other plain attributes instead."
+    )
 
 
 def _first(item):
     return item[0]
 
 
-def _bind(value, attr, query):
-    """A restriction value checked and normalized for its attribute when the condition is built."""
-    if type(value) is int:  # the common key value: checked without the general normalizer
-        bounds = INTEGER_RANGES.get(attr.attr_type.core)
-        if bounds is not None and bounds[0] <= value <= bounds[1]:
-            return value
-    elif type(value) is not str:
+def _bind(value, binder, query):
+    """A restriction value checked, normalized and encoded for the driver when the condition is built."""
+    attr, encode, bounds = binder
+    if type(value) is int and bounds is not None and bounds[0] <= value <= bounds[1]:
+        return value  # the common key value: no normalizer, no encoder
+    if type(value) is not str:
         value = _plain(value)
     try:
-        return normalize(value, attr)
-    except ValueError as error:
+        value = normalize(value, attr)
+        return value if encode is None else encode(value)
+    except (ValueError, OverflowError) as error:
         from .expression import query_name
 
-        where = f" {query_name(query)}" if query is not None else ""
         raise InvalidValueError(
-            f"Cannot restrict{where} by {attr.name}={value!r}: {error}. Give `{attr.name}` a value of "
+            f"Cannot restrict {query_name(query)} by {attr.name}={value!r}: {error}. Give `{attr.name}` a value of "
             f"type {attr.type}."
         ) from None
 

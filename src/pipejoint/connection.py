@@ -67,6 +67,7 @@ class Connection:
         self._dependencies = None
         self.sql_cache = {}
         self.catalog_cache = {}
+        self.catalog_version = 0  # counts changes of the catalog seen by this connection
         self.connect()
 
     # --- connecting ---
@@ -75,10 +76,12 @@ class Connection:
         with contextlib.suppress(Exception):
             if self._raw is not None:
                 self._raw.close()
+        self._kept_cursor = None
         self._raw = self.backend.connect()
         self._in_transaction = False
 
     def close(self):
+        self._kept_cursor = None
         if self._raw is not None:
             with contextlib.suppress(Exception):
                 self._raw.close()
@@ -104,8 +107,11 @@ class Connection:
         self.backend.ping(self._raw)
 
     def catalog_cache_clear(self):
-        """Forget cached catalog records and the table graph (after a declare or drop)."""
+        """Forget cached catalog records, the SQL compiled from them and the table graph (after a
+        declare or drop)."""
+        self.catalog_version += 1
         self.catalog_cache.clear()
+        self.sql_cache.clear()
         if self._dependencies is not None:
             self._dependencies.clear()
 
@@ -128,12 +134,33 @@ class Connection:
     # --- queries ---
     def query(self, sql, args=None, *, as_dict=False, reconnect=None):
         """Run one statement and return its cursor. Driver errors become pipejoint errors."""
-        if reconnect is None:
-            reconnect = self.settings.get("reconnect", True)
+        cursor = self._execute(sql, args, reconnect, keep=False)
+        return DictCursor(cursor) if as_dict else cursor
+
+    def first_rows(self, sql, args, limit):
+        """At most `limit` rows of a query, for short reads (fetch1, len, bool).
+
+        They run on a cursor the connection keeps, since making a cursor per query costs about
+        2 µs with psycopg. When `limit` rows came back, more may be pending: that cursor is closed
+        then, so that no half-read statement stays open (SQLite would keep its table locked).
+        """
+        cursor = self._execute(sql, args, None, keep=True)
+        rows = cursor.fetchmany(limit)
+        if len(rows) >= limit:
+            self._kept_cursor = None
+            cursor.close()
+        return rows
+
+    def _execute(self, sql, args, reconnect, keep):
         if self._raw is None:
             self.connect()
         try:
-            cursor = self._raw.cursor()
+            if keep:
+                cursor = self._kept_cursor
+                if cursor is None:
+                    cursor = self._kept_cursor = self._raw.cursor()
+            else:
+                cursor = self._raw.cursor()
             if args:
                 cursor.execute(sql, args)
             else:
@@ -143,12 +170,14 @@ class Connection:
                 if self._in_transaction:
                     self._in_transaction = False
                     raise LostConnectionError("The connection was lost during a transaction.") from None
+                if reconnect is None:
+                    reconnect = self.settings.get("reconnect", True)
                 if reconnect:
                     logger.warning("Reconnecting to %s", self.backend.describe_target())
                     self.connect()
-                    return self.query(sql, args, as_dict=as_dict, reconnect=False)
+                    return self._execute(sql, args, False, keep)
             raise self._translate(error, sql) from None
-        return DictCursor(cursor) if as_dict else cursor
+        return cursor
 
     def executemany(self, sql, rows):
         """Run one statement for many parameter rows (batch insert)."""

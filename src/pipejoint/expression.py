@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .condition import Combination, Top, make_condition
+from . import fetch as _fetch
+from .condition import Combination, Top, dict_condition, make_condition
 from .errors import DataJointError, UnknownAttributeError
 from .heading import Attribute, Heading
 
@@ -122,22 +123,14 @@ class QueryExpression:
 
     _FIELDS = ("_connection", "_heading", "_sources", "_joins", "_columns", "_where", "_group", "_distinct", "_top", "_union")
 
-    def _copy(self, keep_class=False, **changes):
-        """A modified copy. Restricting a table keeps its class (so `(T & key).delete()` works);
-        any other change makes a plain QueryExpression."""
-        if keep_class:
-            result = object.__new__(type(self))
-            result.__dict__.update(self.__dict__)
-        else:
-            result = QueryExpression.__new__(QueryExpression)
-            for name in self._FIELDS:
-                setattr(result, name, getattr(self, name))
+    def _copy(self, **changes):
+        """A modified copy, as a plain QueryExpression (restrictions use _with_condition)."""
+        result = QueryExpression.__new__(QueryExpression)
+        for name in self._FIELDS:
+            setattr(result, name, getattr(self, name))
         for key, value in changes.items():
             setattr(result, key, value)
-        if keep_class and set(changes) <= {"_where"} and self._union is None:
-            result._frame_shape = self._frame()  # a restriction changes only the WHERE part of the shape
-        else:
-            result._frame_shape = None
+        result._frame_shape = None
         return result
 
     @property
@@ -160,10 +153,13 @@ class QueryExpression:
     _frame_shape = None  # (heading, shape of everything but WHERE), shared with restrictions of this expression
 
     def _frame(self):
-        heading = self.heading
+        """(heading, the shape of everything but the WHERE conditions). The shape is kept as its
+        repr text: a string caches its hash, so looking up the SQL of `(T & key)` in the cache does
+        not walk the whole nested structure on every query."""
+        heading = self._heading
         cached = self._frame_shape
         if cached is None or cached[0] is not heading:
-            cached = self._frame_shape = (heading, (
+            cached = self._frame_shape = (heading, repr((
                 tuple(s.shape() for s in self._sources),
                 tuple(j.shape() for j in self._joins),
                 tuple((n, self._columns[n].shape()) for n in heading.names),
@@ -171,13 +167,19 @@ class QueryExpression:
                 self._distinct,
                 self._top.shape() if self._top else None,
                 tuple(heading.primary_key),
-            ))
+            )))
         return cached
 
     def _shape(self):
         if self._union is not None:
             return ("union", self._union[0]._shape(), self._union[1]._shape())
-        return self._frame()[1], tuple((c.shape(), tuple(cols[n].shape() for n in c.names())) for c, cols in self._where)
+        # a condition reads its attributes through the columns it was built on: when those are the
+        # expression's own columns, the frame already holds their shapes (None stands for them)
+        columns = self._columns
+        return self._frame()[1], tuple([
+            (c.shape(), None if cols is columns else tuple([cols[n].shape() for n in c.names()]))
+            for c, cols in self._where
+        ])
 
     def _params(self, out):
         if self._union is not None:
@@ -198,16 +200,26 @@ class QueryExpression:
         A string is SQL (MySQL syntax, made portable) and is used as written: never build one from
         untrusted text. Values in dicts, keys, record arrays and DataFrames are bound parameters.
         """
+        flat = self._top is None and self._group is None and self._union is None
+        if flat and type(restriction) is dict:  # the (T & key) hot path: nothing else to decide
+            condition = dict_condition(restriction, self._heading, self)
+            return self if condition is None else self._with_condition(condition)
         if isinstance(restriction, Top):
             return self._apply_top(restriction)
-        if self._top is not None or self._group is not None or self._union is not None:
-            base = self._as_subquery()
-        else:
-            base = self
+        base = self if flat else self._as_subquery()
         condition = make_condition(restriction, base, semantic_check)
         if condition is None:
             return self
-        return base._copy(keep_class=base is self, _where=base._where + ((condition, base._columns),))
+        return base._with_condition(condition)
+
+    def _with_condition(self, condition):
+        """A copy with one more WHERE condition. A restricted table keeps its class (so that
+        `(T & key).delete()` works), and the rest of its SQL cache key is shared, not rebuilt."""
+        result = object.__new__(type(self))
+        result.__dict__.update(self.__dict__)
+        result._where = self._where + ((condition, self._columns),)
+        result._frame_shape = self._frame()
+        return result
 
     def __and__(self, restriction):
         return self.restrict(restriction)
@@ -370,44 +382,28 @@ class QueryExpression:
         return self._connection.query(compiled.sql, compiled.arguments(self), as_dict=as_dict)
 
     def fetch(self, *attrs, **kwargs):
-        from .fetch import fetch
-
-        return fetch(self, *attrs, **kwargs)
+        return _fetch.fetch(self, *attrs, **kwargs)
 
     def fetch1(self, *attrs, squeeze=False, download_path=None):
-        from .fetch import fetch1
-
-        return fetch1(self, *attrs, squeeze=squeeze, download_path=download_path)
+        return _fetch.fetch1(self, *attrs, squeeze=squeeze, download_path=download_path)
 
     def to_dicts(self, order_by=None, limit=None, offset=None, squeeze=False):
-        from .fetch import to_dicts
-
-        return to_dicts(self, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
+        return _fetch.to_dicts(self, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
 
     def to_pandas(self, order_by=None, limit=None, offset=None, squeeze=False):
-        from .fetch import to_pandas
-
-        return to_pandas(self, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
+        return _fetch.to_pandas(self, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
 
     def to_arrays(self, *attrs, include_key=False, order_by=None, limit=None, offset=None, squeeze=False):
-        from .fetch import to_arrays
-
-        return to_arrays(self, *attrs, include_key=include_key, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
+        return _fetch.to_arrays(self, *attrs, include_key=include_key, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
 
     def to_polars(self, order_by=None, limit=None, offset=None):
-        from .fetch import to_polars
-
-        return to_polars(self, order_by=order_by, limit=limit, offset=offset)
+        return _fetch.to_polars(self, order_by=order_by, limit=limit, offset=offset)
 
     def to_arrow(self, order_by=None, limit=None, offset=None):
-        from .fetch import to_arrow
-
-        return to_arrow(self, order_by=order_by, limit=limit, offset=offset)
+        return _fetch.to_arrow(self, order_by=order_by, limit=limit, offset=offset)
 
     def keys(self, order_by=None, limit=None, offset=None):
-        from .fetch import to_dicts
-
-        return to_dicts(self.proj(), order_by=order_by, limit=limit, offset=offset)
+        return _fetch.to_dicts(self.proj(), order_by=order_by, limit=limit, offset=offset)
 
     def head(self, limit=25):
         return self.to_dicts(order_by="KEY", limit=limit)
@@ -417,19 +413,13 @@ class QueryExpression:
         return rows[::-1]
 
     def __iter__(self):
-        from .fetch import iterate
-
-        return iterate(self)
+        return _fetch.iterate(self)
 
     def __len__(self):
-        from .fetch import count
-
-        return count(self)
+        return _fetch.count(self)
 
     def __bool__(self):
-        from .fetch import exists
-
-        return exists(self)
+        return _fetch.exists(self)
 
     def __contains__(self, item):
         return bool(self & item)

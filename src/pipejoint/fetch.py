@@ -1,16 +1,20 @@
 """Fetching results: legacy fetch()/fetch1() and 2.x to_dicts/to_pandas/to_arrays/... .
 
-Rows come from the driver as tuples; each column gets one decoder (or none when the driver's
-value is already right), applied column by column, so the per-row Python work stays small.
+Rows come from the driver as tuples. Each column has one decoder (or none when the driver's
+value is already right), cached on the heading. Dicts are decoded row by row; numpy arrays and
+DataFrames are built column by column: each column is pulled out of the rows once, decoded as
+a whole, and converted to its native dtype in C.
 """
 
 from __future__ import annotations
 
+import operator
+
 from .compiler import compile_query
-from .condition import Top
+from .condition import KeyAfter, Top
 from .errors import DataJointError
 
-PAGE = 2000
+PAGE = 2000  # rows per query when iterating
 
 
 def _with_order(expression, order_by=None, limit=None, offset=None):
@@ -19,22 +23,38 @@ def _with_order(expression, order_by=None, limit=None, offset=None):
     return expression & Top(limit, order_by if order_by is not None else "KEY", offset or 0)
 
 
-def column_decoders(expression, names, squeeze=False):
-    """One function per column (or None) turning driver values into Python values.
+def _rows(expression):
+    """All rows of the expression's query, as the driver returns them."""
+    compiled = compile_query(expression)
+    return expression._connection.query(compiled.sql, compiled.arguments(expression)).fetchall()
 
-    Plain columns' decoders are cached on the heading (they depend on nothing else), so a
-    repeated query such as `(T & key).fetch1()` does not rebuild them.
+
+# --- decoders ------------------------------------------------------------------------------
+
+
+def column_decoders(expression, names=None, squeeze=False):
+    """A tuple with one function (or None) per column turning driver values into Python values.
+
+    `names` defaults to the whole heading. Decoders are never called with None.
     """
+    return _decoders(expression, names, squeeze)[0]
+
+
+def _decoders(expression, names, squeeze):
+    """(decoders, [(column index, decoder)] of the columns that need one). Plain columns' decoders
+    are cached on the heading (they depend on nothing else), so a repeated query such as
+    `(T & key).fetch1()` does not rebuild them."""
     backend = expression._connection.backend
     heading = expression.heading
-    key = ("decoders", backend.name, tuple(names), squeeze)
+    key = (backend.name, names if names is None else tuple(names), squeeze)
     cached = heading.cache.get(key)
-    if cached is not None:
-        return list(cached)
-    decoders = _build_decoders(backend, heading, names, squeeze)
-    if all(heading[n].codec is None for n in names):
-        heading.cache[key] = tuple(decoders)
-    return decoders
+    if cached is None:
+        names = heading.names if names is None else names
+        decoders = tuple(_build_decoders(backend, heading, names, squeeze))
+        cached = decoders, [(i, d) for i, d in enumerate(decoders) if d is not None]
+        if all(heading[n].codec is None for n in names):
+            heading.cache[key] = cached
+    return cached
 
 
 def _build_decoders(backend, heading, names, squeeze):
@@ -46,13 +66,10 @@ def _build_decoders(backend, heading, names, squeeze):
             decode = _coercion(attr) or decode
         unpack = _unpacker(attr, squeeze) if attr.expression is None else None
         if unpack and decode:
-            combined = lambda v, d=decode, u=unpack: None if v is None else u(d(v))  # noqa: E731
-        elif unpack:
-            combined = lambda v, u=unpack: None if v is None else u(v)  # noqa: E731
+            combined = lambda v, d=decode, u=unpack: u(d(v))  # noqa: E731
+            combined.parallel = getattr(unpack, "parallel", False)
         else:
-            combined = decode
-        if unpack and getattr(unpack, "parallel", False):
-            combined.parallel = True  # reads from a store: decode_rows runs these on the transfer pool
+            combined = unpack or decode
         decoders.append(combined)
     return decoders
 
@@ -89,32 +106,29 @@ def _unpacker(attr, squeeze):
     return pipeline.decoder(attr, squeeze)
 
 
-def fetch_rows(expression, names=None):
-    """(names, list of decoded row tuples)."""
-    names = list(names) if names is not None else expression.heading.names
-    if names != expression.heading.names:
-        expression = expression.proj(*[n for n in names if n not in expression.heading.primary_key])
-    compiled = compile_query(expression)
-    cursor = expression._connection.query(compiled.sql, compiled.arguments(expression))
-    rows = cursor.fetchall()
-    return names, decode_rows(expression, names, rows)
+def _decode_column(decode, values):
+    """One column's values decoded (None stays None); objects in a store are read in parallel."""
+    present = [v for v in values if v is not None]
+    if getattr(decode, "parallel", False) and len(present) > 1:
+        from .storage import parallel_map
+
+        decoded = iter(parallel_map(decode, present))
+    elif len(present) == len(values):
+        return list(map(decode, values))
+    else:
+        decoded = map(decode, present)
+    return [None if v is None else next(decoded) for v in values]
 
 
 def decode_rows(expression, names, rows, squeeze=False):
-    decoders = column_decoders(expression, names, squeeze)
-    if not any(decoders):
-        return [tuple(r) for r in rows] if rows and not isinstance(rows[0], tuple) else rows
-    remote = [i for i, d in enumerate(decoders) if d and getattr(d, "parallel", False)]
-    if remote and len(rows) > 1:  # objects in a store: fetch them in parallel, column by column
-        from .storage import parallel_map
-
-        rows = [list(r) for r in rows]
-        for i in remote:
-            decode = decoders[i]
-            for row, value in zip(rows, parallel_map(decode, [r[i] for r in rows])):
-                row[i] = value
-            decoders[i] = None
-    active = [(i, d) for i, d in enumerate(decoders) if d]
+    """Rows (tuples) with every value decoded; the driver's rows themselves when nothing needs it.
+    `names`: the columns of the rows, None for the whole heading."""
+    active = _decoders(expression, names, squeeze)[1]
+    if not active:
+        return rows
+    if len(rows) > 1 and any(getattr(d, "parallel", False) for _, d in active):
+        columns = decode_columns(expression, names, rows, squeeze)
+        return list(zip(*columns))
     out = []
     for row in rows:
         row = list(row)
@@ -126,25 +140,17 @@ def decode_rows(expression, names, rows, squeeze=False):
     return out
 
 
-def _select_names(expression, attrs):
-    heading = expression.heading
-    names = []
-    for a in attrs:
-        if a not in heading.attributes:
-            raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(heading.names)}.")
-        names.append(a)
-    return names
+def decode_columns(expression, names, rows, squeeze=False):
+    """The rows as one list of decoded values per column (`names` as in decode_rows)."""
+    decoders = column_decoders(expression, names, squeeze)
+    columns = []
+    for i, decode in enumerate(decoders):
+        values = list(map(operator.itemgetter(i), rows))
+        columns.append(values if decode is None else _decode_column(decode, values))
+    return columns
 
 
-# --- 2.x API -----------------------------------------------------------------------------
-
-
-def to_dicts(expression, order_by=None, limit=None, offset=None, squeeze=False):
-    expression = _with_order(expression, order_by, limit, offset)
-    names = expression.heading.names
-    compiled = compile_query(expression)
-    rows = expression._connection.query(compiled.sql, compiled.arguments(expression)).fetchall()
-    return [dict(zip(names, r)) for r in decode_rows(expression, names, rows, squeeze)]
+# --- numpy -----------------------------------------------------------------------------------
 
 
 def numpy_dtype(attr):
@@ -160,45 +166,68 @@ def numpy_dtype(attr):
     return np.dtype(object)
 
 
-def to_arrays(expression, *attrs, include_key=False, order_by=None, limit=None, offset=None, squeeze=False):
-    import numpy as np
-
-    expression = _with_order(expression, order_by, limit, offset)
-    heading = expression.heading
-    names = heading.names
-    compiled = compile_query(expression)
-    rows = decode_rows(expression, names, expression._connection.query(compiled.sql, compiled.arguments(expression)).fetchall(), squeeze)
-    columns = list(zip(*rows)) if rows else [()] * len(names)
-    arrays = {}
-    for name, values in zip(names, columns):
-        arrays[name] = _column_array(heading[name], values)
-    if not attrs:
-        dtype = np.dtype([(n, numpy_dtype(heading[n])) for n in names])
-        result = np.empty(len(rows), dtype=dtype)
-        for n in names:
-            result[n] = arrays[n]
-        out = result
-    else:
-        selected = _select_names(expression, attrs)
-        out = tuple(arrays[n] for n in selected)
-        out = out[0] if len(out) == 1 else out
-    if include_key:
-        keys = [dict(zip(heading.primary_key, [r[names.index(k)] for k in heading.primary_key])) for r in rows]
-        return (keys, out) if not isinstance(out, tuple) else (keys, *out)
-    return out
-
-
 def _column_array(attr, values):
+    """A column as a numpy array of the attribute's native dtype (object where there is none)."""
     import numpy as np
 
     dtype = numpy_dtype(attr)
     if dtype == object:
         array = np.empty(len(values), dtype=object)
-        array[:] = list(values) if values else []
+        array[:] = values
         return array
-    if attr.attr_type.core in ("float32", "float64"):
-        return np.array([np.nan if v is None else v for v in values], dtype=dtype)
-    return np.array(values, dtype=dtype)
+    if dtype.kind == "f":
+        return np.array(values, dtype=dtype)  # None becomes NaN
+    return np.fromiter(values, dtype=dtype, count=len(values))
+
+
+def _structured(heading, names, columns, count):
+    import numpy as np
+
+    result = np.empty(count, dtype=np.dtype([(n, numpy_dtype(heading[n])) for n in names]))
+    for name, values in zip(names, columns):
+        result[name] = _column_array(heading[name], values)
+    return result
+
+
+# --- 2.x API -----------------------------------------------------------------------------
+
+
+def to_dicts(expression, order_by=None, limit=None, offset=None, squeeze=False):
+    expression = _with_order(expression, order_by, limit, offset)
+    names = expression.heading.names
+    rows = decode_rows(expression, None, _rows(expression), squeeze)
+    return [dict(zip(names, r)) for r in rows]
+
+
+def to_arrays(expression, *attrs, include_key=False, order_by=None, limit=None, offset=None, squeeze=False):
+    expression = _with_order(expression, order_by, limit, offset)
+    heading = expression.heading
+    names = heading.names
+    rows = _rows(expression)
+    if attrs:
+        selected = _select_names(expression, attrs)
+        wanted = list(dict.fromkeys(selected + (heading.primary_key if include_key else [])))
+        columns = dict(zip(wanted, decode_columns(expression, wanted, _pick(rows, names, wanted), squeeze)))
+        out = tuple(_column_array(heading[n], columns[n]) for n in selected)
+        out = out[0] if len(out) == 1 else out
+    else:
+        columns = dict(zip(names, decode_columns(expression, None, rows, squeeze)))
+        out = _structured(heading, names, [columns[n] for n in names], len(rows))
+    if include_key:
+        key = heading.primary_key
+        keys = [dict(zip(key, values)) for values in zip(*[columns[k] for k in key])] if key else [{} for _ in rows]
+        return (keys, out) if not isinstance(out, tuple) else (keys, *out)
+    return out
+
+
+def _pick(rows, names, wanted):
+    """Only the wanted columns of the rows, in the wanted order."""
+    if wanted == names:
+        return rows
+    positions = [names.index(n) for n in wanted]
+    if len(positions) == 1:
+        return [(r[positions[0]],) for r in rows]
+    return list(map(operator.itemgetter(*positions), rows))
 
 
 def to_pandas(expression, order_by=None, limit=None, offset=None, squeeze=False):
@@ -207,9 +236,7 @@ def to_pandas(expression, order_by=None, limit=None, offset=None, squeeze=False)
     expression = _with_order(expression, order_by, limit, offset)
     heading = expression.heading
     names = heading.names
-    compiled = compile_query(expression)
-    rows = decode_rows(expression, names, expression._connection.query(compiled.sql, compiled.arguments(expression)).fetchall(), squeeze)
-    columns = list(zip(*rows)) if rows else [()] * len(names)
+    columns = decode_columns(expression, None, _rows(expression), squeeze)
     frame = pd.DataFrame({n: _column_array(heading[n], c) for n, c in zip(names, columns)}, columns=names)
     if heading.primary_key and len(frame):
         frame = frame.set_index(heading.primary_key)
@@ -230,9 +257,20 @@ def to_arrow(expression, order_by=None, limit=None, offset=None):
         import pyarrow as pa
     except ModuleNotFoundError as error:
         raise DataJointError("to_arrow() needs pyarrow: pip install pyarrow") from error
-    rows = to_dicts(expression, order_by=order_by, limit=limit, offset=offset)
+    expression = _with_order(expression, order_by, limit, offset)
     names = expression.heading.names
-    return pa.table({n: [r[n] for r in rows] for n in names})
+    columns = decode_columns(expression, None, _rows(expression))
+    return pa.table(dict(zip(names, columns)))
+
+
+def _select_names(expression, attrs):
+    heading = expression.heading
+    names = []
+    for a in attrs:
+        if a not in heading.attributes:
+            raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(heading.names)}.")
+        names.append(a)
+    return names
 
 
 # --- legacy API ---------------------------------------------------------------------------
@@ -274,15 +312,18 @@ def fetch(expression, *attrs, offset=None, limit=None, order_by=None, format=Non
             if a not in wanted:
                 wanted.append(a)
     # only the named attributes are read and decoded (no object is downloaded for an unnamed one)
-    rows = to_dicts(expression.proj(*[a for a in wanted if a not in heading.primary_key]), squeeze=squeeze)
+    selected = expression.proj(*[a for a in wanted if a not in heading.primary_key])
+    names = selected.heading.names
     if as_dict:
-        return [{n: r[n] for n in wanted} for r in rows]
+        return [{n: r[n] for n in wanted} for r in to_dicts(selected, squeeze=squeeze)]
+    columns = dict(zip(names, decode_columns(selected, None, _rows(selected), squeeze)))
     results = []
     for a in attrs:
         if a == "KEY":
-            results.append([{k: r[k] for k in heading.primary_key} for r in rows])
+            key = heading.primary_key
+            results.append([dict(zip(key, values)) for values in zip(*[columns[k] for k in key])])
         else:
-            results.append(_column_array(heading[a], [r[a] for r in rows]))
+            results.append(_column_array(heading[a], columns[a]))
     return results[0] if len(results) == 1 else tuple(results)
 
 
@@ -293,22 +334,22 @@ def fetch1(expression, *attrs, squeeze=False, download_path=None):
 
         with downloading(download_path):
             return fetch1(expression, *attrs, squeeze=squeeze)
-    names = expression.heading.names
+    heading = expression.heading
     compiled = compile_query(expression)
-    cursor = expression._connection.query(compiled.sql, compiled.arguments(expression))
-    rows = cursor.fetchmany(2)
+    rows = expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2)
     if len(rows) != 1:
         if not rows:
             raise DataJointError("fetch1 requires exactly one row, but the query returned none.")
         total = len(expression)
         raise DataJointError(f"fetch1 requires exactly one row, but the query returned {total}. Restrict it further.")
-    row = dict(zip(names, decode_rows(expression, names, rows, squeeze)[0]))
+    names = heading.names
+    row = dict(zip(names, rows[0] if not _decoders(expression, None, squeeze)[1] else decode_rows(expression, None, rows, squeeze)[0]))
     if not attrs:
         return row
     values = []
     for a in attrs:
         if a == "KEY":
-            values.append({k: row[k] for k in expression.heading.primary_key})
+            values.append({k: row[k] for k in heading.primary_key})
         elif a in row:
             values.append(row[a])
         else:
@@ -317,22 +358,35 @@ def fetch1(expression, *attrs, squeeze=False, download_path=None):
 
 
 def iterate(expression):
-    """Rows as dicts, one page at a time in primary-key order, so memory stays flat."""
-    names = expression.heading.names
-    offset = 0
+    """Rows as dicts, read one page at a time so memory stays flat.
+
+    Pages follow the primary key: each page is the next `PAGE` rows after the last key seen
+    (not an OFFSET), so rows deleted or inserted while the loop runs shift nothing, and every
+    page costs the same. Other queries may run inside the loop. A query without a primary key
+    (at most one row) or with its own order (dj.Top) is read in one query, in that order.
+    """
+    heading = expression.heading
+    key = heading.primary_key
+    if not key or expression._top is not None:
+        yield from to_dicts(expression)
+        return
+    names = heading.names
+    positions = [names.index(k) for k in key]
+    page = expression & Top(PAGE, "KEY")
     while True:
-        page = to_dicts(expression, order_by="KEY", limit=PAGE, offset=offset)
-        yield from page
-        if len(page) < PAGE:
+        rows = _rows(page)
+        yield from (dict(zip(names, r)) for r in decode_rows(page, None, rows))
+        if len(rows) < PAGE:
             return
-        offset += PAGE
+        last = rows[-1]  # the driver's own values, compared exactly as the database ordered them
+        page = expression & KeyAfter(key, [last[p] for p in positions]) & Top(PAGE, "KEY")
 
 
 def count(expression):
     compiled = compile_query(expression, count=True)
-    return int(expression._connection.query(compiled.sql, compiled.arguments(expression)).fetchone()[0])
+    return int(expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2)[0][0])
 
 
 def exists(expression):
     compiled = compile_query(expression, exists=True)
-    return expression._connection.query(compiled.sql, compiled.arguments(expression)).fetchone() is not None
+    return bool(expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2))

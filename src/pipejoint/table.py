@@ -37,11 +37,22 @@ class TableMeta(type):
             return getattr(cls(), name)
         return super().__getattribute__(name)
 
+    def _shared(cls):
+        """The instance that class-level restrictions start from (`Session & key`). It is kept with
+        the class, so its heading is read from the catalog once, and replaced when the connection's
+        catalog has changed since (a table declared or dropped)."""
+        table = type.__getattribute__(cls, "_shared_instance")  # may be a base class's: checked below
+        if type(table) is not cls or table._catalog_version != table._connection.catalog_version:
+            table = cls()
+            table._catalog_version = table._connection.catalog_version
+            type.__setattr__(cls, "_shared_instance", table)
+        return table
+
     def __and__(cls, restriction):
-        return cls() & restriction
+        return TableMeta._shared(cls) & restriction
 
     def __sub__(cls, restriction):
-        return cls() - restriction
+        return TableMeta._shared(cls) - restriction
 
     def __mul__(cls, other):
         return cls() * other
@@ -74,6 +85,25 @@ class TableMeta(type):
         return -cls()
 
 
+class _KeptOnInstance:
+    """A value computed on first use, then kept as a plain attribute of the instance.
+
+    A non-data descriptor (functools.cached_property without its lock): `(T & key).fetch1()`
+    makes a fresh instance and reads `_heading` and `_connection` many times, and restricted
+    copies inherit them with the instance's __dict__.
+    """
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 class Table(QueryExpression, metaclass=TableMeta):
     """A stored table. Subclass one of the tiers (Manual, Lookup, Imported, Computed, Part)."""
 
@@ -82,16 +112,10 @@ class Table(QueryExpression, metaclass=TableMeta):
     _is_base_table = True
     _schema = None
     _table_name = None  # for FreeTable
+    _shared_instance = None  # see TableMeta._shared
 
     def __init__(self):
-        self._where = ()
-        self._joins = ()
-        self._group = None
-        self._distinct = False
-        self._top = None
-        self._union = None
-        self._cached_heading = None
-        self._cached_columns = None
+        pass  # a base table: no WHERE, joins, grouping or order (QueryExpression's defaults)
 
     # --- identity ---
     @property
@@ -106,7 +130,7 @@ class Table(QueryExpression, metaclass=TableMeta):
             )
         return self._schema.database
 
-    @property
+    @_KeptOnInstance
     def _connection(self):
         if self._schema is None:
             raise DataJointError(
@@ -143,12 +167,22 @@ class Table(QueryExpression, metaclass=TableMeta):
             )
         return record
 
-    @property
+    @_KeptOnInstance
     def _heading(self):
-        if self._cached_heading is None:
-            self._cached_heading = self._record.heading
-            self._cached_columns = {n: Column(0, n) for n in self._cached_heading.names}
-        return self._cached_heading
+        return self._record.heading
+
+    @_KeptOnInstance
+    def _columns(self):
+        # kept with the heading (one per catalog record), so a fresh `Table()` does not rebuild them
+        cache = self._heading.cache
+        columns = cache.get("columns")
+        if columns is None:
+            columns = cache["columns"] = {n: Column(0, n) for n in self._heading.names}
+        return columns
+
+    def _forget_heading(self):
+        for name in ("_heading", "_columns", "_frame_shape"):
+            self.__dict__.pop(name, None)
 
     @property
     def _sources(self):
@@ -157,10 +191,20 @@ class Table(QueryExpression, metaclass=TableMeta):
             sources = self._cached_sources = (Source(self.database, self.table_name),)
         return sources
 
-    @property
-    def _columns(self):
-        self._heading  # noqa: B018 - loads the heading and its columns together
-        return self._cached_columns
+    def _frame(self):
+        heading = self._heading
+        frame = self._frame_shape
+        if frame is None or frame[0] is not heading:  # kept with the heading too
+            frame = heading.cache.get("frame")
+            if frame is None:
+                frame = heading.cache["frame"] = super()._frame()
+            self._frame_shape = frame
+        return frame
+
+    def _params(self, out):
+        for condition, _ in self._where:  # a base table has no subqueries
+            condition.params(out)
+        return out
 
     @property
     def is_declared(self):
@@ -205,7 +249,7 @@ class Table(QueryExpression, metaclass=TableMeta):
             connection.catalog_cache_clear()
             raise
         connection.catalog_cache_clear()
-        self._cached_heading = None
+        self._forget_heading()
 
     def _check_tier_rules(self, spec):
         """Tier-specific rules on a parsed definition (parts need their master, etc.)."""
@@ -358,7 +402,7 @@ class Table(QueryExpression, metaclass=TableMeta):
             )
         connection.query(drop_table_statement(connection.backend, self.database, self.table_name))
         delete_record(connection, self.database, self.table_name)
-        self._cached_heading = None
+        self._forget_heading()
         logger.info("Dropped table %s", self.node_name)
 
     def drop(self, prompt=None, force=False, part_integrity="enforce"):
