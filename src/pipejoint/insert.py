@@ -151,14 +151,17 @@ class _Plan:
         return encode_row(self.table, self.columns, row, index)
 
     def encode_rows(self, tuples, indices):
-        """Check and encode many rows column by column; the rows for the driver."""
+        """Check and encode many rows column by column; the rows for the driver. When no value had
+        to change (plain ints, floats, strings), those are the rows given: no transposing back."""
         if not tuples:
             return []
         tuples = _pack_keyed(self.table, self.columns, tuples, indices)
-        columns = zip(*tuples) if len(self.columns) > 1 else [[r[0] for r in tuples]]
-        encoded = [_encode_column(self.table, c, list(values), indices) for c, values in zip(self.columns, columns)]
+        columns = [list(map(operator.itemgetter(i), tuples)) for i in range(len(self.columns))]
+        encoded = [_encode_column(self.table, c, values, indices) for c, values in zip(self.columns, columns)]
         if self.value_limit:
             _check_value_sizes(self, encoded, indices)
+        if all(e is v for e, v in zip(encoded, columns)):
+            return tuples
         return list(zip(*encoded))
 
 
