@@ -18,13 +18,19 @@ from pipejoint.errors import DataJointError
 from pipejoint.workers import load_module
 
 PIPELINE = '''
-"""A small pipeline for worker tests: Square counts its make() calls in Calls."""
+"""A small pipeline for worker tests.
+
+Square's make() records itself in Calls inside its transaction (what was committed); Busy's
+make_compute records every call in Computes, outside any transaction (what was computed, even
+if its result was thrown away).
+"""
 import os
 import time
 import uuid
 
 import pipejoint as dj
 
+IMPORTED_IN = os.getpid()  # a forked worker has the module in memory from its parent
 dj.config["jobs.lease_seconds"] = float(os.environ.get("PJ_LEASE", "300"))
 schema = dj.Schema(SCHEMA_NAME)
 
@@ -43,6 +49,17 @@ class Calls(dj.Manual):
     ---
     item : int32
     pid : int32
+    """
+
+
+@schema
+class Computes(dj.Manual):
+    definition = """
+    call : char(32)
+    ---
+    item : int32
+    pid : int32
+    imported_in : int32
     """
 
 
@@ -74,10 +91,8 @@ class Busy(dj.Computed):
         return (key["item"],)
 
     def make_compute(self, key, item):
-        log = os.environ.get("PJ_COMPUTE_LOG")
-        if log:  # counts compute calls, which run outside any transaction
-            with open(log, "a") as f:
-                f.write(f"{item}\\n")
+        Computes.insert1(dict(call=uuid.uuid4().hex, item=item, pid=os.getpid(), imported_in=IMPORTED_IN))
+        time.sleep(float(os.environ.get("PJ_MAKE_SECONDS", "0")))
         total = 0
         for i in range(int(os.environ.get("PJ_WORK", "20000"))):
             total += (i * item) % 7
@@ -115,27 +130,50 @@ def pipeline(tmp_path, settings, connection, text=PIPELINE):
         sys.modules.pop(module.__name__, None)
 
 
-def start_worker(module, settings, tmp_path, table="Square", **env):
-    """A separate worker process, as a user would start one per node: populate(reserve_jobs=True)."""
+def start_worker(module, settings, tmp_path, table="Square", go=None, **env):
+    """A separate worker process, as a user would start one per node: populate(reserve_jobs=True).
+
+    With `go` (a path), the worker loads the pipeline, says so in `go`.ready-PID, and starts only
+    once `go` exists, so that several workers race from the same moment.
+    """
+    wait = ""
+    if go is not None:
+        wait = (f"import os, time; open({str(go)!r} + '.ready-' + str(os.getpid()), 'w').close()\n"
+                f"while not os.path.exists({str(go)!r}): time.sleep(0.005)\n")
     code = (
-        "import sys; from pipejoint.workers import load_module; "
-        f"m = load_module({module.__file__!r}); print(m.{table}.populate(reserve_jobs=True))"
+        "import sys\nfrom pipejoint.workers import load_module\n"
+        f"m = load_module({module.__file__!r})\n{wait}print(m.{table}.populate(reserve_jobs=True))"
     )
     environment = {**os.environ, **environment_for(settings), **{k: str(v) for k, v in env.items()}}
     return subprocess.Popen([sys.executable, "-c", code], env=environment, cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def start_together(workers, go, timeout=60):
+    """Let workers started with `go` begin once all of them are ready."""
+    deadline = time.monotonic() + timeout
+    while len(list(go.parent.glob(go.name + ".ready-*"))) < len(workers):
+        for w in workers:
+            assert w.poll() is None, w.communicate()
+        assert time.monotonic() < deadline, "the workers never got ready"
+        time.sleep(0.02)
+    go.touch()
+
+
 def test_racing_workers_make_each_key_once(tmp_path, settings, connection):
     with pipeline(tmp_path, settings, connection) as m:
-        m.Item.insert([(i,) for i in range(24)])
-        workers = [start_worker(m, settings, tmp_path, PJ_MAKE_SECONDS=0.01) for _ in range(3)]
+        m.Item.insert([(i,) for i in range(30)])
+        go = tmp_path / "go"
+        workers = [start_worker(m, settings, tmp_path, table="Busy", go=go, PJ_MAKE_SECONDS=0.01)
+                   for _ in range(3)]
+        start_together(workers, go)
         outputs = [w.communicate(timeout=120) for w in workers]
         assert all(w.returncode == 0 for w in workers), outputs
-        calls = m.Calls.fetch("item").tolist()
-        assert sorted(calls) == list(range(24))  # each key's make() committed exactly once
-        assert len(m.Square) == 24
-        assert len(m.Square.jobs) == 0 and len(m.schema.jobs) == 0
+        computed = m.Computes.fetch("item").tolist()
+        assert sorted(computed) == list(range(30)), m.Computes.fetch(as_dict=True)  # computed once each
+        assert len(set(m.Computes.fetch("pid").tolist())) > 1  # the work was shared
+        assert len(m.Busy) == 30
+        assert len(m.Busy.jobs) == 0 and len(m.schema.jobs) == 0
 
 
 def test_killed_worker_key_is_taken_after_lease(tmp_path, settings, connection):
@@ -216,8 +254,8 @@ def test_jobs_table_api(schema):
             self.insert1(key)
 
     Run.insert([(1,), (2,), (3,), (4,)])
-    assert Fit.jobs.refresh() == {"added": 4, "removed": 0}
-    assert Fit.jobs.refresh() == {"added": 0, "removed": 0}
+    assert Fit.jobs.refresh() == {"added": 4, "re_pended": 0, "removed": 0}
+    assert Fit.jobs.refresh() == {"added": 0, "re_pended": 0, "removed": 0}
     assert len(Fit.jobs.pending) == 4
     Fit.jobs.ignore({"run": 4})
     assert Fit.jobs.progress() == {"pending": 3, "reserved": 0, "success": 0, "error": 0, "ignore": 1,
@@ -268,10 +306,56 @@ def test_refresh_removes_stale_and_priority_orders(schema):
     (Analysis.jobs.pending & {"key_hash": Analysis.jobs.hash({"shot": 3})}).delete()
     Analysis.jobs.refresh({"shot": 3}, priority=1)
     (Shot & {"shot": 2}).delete()
-    assert Analysis.jobs.refresh() == {"added": 0, "removed": 1}
+    assert Analysis.jobs.refresh() == {"added": 0, "re_pended": 0, "removed": 1}
     assert Analysis.populate(reserve_jobs=True, priority=1)["success_count"] == 1
     assert Analysis.populate(reserve_jobs=True)["success_count"] == 1
     assert order == [3, 1]
+
+
+def test_refresh_follows_key_source_and_table(schema):
+    @schema
+    class Cell(dj.Manual):
+        definition = """
+        cell : int16
+        """
+
+    @schema
+    class Trace(dj.Computed):
+        definition = """
+        -> Cell
+        """
+
+        def make(self, key):
+            if key["cell"] == 3:
+                raise ValueError("no signal")
+            self.insert1(key)
+
+    def statuses():
+        return {k["cell"]: s for k, s in zip(*Trace.jobs.fetch("key", "status"))}
+
+    Cell.insert([(c,) for c in range(1, 7)])
+    assert Trace.jobs.refresh({"cell": 1}) == {"added": 1, "re_pended": 0, "removed": 0}  # restricted: adds only these
+    assert Trace.jobs.refresh() == {"added": 5, "re_pended": 0, "removed": 0}
+    assert statuses() == {c: "pending" for c in range(1, 7)}
+    Trace.populate({"cell": 1})  # made without jobs: its pending job is stale
+    (Cell & {"cell": 2}).delete()  # left key_source: stale too
+    Trace.populate({"cell": 3}, reserve_jobs=True, suppress_errors=True)  # fails: an error job
+    Trace.jobs.ignore({"cell": 4})
+    assert Trace.jobs.refresh() == {"added": 0, "re_pended": 0, "removed": 2}
+    assert statuses() == {3: "error", 4: "ignore", 5: "pending", 6: "pending"}
+    (Cell & {"cell": 3}).delete()  # an error job whose key left key_source goes too; the ignored one stays
+    (Cell & {"cell": 4}).delete()
+    assert Trace.jobs.refresh({"cell": 6}) == {"added": 0, "re_pended": 0, "removed": 1}  # judged on all keys
+    assert statuses() == {4: "ignore", 5: "pending", 6: "pending"}
+    with dj.config.override(jobs__keep_completed=True):
+        assert Trace.populate(reserve_jobs=True)["success_count"] == 2
+        assert statuses() == {4: "ignore", 5: "success", 6: "success"}
+        (Trace & {"cell": 5}).delete()  # to be made again: its completed job goes back to pending
+        assert Trace.jobs.refresh() == {"added": 0, "re_pended": 1, "removed": 0}
+        assert statuses()[5] == "pending"
+        (Trace & {"cell": 6}).delete()
+        assert Trace.populate(reserve_jobs=True)["success_count"] == 2  # populate re-pends 6 as well
+    assert sorted(Trace.fetch("cell").tolist()) == [1, 5, 6]
 
 
 def test_reservation_is_exclusive(schema, connection):

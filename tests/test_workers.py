@@ -1,41 +1,97 @@
 """Scale-out: populate(processes=N), populate(executor=Dask), and the `pipejoint populate / worker` commands."""
 
+import json
 import os
 import subprocess
 import sys
+import textwrap
 
 import pytest
 
 import pipejoint as dj
 from conftest import environment_for
 from pipejoint.errors import DataJointError
+from pipejoint.workers import start_method
 from test_jobs import pipeline
 
 
-def test_processes_make_each_key_once(tmp_path, settings, connection):
+PROCESSES_SCRIPT = """
+import json, os, sys
+import pipejoint as dj
+from pipejoint.workers import load_module, start_method
+
+m = load_module(sys.argv[1])
+other = dj.Connection()  # one more connection of this process
+other.query("SELECT 1")
+if sys.argv[2] != "auto":
+    dj.config["jobs.start_method"] = sys.argv[2]
+method = start_method()
+result = m.Busy.populate(processes=int(sys.argv[3]), display_progress=True)
+print(json.dumps({"result": result, "pid": os.getpid(), "method": method,
+                  "other_connected": other.is_connected, "made": len(m.Busy)}))
+"""
+
+
+@pytest.mark.parametrize("method, processes", [("auto", 2), ("fork", 4), ("spawn", 2)])
+def test_processes_make_each_key_once(tmp_path, settings, connection, method, processes):
+    """populate(processes=N), run in a fresh process as a user's script would: no other threads
+    run there, so on Linux the default is to fork."""
     with pipeline(tmp_path, settings, connection) as m:
         m.Item.insert([(i,) for i in range(16)])
-        result = m.Square.populate(processes=2, display_progress=True)
-        assert result == {"success_count": 16, "error_list": []}
-        assert sorted(m.Calls.fetch("item").tolist()) == list(range(16))
-        assert os.getpid() not in m.Calls.fetch("pid").tolist()  # the work ran in the worker processes
-        assert len(m.Square.jobs) == 0
+        done = subprocess.run([sys.executable, "-c", PROCESSES_SCRIPT, m.__file__, method, str(processes)],
+                              env={**os.environ, **environment_for(settings)}, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        out = json.loads(done.stdout.strip().splitlines()[-1])
+        forked = out["method"] == "fork"
+        assert forked == (method == "fork" or (method == "auto" and sys.platform.startswith("linux")))
+        assert out["result"] == {"success_count": 16, "error_list": []} and out["made"] == 16
+        # before forking, the parent closed its connections (they reopen on next use), so that no
+        # worker inherits a database session
+        assert out["other_connected"] == (not forked)
+        runs = m.Computes.fetch(as_dict=True)
+        assert sorted(r["item"] for r in runs) == list(range(16))  # each key computed once
+        pids = {r["pid"] for r in runs}
+        assert out["pid"] not in pids and len(pids) <= processes  # the work ran in the workers
+        imported_in = {r["imported_in"] for r in runs}
+        if forked:  # the workers found the pipeline in memory: no second import
+            assert imported_in == {out["pid"]}
+        else:
+            assert imported_in == pids
+        assert len(m.Busy.jobs) == 0
 
 
-def test_executor_with_cap_and_tripartite_make(tmp_path, settings, connection, monkeypatch):
+def test_executor_with_cap_and_tripartite_make(tmp_path, settings, connection):
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
 
-    log = tmp_path / "computed.log"
-    monkeypatch.setenv("PJ_COMPUTE_LOG", str(log))
     with pipeline(tmp_path, settings, connection) as m:
         m.Item.insert([(i,) for i in range(9)])
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as executor:
             assert m.Busy.populate(executor=executor, max_calls=5)["success_count"] == 5
             assert m.Busy.populate(executor=executor)["success_count"] == 4
         assert len(m.Busy) == 9
-        computed = sorted(int(line) for line in log.read_text().split())
+        computed = sorted(m.Computes.fetch("item").tolist())
         assert computed == list(range(9))  # no key computed twice, not even outside the transaction
+
+
+def test_start_method_forks_only_when_safe(connection):
+    code = textwrap.dedent("""
+        import threading
+        from pipejoint.workers import start_method
+        alone = start_method()
+        stop = threading.Event()
+        thread = threading.Thread(target=stop.wait)
+        thread.start()
+        print(alone, start_method())
+        stop.set()
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    expected = "fork spawn" if sys.platform.startswith("linux") else "spawn spawn"
+    assert done.stdout.split() == expected.split(), done.stderr
+    with dj.config.override(jobs__start_method="threads"):
+        with pytest.raises(DataJointError, match="jobs.start_method"):
+            start_method()
 
 
 def test_dask_executor_completes_a_table(tmp_path, settings, connection):

@@ -240,7 +240,7 @@ class AutoPopulate:
                 self, restrictions, processes=processes, executor=executor, suppress_errors=suppress_errors,
                 return_exception_objects=return_exception_objects, max_calls=max_calls,
                 display_progress=display_progress, make_kwargs=make_kwargs, priority=priority, order=order,
-                limit=limit)
+                limit=limit, keys=keys)
         todo = keys if keys is not None else self._todo(restrictions).keys(order_by="KEY")
         jobs = None
         if reserve_jobs:
@@ -261,11 +261,7 @@ class AutoPopulate:
 
     def _populate_keys(self, todo, jobs, cap, suppress_errors, return_exception_objects, display_progress,
                        make_kwargs):
-        bar = None
-        if display_progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=cap, desc=self.class_name, unit="key")
+        bar = progress_bar(cap, self.class_name) if display_progress else None
         heartbeat = None
         if jobs is not None:
             from .jobs import Heartbeat
@@ -404,14 +400,32 @@ def worker_command(args):
 
 
 def _by_priority(todo, jobs, priority):
-    """Keys ordered by their job's priority (smaller first); with `priority`, only those at or below it."""
-    priorities = jobs.priorities()
+    """Keys ordered by their job's priority (smaller first); with `priority`, only those at or below it.
+
+    Keys whose job failed or is ignored are left out: they wait until their job row is deleted.
+    """
+    states = jobs.states()
     default = config["jobs.default_priority"]
-    ranked = [(priorities.get(jobs.hash(k), default), i, k) for i, k in enumerate(todo)]
-    if priority is not None:
-        ranked = [r for r in ranked if r[0] <= priority]
+    ranked = []
+    for i, key in enumerate(todo):
+        status, rank = states.get(jobs.hash(key), (None, default))
+        if status in ("error", "ignore"):
+            continue
+        if priority is None or rank <= priority:
+            ranked.append((rank, i, key))
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [k for _, _, k in ranked]
+
+
+def progress_bar(total, description):
+    """A tqdm bar of keys, without tqdm's monitor thread: a thread left running in this process
+    would keep populate(processes=N) from forking its workers."""
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        monitor_interval = 0
+
+    return Bar(total=total, desc=description, unit="key")
 
 
 def _finish(on_commit, made):

@@ -202,6 +202,11 @@ class _Statements:
             f"UPDATE {table} SET {q('status')} = 'pending', {q('token')} = '', {q('lease_expires')} = NULL WHERE {mine}"
         )
         self.ignore = f"UPDATE {table} SET {q('status')} = 'ignore', {q('lease_expires')} = NULL WHERE {this_job}"
+        self.re_pend = (
+            f"UPDATE {table} SET {q('status')} = 'pending', {q('token')} = '', {q('attempts')} = 0, "
+            f"{q('lease_expires')} = NULL, {q('completed_time')} = NULL, {q('priority')} = {p} "
+            f"WHERE {this_job} AND {q('status')} = 'success'"
+        )
 
 
 class Jobs:
@@ -305,32 +310,48 @@ class Jobs:
         }
 
     def refresh(self, *restrictions, priority=None, todo=None, **ignored):
-        """Add a pending job for every key still to make; drop pending jobs whose key is made or gone.
+        """Bring the queue up to date with key_source and the table.
 
-        Returns {"added": n, "removed": m}. Pending jobs are pruned only by an unrestricted refresh()
-        (populate() passes its own list of keys and leaves the others alone).
+        - adds a pending job for every key still to make (key_source & restrictions, minus the
+          table) that has no job yet;
+        - puts a completed job (kept with jobs.keep_completed) back to pending when its key has to
+          be made again (its row was deleted);
+        - removes pending and error jobs whose key is made or has left key_source. This is judged
+          against the whole key_source: restrictions only limit what is added.
+        Reserved and ignored jobs stay. Returns {"added": n, "re_pended": n, "removed": n}.
+
+        populate() passes `todo`, the keys it is about to make, and skips the removal.
         """
-        prune = todo is None and not restrictions
+        prune = todo is None
         if todo is None:
             todo = self.target._todo(restrictions).keys(order_by="KEY")
-        existing = self._all.fetch("key_hash", "status", as_dict=True)
-        known = {row["key_hash"] for row in existing}
+        existing = self.states()
         wanted = {}
         for key in todo:
             wanted.setdefault(self.hash(key), key)
-        rows = [self._row(key, "pending", priority) for h, key in wanted.items() if h not in known]
+        rows = [self._row(key, "pending", priority) for h, key in wanted.items() if h not in existing]
         if rows:
             self.table.insert(rows, skip_duplicates=True)
+        connection = self.target._connection
+        re_pended = 0
+        for h in wanted:
+            if existing.get(h, (None,))[0] == "success":
+                args = (config["jobs.default_priority"] if priority is None else priority, self._table_name, h)
+                re_pended += connection.query(self.sql.re_pend, args).rowcount
         removed = 0
         if prune:
-            stale = [row["key_hash"] for row in existing if row["status"] == "pending" and row["key_hash"] not in wanted]
+            if restrictions:
+                wanted = {self.hash(k) for k in self.target._todo(()).keys()}
+            stale = [{"key_hash": h, "status": status} for h, (status, _) in existing.items()
+                     if status in ("pending", "error") and h not in wanted]
             for chunk in range(0, len(stale), 500):
-                removed += (self.pending & [{"key_hash": h} for h in stale[chunk:chunk + 500]]).delete_quick(get_count=True) or 0
-        return {"added": len(rows), "removed": removed}
+                removed += (self._all & stale[chunk:chunk + 500]).delete_quick(get_count=True) or 0
+        return {"added": len(rows), "re_pended": re_pended, "removed": removed}
 
-    def priorities(self):
-        """{key_hash: priority} of the jobs that can be taken now or later (pending)."""
-        return dict(zip(*self.pending.fetch("key_hash", "priority"))) if len(self.pending) else {}
+    def states(self):
+        """{key_hash: (status, priority)} of this table's jobs."""
+        hashes, statuses, priorities = self._all.fetch("key_hash", "status", "priority")
+        return {h: (s, int(p)) for h, s, p in zip(hashes, statuses, priorities)}
 
     def ignore(self, key):
         """Mark a key so that populate never makes it (until its job row is deleted)."""
@@ -352,25 +373,26 @@ class Jobs:
 
     # --- the reservation protocol ---
     def reserve(self, key, h=None):
-        """Take the job for `key` if nobody holds it; a token for this reservation, or None."""
+        """Take the job for `key` if nobody holds it and the key is not made; a token for this
+        reservation, or None."""
         h = h or self.hash(key)
         token = uuid.uuid4().hex
         connection = self.target._connection
         lease = float(config["jobs.lease_seconds"])
         args = (token, _host(), os.getpid(), _user(), self._encode("reserved_time", _now()), lease,
                 self._table_name, h)
-        if connection.query(self.sql.reserve, args).rowcount == 1:
-            return token
-        row = self._row(key, "pending")
-        try:
-            self.table.insert1(row)  # no job row yet: insert it, then take it like any other
-        except DuplicateError:
-            return None
         if connection.query(self.sql.reserve, args).rowcount != 1:
-            return None
+            if self.target._already_made(key):  # made by another worker since this one listed its keys
+                return None
+            try:
+                self.table.insert1(self._row(key, "pending"))  # no job row yet: insert it, then take it
+            except DuplicateError:  # someone holds the job, or it failed or is ignored
+                return None
+            if connection.query(self.sql.reserve, args).rowcount != 1:
+                return None
         if self.target._already_made(key):
-            # A job row is deleted when its key is made, so a worker with an older list of keys
-            # lands here: give the key back rather than compute it a second time.
+            # A job row is deleted when its key is made; a worker (or a refresh) with an older list
+            # of keys can create it again. Give such a key back rather than compute it twice.
             self.complete(h, token, 0.0)
             return None
         return token

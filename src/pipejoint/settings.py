@@ -46,6 +46,7 @@ DEFAULTS = {
     "jobs.keep_completed": False,
     "jobs.default_priority": 5,
     "jobs.add_job_metadata": False,
+    "jobs.start_method": None,  # populate(processes=N): None = fork where safe, else spawn
     "stores": {},
 }
 

@@ -1,9 +1,16 @@
 """Scale-out: worker processes on any concurrent.futures.Executor, and the CLI entries.
 
-A worker is spawn-safe: it receives the name (or file path) of the pipeline module, the table
-class, the connection settings and the jobs settings; it re-imports the module, reconnects
-and populates with reserve_jobs=True. The jobs table in the database coordinates the workers,
-so the executor can be a local process pool or a Dask cluster's executor.
+A worker receives plain data: the name (or file path) of the pipeline module, the table class,
+the connection settings and the jobs settings. It finds the module (already in memory when the
+worker was forked, else imported), opens its own connection and populates with
+reserve_jobs=True. The jobs table in the database coordinates the workers, so the executor can
+be a local process pool or a Dask cluster's executor.
+
+populate(processes=N) forks its workers where that is safe (Linux, no other threads running, no
+connection in a transaction; the parent closes its connections first, so no worker inherits a
+database session): a forked worker starts in milliseconds, with the pipeline already imported.
+Elsewhere, or with dj.config["jobs.start_method"] = "spawn", workers start as fresh interpreters
+that import the pipeline module.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import multiprocessing
 import os
 import pickle
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -108,6 +116,7 @@ def worker_spec(table, restrictions, options):
         ) from None
     return {
         "module": module_reference(cls),
+        "module_name": cls.__module__,
         "module_file": getattr(sys.modules.get(cls.__module__), "__file__", None),
         "table": cls.__qualname__,
         "settings": _connection_settings(table._connection),
@@ -128,9 +137,19 @@ def _configure(spec):
         connection_module._forget_connection()
 
 
+def _loaded_module(spec):
+    """The pipeline module if this process already has it (a forked worker, or a spawned one
+    whose __main__ is the parent's script), so that it is not executed a second time."""
+    module = sys.modules.get(spec.get("module_name") or "")
+    path = getattr(module, "__file__", None)
+    if path and spec.get("module_file") and os.path.realpath(path) == os.path.realpath(spec["module_file"]):
+        return module
+    return None
+
+
 def resolve_table(spec):
     try:
-        module = load_module(spec["module"])
+        module = _loaded_module(spec) or load_module(spec["module"])
     except DataJointError:
         # imported by name in the parent, but not importable here (e.g. another sys.path on a cluster node)
         if not spec.get("module_file") or not os.path.isfile(spec["module_file"]):
@@ -151,7 +170,7 @@ def run_worker(spec):
     options = dict(spec["options"])
     keep_objects = options.pop("return_exception_objects", False)
     result = table.populate(*spec["restrictions"], reserve_jobs=True, refresh=False,
-                            return_exception_objects=True, **options)
+                            return_exception_objects=True, keys=spec.get("keys"), **options)
     errors = []
     for key, error in result["error_list"]:
         errors.append((key, _portable(error) if keep_objects else f"{type(error).__name__}: {error}"))
@@ -187,20 +206,23 @@ def _executor_size(executor, processes):
 
 
 def populate_with_workers(table, restrictions, *, processes, executor, suppress_errors, return_exception_objects,
-                          max_calls, display_progress, make_kwargs, priority, order, limit):
+                          max_calls, display_progress, make_kwargs, priority, order, limit, keys=None):
     """populate(processes=N) and populate(executor=...): N workers take keys through the jobs table."""
     options = {"suppress_errors": suppress_errors, "return_exception_objects": return_exception_objects,
                "make_kwargs": make_kwargs, "priority": priority, "order": order}
     cap = min(x for x in (max_calls, limit) if x is not None) if (max_calls or limit) else None
     spec = worker_spec(table, restrictions, options)
-    todo = table._todo(restrictions).keys(order_by="KEY")
+    if keys is not None:
+        keys = [dict(k) for k in keys]
+        spec["keys"] = keys
+    todo = keys if keys is not None else table._todo(restrictions).keys(order_by="KEY")
     table.jobs.refresh(*restrictions, todo=todo)
     if not todo:
         return {"success_count": 0, "error_list": []}
     count = _executor_size(executor, processes)
     own_pool = executor is None
     if own_pool:
-        executor = concurrent.futures.ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+        executor = local_pool(count)
     shares = _split_cap(cap, count)
     try:
         futures = []
@@ -221,6 +243,56 @@ def populate_with_workers(table, restrictions, *, processes, executor, suppress_
     return {"success_count": success, "error_list": errors}
 
 
+START_METHODS = ("fork", "spawn", "forkserver")
+
+
+def start_method():
+    """How populate(processes=N) starts its workers: dj.config["jobs.start_method"], or by default
+    fork where that is safe and spawn elsewhere."""
+    chosen = config["jobs.start_method"]
+    if chosen is not None:
+        if chosen not in START_METHODS or chosen not in multiprocessing.get_all_start_methods():
+            available = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
+            raise DataJointError(
+                f"dj.config['jobs.start_method'] = {chosen!r} is not available here: use one of {available}, "
+                "or None to let pipejoint choose."
+            )
+        return chosen
+    # Forking a process that runs other threads (Jupyter's, a thread pool's) can copy a lock held
+    # by one of them, or a pool without its threads, into the child; Python 3.12 warns about it.
+    # macOS and Windows do not fork safely or at all.
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def _close_connections_for_fork():
+    """Close this process's database connections so that forked workers inherit no session (they
+    reopen on next use). A child must not touch its parent's session, and SQLite tracks its file
+    locks in process memory, so even an unused inherited connection is unsafe
+    (https://sqlite.org/howtocorrupt.html#fork). False, closing nothing, when a connection is in a
+    transaction."""
+    import gc
+
+    from .connection import Connection
+
+    connections = [o for o in gc.get_objects() if isinstance(o, Connection)]
+    if any(c.in_transaction for c in connections):
+        return False
+    for connection in connections:
+        connection.close()
+    return True
+
+
+def local_pool(count):
+    """A process pool for populate(processes=count), started the cheapest safe way."""
+    method = start_method()
+    if method == "fork" and not _close_connections_for_fork():
+        logger.info("A connection is in a transaction: starting workers with spawn instead of fork.")
+        method = "spawn"
+    return concurrent.futures.ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method))
+
+
 def _split_cap(cap, count):
     if cap is None:
         return [None] * count
@@ -229,22 +301,23 @@ def _split_cap(cap, count):
 
 
 def _wait(futures, table, restrictions, display_progress, total):
-    bar = None
-    if display_progress:
-        from tqdm import tqdm
+    """The workers' results. The parent sleeps until they finish; with a progress bar it wakes once
+    a second to count the keys still to make."""
+    if not display_progress:
+        concurrent.futures.wait(futures)
+        return [f.result() for f in futures]
+    from .autopopulate import progress_bar
 
-        bar = tqdm(total=total, desc=table.class_name, unit="key")
+    bar = progress_bar(total, table.class_name)
     try:
         pending = set(futures)
         while pending:
-            done, pending = concurrent.futures.wait(pending, timeout=0.5)
-            if bar is not None:
-                made = total - len(table._todo(restrictions))
-                bar.update(max(0, made - bar.n))
+            done, pending = concurrent.futures.wait(pending, timeout=1.0)
+            made = total - len(table._todo(restrictions))
+            bar.update(max(0, made - bar.n))
         return [f.result() for f in futures]
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
 
 
 # --- command line -----------------------------------------------------------------------
