@@ -76,6 +76,70 @@ def test_failed_cascade_leaves_everything(make_schema, connection):
     assert {t.node_name: len(t) for t in (Subject, Session, Scan, Stat, Stat.Part)} == before
 
 
+def _contents(tables):
+    return {t.node_name: sorted((tuple(sorted(r.items())) for r in t.to_dicts()), key=repr) for t in tables}
+
+
+def _outside_table(connection, schema, referenced):
+    """A table made with raw SQL, unknown to the catalog (so outside every cascade plan), whose
+    foreign key refers to `referenced`: the database refuses to delete a row it refers to."""
+    backend = connection.backend
+    name = backend.full_table_name(schema, "outside_log")
+    columns = ", ".join(backend.quote(k) for k in referenced.primary_key)
+    target = backend.full_table_name(referenced.database, referenced.table_name)
+    definitions = ", ".join(f"{backend.quote(k)} INTEGER NOT NULL" for k in referenced.primary_key)
+    connection.query(f"CREATE TABLE {name} ({definitions}, PRIMARY KEY ({columns}), "
+                     f"FOREIGN KEY ({columns}) REFERENCES {target} ({columns}))")
+    return name
+
+
+@pytest.mark.parametrize("outer_transaction", [False, True])
+def test_cascade_refused_in_the_middle_leaves_everything(make_schema, connection, outer_transaction):
+    """Subject 2's cascade deletes parts, stats and scans (schema b) first; then the database refuses
+    to delete its session (schema a), which a table outside the plan refers to: everything stays."""
+    Subject, Session, Scan, Stat = _pipeline(make_schema)
+    tables = (Subject, Session, Scan, Stat, Stat.Part)
+    outside = _outside_table(connection, Session.database, Session)
+    key = ", ".join(connection.backend.quote(k) for k in Session.primary_key)
+    connection.query(f"INSERT INTO {outside} ({key}) VALUES (2, 1)")
+    planned = (Subject & {"subject": 2}).delete(dry_run=True)
+    # its own 2 sessions and session (1, 0), whose partner it is: 3 sessions, 6 scans, stats and parts
+    assert planned[Session.node_name] == 3
+    assert planned[Stat.Part.node_name] == planned[Stat.node_name] == planned[Scan.node_name] == 6
+    before = _contents(tables)
+    if outer_transaction:  # the caller's transaction goes on, without any of the cascade's deletes
+        with connection.transaction:
+            with pytest.raises(IntegrityError, match=r"session.*undone") as info:
+                (Subject & {"subject": 2}).delete(prompt=False)
+            Subject.insert1({"subject": 9})
+        assert _contents(tables)[Subject.node_name] == before[Subject.node_name] + [(("subject", 9),)]
+        (Subject & {"subject": 9}).delete_quick()
+    else:
+        with pytest.raises(IntegrityError, match=r"session.*undone") as info:
+            (Subject & {"subject": 2}).delete(prompt=False)
+    assert Subject.node_name in str(info.value) and "outside" in str(info.value)
+    assert not connection.in_transaction
+    assert _contents(tables) == before
+    connection.query(f"DROP TABLE {outside}")
+    assert (Subject & {"subject": 2}).delete(prompt=False) == 1  # without the outside row it goes through
+    assert len(Scan & {"subject": 2}) == 0
+
+
+def test_restriction_by_a_descendant_or_by_itself(make_schema):
+    """The subjects are chosen by their sessions, which the cascade deletes first: the subjects are
+    still deleted. A restriction that reads the table itself takes the derived-table DELETE (MySQL
+    refuses a DELETE whose subquery reads its own table)."""
+    Subject, Session, Scan, Stat = _pipeline(make_schema)
+    chosen = Subject & (Session & {"subject": 3, "session": 1})
+    assert chosen.delete(dry_run=True)[Subject.node_name] == 1
+    assert chosen.delete(prompt=False) == 1
+    assert sorted(Subject.fetch("subject").tolist()) == [0, 1, 2]
+    assert len(Session & {"subject": 3}) == 0 and len(Session & {"partner": 3}) == 0
+    assert (Subject & (Subject & "subject > 1").proj()).delete(prompt=False) == 1
+    assert sorted(Subject.fetch("subject").tolist()) == [0, 1]
+    assert len(Scan & "subject > 1") == 0 and len(Scan) == 6
+
+
 def test_prompt_and_safemode(make_schema, monkeypatch):
     Subject, Session, Scan, Stat = _pipeline(make_schema)
     monkeypatch.setattr("builtins.input", lambda *a: "no")

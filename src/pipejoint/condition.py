@@ -64,6 +64,11 @@ class Condition:
         """The attribute names this condition reads from the restricted expression."""
         return ()
 
+    def tables(self):
+        """The base tables its subqueries read, as (schema, table_name); None when a SQL fragment
+        may read tables of its own."""
+        return set()
+
     def to_ast(self, resolve, ctx):
         raise NotImplementedError
 
@@ -212,6 +217,11 @@ class SQLFragment(Condition):
     def to_ast(self, resolve, ctx):
         return substitute_columns(self.fragment, resolve)
 
+    def tables(self):
+        from sqlglot import exp
+
+        return None if self.fragment.find(exp.Select) is not None else set()
+
 
 class Negation(Condition):
     def __init__(self, condition):
@@ -225,6 +235,9 @@ class Negation(Condition):
 
     def params(self, out):
         self.condition.params(out)
+
+    def tables(self):
+        return self.condition.tables()
 
     def to_ast(self, resolve, ctx):
         from sqlglot import exp
@@ -248,6 +261,15 @@ class Combination(Condition):
     def params(self, out):
         for c in self.conditions:
             c.params(out)
+
+    def tables(self):
+        found = set()
+        for c in self.conditions:
+            tables = c.tables()
+            if tables is None:
+                return None
+            found |= tables
+        return found
 
     def to_ast(self, resolve, ctx):
         parts = [c.to_ast(resolve, ctx) for c in self.conditions]
@@ -276,6 +298,9 @@ class SemiJoin(Condition):
 
     def params(self, out):
         self.query._params(out)
+
+    def tables(self):
+        return query_tables(self.query)
 
     def to_ast(self, resolve, ctx):
         from sqlglot import exp
@@ -311,12 +336,34 @@ class Exists(Condition):
     def params(self, out):
         self.query._params(out)
 
+    def tables(self):
+        return query_tables(self.query)
+
     def to_ast(self, resolve, ctx):
         from sqlglot import exp
 
         from .compiler import build_select
 
         return exp.Exists(this=build_select(self.query, ctx))
+
+
+def query_tables(query):
+    """(schema, table_name) of every base table a query expression reads; None when unknown."""
+    if query._union is not None:
+        left, right = (query_tables(q) for q in query._union)
+        return None if left is None or right is None else left | right
+    found = set()
+    for source in query._sources:
+        tables = {(source.schema, source.table_name)} if source.query is None else query_tables(source.query)
+        if tables is None:
+            return None
+        found |= tables
+    for condition, _ in query._where:
+        tables = condition.tables()
+        if tables is None:
+            return None
+        found |= tables
+    return found
 
 
 def _and(parts):

@@ -7,12 +7,13 @@ transaction. Nothing here reads the database's error messages to find dependents
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from sqlglot import exp
 
 from .compiler import Context, build_select, finish
-from .dependencies import split_node
+from .dependencies import node_name, split_node
 from .errors import DataJointError, IntegrityError, TransactionError
 from .settings import config
 
@@ -20,23 +21,59 @@ logger = logging.getLogger("pipejoint")
 
 
 def delete_statement(expression):
-    """DELETE FROM base WHERE key IN (SELECT key FROM (<expression>)): works on every backend."""
+    """The DELETE of the rows of a restricted table.
+
+    Usually `DELETE FROM t WHERE <its conditions>`. When a condition reads the table itself
+    (MySQL refuses that in a DELETE), the keys go through a derived table instead:
+    `DELETE FROM t WHERE key IN (SELECT key FROM (<expression>) AS doomed)`, which works on every
+    backend but costs the server about twice as much.
+    """
     connection = expression._connection
     backend = connection.backend
     schema, table_name = expression.database, expression.table_name
-    keys = expression.heading.primary_key
     ctx = Context()
-    inner = build_select(expression, ctx, only=keys)
-    derived = exp.select(*[exp.column(k, quoted=True) for k in keys]).from_(
-        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("doomed")))
-    )
-    if len(keys) == 1:
-        condition = exp.In(this=exp.column(keys[0], quoted=True), query=exp.Subquery(this=derived))
-    else:
-        condition = exp.In(this=exp.Tuple(expressions=[exp.column(k, quoted=True) for k in keys]),
-                           query=exp.Subquery(this=derived))
-    statement = exp.Delete(this=backend.table(schema, table_name), where=exp.Where(this=condition))
+    condition = _direct_condition(expression, backend, ctx)
+    if condition is None:
+        keys = expression.heading.primary_key
+        ctx = Context()
+        inner = build_select(expression, ctx, only=keys)
+        derived = exp.select(*[exp.column(k, quoted=True) for k in keys]).from_(
+            exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("doomed")))
+        )
+        if len(keys) == 1:
+            condition = exp.In(this=exp.column(keys[0], quoted=True), query=exp.Subquery(this=derived))
+        else:
+            condition = exp.In(this=exp.Tuple(expressions=[exp.column(k, quoted=True) for k in keys]),
+                               query=exp.Subquery(this=derived))
+    statement = exp.Delete(this=backend.table(schema, table_name))
+    if condition is not True:
+        statement.set("where", exp.Where(this=condition))
     return finish(backend, statement, ctx)
+
+
+def _direct_condition(expression, backend, ctx):
+    """The WHERE condition over the table's own columns (True: every row), or None when the
+    derived-table form is needed."""
+    from .expression import Column
+
+    source = expression._sources[0]
+    target = (source.schema, source.table_name)
+    if len(expression._sources) != 1 or source.query is not None or expression._joins or expression._is_wrappable:
+        return None
+    for condition, columns in expression._where:
+        tables = condition.tables()
+        if tables is None or target in tables or not all(isinstance(c, Column) for c in columns.values()):
+            return None
+    table = backend.table(*target)
+
+    def column(name, columns):  # qualified by the table's name: correlated subqueries stay unambiguous
+        return exp.Column(this=exp.to_identifier(columns[name].name, quoted=True),
+                          table=table.args["this"].copy(), db=table.args["db"].copy() if table.args.get("db") else None)
+
+    parts = [c.to_ast(lambda name, cols=cols: column(name, cols), ctx) for c, cols in expression._where]
+    if not parts:
+        return True
+    return parts[0] if len(parts) == 1 else exp.and_(*[exp.Paren(this=p) for p in parts])
 
 
 def _run_delete(expression):
@@ -73,6 +110,23 @@ def cascade_plan(connection, roots):
     return list(restricted.items())
 
 
+def _with_stable_roots(connection, roots, plan):
+    """The plan, after reading out the keys of roots whose restriction reads a table the cascade
+    deletes from: `(Subject & Session).delete()` deletes the sessions first, and a restriction
+    evaluated after that would no longer find the subjects."""
+    from .condition import query_tables
+    from .table import FreeTable
+
+    nodes = {node for node, _ in plan}
+    changed = False
+    for node, root in list(roots.items()):
+        tables = query_tables(root)
+        if tables is None or any(node_name(*t) in nodes for t in tables if node_name(*t) != node):
+            roots[node] = FreeTable(connection, node) & root.keys()
+            changed = True
+    return cascade_plan(connection, roots) if changed else plan
+
+
 def _part_master(node):
     schema, table = split_node(node)
     base = table.lstrip("_#")
@@ -97,7 +151,7 @@ def delete(table, transaction=True, prompt=None, part_integrity="enforce", safem
     if connection.in_transaction and prompt:
         raise TransactionError("delete() cannot ask for confirmation inside a transaction: pass prompt=False.")
     roots = {table.node_name: table}
-    plan = cascade_plan(connection, roots)
+    plan = _with_stable_roots(connection, roots, cascade_plan(connection, roots))
     if part_integrity == "cascade":
         plan = _with_masters(connection, roots, plan)
     if dry_run or prompt:
@@ -117,11 +171,15 @@ def delete(table, transaction=True, prompt=None, part_integrity="enforce", safem
             return 0
     deleted = {}
     use_transaction = transaction and not connection.in_transaction
+    # inside the caller's transaction, a savepoint keeps the cascade all or nothing
+    use_savepoint = transaction and connection.in_transaction
     if use_transaction:
         connection.start_transaction()
+    elif use_savepoint:
+        connection.query("SAVEPOINT pj_delete")
     try:
         for node, expression in reversed(plan):
-            deleted[node] = _run_delete(expression)
+            deleted[node] = _run_delete_of(node, expression, table)
         if part_integrity == "enforce":
             _check_parts_after(plan, deleted, table)
         if prompt and not _confirm():
@@ -132,10 +190,27 @@ def delete(table, transaction=True, prompt=None, part_integrity="enforce", safem
     except BaseException:
         if use_transaction:
             connection.cancel_transaction()
+        elif use_savepoint:
+            with contextlib.suppress(Exception):
+                connection.query("ROLLBACK TO SAVEPOINT pj_delete", reconnect=False)
         raise
     if use_transaction:
         connection.commit_transaction()
+    elif use_savepoint:
+        connection.query("RELEASE SAVEPOINT pj_delete")
     return deleted.get(table.node_name, 0)
+
+
+def _run_delete_of(node, expression, table):
+    """One DELETE of a cascade; a refusal by the database names the table and undoes the cascade."""
+    try:
+        return _run_delete(expression)
+    except IntegrityError as error:
+        raise IntegrityError(
+            f"Deleting from {table.node_name} failed at {node}: {error}. The whole delete was undone. Rows of a "
+            "table that pipejoint does not know (one created outside a schema's definitions) may still refer "
+            f"to {node}: delete those rows first, or declare that table in a schema so the cascade includes it."
+        ) from None
 
 
 def _confirm():

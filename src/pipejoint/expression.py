@@ -162,7 +162,8 @@ class QueryExpression:
             cached = self._frame_shape = (heading, repr((
                 tuple(s.shape() for s in self._sources),
                 tuple(j.shape() for j in self._joins),
-                tuple((n, self._columns[n].shape()) for n in heading.names),
+                tuple(heading.names),
+                tuple((n, c.shape()) for n, c in self._columns.items()),  # all of them: see _shape
                 None if self._group is None else tuple(c.shape() for c in self._group),
                 self._distinct,
                 self._top.shape() if self._top else None,
@@ -176,10 +177,10 @@ class QueryExpression:
         # a condition reads its attributes through the columns it was built on: when those are the
         # expression's own columns, the frame already holds their shapes (None stands for them)
         columns = self._columns
-        return self._frame()[1], tuple([
-            (c.shape(), None if cols is columns else tuple([cols[n].shape() for n in c.names()]))
-            for c, cols in self._where
-        ])
+        where = []
+        for condition, cols in self._where:
+            where.append((condition.shape(), None if cols is columns else tuple([cols[n].shape() for n in condition.names()])))
+        return self._frame()[1], tuple(where)
 
     def _params(self, out):
         if self._union is not None:
@@ -381,26 +382,14 @@ class QueryExpression:
         compiled = compile_query(self)
         return self._connection.query(compiled.sql, compiled.arguments(self), as_dict=as_dict)
 
-    def fetch(self, *attrs, **kwargs):
-        return _fetch.fetch(self, *attrs, **kwargs)
-
-    def fetch1(self, *attrs, squeeze=False, download_path=None):
-        return _fetch.fetch1(self, *attrs, squeeze=squeeze, download_path=download_path)
-
-    def to_dicts(self, order_by=None, limit=None, offset=None, squeeze=False):
-        return _fetch.to_dicts(self, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
-
-    def to_pandas(self, order_by=None, limit=None, offset=None, squeeze=False):
-        return _fetch.to_pandas(self, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
-
-    def to_arrays(self, *attrs, include_key=False, order_by=None, limit=None, offset=None, squeeze=False):
-        return _fetch.to_arrays(self, *attrs, include_key=include_key, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
-
-    def to_polars(self, order_by=None, limit=None, offset=None):
-        return _fetch.to_polars(self, order_by=order_by, limit=limit, offset=offset)
-
-    def to_arrow(self, order_by=None, limit=None, offset=None):
-        return _fetch.to_arrow(self, order_by=order_by, limit=limit, offset=offset)
+    # the fetch methods are fetch.py's functions themselves (no wrapper call on the hot path)
+    fetch = _fetch.fetch
+    fetch1 = _fetch.fetch1
+    to_dicts = _fetch.to_dicts
+    to_pandas = _fetch.to_pandas
+    to_arrays = _fetch.to_arrays
+    to_polars = _fetch.to_polars
+    to_arrow = _fetch.to_arrow
 
     def keys(self, order_by=None, limit=None, offset=None):
         return _fetch.to_dicts(self.proj(), order_by=order_by, limit=limit, offset=offset)
@@ -412,14 +401,9 @@ class QueryExpression:
         rows = self.to_dicts(order_by="KEY DESC", limit=limit)
         return rows[::-1]
 
-    def __iter__(self):
-        return _fetch.iterate(self)
-
-    def __len__(self):
-        return _fetch.count(self)
-
-    def __bool__(self):
-        return _fetch.exists(self)
+    __iter__ = _fetch.iterate
+    __len__ = _fetch.count
+    __bool__ = _fetch.exists
 
     def __contains__(self, item):
         return bool(self & item)
