@@ -83,6 +83,10 @@ SCALARS = {
     "COALESCE(s, 'none')": lambda r: r["s"] if r["s"] is not None else "none",
     "UPPER(s)": lambda r: r["s"].upper(),
     "CHAR_LENGTH(s)": lambda r: len(r["s"]),
+    "REPLACE(s, 'b', 'B')": lambda r: r["s"].replace("b", "B"),
+    # calls inside calls are made portable at every level
+    "CONCAT(HOUR(dt), 'h')": lambda r: f"{r['dt'].hour}h",
+    "GREATEST(MINUTE(dt), SECOND(dt))": lambda r: max(r["dt"].minute, r["dt"].second),
     "s LIKE 'O%'": lambda r: r["s"].startswith("O"),
     "s LIKE '%b%'": lambda r: "b" in r["s"],
     "s < 'P'": lambda r: r["s"] < "P",
@@ -161,6 +165,7 @@ def test_restriction_strings(sample):
     assert ids("x BETWEEN -2 AND 0") == [2, 3]
     assert ids("dt > '2020-01-01' AND HOUR(dt) = 23") == [3]
     assert ids("s REGEXP '^[A-Z]'") == [2]
+    assert ids("REPLACE(s, 'b', 'B') = 'aBç'") == [1]
 
 
 def test_clock_and_random_functions(sample):

@@ -13,6 +13,24 @@ Each backend's ``render`` applies its rewrite to the tree just before generating
 from __future__ import annotations
 
 from sqlglot import exp
+from sqlglot.dialects.mysql import MySQL
+from sqlglot.tokens import TokenType
+
+
+class FragmentMySQL(MySQL):
+    """MySQL as fragments are read. MySQL's tokenizer takes a leading REPLACE for the REPLACE
+    statement and the rest as its text; a fragment is one expression, so REPLACE( is the function."""
+
+    class Tokenizer(MySQL.Tokenizer):
+        COMMANDS = MySQL.Tokenizer.COMMANDS - {TokenType.REPLACE}
+
+
+_FRAGMENT_DIALECTS = {"mysql": FragmentMySQL()}
+
+
+def fragment_dialect(name):
+    """The sqlglot dialect that reads fragments written in the configured dialect `name`."""
+    return _FRAGMENT_DIALECTS.get(name, name)
 
 
 def _call(name, *args):
@@ -173,5 +191,20 @@ def postgres_rewrite(node):
 
 
 def rewrite(tree, function):
-    """Apply a per-node rewrite to a copy of the tree (the cached parse stays untouched)."""
-    return tree.copy().transform(function, copy=False)
+    """Apply a per-node rewrite to a copy of the tree (the cached parse stays untouched).
+
+    Children are rewritten before their parents, so a rewrite sees (and may rearrange) arguments
+    that are already in the backend's terms, and nested calls such as CONCAT(HOUR(dt), 'h') are
+    rewritten at every level.
+    """
+    root = tree.copy()
+    for node in reversed(list(root.dfs())):
+        parent, arg_key, index = node.parent, node.arg_key, node.index  # before the rewrite may re-parent it
+        new = function(node)
+        if new is node:
+            continue
+        if parent is None:
+            root = new
+        else:
+            parent.set(arg_key, new, index)
+    return root
