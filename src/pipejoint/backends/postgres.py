@@ -118,6 +118,13 @@ class PostgresBackend(Backend):
 
         return postgres_rewrite(node)
 
+    def select_value(self, node, attr_type):
+        # date + interval is a timestamp here; MySQL keeps a date for day, month and year steps,
+        # and the computed attribute's inferred type says so
+        if attr_type.core == "date" and not isinstance(node, exp.Column):
+            return exp.Cast(this=node, to=exp.DataType.build("date"))
+        return node
+
     def key_array_condition(self, columns, markers, attributes):
         """(a, b) IN (SELECT * FROM UNNEST(%s::int[], %s::text[])): any number of keys in one parameter
         per attribute (PostgreSQL accepts at most 65,535 parameters)."""
