@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 
 import pipejoint as dj
+from pipejoint.errors import DataJointError
 
 D1, D2 = datetime.date(2000, 2, 29), datetime.date(1999, 12, 31)
 T1, T2, T3 = (datetime.datetime(2001, 3, 4, 5, 6, 7), datetime.datetime(2000, 1, 1, 0, 0, 0),
@@ -170,6 +171,8 @@ SCALARS = {
     "LOG2(b)": lambda r: math.log2(r["b"]),
     "LOG(2, x)": lambda r: math.log(r["x"], 2),
     "LOG(b, 8)": lambda r: math.log(8, r["b"]),  # NULL for base 0 and 1
+    "PI() * b": lambda r: math.pi * r["b"],
+    "a / 3": lambda r: r["a"] / 3,
     "ROUND(x)": lambda r: round_float(r["x"]),  # 2.5 -> 2, -1.5 -> -2: half to even for a double
     "ROUND(x, 1)": lambda r: round_float(r["x"], 1),
     "ROUND(x * 0.05, 2)": lambda r: round_float(r["x"] * 0.05, 2),
@@ -245,6 +248,7 @@ SCALARS = {
     "INTERVAL 1 DAY + d": lambda r: r["d"] + datetime.timedelta(days=1),
     "dt + INTERVAL 1 SECOND": lambda r: r["dt"] + datetime.timedelta(seconds=1),
     "TIMESTAMPADD(MONTH, 1, d)": lambda r: add_months(r["d"], 1),
+    "DATE_ADD('2000-01-31', INTERVAL 1 MONTH)": lambda r: datetime.date(2000, 2, 29),
     "DAYOFWEEK(d)": lambda r: r["d"].isoweekday() % 7 + 1,  # 1 = Sunday
     "WEEKDAY(d)": lambda r: r["d"].weekday(),  # 0 = Monday
     "DAYOFYEAR(d)": lambda r: r["d"].timetuple().tm_yday,
@@ -335,9 +339,11 @@ TYPED = {  # fragment -> the Python type it is fetched as, on every backend
     str: ["CONCAT(s, a)", "REPLACE(s, 'b', 'B')", "LEFT(s, 2)", "LPAD(a, 3, '0')", "REVERSE(s)", "CAST(a AS CHAR)",
           "DATE_FORMAT(d, '%Y')", "DAYNAME(d)", "MONTHNAME(d)", "SUBSTRING(s, -2)"],
     datetime.date: ["DATE(dt)", "DATE_ADD(d, INTERVAL 1 DAY)", "DATE_SUB(d, INTERVAL 1 MONTH)", "d + INTERVAL 1 YEAR",
-                    "CAST(dt AS DATE)", "LAST_DAY(d)", "STR_TO_DATE('2020-01-02', '%Y-%m-%d')"],
+                    "CAST(dt AS DATE)", "LAST_DAY(d)", "STR_TO_DATE('2020-01-02', '%Y-%m-%d')",
+                    "DATE_ADD('2000-01-31', INTERVAL 1 MONTH)"],
     datetime.datetime: ["DATE_ADD(dt, INTERVAL 1 DAY)", "DATE_ADD(d, INTERVAL 1 HOUR)", "dt - INTERVAL 1 MONTH",
-                        "FROM_UNIXTIME(86400)", "CAST(d AS DATETIME)", "STR_TO_DATE('2020-01-02 3:04', '%Y-%m-%d %H:%i')"],
+                        "FROM_UNIXTIME(86400)", "CAST(d AS DATETIME)", "STR_TO_DATE('2020-01-02 3:04', '%Y-%m-%d %H:%i')",
+                        "DATE_ADD('2000-01-31', INTERVAL 1 HOUR)"],
     datetime.time: ["TIME(dt)", "SEC_TO_TIME(b * 60)", "CAST(dt AS TIME)", "STR_TO_DATE('10:11', '%H:%i')"],
 }
 
@@ -455,3 +461,11 @@ def test_epoch_functions(sample, connection):
         assert got["f"] == epoch + datetime.timedelta(days=row["b"], hours=1)
         assert got["text"] == (epoch + datetime.timedelta(days=row["b"])).strftime("%Y-%m-%d")
     assert abs((sample & {"id": 1}).proj(now="UNIX_TIMESTAMP()").fetch1("now") - datetime.datetime.now().timestamp()) < 90000
+
+
+@pytest.mark.parametrize("fragment", ["WEEK(d, 5)", "DATE_FORMAT(d, '%u')", "STR_TO_DATE(s, '%x-%v')",
+                                      "DATE_ADD(dt, INTERVAL '1:30' HOUR_MINUTE)", "DATE_FORMAT(d, s)"])
+def test_fragments_that_are_not_portable_are_refused_everywhere(sample, fragment):
+    """What one backend cannot compute is refused on all of them, MySQL included, with the portable spelling."""
+    with pytest.raises(DataJointError, match="portable|literal"):
+        sample.proj(v=fragment).to_dicts()

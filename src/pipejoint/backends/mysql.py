@@ -151,7 +151,14 @@ class MySQLBackend(Backend):
     def begin_sql(self):
         return "START TRANSACTION"
 
+    @staticmethod
+    def fragment_rewrite(node):
+        from .portable import mysql_rewrite
+
+        return mysql_rewrite(node)
+
     def render(self, tree, has_params=False):
+        tree = self.portable(tree)
         if has_params:
             tree = escape_percent(tree)
         return tree.sql(dialect=self.dialect)

@@ -8,7 +8,9 @@ rewrites here cover what it renders with a different meaning or not at all:
   modulo by zero and logarithms of non-positive numbers (NULL in MySQL, errors in PostgreSQL);
 - functions SQLite lacks, rendered as calls to the Python functions in sqlite_functions.py;
 - functions PostgreSQL lacks or spells differently (HOUR, DAYOFWEEK, DATE_FORMAT, ...), and
-  PostgreSQL's stricter typing (string functions of numbers, ROUND of a double).
+  PostgreSQL's stricter typing (string functions of numbers, ROUND of a double);
+- on MySQL itself: `/`, AVG and PI() in full double precision (MySQL rounds integer division and
+  AVG to 4 decimals and PI() to 6), so the float64 they are typed as is the same everywhere.
 
 Each backend's ``render`` applies its rewrite to the tree just before generating SQL.
 """
@@ -596,6 +598,45 @@ def _pg_call(node):
     if name == "SEC_TO_TIME" and len(args) == 1:
         interval = exp.Mul(this=exp.Paren(this=args[0]), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("SECOND")))
         return _cast(interval, "time")
+    return node
+
+
+# --- MySQL -------------------------------------------------------------------------------------
+
+
+def _double(node):
+    return _cast(node, "DOUBLE")
+
+
+def mysql_rewrite(node):
+    """MySQL is the reference, but its decimals are typed float64 here: compute them as doubles.
+    What other backends refuse as not portable (WEEK modes, DATE_FORMAT week specifiers, compound
+    INTERVAL units) is refused here too, so a fragment that runs on MySQL runs everywhere."""
+    kind = type(node)
+    if kind is exp.Week:
+        _week_mode(node)
+    elif kind is exp.TimeToStr:
+        _literal_format(node, "DATE_FORMAT")
+    elif kind in (exp.StrToDate, exp.StrToTime):
+        _literal_format(node, "STR_TO_DATE")
+    elif kind is exp.UnixToTime and node.args.get("format") is not None:
+        _literal_format(node, "FROM_UNIXTIME")
+    if kind is exp.Pi:  # PI() carries 6 decimals into everything computed from it
+        return _double(node)
+    if kind is exp.Div:  # integer division would be rounded to 4 decimals
+        node.set("this", _double(node.this))
+        return node
+    if kind is exp.Avg:
+        inner = node.this
+        if isinstance(inner, exp.Distinct):
+            inner.set("expressions", [_double(e) for e in inner.expressions])
+        else:
+            node.set("this", _double(inner))
+        return node
+    shift = _interval_operands(node)
+    if shift is not None and _is_string_literal(shift[0]):  # a date string plus an interval is a string
+        literal = shift[0]
+        literal.replace(_temporal_literal(literal.copy()))
     return node
 
 
