@@ -412,10 +412,12 @@ def test_aggregate_functions(sample):
     q = dj.U().aggr(sample, n="COUNT(*)", na="COUNT(a)", total="SUM(a)", mean="AVG(x)", low="MIN(d)",
                     high="MAX(s)", sd="STD(x)", sd2="STDDEV(x)", sd3="STDDEV_SAMP(x)",
                     names="GROUP_CONCAT(s ORDER BY s DESC SEPARATOR '; ')", ids="GROUP_CONCAT(id)",
-                    dist="GROUP_CONCAT(DISTINCT b ORDER BY b)")
+                    dist="GROUP_CONCAT(DISTINCT b ORDER BY b)", mean_b="AVG(b)", mean_ab="AVG(DISTINCT b + 1)")
     row = q.fetch1()
     assert row["n"] == 3 and row["na"] == 2 and row["total"] == 0
     assert math.isclose(row["mean"], statistics.fmean(values))
+    assert math.isclose(row["mean_b"], 5 / 3, rel_tol=1e-12)  # a double, not MySQL's 1.6667
+    assert math.isclose(row["mean_ab"], 8 / 3, rel_tol=1e-12)
     assert math.isclose(row["sd"], statistics.pstdev(values)) and math.isclose(row["sd2"], statistics.pstdev(values))
     assert math.isclose(row["sd3"], statistics.stdev(values))
     assert row["low"] == D2 and row["high"] == "abç"
