@@ -1,9 +1,13 @@
 """fetch/fetch1 and the 2.x formats; iteration, len, bool, in, head, tail; display stays cheap."""
 
+import datetime
+import uuid
+
 import numpy as np
 import pytest
 
 import pipejoint as dj
+from pipejoint import fetch as fetch_module
 from pipejoint.errors import DataJointError
 
 
@@ -73,3 +77,76 @@ def test_display_reads_only_a_preview(schema, monkeypatch):
         dj.config["display.limit"] = 12
     assert "*id" in text and "s2" in text and "s5" not in text and "Total: 10" in text
     assert "<u>id</u>" in html and "s5" not in html and "Total: 10" in html
+
+
+def test_arrays_and_frames_have_native_dtypes(schema):
+    @schema
+    class Typed(dj.Manual):
+        definition = """
+        id : uint16
+        ---
+        small : int8
+        flag : bool
+        ratio : float32
+        maybe = null : int32
+        when : date
+        tag : uuid
+        label : varchar(8)
+        """
+
+    tag = uuid.UUID(int=7)
+    Typed.insert([{"id": i, "small": -i, "flag": i % 2 == 0, "ratio": i / 4, "maybe": None if i == 1 else i,
+                   "when": datetime.date(2020, 1, i + 1), "tag": tag, "label": f"l{i}"} for i in range(3)])
+    array = Typed.to_arrays(order_by="id")
+    assert [array.dtype[n] for n in ("id", "small", "flag", "ratio")] == [np.uint16, np.int8, np.bool_, np.float32]
+    assert array.dtype["maybe"] == object and array["maybe"].tolist() == [0, None, 2]  # no native nullable int
+    assert array["flag"].tolist() == [True, False, True] and array["ratio"].tolist() == [0.0, 0.25, 0.5]
+    assert array["when"][2] == datetime.date(2020, 1, 3) and array["tag"][0] == tag and array["label"][1] == "l1"
+    small, when = Typed.to_arrays("small", "when", order_by="id")
+    assert small.dtype == np.int8 and small.tolist() == [0, -1, -2] and when.tolist()[0] == datetime.date(2020, 1, 1)
+    frame = Typed.to_pandas(order_by="id")
+    assert frame["small"].dtype == np.int8 and frame["flag"].dtype == bool and frame["ratio"].dtype == np.float32
+    assert frame.loc[1, "maybe"] is None and frame.loc[2, "when"] == datetime.date(2020, 1, 3)
+    keys, ratio = Typed.to_arrays("ratio", include_key=True, order_by="id")
+    assert keys == [{"id": 0}, {"id": 1}, {"id": 2}] and ratio.dtype == np.float32
+
+
+def test_iteration_pages_through_the_primary_key(schema, monkeypatch):
+    @schema
+    class Pair(dj.Manual):
+        definition = """
+        a : varchar(4)
+        b : int16
+        ---
+        x = null : float64
+        """
+
+    monkeypatch.setattr(fetch_module, "PAGE", 3)  # pages of 3 rows
+    rows = [{"a": a, "b": b, "x": None if b else 1.5} for a in ("p", "q", "r") for b in range(3, -1, -1)]
+    Pair.insert(rows)
+    seen = [(r["a"], r["b"]) for r in Pair]
+    assert seen == sorted((r["a"], r["b"]) for r in rows)  # all 12, in key order, over 4 pages
+    assert [(r["a"], r["b"]) for r in Pair & "b > 1"] == [(a, b) for a in "pqr" for b in (2, 3)]
+    top = [(r["a"], r["b"]) for r in Pair & dj.Top(5, ["b DESC", "a"])]
+    assert top == [("p", 3), ("q", 3), ("r", 3), ("p", 2), ("q", 2)]  # in its own order, in one query
+
+
+def test_iteration_streams(schema, monkeypatch):
+    """Rows are read one page at a time: a row added ahead of the loop is still met, and deleting
+    the rows already seen skips nothing (pages follow the last key, not an offset)."""
+    @schema
+    class Item(dj.Manual):
+        definition = """
+        id : int32
+        """
+
+    monkeypatch.setattr(fetch_module, "PAGE", 4)
+    Item.insert([(i,) for i in range(10)])
+    seen = []
+    for row in Item:
+        seen.append(row["id"])
+        (Item & row).delete_quick()
+        if row["id"] == 0:
+            Item.insert1((100,))  # read all at once, the loop would never see it
+    assert seen == list(range(10)) + [100]
+    assert len(Item) == 0
