@@ -1,5 +1,10 @@
 """populate() in one process: the three make forms, atomic keys, errors, key_source, schema.populate()."""
 
+import datetime
+import os
+import socket
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -232,14 +237,76 @@ def test_retry_in_process(schema):
     assert result["success_count"] == 0 and "transient trouble" in result["error_list"][0][1]
 
 
+def _git_head(path):
+    done = subprocess.run(["git", "-C", os.path.dirname(path), "rev-parse", "HEAD"], capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def test_run_metadata(make_schema):
+    schema = make_schema()
     with dj.config.override(jobs__add_job_metadata=True):
-        schema = make_schema()
         Source, Result = _pipeline(schema)
-    Result.populate()
-    assert "_job_duration" not in Result.heading.names
-    assert "_job_duration" not in Result.fetch(as_dict=True)[0]
-    rows = Result.job_metadata({"source_id": 1})
-    assert len(rows) == 1
-    assert rows[0]["_job_duration"] >= 0 and rows[0]["_job_host"] and rows[0]["_job_start_time"] is not None
-    assert isinstance(rows[0]["_job_version"], str)
+
+        @schema
+        class Pairs(dj.Computed):
+            definition = """
+            -> Source
+            trial : int16          # a key attribute of its own: make() inserts several rows per key
+            ---
+            n : int32
+            """
+
+            def make(self, key):
+                self.insert([dict(key, trial=t, n=t) for t in range(3)])
+
+    @schema
+    class Plain(dj.Computed):  # declared with the switch off: no metadata
+        definition = """
+        -> Source
+        """
+
+        def make(self, key):
+            self.insert1(key)
+
+    names = ["_job_start_time", "_job_duration", "_job_host", "_job_version"]
+    assert all(n in Result.heading and n not in Result.heading.names for n in names)  # declared, hidden
+    assert "_job_start_time" not in Result.Item.heading and "_job_start_time" not in Plain.heading
+    before = datetime.datetime.now() - datetime.timedelta(seconds=1)
+    assert Result.populate({"source_id": 1})["success_count"] == 1
+    assert Result.populate(reserve_jobs=True)["success_count"] == 3  # the jobs path fills them too
+    Pairs.populate()
+    Plain.populate()
+    after = datetime.datetime.now() + datetime.timedelta(seconds=1)
+
+    # not returned unless named
+    assert set(Result.fetch(as_dict=True)[0]) == {"source_id", "total"}
+    assert set(Result.to_dicts()[0]) == {"source_id", "total"}
+    assert list(Result.to_pandas().columns) == ["total"]
+    assert Result.fetch().dtype.names == ("source_id", "total")
+    # named: fetch, fetch1, proj (also renamed, and restricted once shown)
+    rows = Result.fetch("KEY", "_job_start_time", "_job_duration", "_job_host", "_job_version", as_dict=True)
+    assert len(rows) == 4 and all(before <= r["_job_start_time"] <= after for r in rows)
+    assert all(0 <= r["_job_duration"] < 60 for r in rows)
+    assert {r["_job_host"] for r in rows} == {socket.gethostname()}
+    head = _git_head(__file__)
+    versions = {r["_job_version"] for r in rows}
+    assert versions == {None} if head is None else {v.split("+")[0] for v in versions} == {head}
+    assert (Result & {"source_id": 2}).fetch1("_job_host") == socket.gethostname()
+    total, host = (Result & {"source_id": 2}).fetch1("total", "_job_host")
+    assert total == 6.0 and host == socket.gethostname()
+    assert len(Result.fetch("_job_duration")) == 4
+    shown = Result.proj("total", "_job_duration")
+    assert shown.heading.names == ["source_id", "total", "_job_duration"]
+    assert len(shown & "_job_duration >= 0") == 4
+    assert set(Result.proj(took="_job_duration").to_dicts()[0]) == {"source_id", "took"}
+    assert Result.job_metadata({"source_id": 3})[0]["_job_host"] == socket.gethostname()
+    # every row made for a key, also when the table adds key attributes of its own
+    assert len(Pairs) == 12 and all(r["_job_start_time"] is not None for r in Pairs.job_metadata())
+    # rows inserted outside populate have none; a table declared without the switch has no attributes
+    Source.insert1(dict(source_id=9, values=np.arange(2.0)))
+    Result.insert1(dict(source_id=9, total=1.0), allow_direct_insert=True)
+    assert (Result & {"source_id": 9}).fetch1("_job_start_time") is None
+    with pytest.raises(DataJointError, match="add_job_metadata"):
+        Plain.job_metadata()
+    with pytest.raises(DataJointError, match="_job_duration"):
+        Plain.fetch("_job_duration")

@@ -262,6 +262,11 @@ class AutoPopulate:
     def _populate_keys(self, todo, jobs, cap, suppress_errors, return_exception_objects, display_progress,
                        make_kwargs):
         bar = progress_bar(cap, self.class_name) if display_progress else None
+        metadata = None
+        if "_job_start_time" in self.heading:  # declared with jobs.add_job_metadata
+            from .metadata import RunMetadata
+
+            metadata = RunMetadata(self)
         heartbeat = None
         if jobs is not None:
             from .jobs import Heartbeat
@@ -273,7 +278,7 @@ class AutoPopulate:
                 for key in todo:
                     if calls >= cap:
                         break
-                    outcome = self._populate_key(key, jobs, heartbeat, make_kwargs)
+                    outcome = self._populate_key(key, jobs, heartbeat, make_kwargs, metadata)
                     if outcome is None or outcome is False:  # another worker holds or made this key
                         continue
                     calls += 1
@@ -293,16 +298,17 @@ class AutoPopulate:
                 bar.close()
         return {"success_count": success, "error_list": errors}
 
-    def _populate_key(self, key, jobs, heartbeat, make_kwargs):
-        """Make one key: True (made), False (already there), None (someone else's job) or the error."""
-        from .metadata import record_metadata
+    def _populate_key(self, key, jobs, heartbeat, make_kwargs, metadata=None):
+        """Make one key: True (made), False (already there), None (someone else's job) or the error.
 
-        start = time.time()
-        metadata = self._has_job_metadata()
+        `metadata` (a RunMetadata) records when, how long, where and with which code the rows were made.
+        """
         if jobs is None:
+            start = time.time()
+
             def on_commit(made):
-                if made and metadata:
-                    record_metadata(self, key, start)
+                if made and metadata is not None:
+                    metadata.record(key, start)
             try:
                 return self._make_retrying(key, make_kwargs, on_commit)
             except (KeyboardInterrupt, SystemExit):
@@ -315,10 +321,11 @@ class AutoPopulate:
         if token is None:
             return None
         heartbeat.hold(h, token)
+        start = time.time()
 
         def on_commit(made):
-            if made and metadata:
-                record_metadata(self, key, start)
+            if made and metadata is not None:
+                metadata.record(key, start)
             jobs.complete(h, token, time.time() - start)
 
         try:
@@ -339,9 +346,6 @@ class AutoPopulate:
         finally:
             heartbeat.drop()
 
-    def _has_job_metadata(self):
-        return "_job_start_time" in self.heading.all_attributes
-
     def progress(self, *restrictions, display=False):
         """(remaining, total) keys of key_source."""
         source = self._jobs_key_source(restrictions)
@@ -354,7 +358,9 @@ class AutoPopulate:
         return remaining, total
 
     def job_metadata(self, *restrictions):
-        """The hidden run metadata (made when, how long, where, code version) of the rows, as dicts."""
+        """The hidden run metadata of the rows (when made, how long make() took, on which host, code
+        version), as dicts with their keys. The same as naming the attributes:
+        `(Table & restrictions).proj("_job_start_time", "_job_duration", "_job_host", "_job_version")`."""
         from .metadata import fetch_metadata
 
         return fetch_metadata(self, restrictions)

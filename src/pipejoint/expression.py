@@ -255,7 +255,7 @@ class QueryExpression:
     def proj(self, *attributes, **named):
         """Keep, rename, compute or exclude attributes; the primary key always stays."""
         heading = self.heading
-        computes = any(isinstance(v, str) and v.strip() not in heading.attributes for v in named.values())
+        computes = any(isinstance(v, str) and v.strip() not in heading for v in named.values())
         base = self._as_subquery() if self._union is not None or (computes and self._is_wrappable) else self
         heading = base.heading
         keep, excluded = _positional_projection(attributes, heading)
@@ -264,7 +264,7 @@ class QueryExpression:
             if not isinstance(spec, str):
                 raise DataJointError(f"proj({new}=...) takes a string: an attribute name or a SQL expression.")
             spec = spec.strip()
-            (renames if spec in heading.attributes else computed)[new] = spec
+            (renames if spec in heading else computed)[new] = spec
         renamed_away = {old for new, old in renames.items() if new != old}
         key_renames = {old: new for new, old in renames.items() if old in heading.primary_key}
         attrs, columns = [], {}
@@ -281,10 +281,10 @@ class QueryExpression:
             add(replace(heading[name], name=key_renames.get(name, name), in_key=True), base._columns[name])
         for name in keep:
             if name not in heading.primary_key and name not in excluded and name not in renamed_away:
-                add(heading[name], base._columns[name])
+                add(_revealed(heading[name]), base._columns[name])
         for new, old in renames.items():
             if old not in key_renames or key_renames[old] != new:
-                add(replace(heading[old], name=new, in_key=False), base._columns[old])
+                add(_revealed(replace(heading[old], name=new, in_key=False)), base._columns[old])
         for new, text in computed.items():
             column, attribute = computed_attribute(new, text, heading, base._columns, owner=query_name(base))
             add(attribute, column)
@@ -424,6 +424,11 @@ class QueryExpression:
         return text_preview(self, limit=limit, width=width)
 
 
+def _revealed(attribute):
+    """A hidden attribute named in proj() is shown in its result."""
+    return replace(attribute, revealed=True) if attribute.is_hidden else attribute
+
+
 def _positional_projection(attributes, heading):
     """(names to keep, names to exclude) from proj()'s positional arguments."""
     keep, excluded = [], set()
@@ -440,7 +445,7 @@ def _positional_projection(attributes, heading):
                 raise DataJointError(f"Cannot exclude primary key attribute `{name}`: the primary key always stays.")
             excluded.add(name)
         elif isinstance(item, str):
-            if item not in heading.attributes:
+            if item not in heading:  # hidden attributes too: naming one shows it
                 raise UnknownAttributeError(
                     f"Attribute `{item}` not found in proj(). Available: {', '.join(heading.names)}."
                 )

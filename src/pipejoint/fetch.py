@@ -307,7 +307,7 @@ def fetch(expression, *attrs, offset=None, limit=None, order_by=None, format=Non
         if a == "KEY":
             wanted.extend(k for k in heading.primary_key if k not in wanted)
         else:
-            if a not in heading.attributes:
+            if a not in heading:  # hidden attributes too, when named (the projection below shows them)
                 raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(heading.names)}.")
             if a not in wanted:
                 wanted.append(a)
@@ -352,6 +352,9 @@ def fetch1(expression, *attrs, squeeze=False, download_path=None):
             values.append({k: row[k] for k in heading.primary_key})
         elif a in row:
             values.append(row[a])
+        elif a in heading:  # a hidden attribute, named: fetch again with the named ones shown
+            hidden = [n for n in attrs if n != "KEY" and n not in row]
+            return fetch1(expression.proj(..., *hidden), *attrs, squeeze=squeeze)
         else:
             raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(names)}.")
     return values[0] if len(values) == 1 else tuple(values)

@@ -20,6 +20,8 @@ class Attribute:
     the string ``"null"`` for nullable attributes). ``lineage`` names where the attribute
     was first defined (``schema.table.attr``), followed through foreign keys and renames.
     ``expression`` is set for attributes computed by a projection (SQL in the user's dialect).
+    Attributes whose names start with ``_`` are hidden (left out of fetch results) unless
+    ``revealed``: named explicitly in a projection or fetch.
     """
 
     name: str
@@ -30,6 +32,7 @@ class Attribute:
     comment: str = ""
     lineage: str | None = None
     expression: object = None
+    revealed: bool = False
 
     @property
     def type(self):
@@ -77,7 +80,7 @@ class Attribute:
 
     @property
     def is_hidden(self):
-        return self.name.startswith("_")
+        return self.name.startswith("_") and not self.revealed
 
     @property
     def has_default(self):

@@ -177,7 +177,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         cache = self._heading.cache
         columns = cache.get("columns")
         if columns is None:
-            columns = cache["columns"] = {n: Column(0, n) for n in self._heading.names}
+            columns = cache["columns"] = {n: Column(0, n) for n in self._heading.all_attributes}  # hidden too, for proj()
         return columns
 
     def _forget_heading(self):
