@@ -150,3 +150,25 @@ def test_iteration_streams(schema, monkeypatch):
             Item.insert1((100,))  # read all at once, the loop would never see it
     assert seen == list(range(10)) + [100]
     assert len(Item) == 0
+
+
+def test_class_level_restrictions_follow_a_redeclared_table(schema):
+    @schema
+    class Thing(dj.Manual):
+        definition = """
+        id : int32
+        ---
+        v : int32
+        """
+
+    Thing.insert1((1, 5))
+    assert (Thing & {"id": 1}).fetch1() == {"id": 1, "v": 5} and len(Thing - {"id": 1}) == 0
+    Thing.drop()
+    Thing.definition = """
+    id : int32
+    ---
+    w : varchar(8)
+    """
+    schema(Thing)
+    Thing.insert1((1, "x"))
+    assert (Thing & {"id": 1}).fetch1() == {"id": 1, "w": "x"}
