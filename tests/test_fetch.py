@@ -117,17 +117,19 @@ def test_iteration_pages_through_the_primary_key(schema, monkeypatch):
         definition = """
         a : varchar(4)
         b : int16
+        c : date
         ---
         x = null : float64
         """
 
-    monkeypatch.setattr(fetch_module, "PAGE", 3)  # pages of 3 rows
-    rows = [{"a": a, "b": b, "x": None if b else 1.5} for a in ("p", "q", "r") for b in range(3, -1, -1)]
+    monkeypatch.setattr(fetch_module, "PAGE", 5)  # pages of 5 rows, ending anywhere in the key
+    days = [datetime.date(2024, 1, d) for d in (9, 1)]
+    rows = [{"a": a, "b": b, "c": c, "x": None if b else 1.5} for a in ("p", "q", "r") for b in range(3, -1, -1) for c in days]
     Pair.insert(rows)
-    seen = [(r["a"], r["b"]) for r in Pair]
-    assert seen == sorted((r["a"], r["b"]) for r in rows)  # all 12, in key order, over 4 pages
-    assert [(r["a"], r["b"]) for r in Pair & "b > 1"] == [(a, b) for a in "pqr" for b in (2, 3)]
-    top = [(r["a"], r["b"]) for r in Pair & dj.Top(5, ["b DESC", "a"])]
+    seen = [(r["a"], r["b"], r["c"]) for r in Pair]
+    assert seen == sorted((r["a"], r["b"], r["c"]) for r in rows)  # all 24, in key order, over 5 pages
+    assert [(r["a"], r["b"]) for r in Pair & "b > 1" & {"c": days[0]}] == [(a, b) for a in "pqr" for b in (2, 3)]
+    top = [(r["a"], r["b"]) for r in Pair & {"c": days[1]} & dj.Top(5, ["b DESC", "a"])]
     assert top == [("p", 3), ("q", 3), ("r", 3), ("p", 2), ("q", 2)]  # in its own order, in one query
 
 

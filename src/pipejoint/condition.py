@@ -169,7 +169,8 @@ class KeySet(Condition):
 
 
 class KeyAfter(Condition):
-    """(a, b) > (x, y): the rows after a key, in primary-key order (iteration pages by it).
+    """The rows after a key in primary-key order (iteration pages by it): (a, b) > (x, y), written
+    as a >= x AND (a > x OR b > y), a form every engine reads as a range of its primary-key index.
 
     The values are the driver's own values of the last row read, so they compare exactly as
     the database ordered them.
@@ -186,15 +187,22 @@ class KeyAfter(Condition):
         return self.key_names
 
     def params(self, out):
-        out += self.values
+        for value in self.values[:-1]:
+            out += (value, value)  # for >= and >
+        out.append(self.values[-1])
 
     def to_ast(self, resolve, ctx):
         from sqlglot import exp
 
-        if len(self.key_names) == 1:
-            return exp.GT(this=resolve(self.key_names[0]), expression=ctx.param())
-        left = exp.Tuple(expressions=[resolve(n) for n in self.key_names])
-        return exp.GT(this=left, expression=exp.Tuple(expressions=[ctx.param() for _ in self.key_names]))
+        def after(position):
+            column = resolve(self.key_names[position])
+            if position == len(self.key_names) - 1:
+                return exp.GT(this=column, expression=ctx.param())
+            at_least = exp.GTE(this=column, expression=ctx.param())
+            beyond = exp.GT(this=column.copy(), expression=ctx.param())
+            return exp.and_(at_least, exp.Paren(this=exp.or_(beyond, exp.Paren(this=after(position + 1)))))
+
+        return after(0)
 
 
 class SQLFragment(Condition):
@@ -391,11 +399,8 @@ def parse_fragment(text, heading, dialect, owner=""):
     import sqlglot
     from sqlglot import exp
 
-    from .backends.portable import fragment_dialect
-
     if not isinstance(text, str) or not text.strip():
         raise QuerySyntaxError(f"Cannot use {text!r} as a SQL expression{_where(owner)}: it is empty.")
-    dialect = fragment_dialect(dialect)  # reads a leading REPLACE( as the function
     try:
         tree = sqlglot.parse_one(text, read=dialect, into=exp.Condition)
     except sqlglot.errors.SqlglotError:
