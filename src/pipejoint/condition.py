@@ -399,8 +399,11 @@ def parse_fragment(text, heading, dialect, owner=""):
     import sqlglot
     from sqlglot import exp
 
+    from .backends.portable import fragment_dialect
+
     if not isinstance(text, str) or not text.strip():
         raise QuerySyntaxError(f"Cannot use {text!r} as a SQL expression{_where(owner)}: it is empty.")
+    dialect = fragment_dialect(dialect)  # reads a leading REPLACE( as the function
     try:
         tree = sqlglot.parse_one(text, read=dialect, into=exp.Condition)
     except sqlglot.errors.SqlglotError:
