@@ -21,6 +21,16 @@ logger = logging.getLogger("pipejoint")
 
 
 def delete_statement(expression):
+    """The compiled DELETE of a restricted table, cached like queries by the expression's shape."""
+    cache = expression._connection.sql_cache
+    key = ("delete", expression._shape())
+    compiled = cache.get(key)
+    if compiled is None:
+        compiled = cache[key] = _delete_statement(expression)
+    return compiled
+
+
+def _delete_statement(expression):
     """The DELETE of the rows of a restricted table.
 
     Usually `DELETE FROM t WHERE <its conditions>`. When a condition reads the table itself

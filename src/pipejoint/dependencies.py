@@ -42,7 +42,9 @@ class Dependencies:
         if self._graph is not None and not force:
             return self
         connection = self._connection
-        connection.catalog_cache_clear()
+        # read the catalogs afresh (other processes may have declared tables); this is no change of
+        # the catalog, so compiled SQL and headings in use stay (catalog_cache_clear would drop them)
+        connection.catalog_cache.clear()
         graph = nx.MultiDiGraph()
         for schema in connection.backend.list_schemas(connection):
             for table_name, record in read_schema(connection, schema).items():
