@@ -8,9 +8,11 @@ Cases (medians of --repeat runs; ratio = pipejoint / raw, lower is better):
   ... +jobs    the same with reserve_jobs=True; the raw version runs the same protocol by hand
                (pending rows inserted in one batch, per key: conditional UPDATE to reserve,
                then a transaction that checks, fetches, inserts and deletes the job row)
-  cpu          a CPU-bound three-part make: throughput of processes=2 over one process
-               (worker start-up, about a second, is included: the default makes run ~10 s),
-               next to what two bare processes gain on this machine at the same moment
+  cpu          a CPU-bound three-part make (~0.3 s of pure Python per key, 64 keys): throughput
+               of populate(processes=2) over populate() in one process, worker start-up
+               included, next to the ceiling: the same per-key computation in 1 process and in
+               2 bare worker processes that are already running, each measured right next to
+               its pipejoint counterpart
 The raw per-key transaction also checks that the key is not made yet, as populate() does.
 """
 
@@ -79,6 +81,9 @@ class Master(dj.Computed):
         self.Part.insert([dict(key, item=i, value=value + i) for i in range(20)])
 
 
+dj.config["jobs.add_job_metadata"] = True  # Cpu records when each make started and how long it took
+
+
 @schema
 class Cpu(dj.Computed):
     definition = """
@@ -90,7 +95,7 @@ class Cpu(dj.Computed):
     def make_fetch(self, key):
         return ((Source & key).fetch1("value"),)
 
-    def make_compute(self, key, value):
+    def make_compute(self, key, value):  # the same loop as the ceiling's (benchmark's spin)
         total = 0
         for i in range(WORK):
             total += (i * int(value)) % 7
@@ -188,21 +193,33 @@ class Raw:
         return table
 
 
-def _spin(n):
+def spin(work, value):
+    """One key's computation in the cpu case (the same loop as Cpu.make_compute)."""
     total = 0
-    for i in range(n):
-        total += (i * 3) % 7
+    for i in range(work):
+        total += (i * int(value)) % 7
     return total
 
 
-def machine_speedup(n):
-    """What two processes give over one on this machine right now, for a bare Python loop."""
-    import multiprocessing
+class BareProcesses:
+    """The ceiling for processes=2 on this machine: the same per-key computation, handed out one
+    key at a time, in 1 process and in 2 bare worker processes that are already running (their
+    start-up is not timed). The pool lives only while it is measured: its threads would make
+    populate() spawn its workers instead of forking them."""
 
-    one = timed(lambda: _spin(n))
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        two = timed(lambda: pool.map(_spin, [n // 2, n // 2]))
-    return one / two
+    def __init__(self, keys, work):
+        self.tasks = [(work, float(k)) for k in range(keys)]
+
+    def one(self):
+        return timed(lambda: [spin(*t) for t in self.tasks])
+
+    def two(self):
+        import multiprocessing
+
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        with multiprocessing.get_context(method).Pool(2) as pool:
+            pool.map(abs, [1, 2], chunksize=1)  # both workers are up before the clock starts
+            return timed(lambda: pool.starmap(spin, self.tasks, chunksize=1))
 
 
 def _hash(key):
@@ -265,20 +282,55 @@ def run(backend, keys, masters, repeat, cpu_keys, work, cases):
         (m.Source & f"source_id >= {cpu_keys}").delete_quick()
         if "cpu" not in cases:
             return
-        single, double, ceiling = [], [], []
-        for _ in range(max(2, repeat - 1)):
+        raw.raw.close()  # no connection of this process stays open across the workers' fork
+        raw.raw = None
+        print(f"{backend:<11} cpu      {cpu_keys:>5} keys, one make ~{timed(lambda: spin(work, 1)):.2f}s of Python",
+              flush=True)
+        def populate(processes):
             clear(m, m.Cpu)
-            single.append(timed(lambda: m.Cpu.populate()))
-            clear(m, m.Cpu)
-            double.append(timed(lambda: m.Cpu.populate(processes=2)))
+            seconds = timed(lambda: m.Cpu.populate(processes=processes))
             assert len(m.Cpu) == cpu_keys
-            ceiling.append(machine_speedup(cpu_keys * work // 4))
-        one, two = statistics.median(single), statistics.median(double)
-        print(f"{backend:<11} cpu      {cpu_keys:>5} keys  1 process {one:.2f}s  processes=2 {two:.2f}s  "
-              f"throughput x{one / two:.2f}  (this machine now: x{statistics.median(ceiling):.2f} for the "
-              "same loop in 2 bare processes)", flush=True)
+            return seconds
+
+        def overhead(seconds):
+            """From the run metadata of the last populate(processes=2): the time until the first make
+            started (worker start-up included), after the last one ended, and the share of the two
+            workers' time spent in make()."""
+            starts, durations = m.Cpu.fetch("_job_start_time", "_job_duration")
+            begin = min(s.timestamp() for s in starts)
+            end = max(s.timestamp() + d for s, d in zip(starts, durations))
+            return begin - started[0], started[0] + seconds - end, sum(durations) / (2 * seconds)
+
+        # each pipejoint measurement is paired with the bare one of the same kind, taken right
+        # before or after it (alternating), so that both see the same load on a shared machine
+        ratios, ceilings, started = [], [], [0.0]
+        for i in range(repeat):
+            bare = BareProcesses(cpu_keys, work)
+            pairs = []
+            for processes, measure_bare in ((1, bare.one), (2, bare.two)):
+                if i % 2:
+                    b = measure_bare()
+                    started[0] = time.time()
+                    p = populate(processes)
+                else:
+                    started[0] = time.time()
+                    p, b = populate(processes), measure_bare()
+                pairs.append((p, b))
+            (one, bare_one), (two, bare_two) = pairs
+            first, last, busy = overhead(two)
+            ratios.append(one / two)
+            ceilings.append(bare_one / bare_two)
+            print(f"{'':<11} run {i + 1}: populate() {one:.2f}s  processes=2 {two:.2f}s  throughput x{one / two:.2f}"
+                  f"   |  bare 1 process {bare_one:.2f}s  2 processes {bare_two:.2f}s  x{bare_one / bare_two:.2f}"
+                  f"   |  pipejoint/ceiling {one / two / (bare_one / bare_two):.2f}"
+                  f"   |  processes=2: first make after {first:.2f}s, last ended {last:.2f}s before the end, "
+                  f"workers in make() {100 * busy:.0f}% of the time", flush=True)
+        efficiency = [r / c for r, c in zip(ratios, ceilings)]
+        print(f"{backend:<11} cpu      median throughput x{statistics.median(ratios):.2f}, ceiling "
+              f"x{statistics.median(ceilings):.2f}, pipejoint/ceiling {statistics.median(efficiency):.2f}", flush=True)
     finally:
-        raw.raw.close()
+        if raw.raw is not None:
+            raw.raw.close()
         m.schema.drop(prompt=False)
 
 
@@ -287,8 +339,8 @@ def main():
     parser.add_argument("backends", nargs="*", default=["sqlite", "postgresql", "mysql"])
     parser.add_argument("--keys", type=int, default=2000)
     parser.add_argument("--masters", type=int, default=500)
-    parser.add_argument("--cpu-keys", type=int, default=150)
-    parser.add_argument("--work", type=int, default=1_000_000, help="loop iterations per CPU-bound make")
+    parser.add_argument("--cpu-keys", type=int, default=64)
+    parser.add_argument("--work", type=int, default=3_500_000, help="loop iterations per CPU-bound make")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cases", default="trivial,parts,cpu", help="comma-separated: trivial, parts, cpu")
     args = parser.parse_args()
