@@ -166,14 +166,20 @@ def collect(*schemas, store=None, dry_run=True, min_age=DEFAULT_MIN_AGE, verbose
             + "; ".join(report["errors"]) + ". Fix the store configuration and run it again."
         )
     for name, (target, items) in doomed.items():
-        if min_age > 0:  # an insert that started sharing an object since the listing has marked it by now
+        if min_age > 0:  # an insert that began to share an object since the listing: spare it too
             try:
                 marked = _marked_in_use(target, schemas)
             except Exception as error:
                 report["errors"].append(f"store '{name}': listing again before deleting failed: {error}")
                 continue
-            report["recent"] += [(name, p) for p, _ in items if p in marked]
+            for path, size in items:
+                if path in marked:
+                    report["orphaned"].remove((name, path))
+                    report["orphaned_bytes"] -= size
+                    report["recent"].append((name, path))
             items = [(p, size) for p, size in items if p not in marked]
+            if not items:
+                continue
         try:
             target.fs.rm([target.full_path(p) for p, _ in items])
             report["deleted"] += len(items)

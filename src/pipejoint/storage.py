@@ -12,7 +12,9 @@ A store spec names a protocol (``file`` or ``s3``) and a location::
 Writes are atomic: on a local disk a file is written under a temporary name and renamed;
 on S3 an object only appears once its upload completes. Uploads made while rows are being
 inserted run in parallel and are tracked (``staging``) so that a failed insert removes the
-objects it created instead of leaving orphans.
+objects it created instead of leaving orphans. An insert that shares an object already stored
+writes a small ``.inuse-`` marker beside it until its rows are committed, so that ``dj.gc``
+running meanwhile does not delete it (see gc.py).
 """
 
 from __future__ import annotations
