@@ -6,9 +6,14 @@ Usage: python benchmarks/blobs.py [sqlite|postgresql|mysql ...] [--repeat R] [--
 pipejoint inserts numpy arrays into a `<blob>` attribute (DataJoint's blob format) and fetches
 them back as arrays; "raw" sends each array's bytes (`array.tobytes()`) through the driver into a
 column of the same SQL type (executemany in one transaction) and fetches the bytes. MB/s counts
-array data (10**6 bytes); ratio = pipejoint time / raw time (lower is better), medians of R runs
-(which of the two goes first alternates between runs). On PostgreSQL both tables store the column
-with STORAGE EXTERNAL, as pipejoint declares blob columns (see backends/postgres.py).
+array data (10**6 bytes), from the median times of R runs. ratio = pipejoint time / raw time
+(lower is better), taken within each run, where the two ran back to back (which goes first
+alternates), and reported as the median over runs with its range: on a busy machine the load
+changes between runs more than within one. Each side fetches right after its own insert, so both
+read a table the server has just written: MariaDB's default 128 MB buffer pool holds only the
+table written last (repeated scans of the other one keep going to disk), which would otherwise
+decide the fetch ratio. On PostgreSQL both tables store the column with STORAGE EXTERNAL, as
+pipejoint declares blob columns (see backends/postgres.py).
 
 MariaDB refuses statements larger than max_allowed_packet (16 MB by default), and pipejoint
 refuses such values with a clear error before sending them. This script raises the server's
@@ -124,16 +129,18 @@ def measure(backend, repeat, big_mb):
                 conn.query(f"DELETE FROM {raw_table}")
                 Signal.delete_quick()
                 first, second = ("raw", "pj") if r % 2 == 0 else ("pj", "raw")  # alternate who goes first
-                for op in ("insert", "fetch"):
-                    for who in (first, second):
+                for who in (first, second):
+                    for op in ("insert", "fetch"):
                         times[f"{who}_{op}"].append(timed(steps[f"{who}_{op}"]))
             fetched = Signal.fetch("data", order_by="signal_id")
             assert all(np.array_equal(a, b) for a, b in zip(arrays, fetched))
             med = {k: statistics.median(v) for k, v in times.items()}
             for op in ("insert", "fetch"):
                 pj, rw = med[f"pj_{op}"], med[f"raw_{op}"]
+                ratios = [p / r for p, r in zip(times[f"pj_{op}"], times[f"raw_{op}"])]
                 print(f"{backend:<10} {label:<12} {op:<6}  pipejoint {mb / pj:7.0f} MB/s ({pj:6.3f} s)"
-                      f"  raw bytes {mb / rw:7.0f} MB/s ({rw:6.3f} s)  ratio {pj / rw:5.2f}", flush=True)
+                      f"  raw bytes {mb / rw:7.0f} MB/s ({rw:6.3f} s)  ratio {statistics.median(ratios):5.2f}"
+                      f" ({min(ratios):.2f}-{max(ratios):.2f})", flush=True)
             conn.query(f"DELETE FROM {raw_table}")
             Signal.delete_quick()
     finally:
