@@ -1,7 +1,8 @@
 """Data operations against the raw DBAPI driver: insert, fetch (numpy/dicts/pandas), fetch1 lookups, cascade delete.
 
 Usage: python benchmarks/data_ops.py [sqlite|postgresql|mysql ...] [--rows N] [--repeat R]
-Prints medians and the ratio pipejoint / raw driver for each operation (lower is better).
+Prints medians and the ratio pipejoint / raw driver for each operation (lower is better), with
+the range of the ratios of single runs (pipejoint and raw run interleaved, taking turns going first).
 """
 
 import argparse
@@ -81,15 +82,15 @@ def run(backend, n, repeat):
             return cur.fetchall()
 
         def measure(label, ours, theirs, setup=None):
+            """Medians of `repeat` interleaved runs; pipejoint and raw take turns going first."""
             a, b = [], []
-            for _ in range(repeat):
-                if setup:
-                    setup()
-                b.append(timed(theirs))
-                if setup:
-                    setup()
-                a.append(timed(ours))
-            results[label] = (statistics.median(a), statistics.median(b))
+            for i in range(repeat):
+                for run, times in ((theirs, b), (ours, a)) if i % 2 == 0 else ((ours, a), (theirs, b)):
+                    if setup:
+                        setup()
+                    times.append(timed(run))
+            ratios = sorted(x / y for x, y in zip(a, b))
+            results[label] = (statistics.median(a), statistics.median(b), ratios[0], ratios[-1])
 
         measure("insert 100k" if n == 100_000 else f"insert {n}", lambda: Item.insert(rows), raw_insert, setup=clear)
         if not len(Item):
@@ -123,7 +124,7 @@ def run(backend, n, repeat):
             cur.execute(f"DELETE FROM {item} WHERE {q('id')} < {p}", (m,))
             raw.commit()
 
-        measure("cascade delete ~30k", lambda: (Item & f"id < {m}").delete(prompt=False), raw_cascade, setup=setup_cascade)
+        measure("cascade delete 30k", lambda: (Item & f"id < {m}").delete(prompt=False), raw_cascade, setup=setup_cascade)
         return results
     finally:
         schema.drop(prompt=False)
@@ -137,8 +138,9 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     for backend in args.backends:
-        for label, (ours, theirs) in run(backend, args.rows, args.repeat).items():
-            print(f"{backend:11s} {label:22s} pipejoint {ours * 1000:9.1f} ms   raw {theirs * 1000:9.1f} ms   ratio {ours / theirs:5.2f}")
+        for label, (ours, theirs, low, high) in run(backend, args.rows, args.repeat).items():
+            print(f"{backend:11s} {label:22s} pipejoint {ours * 1000:9.1f} ms   raw {theirs * 1000:9.1f} ms   "
+                  f"ratio {ours / theirs:5.2f}   (single runs {low:.2f}–{high:.2f})")
 
 
 if __name__ == "__main__":
