@@ -312,6 +312,27 @@ def test_attach_fetch_writes_to_the_given_download_path(schema, tmp_path):
     assert open(default / "report.txt", "rb").read() == b"measured"
 
 
+def test_fetch1_of_other_attributes_writes_no_attachment(schema, tmp_path):
+    @schema
+    class Note(dj.Manual):
+        definition = """
+        note_id : int32
+        ---
+        title : varchar(32)
+        file : <attach>
+        data : <blob>
+        """
+
+    source = tmp_path / "report.txt"
+    source.write_bytes(b"content")
+    Note.insert1({"note_id": 1, "title": "first", "file": str(source), "data": [1, 2]})
+    folder = tmp_path / "downloads"
+    assert (Note & {"note_id": 1}).fetch1("title", download_path=folder) == "first"
+    assert Note.fetch1("KEY", "data", download_path=folder) == ({"note_id": 1}, [1, 2])
+    assert not folder.exists()  # only the named attributes were decoded
+    assert Note.fetch1("file", "title", download_path=folder) == (str(folder / "report.txt"), "first")
+
+
 def test_attach_name_clash_keeps_the_existing_file(schema, tmp_path):
     @schema
     class Note(dj.Manual):

@@ -303,7 +303,8 @@ def test_large_files_are_hashed_and_copied_in_chunks(schema, tmp_path, monkeypat
     with open(source, "wb") as f:
         for i in range(size // 2**20):
             f.write(bytes([i]) * 2**20)
-    with dj.config.override(stores={"default": "main", "main": store_spec("file", tmp_path)}):
+    with dj.config.override(stores={"default": "main", "main": store_spec("file", tmp_path)},
+                            download_path=str(tmp_path / "downloads")):
         @schema
         class Big(dj.Manual):
             definition = """

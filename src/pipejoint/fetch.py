@@ -335,6 +335,9 @@ def fetch1(expression, *attrs, squeeze=False, download_path=None):
         with downloading(download_path):
             return fetch1(expression, *attrs, squeeze=squeeze)
     heading = expression.heading
+    if attrs and _skips_codec_attributes(heading, attrs):  # read and decode only the named ones:
+        named = [a for a in attrs if a != "KEY" and a not in heading.primary_key]  # no download for others
+        return fetch1(expression.proj(*named), *attrs, squeeze=squeeze)
     compiled = compile_query(expression)
     rows = expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2)
     if len(rows) != 1:
@@ -358,6 +361,13 @@ def fetch1(expression, *attrs, squeeze=False, download_path=None):
         else:
             raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(names)}.")
     return values[0] if len(values) == 1 else tuple(values)
+
+
+def _skips_codec_attributes(heading, attrs):
+    """True when attrs are all known and leave out some codec attribute (a blob, attachment, object)."""
+    if not all(a == "KEY" or a in heading for a in attrs):
+        return False  # the unknown one is reported below
+    return any(heading[n].codec is not None and n not in attrs for n in heading.names)
 
 
 def iterate(expression):
