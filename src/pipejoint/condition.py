@@ -54,6 +54,8 @@ class Top:
 class Condition:
     """A restriction resolved against a heading."""
 
+    __slots__ = ()
+
     def shape(self):
         raise NotImplementedError
 
@@ -91,6 +93,8 @@ class Always(Condition):
 
 class Equals(Condition):
     """attr = value for several attributes (a dict, a key, a record). None means IS NULL."""
+
+    __slots__ = ("items", "_names", "_shape", "_values")
 
     def __init__(self, items):
         self.items = items  # [(name, value encoded for the driver, or None)], sorted by name
@@ -515,7 +519,12 @@ def dict_condition(mapping, heading, query):
         [(name, value)] = mapping.items()
         binder = binders.get(name)
         if binder is not None and binder is not _NOT_COMPARABLE:
-            return Equals([(name, None if value is None else _bind(value, binder, query))])
+            bounds = binder[2]
+            if type(value) is int and bounds is not None and bounds[0] <= value <= bounds[1]:
+                pass  # an integer key in range: _bind's own shortcut, without the call
+            elif value is not None:
+                value = _bind(value, binder, query)
+            return Equals([(name, value)])
     items = []
     for name, value in mapping.items():
         binder = binders.get(name)

@@ -216,10 +216,11 @@ class QueryExpression:
     def _with_condition(self, condition):
         """A copy with one more WHERE condition. A restricted table keeps its class (so that
         `(T & key).delete()` works), and the rest of its SQL cache key is shared, not rebuilt."""
+        if self._frame_shape is None:
+            self._frame()  # computed once on this expression, inherited by its restrictions
         result = object.__new__(type(self))
         result.__dict__.update(self.__dict__)
         result._where = self._where + ((condition, self._columns),)
-        result._frame_shape = self._frame()
         return result
 
     def __and__(self, restriction):
