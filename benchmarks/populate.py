@@ -226,6 +226,14 @@ def _hash(key):
     return hashlib.md5(str(key).encode()).hexdigest()
 
 
+def cpu_seconds():
+    """CPU time of this process and of its ended child processes (user + system)."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed(fn):
     start = time.perf_counter()
     fn()
@@ -288,7 +296,9 @@ def run(backend, keys, masters, repeat, cpu_keys, work, cases):
               flush=True)
         def populate(processes):
             clear(m, m.Cpu)
+            before = cpu_seconds()
             seconds = timed(lambda: m.Cpu.populate(processes=processes))
+            cpu[processes] = cpu_seconds() - before
             assert len(m.Cpu) == cpu_keys
             return seconds
 
@@ -303,7 +313,7 @@ def run(backend, keys, masters, repeat, cpu_keys, work, cases):
 
         # each pipejoint measurement is paired with the bare one of the same kind, taken right
         # before or after it (alternating), so that both see the same load on a shared machine
-        ratios, ceilings, started = [], [], [0.0]
+        ratios, ceilings, started, cpu = [], [], [0.0], {}
         for i in range(repeat):
             bare = BareProcesses(cpu_keys, work)
             pairs = []
@@ -324,7 +334,8 @@ def run(backend, keys, masters, repeat, cpu_keys, work, cases):
                   f"   |  bare 1 process {bare_one:.2f}s  2 processes {bare_two:.2f}s  x{bare_one / bare_two:.2f}"
                   f"   |  pipejoint/ceiling {one / two / (bare_one / bare_two):.2f}"
                   f"   |  processes=2: first make after {first:.2f}s, last ended {last:.2f}s before the end, "
-                  f"workers in make() {100 * busy:.0f}% of the time", flush=True)
+                  f"workers in make() {100 * busy:.0f}% of the time   |  CPU seconds: 1 process {cpu[1]:.2f}, "
+                  f"processes=2 {cpu[2]:.2f} (parent and workers)", flush=True)
         efficiency = [r / c for r, c in zip(ratios, ceilings)]
         print(f"{backend:<11} cpu      median throughput x{statistics.median(ratios):.2f}, ceiling "
               f"x{statistics.median(ceilings):.2f}, pipejoint/ceiling {statistics.median(efficiency):.2f}", flush=True)

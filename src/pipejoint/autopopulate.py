@@ -100,6 +100,8 @@ class AutoPopulate:
         token = making.set(making.get() | self._making_names())
         try:
             if hasattr(self, "make_fetch") and hasattr(self, "make_compute") and hasattr(self, "make_insert"):
+                if self._already_made(key):  # (made since the key was listed) compute nothing
+                    return False
                 fetched = _as_tuple(self.make_fetch(dict(key), **kwargs))
                 computed = self.make_compute(dict(key), *fetched)
                 with connection.transaction:
@@ -122,6 +124,8 @@ class AutoPopulate:
                     "that computes and inserts the rows for one key."
                 )
             if inspect.isgeneratorfunction(make):
+                if self._already_made(key):  # (made since the key was listed) compute nothing
+                    return False
                 return self._make_generator(make, key, kwargs, on_commit)
             with connection.transaction:
                 if self._already_made(key):

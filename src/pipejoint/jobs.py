@@ -373,26 +373,30 @@ class Jobs:
 
     # --- the reservation protocol ---
     def reserve(self, key, h=None):
-        """Take the job for `key` if nobody holds it and the key is not made; a token for this
-        reservation, or None."""
+        """Take the job for `key` if nobody holds it; a token for this reservation, or None.
+
+        A pending job may be stale (its key made since a refresh listed it): make() checks that
+        again before it computes anything.
+        """
         h = h or self.hash(key)
         token = uuid.uuid4().hex
         connection = self.target._connection
         lease = float(config["jobs.lease_seconds"])
         args = (token, _host(), os.getpid(), _user(), self._encode("reserved_time", _now()), lease,
                 self._table_name, h)
+        if connection.query(self.sql.reserve, args).rowcount == 1:
+            return token
+        if self.target._already_made(key):  # made by another worker since this one listed its keys
+            return None
+        try:
+            self.table.insert1(self._row(key, "pending"))  # no job row yet: insert it, then take it
+        except DuplicateError:  # someone holds the job, or it failed or is ignored
+            return None
         if connection.query(self.sql.reserve, args).rowcount != 1:
-            if self.target._already_made(key):  # made by another worker since this one listed its keys
-                return None
-            try:
-                self.table.insert1(self._row(key, "pending"))  # no job row yet: insert it, then take it
-            except DuplicateError:  # someone holds the job, or it failed or is ignored
-                return None
-            if connection.query(self.sql.reserve, args).rowcount != 1:
-                return None
+            return None
         if self.target._already_made(key):
-            # A job row is deleted when its key is made; a worker (or a refresh) with an older list
-            # of keys can create it again. Give such a key back rather than compute it twice.
+            # A job row is deleted when its key is made, so a worker with an older list of keys
+            # lands here: give the key back rather than compute it a second time.
             self.complete(h, token, 0.0)
             return None
         return token

@@ -219,7 +219,7 @@ def populate_with_workers(table, restrictions, *, processes, executor, suppress_
     table.jobs.refresh(*restrictions, todo=todo)
     if not todo:
         return {"success_count": 0, "error_list": []}
-    count = _executor_size(executor, processes)
+    count = min(_executor_size(executor, processes), len(todo))  # no idle workers
     own_pool = executor is None
     if own_pool:
         executor = local_pool(count)
