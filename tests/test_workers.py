@@ -61,6 +61,20 @@ def test_processes_make_each_key_once(tmp_path, settings, connection, method, pr
         assert len(m.Busy.jobs) == 0
 
 
+def test_connections_are_closed_before_forking_unless_in_a_transaction(connection):
+    from pipejoint.workers import _close_connections_for_fork
+
+    connection.start_transaction()
+    try:
+        assert not _close_connections_for_fork()  # populate() spawns its workers instead
+        assert connection.in_transaction and connection.is_connected
+    finally:
+        connection.cancel_transaction()
+    assert _close_connections_for_fork()
+    assert not connection.is_connected
+    assert connection.query("SELECT 1", reconnect=False).fetchall()[0][0] == 1  # reopens on next use
+
+
 def test_executor_with_cap_and_tripartite_make(tmp_path, settings, connection):
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
