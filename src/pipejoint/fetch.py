@@ -202,10 +202,14 @@ def to_dicts(expression, order_by=None, limit=None, offset=None, squeeze=False):
 def to_arrays(expression, *attrs, include_key=False, order_by=None, limit=None, offset=None, squeeze=False):
     expression = _with_order(expression, order_by, limit, offset)
     heading = expression.heading
+    if attrs:
+        selected = _select_names(expression, attrs)
+        # only the named attributes are read and decoded; naming a hidden one shows it
+        expression = expression.proj(*[a for a in selected if a not in heading.primary_key])
+        heading = expression.heading
     names = heading.names
     rows = _rows(expression)
     if attrs:
-        selected = _select_names(expression, attrs)
         wanted = list(dict.fromkeys(selected + (heading.primary_key if include_key else [])))
         columns = dict(zip(wanted, decode_columns(expression, wanted, _pick(rows, names, wanted), squeeze)))
         out = tuple(_column_array(heading[n], columns[n]) for n in selected)
@@ -267,7 +271,7 @@ def _select_names(expression, attrs):
     heading = expression.heading
     names = []
     for a in attrs:
-        if a not in heading.attributes:
+        if a not in heading:  # hidden attributes (`_job_*`) too, when named
             raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(heading.names)}.")
         names.append(a)
     return names
