@@ -202,3 +202,16 @@ def test_cli_populate_and_worker(tmp_path, settings, connection):
         assert "12 keys made" in done.stdout
         missing = _cli(["populate", str(tmp_path / "nowhere.py")], settings, tmp_path)
         assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+def test_workers_get_the_database_file_by_absolute_path_and_refuse_memory(tmp_path, monkeypatch):
+    from pipejoint.workers import _connection_settings
+
+    monkeypatch.chdir(tmp_path)
+    on_file = dj.Connection(backend="sqlite", database_name="relative.db")
+    assert _connection_settings(on_file)["database.name"] == str(tmp_path / "relative.db")
+    in_memory = dj.Connection(backend="sqlite", database_name=":memory:")
+    with pytest.raises(DataJointError, match="in-memory SQLite"):
+        _connection_settings(in_memory)
+    on_file.close()
+    in_memory.close()

@@ -87,15 +87,7 @@ def module_reference(cls):
 def _connection_settings(connection):
     settings = {f"database.{k}": v for k, v in connection.settings.items() if f"database.{k}" in config}
     settings["database.backend"] = connection.backend.name
-    if connection.backend.name == "sqlite":
-        name = settings.get("database.name") or "pipejoint.db"
-        if name == ":memory:":
-            raise DataJointError(
-                "Worker processes cannot share an in-memory SQLite database: set dj.config['database.name'] "
-                "to a file."
-            )
-        settings["database.name"] = os.path.abspath(name)  # workers may start in another directory
-    return settings
+    return connection.backend.settings_for_another_process(settings)
 
 
 def worker_spec(table, restrictions, options):

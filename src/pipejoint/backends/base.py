@@ -47,6 +47,10 @@ class Backend:
 
     default_port = None
 
+    def settings_for_another_process(self, settings):
+        """Connection settings a worker process (maybe in another directory) uses to reach the same database."""
+        return settings
+
     def begin_sql(self):
         return "BEGIN"
 

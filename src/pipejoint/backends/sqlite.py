@@ -8,6 +8,7 @@ lengths, enums and date formats that SQLite has no types for.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -83,6 +84,15 @@ class SQLiteBackend(Backend):
 
     def describe_target(self):
         return f"sqlite:{self.database_path()}"
+
+    def settings_for_another_process(self, settings):
+        name = settings.get("database.name") or "pipejoint.db"
+        if name == ":memory:":
+            raise DataJointError(
+                "Worker processes cannot share an in-memory SQLite database: set dj.config['database.name'] "
+                "to a file."
+            )
+        return dict(settings, **{"database.name": os.path.abspath(name)})  # workers may start elsewhere
 
     epoch_now_sql = "((julianday('now') - 2440587.5) * 86400.0)"
 
