@@ -20,26 +20,14 @@ refuses such values with a clear error before sending them. This script raises t
 limit to 1 GB (SET GLOBAL, needs the privilege) for its own run, says so, and restores it.
 """
 
-import argparse
 import os
 import statistics
-import sys
-import tempfile
-import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-import pipejoint as dj  # noqa: E402
-from conftest import server_settings  # noqa: E402
-from pipejoint.connection import Connection  # noqa: E402
-from pipejoint.types import parse_type  # noqa: E402
-
-
-def connect(backend):
-    s = dict(server_settings(backend, tempfile.mkdtemp()))
-    return Connection(s.pop("host", None), s.pop("user", None), s.pop("password", None) or None, s.pop("port", None),
-                      backend=s.pop("backend"), database_name=s.pop("database_name", None))
+import pipejoint as dj
+from common import argument_parser, connect, timed
+from pipejoint.types import parse_type
 
 
 def set_mysql_packet_limit(value=None):
@@ -52,12 +40,6 @@ def set_mysql_packet_limit(value=None):
         print(f"mysql: max_allowed_packet {limit / 1e6:.0f} MB -> {target / 1e6:.0f} MB", flush=True)
     conn.close()
     return limit
-
-
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def run(backend, repeat, big_mb):
@@ -149,8 +131,7 @@ def measure(backend, repeat, big_mb):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("backends", nargs="*", default=["sqlite", "postgresql", "mysql"])
+    parser = argument_parser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--big-mb", type=float, default=200.0)
     args = parser.parse_args()

@@ -5,32 +5,14 @@ Prints medians and the ratio pipejoint / raw driver for each operation (lower is
 the range of the ratios of single runs (pipejoint and raw run interleaved, taking turns going first).
 """
 
-import argparse
 import os
 import statistics
-import sys
-import tempfile
-import time
 
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-import pipejoint as dj  # noqa: E402
-from conftest import server_settings  # noqa: E402
-from pipejoint.connection import Connection  # noqa: E402
-
-
-def connect(backend):
-    s = dict(server_settings(backend, tempfile.mkdtemp()))
-    return Connection(s.pop("host", None), s.pop("user", None), s.pop("password", None) or None, s.pop("port", None),
-                      backend=s.pop("backend"), database_name=s.pop("database_name", None))
-
-
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+import pipejoint as dj
+from common import argument_parser, connect, timed
 
 
 def run(backend, n, repeat):
@@ -132,8 +114,7 @@ def run(backend, n, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("backends", nargs="*", default=["sqlite", "postgresql", "mysql"])
+    parser = argument_parser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()

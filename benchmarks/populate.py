@@ -20,16 +20,14 @@ import argparse
 import hashlib
 import os
 import statistics
-import sys
 import tempfile
 import textwrap
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-import pipejoint as dj  # noqa: E402
-from conftest import server_settings  # noqa: E402
-from pipejoint import connection as connection_module  # noqa: E402
-from pipejoint.workers import load_module  # noqa: E402
+import pipejoint as dj
+from common import argument_parser, server_settings, timed
+from pipejoint import connection as connection_module
+from pipejoint.workers import load_module
 
 PIPELINE = '''
 import pipejoint as dj
@@ -234,12 +232,6 @@ def cpu_seconds():
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed(fn):
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def clear(m, *tables):
     for table in tables:
         for part in table.parts(as_objects=True):
@@ -346,8 +338,7 @@ def run(backend, keys, masters, repeat, cpu_keys, work, cases):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("backends", nargs="*", default=["sqlite", "postgresql", "mysql"])
+    parser = argument_parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--keys", type=int, default=2000)
     parser.add_argument("--masters", type=int, default=500)
     parser.add_argument("--cpu-keys", type=int, default=64)

@@ -15,35 +15,13 @@ all inside the timing), against the same SQL written by hand and run with the dr
 Prints medians of --repeat runs and the ratio pipejoint / raw (lower is better).
 """
 
-import argparse
 import os
 import random
-import statistics
-import sys
-import tempfile
-import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-import pipejoint as dj  # noqa: E402
-from conftest import server_settings  # noqa: E402
-from pipejoint.connection import Connection  # noqa: E402
-
-
-def connect(backend):
-    s = dict(server_settings(backend, tempfile.mkdtemp()))
-    return Connection(s.pop("host", None), s.pop("user", None), s.pop("password", None) or None, s.pop("port", None),
-                      backend=s.pop("backend"), database_name=s.pop("database_name", None))
-
-
-def median_time(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+import pipejoint as dj
+from common import argument_parser, connect, median_time
 
 
 def declare(schema):
@@ -162,8 +140,7 @@ def run(backend, n_rows, repeat):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("backends", nargs="*", default=["sqlite", "postgresql", "mysql"])
+    parser = argument_parser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()

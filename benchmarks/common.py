@@ -1,0 +1,41 @@
+"""What the benchmark scripts share: the backends they run on, a connection to the test servers
+(the settings tests/conftest.py uses), and the clock."""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+from conftest import server_settings  # noqa: E402
+from pipejoint.connection import Connection  # noqa: E402
+
+BACKENDS = ["sqlite", "postgresql", "mysql"]
+
+
+def argument_parser(**kwargs):
+    """An ArgumentParser whose positional arguments name the backends to run on (default: all)."""
+    parser = argparse.ArgumentParser(**kwargs)
+    parser.add_argument("backends", nargs="*", default=list(BACKENDS))
+    return parser
+
+
+def connect(backend):
+    """A Connection to `backend` as the tests configure it (SQLite: a file in a new temp folder)."""
+    s = dict(server_settings(backend, tempfile.mkdtemp()))
+    return Connection(s.pop("host", None), s.pop("user", None), s.pop("password", None) or None, s.pop("port", None),
+                      backend=s.pop("backend"), database_name=s.pop("database_name", None))
+
+
+def timed(fn):
+    """Seconds that one call of fn() takes."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def median_time(fn, repeat):
+    """Median seconds of `repeat` calls of fn()."""
+    return statistics.median([timed(fn) for _ in range(repeat)])
