@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 
 from .backends import get_backend
 from .errors import DataJointError, LostConnectionError, TransactionError
 from .settings import config
+
+_live = weakref.WeakSet()  # every Connection of this process, for closing them before a fork
+
+
+def live_connections():
+    """The Connection objects of this process that are still referenced."""
+    return list(_live)
 
 logger = logging.getLogger("pipejoint")
 
@@ -79,6 +87,7 @@ class Connection:
         self._kept_cursor = None
         self._raw = self.backend.connect()
         self._in_transaction = False
+        _live.add(self)
 
     def close(self):
         self._kept_cursor = None

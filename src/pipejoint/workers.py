@@ -264,11 +264,9 @@ def _close_connections_for_fork():
     locks in process memory, so even an unused inherited connection is unsafe
     (https://sqlite.org/howtocorrupt.html#fork). False, closing nothing, when a connection is in a
     transaction."""
-    import gc
+    from .connection import live_connections
 
-    from .connection import Connection
-
-    connections = [o for o in gc.get_objects() if isinstance(o, Connection)]
+    connections = live_connections()
     if any(c.in_transaction for c in connections):
         return False
     for connection in connections:
