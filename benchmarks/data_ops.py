@@ -91,8 +91,8 @@ def run(backend, n, repeat):
                 dict(zip(names, cur.fetchall()[0]))
 
         measure("2000 fetch1", lambda: [(Item & {"id": k}).fetch1() for k in keys], raw_lookups)
-        m = 10_000
-        children = [{"id": i, "k": j} for i in range(m) for j in range(1)]
+        m = min(10_000, len(rows) // 2)  # m items with two children each are deleted, m items stay
+        children = [{"id": i, "k": 0} for i in range(m)]
 
         def setup_cascade():
             clear()
@@ -106,7 +106,7 @@ def run(backend, n, repeat):
             cur.execute(f"DELETE FROM {item} WHERE {q('id')} < {p}", (m,))
             raw.commit()
 
-        measure("cascade delete 30k", lambda: (Item & f"id < {m}").delete(prompt=False), raw_cascade, setup=setup_cascade)
+        measure(f"cascade delete {3 * m // 1000}k", lambda: (Item & f"id < {m}").delete(prompt=False), raw_cascade, setup=setup_cascade)
         return results
     finally:
         schema.drop(prompt=False)
