@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import numbers
 import random
 import time
 import traceback
@@ -237,6 +238,11 @@ class AutoPopulate:
             raise DataJointError(f"populate(order={order!r}) of {self.node_name}: use 'original', 'reverse' or 'random'.")
         if not isinstance(processes, int) or processes < 1:
             raise DataJointError(f"populate(processes={processes!r}) of {self.node_name}: give a whole number ≥ 1.")
+        for argument, value in (("max_calls", max_calls), ("limit", limit)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0):
+                raise DataJointError(
+                    f"populate({argument}={value!r}) of {self.node_name}: give a whole number ≥ 0, or None for no limit."
+                )
         if processes > 1 or executor is not None:
             from .workers import populate_with_workers
 

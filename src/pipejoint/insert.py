@@ -572,7 +572,60 @@ def _send(connection, plan, rows, indices):
                 several = False
         raise _duplicate_error(connection, plan, rows, indices, error, lookup=several) from None
     except IntegrityError as error:
-        raise type(error)(f"Cannot insert into {plan.table.node_name}: {error}") from None
+        if several:
+            try:
+                connection.query("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
+            except Exception:
+                several = False
+        raise _integrity_error(connection, plan, rows, indices, error, lookup=several or
+                               connection.backend.name != "postgresql") from None
+
+
+def _integrity_error(connection, plan, rows, indices, error, lookup):
+    """An IntegrityError that names the row, the foreign key attributes and the parent missing.
+
+    The parents are looked up where the connection can still run a query (PostgreSQL aborts the
+    transaction on a single failed row); otherwise every foreign key the row could violate is named.
+    """
+    table = plan.table
+    try:
+        foreign_keys = list(table._record.foreign_keys)
+    except Exception:
+        foreign_keys = []
+    fix = "Insert the parent rows first, or correct the values of these attributes."
+    candidates = []  # (row index, fk, values)
+    for fk in foreign_keys:
+        if not all(c in plan.names for c in fk.attr_map):
+            continue
+        positions = [plan.names.index(c) for c in fk.attr_map]
+        for index, row in zip(indices, rows):
+            values = [row[p] for p in positions]
+            if any(v is None for v in values):
+                continue
+            candidates.append((index, fk, values))
+    missing = []
+    if lookup and candidates:
+        try:
+            for index, fk, values in candidates:
+                condition = " AND ".join(f"{connection.backend.quote(p)} = {_placeholder(connection)}"
+                                         for p in fk.attr_map.values())
+                sql = (f"SELECT 1 FROM {connection.backend.full_table_name(fk.parent_schema, fk.parent_table)} "
+                       f"WHERE {condition}")
+                if connection.query(sql, values, reconnect=False).fetchone() is None:
+                    missing.append((index, fk, values))
+                    break
+        except Exception:
+            missing = []
+    if not missing and len(rows) == 1:
+        missing = candidates
+    if not missing:
+        return IntegrityError(f"Cannot insert into {table.node_name}: {error}. Check the foreign key attributes "
+                              f"({', '.join(c for fk in foreign_keys for c in fk.attr_map) or 'none'}): {fix}")
+    parts = [f"no row of `{fk.parent_schema}`.`{fk.parent_table}` has {_key_text(list(fk.attr_map.values()), values)}"
+             f" (attribute{'s' if len(fk.attr_map) > 1 else ''} {', '.join(f'`{c}`' for c in fk.attr_map)})"
+             for _, fk, values in missing]
+    return IntegrityError(f"Cannot insert into {table.node_name}, row {missing[0][0]}: "
+                          f"{' or '.join(parts)}. {fix}")
 
 
 def _duplicate_error(connection, plan, rows, indices, error, lookup):
@@ -692,10 +745,18 @@ def update1(table, row):
             elif attr.default is not None:
                 assignments.append(exp.EQ(this=exp.column(name, quoted=True), expression=backend.default_value(attr)))
             else:
-                raise _row_error(MissingAttributeError, table, None, name, "None for a required attribute without a default")
+                raise MissingAttributeError(
+                    f"update1() on {table.node_name}, key {key}, attribute `{name}`: None for a required attribute "
+                    "without a default. Give a value, or declare the attribute with `= null`."
+                )
             continue
         plan_column = _Column(attr, backend)
-        encoded = encode_row(table, [plan_column], [value], None, key=key if plan_column.keyed else None)[0]
+        try:
+            encoded = encode_row(table, [plan_column], [value], None, key=key if plan_column.keyed else None)[0]
+        except DataJointError as error:
+            message = str(error).replace(f"Cannot insert into {table.node_name}, the row,",
+                                         f"update1() on {table.node_name}, key {key},", 1)
+            raise type(error)(message) from None
         assignments.append(exp.EQ(this=exp.column(name, quoted=True), expression=ctx.param()))
         values.append(encoded)
     where = []

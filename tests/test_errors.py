@@ -1,0 +1,121 @@
+"""User-caused errors: a DataJointError naming the table, the attribute, the row and the fix,
+with the database (and any store) left exactly as it was. Runs on every backend."""
+
+from __future__ import annotations
+
+import pytest
+
+import pipejoint as dj
+from pipejoint.errors import DataJointError, IntegrityError, InvalidValueError, MissingAttributeError
+
+
+def _pipeline(schema):
+    @schema
+    class Animal(dj.Manual):
+        definition = """
+        animal_id : int
+        """
+
+    @schema
+    class Rig(dj.Manual):
+        definition = """
+        rig : varchar(8)
+        """
+
+    @schema
+    class Session(dj.Manual):
+        definition = """
+        -> Animal
+        session : int
+        ---
+        -> Rig
+        note = "" : varchar(5)
+        """
+
+    Animal.insert([{"animal_id": 1}, {"animal_id": 2}])
+    Rig.insert1({"rig": "A"})
+    return Animal, Rig, Session
+
+
+def test_missing_parent_names_parent_attribute_and_row(schema):
+    Animal, Rig, Session = _pipeline(schema)
+    good = [{"animal_id": 1, "session": s, "rig": "A"} for s in range(3)]
+    cases = [
+        ({"animal_id": 9, "session": 5, "rig": "A"}, r"row 3: no row of `[^`]+`\.`animal` has \{'animal_id': 9\} "
+                                                     r"\(attribute `animal_id`\)"),
+        ({"animal_id": 2, "session": 5, "rig": "Z"}, r"row 3: no row of `[^`]+`\.`rig` has \{'rig': 'Z'\} "
+                                                     r"\(attribute `rig`\)"),
+    ]
+    for bad, message in cases:
+        with pytest.raises(IntegrityError, match=message) as info:
+            Session.insert(good + [bad])
+        assert "`session`" in str(info.value) and "Insert the parent rows first" in str(info.value)
+        assert len(Session) == 0
+    # one row: the missing parent is named (on PostgreSQL, with every parent it could be)
+    with pytest.raises(IntegrityError, match=r"row 0: .*no row of `[^`]+`\.`animal` has \{'animal_id': 9\}") as info:
+        Session.insert1({"animal_id": 9, "session": 1, "rig": "A"})
+    assert "Insert the parent rows first" in str(info.value)
+    assert len(Session) == 0
+    # the failed inserts left nothing behind: the good rows insert cleanly afterwards
+    Session.insert(good)
+    assert len(Session) == 3
+
+
+def test_missing_parent_leaves_no_stored_object(schema, tmp_path):
+    location = tmp_path / "store"
+    location.mkdir()
+    saved = dict(dj.config["stores"])
+    dj.config["stores"] = {"main": {"protocol": "file", "location": str(location)}}
+    try:
+        Animal, _, _ = _pipeline(schema)
+
+        @schema
+        class Trace(dj.Manual):
+            definition = """
+            -> Animal
+            trace_id : int
+            ---
+            data : <blob@main>
+            """
+
+        with pytest.raises(IntegrityError, match=r"row 1: no row of `[^`]+`\.`animal`"):
+            Trace.insert([{"animal_id": 1, "trace_id": 1, "data": [1, 2, 3]},
+                          {"animal_id": 7, "trace_id": 2, "data": [4, 5, 6]}])
+        assert len(Trace) == 0
+        assert [p for p in location.rglob("*") if p.is_file()] == []
+    finally:
+        dj.config["stores"] = saved
+
+
+def test_update1_errors_name_update1_key_and_attribute(schema):
+    _, _, Session = _pipeline(schema)
+    Session.insert1({"animal_id": 1, "session": 1, "rig": "A"})
+    with pytest.raises(InvalidValueError, match=r"update1\(\) on `[^`]+`\.`session`, key \{'animal_id': 1, "
+                                                r"'session': 1\}, attribute `note`: string of length 9"):
+        Session.update1({"animal_id": 1, "session": 1, "note": "too long!"})
+    with pytest.raises(MissingAttributeError, match=r"update1\(\) on .*attribute `rig`.*Give a value"):
+        Session.update1({"animal_id": 1, "session": 1, "rig": None})
+    assert Session.fetch1("note", "rig") == ("", "A")
+
+
+def test_populate_refuses_bad_limits(schema):
+    Animal, _, _ = _pipeline(schema)
+
+    @schema
+    class Weight(dj.Computed):
+        definition = """
+        -> Animal
+        ---
+        grams : float
+        """
+
+        def make(self, key):
+            self.insert1({**key, "grams": 1.0})
+
+    for argument, value in (("max_calls", "2"), ("max_calls", -1), ("limit", 1.5), ("limit", True)):
+        with pytest.raises(DataJointError, match=rf"populate\({argument}={value!r}\) of `[^`]+`\.`__weight`: "
+                                                 r"give a whole number"):
+            Weight.populate(**{argument: value})
+        assert len(Weight) == 0
+    assert Weight.populate(max_calls=0)["success_count"] == 0
+    assert Weight.populate(max_calls=1)["success_count"] == 1
