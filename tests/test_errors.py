@@ -119,3 +119,17 @@ def test_populate_refuses_bad_limits(schema):
         assert len(Weight) == 0
     assert Weight.populate(max_calls=0)["success_count"] == 0
     assert Weight.populate(max_calls=1)["success_count"] == 1
+
+
+def test_fetch_errors_name_the_table(schema):
+    from pipejoint.errors import UnknownAttributeError
+
+    Animal, _, _ = _pipeline(schema)
+    for call in (lambda: Animal.fetch("weight"), lambda: Animal.to_arrays("weight"),
+                 lambda: (Animal & {"animal_id": 1}).fetch1("weight")):
+        with pytest.raises(UnknownAttributeError, match=r"`weight` is not in the query on `[^`]+\.animal`"):
+            call()
+    with pytest.raises(DataJointError, match=r"query on `[^`]+\.animal` returned none"):
+        (Animal & {"animal_id": 5}).fetch1()
+    with pytest.raises(DataJointError, match=r"query on `[^`]+\.animal` returned 2\. Restrict it further"):
+        Animal.fetch1()

@@ -12,7 +12,7 @@ import operator
 
 from .compiler import compile_query
 from .condition import KeyAfter, Top
-from .errors import DataJointError
+from .errors import DataJointError, UnknownAttributeError
 
 PAGE = 2000  # rows per query when iterating
 
@@ -267,12 +267,26 @@ def to_arrow(expression, order_by=None, limit=None, offset=None):
     return pa.table(dict(zip(names, columns)))
 
 
+def _name(expression):
+    from .expression import query_name
+
+    try:
+        return query_name(expression)
+    except Exception:
+        return "the query"
+
+
+def _unknown(expression, name, available):
+    return UnknownAttributeError(f"Attribute `{name}` is not in the query on {_name(expression)}. "
+                                 f"Available: {', '.join(available)}. Check the spelling.")
+
+
 def _select_names(expression, attrs):
     heading = expression.heading
     names = []
     for a in attrs:
         if a not in heading:  # hidden attributes (`_job_*`) too, when named
-            raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(heading.names)}.")
+            raise _unknown(expression, a, heading.names)
         names.append(a)
     return names
 
@@ -312,7 +326,7 @@ def fetch(expression, *attrs, offset=None, limit=None, order_by=None, format=Non
             wanted.extend(k for k in heading.primary_key if k not in wanted)
         else:
             if a not in heading:  # hidden attributes too, when named (the projection below shows them)
-                raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(heading.names)}.")
+                raise _unknown(expression, a, heading.names)
             if a not in wanted:
                 wanted.append(a)
     # only the named attributes are read and decoded (no object is downloaded for an unnamed one)
@@ -346,9 +360,11 @@ def fetch1(expression, *attrs, squeeze=False, download_path=None):
     rows = expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2)
     if len(rows) != 1:
         if not rows:
-            raise DataJointError("fetch1 requires exactly one row, but the query returned none.")
+            raise DataJointError(f"fetch1 requires exactly one row, but the query on {_name(expression)} returned "
+                                 "none. Check the restriction, or use fetch() when no row is possible.")
         total = len(expression)
-        raise DataJointError(f"fetch1 requires exactly one row, but the query returned {total}. Restrict it further.")
+        raise DataJointError(f"fetch1 requires exactly one row, but the query on {_name(expression)} returned "
+                             f"{total}. Restrict it further.")
     names = heading.names
     row = dict(zip(names, rows[0] if not _decoders(expression, None, squeeze)[1] else decode_rows(expression, None, rows, squeeze)[0]))
     if not attrs:
@@ -363,7 +379,7 @@ def fetch1(expression, *attrs, squeeze=False, download_path=None):
             hidden = [n for n in attrs if n != "KEY" and n not in row]
             return fetch1(expression.proj(..., *hidden), *attrs, squeeze=squeeze)
         else:
-            raise DataJointError(f"Attribute `{a}` is not in the query. Available: {', '.join(names)}.")
+            raise _unknown(expression, a, names)
     return values[0] if len(values) == 1 else tuple(values)
 
 
