@@ -27,7 +27,7 @@ import numpy as np
 
 import pipejoint as dj
 from common import argument_parser, connect, timed
-from pipejoint.types import parse_type
+from pipejoint.core.types import parse_type
 
 
 def set_mysql_packet_limit(value=None):

@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 from conftest import server_settings  # noqa: E402
-from pipejoint.connection import Connection  # noqa: E402
+from pipejoint.backends.connection import Connection  # noqa: E402
 
 BACKENDS = ["sqlite", "postgresql", "mysql"]
 

@@ -26,8 +26,8 @@ import time
 
 import pipejoint as dj
 from common import argument_parser, server_settings, timed
-from pipejoint import connection as connection_module
-from pipejoint.workers import load_module
+from pipejoint.backends import connection as connection_module
+from pipejoint.populate.workers import load_module
 
 PIPELINE = '''
 import pipejoint as dj

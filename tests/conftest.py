@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 import pipejoint as dj
-from pipejoint.connection import Connection
+from pipejoint.backends.connection import Connection
 from pipejoint.errors import LostConnectionError
 
 BACKENDS = ("sqlite", "postgresql", "mysql")

@@ -72,6 +72,6 @@ def store(request, tmp_path):
 
 def stored_files(name="main", prefix=""):
     """Relative paths of every file in the store (under prefix)."""
-    from pipejoint.storage import get_store
+    from pipejoint.storage.stores import get_store
 
     return sorted(get_store(name).walk_files(prefix))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import pipejoint as dj
-from pipejoint.codecs import CodecError, unregister_codec
+from pipejoint.storage.codecs import CodecError, unregister_codec
 from pipejoint.errors import DataJointError, DeclarationError
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import pipejoint as dj
-from pipejoint import fetch as fetch_module
+from pipejoint.query import fetch as fetch_module
 from pipejoint.errors import DataJointError
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import pipejoint as dj
-from pipejoint import storage
-from pipejoint.connection import Connection
+from pipejoint.storage import stores as storage
+from pipejoint.backends.connection import Connection
 from pipejoint.errors import DataJointError
 from stores_support import store, stored_files  # noqa: F401  (fixture)
 

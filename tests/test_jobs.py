@@ -13,9 +13,9 @@ import pytest
 
 import pipejoint as dj
 from conftest import _drop_schema, environment_for, unique_name
-from pipejoint import connection as connection_module
+from pipejoint.backends import connection as connection_module
 from pipejoint.errors import DataJointError
-from pipejoint.workers import load_module
+from pipejoint.populate.workers import load_module
 
 PIPELINE = '''
 """A small pipeline for worker tests.
@@ -141,7 +141,7 @@ def start_worker(module, settings, tmp_path, table="Square", go=None, **env):
         wait = (f"import os, time; open({str(go)!r} + '.ready-' + str(os.getpid()), 'w').close()\n"
                 f"while not os.path.exists({str(go)!r}): time.sleep(0.005)\n")
     code = (
-        "import sys\nfrom pipejoint.workers import load_module\n"
+        "import sys\nfrom pipejoint.populate.workers import load_module\n"
         f"m = load_module({module.__file__!r})\n{wait}print(m.{table}.populate(reserve_jobs=True))"
     )
     environment = {**os.environ, **environment_for(settings), **{k: str(v) for k, v in env.items()}}

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 import pipejoint as dj
 from pipejoint.errors import InvalidValueError
-from pipejoint.values import to_float32
+from pipejoint.core.values import to_float32
 
 _H = hsettings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 

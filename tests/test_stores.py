@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 import pipejoint as dj
-from pipejoint import storage
+from pipejoint.storage import stores as storage
 from pipejoint.errors import DataJointError, DeclarationError, DuplicateError
-from pipejoint.objectref import IntegrityError, NpyRef, ObjectRef
+from pipejoint.storage.objectref import IntegrityError, NpyRef, ObjectRef
 from stores_support import store, store_spec, stored_files  # noqa: F401  (fixture)
 
 

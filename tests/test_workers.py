@@ -11,14 +11,14 @@ import pytest
 import pipejoint as dj
 from conftest import IN_CI, environment_for
 from pipejoint.errors import DataJointError
-from pipejoint.workers import start_method
+from pipejoint.populate.workers import start_method
 from test_jobs import pipeline
 
 
 PROCESSES_SCRIPT = """
 import json, os, sys
 import pipejoint as dj
-from pipejoint.workers import load_module, start_method
+from pipejoint.populate.workers import load_module, start_method
 
 m = load_module(sys.argv[1])
 other = dj.Connection()  # one more connection of this process
@@ -62,7 +62,7 @@ def test_processes_make_each_key_once(tmp_path, settings, connection, method, pr
 
 
 def test_connections_are_closed_before_forking_unless_in_a_transaction(connection):
-    from pipejoint.workers import _close_connections_for_fork
+    from pipejoint.populate.workers import _close_connections_for_fork
 
     connection.start_transaction()
     try:
@@ -93,7 +93,7 @@ def test_executor_with_cap_and_tripartite_make(tmp_path, settings, connection):
 def test_start_method_forks_only_when_safe(connection):
     code = textwrap.dedent("""
         import threading
-        from pipejoint.workers import start_method
+        from pipejoint.populate.workers import start_method
         alone = start_method()
         stop = threading.Event()
         thread = threading.Thread(target=stop.wait)
@@ -205,7 +205,7 @@ def test_cli_populate_and_worker(tmp_path, settings, connection):
 
 
 def test_workers_get_the_database_file_by_absolute_path_and_refuse_memory(tmp_path, monkeypatch):
-    from pipejoint.workers import _connection_settings
+    from pipejoint.populate.workers import _connection_settings
 
     monkeypatch.chdir(tmp_path)
     on_file = dj.Connection(backend="sqlite", database_name="relative.db")

@@ -37,17 +37,17 @@ def build_parser():
     diagram = commands.add_parser("diagram", help="draw a pipeline module's tables and dependencies")
     diagram.add_argument("module", help="importable module (or file.py) that defines the pipeline")
     diagram.add_argument("-o", "--output", default="pipeline.svg", help="output file: .svg, .png or .mmd")
-    diagram.set_defaults(handler=_delegate("diagram", "command"))
+    diagram.set_defaults(handler=_delegate("diagrams.diagram", "command"))
 
     populate = commands.add_parser("populate", help="populate a pipeline module's auto-populated tables")
     populate.add_argument("target", help="MODULE or MODULE.Table")
     populate.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     populate.add_argument("--reserve-jobs", action="store_true", help="coordinate through the jobs table")
-    populate.set_defaults(handler=_delegate("autopopulate", "populate_command"))
+    populate.set_defaults(handler=_delegate("populate.autopopulate", "populate_command"))
 
     worker = commands.add_parser("worker", help="take jobs of a pipeline module until none are left")
     worker.add_argument("module", help="importable module (or file.py) that defines the pipeline")
-    worker.set_defaults(handler=_delegate("autopopulate", "worker_command"))
+    worker.set_defaults(handler=_delegate("populate.autopopulate", "worker_command"))
     return parser
 
 

@@ -3,9 +3,9 @@
 from ..errors import DataJointError
 
 _BACKENDS = {
-    "sqlite": ("sqlite", "SQLiteBackend"),
-    "postgresql": ("postgres", "PostgresBackend"),
-    "mysql": ("mysql", "MySQLBackend"),
+    "sqlite": ("sqlite.backend", "SQLiteBackend"),
+    "postgresql": ("postgres.backend", "PostgresBackend"),
+    "mysql": ("mysql.backend", "MySQLBackend"),
 }
 
 

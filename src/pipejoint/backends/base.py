@@ -12,7 +12,7 @@ import re
 from sqlglot import exp
 
 from ..errors import DataJointError
-from ..types import AttributeType
+from ..core.types import AttributeType
 
 
 class Backend:
@@ -208,7 +208,7 @@ class Backend:
 
     def encode(self, value, attr):
         """One value bound in a restriction, encoded for the driver."""
-        from ..values import normalize
+        from ..core.values import normalize
 
         if value is None:
             return None
@@ -378,7 +378,7 @@ def _rstrip_text(value):
 
 
 def _to_float32(value):
-    from ..values import to_float32
+    from ..core.values import to_float32
 
     return to_float32(value)
 

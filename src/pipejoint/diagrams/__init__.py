@@ -2,5 +2,5 @@
 
 `layout` places nodes in layers (our own Sugiyama-style layout, pure Python), `style` holds
 DataJoint's notation, and `svg`, `mermaid`, `dot` and `draw` turn a laid-out graph into
-output. `pipejoint.diagram.Diagram` is the user-facing class that feeds them.
+output. `pipejoint.diagrams.diagram.Diagram` is the user-facing class that feeds them.
 """

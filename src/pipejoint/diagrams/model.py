@@ -8,8 +8,8 @@ Parallel foreign keys between two tables are drawn as one edge that lists them a
 
 from __future__ import annotations
 
-from ..catalog import read_schema
-from ..dependencies import _master_of, split_node
+from ..catalog.records import read_schema
+from ..catalog.dependencies import _master_of, split_node
 from .style import node_size
 
 
@@ -96,7 +96,7 @@ def _context_labels(context):
         return {}
     import types
 
-    from ..table import Table
+    from ..table.table import Table
 
     labels = {}
 

@@ -1,0 +1,291 @@
+"""A connection to one database: queries, transactions, reconnects.
+
+Outside a transaction every statement commits on its own (autocommit). ``with conn.transaction:``
+groups statements: commit on success, rollback on any exception. A connection lost outside a
+transaction is restored and the statement re-run; inside one, that cannot be done safely, so the
+transaction is reported lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import weakref
+
+from . import get_backend
+from ..errors import DataJointError, LostConnectionError, TransactionError
+from ..settings import config
+
+_live = weakref.WeakSet()  # every Connection of this process, for closing them before a fork
+
+
+def live_connections():
+    """The Connection objects of this process that are still referenced."""
+    return list(_live)
+
+logger = logging.getLogger("pipejoint")
+
+
+class DictCursor:
+    """Wraps a DBAPI cursor so rows come back as dicts."""
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+        self._names = [d[0] for d in cursor.description] if cursor.description else []
+
+    def fetchone(self):
+        row = self._cursor.fetchone()
+        return None if row is None else dict(zip(self._names, row))
+
+    def fetchall(self):
+        return [dict(zip(self._names, row)) for row in self._cursor.fetchall()]
+
+    def fetchmany(self, size):
+        return [dict(zip(self._names, row)) for row in self._cursor.fetchmany(size)]
+
+    def __iter__(self):
+        for row in self._cursor:
+            yield dict(zip(self._names, row))
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+class Connection:
+    """A database connection with pipejoint's error translation and transactions.
+
+    Arguments left as None come from ``dj.config``.
+    """
+
+    def __init__(self, host=None, user=None, password=None, port=None, *, backend=None, database_name=None):
+        settings = config.connection_settings()
+        overrides = {"host": host, "user": user, "password": password, "port": port, "name": database_name}
+        settings.update({k: v for k, v in overrides.items() if v is not None})
+        if host and ":" in str(host) and port is None:
+            settings["host"], settings["port"] = str(host).rsplit(":", 1)
+        backend_name = backend or settings.get("backend") or "sqlite"
+        from ..settings import _coerce
+
+        backend_name = _coerce("database.backend", backend_name)
+        self.backend = get_backend(backend_name, settings)
+        self.settings = settings
+        self._raw = None
+        self._in_transaction = False
+        self.schemas = {}
+        self._dependencies = None
+        self.sql_cache = {}
+        self.catalog_cache = {}
+        self.catalog_version = 0  # counts changes of the catalog seen by this connection
+        self.connect()
+
+    # --- connecting ---
+    def connect(self):
+        """(Re)open the underlying connection."""
+        with contextlib.suppress(Exception):
+            if self._raw is not None:
+                self._raw.close()
+        self._kept_cursor = None
+        self._raw = self.backend.connect()
+        self._in_transaction = False
+        _live.add(self)
+
+    def close(self):
+        self._kept_cursor = None
+        if self._raw is not None:
+            with contextlib.suppress(Exception):
+                self._raw.close()
+            self._raw = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    @property
+    def is_connected(self):
+        if self._raw is None:
+            return False
+        try:
+            self.backend.ping(self._raw)
+        except Exception:
+            return False
+        return True
+
+    def ping(self):
+        self.backend.ping(self._raw)
+
+    def catalog_cache_clear(self):
+        """Forget cached catalog records, the SQL compiled from them and the table graph (after a
+        declare or drop)."""
+        self.catalog_version += 1
+        self.catalog_cache.clear()
+        self.sql_cache.clear()
+        if self._dependencies is not None:
+            self._dependencies.clear()
+
+    @property
+    def backend_name(self):
+        return self.backend.name
+
+    @property
+    def dependencies(self):
+        if self._dependencies is None:
+            from ..catalog.dependencies import Dependencies
+
+            self._dependencies = Dependencies(self)
+        return self._dependencies
+
+    def __repr__(self):
+        state = "connected" if self._raw is not None else "disconnected"
+        return f"pipejoint connection ({state}) {self.backend.describe_target()}"
+
+    # --- queries ---
+    def query(self, sql, args=None, *, as_dict=False, reconnect=None):
+        """Run one statement and return its cursor. Driver errors become pipejoint errors."""
+        cursor = self._execute(sql, args, reconnect, keep=False)
+        return DictCursor(cursor) if as_dict else cursor
+
+    def first_rows(self, sql, args, limit):
+        """At most `limit` rows of a query, for short reads (fetch1, len, bool).
+
+        They run on a cursor the connection keeps, since making a cursor per query costs about
+        2 µs with psycopg. When `limit` rows came back, more may be pending: that cursor is closed
+        then, so that no half-read statement stays open (SQLite would keep its table locked).
+        """
+        cursor = self._execute(sql, args, None, keep=True)
+        rows = cursor.fetchmany(limit)
+        if len(rows) >= limit:
+            self._kept_cursor = None
+            cursor.close()
+        return rows
+
+    def _execute(self, sql, args, reconnect, keep):
+        if self._raw is None:
+            self.connect()
+        try:
+            if keep:
+                cursor = self._kept_cursor
+                if cursor is None:
+                    cursor = self._kept_cursor = self._raw.cursor()
+            else:
+                cursor = self._raw.cursor()
+            if args:
+                cursor.execute(sql, args)
+            else:
+                cursor.execute(sql)
+        except Exception as error:
+            if self.backend.is_lost_connection(error):
+                if self._in_transaction:
+                    self._in_transaction = False
+                    raise LostConnectionError("The connection was lost during a transaction.") from None
+                if reconnect is None:
+                    reconnect = self.settings.get("reconnect", True)
+                if reconnect:
+                    logger.warning("Reconnecting to %s", self.backend.describe_target())
+                    self.connect()
+                    return self._execute(sql, args, False, keep)
+            raise self._translate(error, sql) from None
+        return cursor
+
+    def executemany(self, sql, rows):
+        """Run one statement for many parameter rows (batch insert)."""
+        if self._raw is None:
+            self.connect()
+        try:
+            cursor = self._raw.cursor()
+            cursor.executemany(sql, rows)
+        except Exception as error:
+            if self.backend.is_lost_connection(error) and self._in_transaction:
+                self._in_transaction = False
+                raise LostConnectionError("The connection was lost during a transaction.") from None
+            raise self._translate(error, sql) from None
+        return cursor
+
+    def _translate(self, error, sql):
+        translated = self.backend.translate_error(error, sql)
+        return translated if translated is not None else error
+
+    # --- transactions ---
+    @property
+    def in_transaction(self):
+        return self._in_transaction
+
+    def start_transaction(self):
+        if self._in_transaction:
+            raise TransactionError(
+                "A transaction is already open on this connection: nested transactions are not "
+                "supported. Put all the statements in the outer `with conn.transaction:` block."
+            )
+        self.query(self.backend.begin_sql())
+        self._in_transaction = True
+
+    def commit_transaction(self):
+        if not self._in_transaction:
+            raise TransactionError("No transaction is open to commit.")
+        try:
+            self._raw.commit()
+        except Exception as error:
+            self._in_transaction = False
+            raise self._translate(error, "COMMIT") from None
+        self._in_transaction = False
+
+    def cancel_transaction(self):
+        """Roll back the open transaction (does nothing when none is open)."""
+        if not self._in_transaction:
+            return
+        self._in_transaction = False
+        with contextlib.suppress(Exception):
+            self._raw.rollback()
+
+    @property
+    @contextlib.contextmanager
+    def transaction(self):
+        """``with conn.transaction:`` commits on success and rolls back on any exception."""
+        self.start_transaction()
+        try:
+            yield self
+        except BaseException:
+            self.cancel_transaction()
+            raise
+        else:
+            self.commit_transaction()
+
+    @contextlib.contextmanager
+    def atomic(self):
+        """A transaction unless one is already open (then the outer one decides)."""
+        if self._in_transaction:
+            yield self
+        else:
+            with self.transaction:
+                yield self
+
+
+_connection = None
+
+
+def conn(host=None, user=None, password=None, *, reset=False, backend=None, port=None, database_name=None):
+    """The process-wide connection, created from ``dj.config`` on first use.
+
+    Passing credentials (or ``reset=True``) creates a new connection from them.
+    """
+    global _connection
+    if reset or _connection is None or any(v is not None for v in (host, user, password, backend, port)):
+        if _connection is not None:
+            _connection.close()
+        _connection = Connection(host, user, password, port, backend=backend, database_name=database_name)
+    return _connection
+
+
+def _forget_connection():
+    """Drop the process-wide connection (used after fork: a child must not share the parent's)."""
+    global _connection
+    _connection = None
+
+
+def require_no_transaction(connection, action):
+    if connection.in_transaction:
+        raise TransactionError(f"{action} cannot run inside a transaction: commit or roll back first.")
+
+
+__all__ = ["Connection", "conn", "DataJointError"]

@@ -1,0 +1,274 @@
+"""MySQL and MariaDB through PyMySQL. A DataJoint schema is a MySQL database.
+
+Sessions run in strict mode so bad values are rejected rather than silently truncated.
+Databases use utf8mb4 with a binary collation, so string comparison is case-sensitive as on
+SQLite and PostgreSQL and the same restriction gives the same rows on every backend.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.dialects.mysql import MySQL
+
+from ...errors import (
+    AccessError,
+    DataJointError,
+    DuplicateError,
+    IntegrityError,
+    LostConnectionError,
+    MissingAttributeError,
+    MissingTableError,
+    QuerySyntaxError,
+    UnknownAttributeError,
+)
+from ..base import Backend
+from ..postgres.backend import escape_percent
+
+_INTEGERS = {
+    "int8": "tinyint",
+    "uint8": "tinyint unsigned",
+    "int16": "smallint",
+    "uint16": "smallint unsigned",
+    "int24": "mediumint",
+    "uint24": "mediumint unsigned",
+    "int32": "int",
+    "uint32": "int unsigned",
+    "int64": "bigint",
+    "uint64": "bigint unsigned",
+}
+_ERROR_CODES = {
+    1062: DuplicateError,
+    1586: DuplicateError,
+    1216: IntegrityError,
+    1217: IntegrityError,
+    1451: IntegrityError,
+    1452: IntegrityError,
+    3730: IntegrityError,
+    3819: IntegrityError,  # MySQL CHECK
+    4025: IntegrityError,  # MariaDB CHECK
+    1264: IntegrityError,  # out of range
+    1265: IntegrityError,  # data truncated (bad enum value)
+    1366: IntegrityError,  # incorrect value
+    1406: IntegrityError,  # data too long
+    1292: IntegrityError,  # incorrect date/time value
+    1048: MissingAttributeError,
+    1364: MissingAttributeError,
+    1146: MissingTableError,
+    1049: MissingTableError,
+    1046: MissingTableError,  # no database selected: an unqualified table name
+    1054: UnknownAttributeError,
+    1064: QuerySyntaxError,
+    1044: AccessError,
+    1045: AccessError,
+    1142: AccessError,
+    1143: AccessError,
+}
+_LOST = {0, 2006, 2013, 2014, 2045, 2055}
+SQL_MODE = (
+    "STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+    "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY"
+)
+
+
+class PipejointMySQL(MySQL):
+    """MySQL as PyMySQL wants it: `%s` placeholders."""
+
+    class Generator(MySQL.Generator):
+        TRANSFORMS = {
+            **MySQL.Generator.TRANSFORMS,
+            # MariaDB has the REGEXP operator but no REGEXP_LIKE()
+            exp.RegexpLike: lambda self, e: f"{self.sql(e, 'this')} REGEXP {self.sql(e, 'expression')}",
+        }
+
+        def placeholder_sql(self, expression):
+            return "%s"
+
+
+class MySQLBackend(Backend):
+    name = "mysql"
+    dialect = PipejointMySQL()
+    paramstyle = "format"
+    inline_indexes = True
+    inline_column_comments = True
+    default_port = 3306
+    epoch_now_sql = "UNIX_TIMESTAMP(NOW(6))"
+
+    def connect(self):
+        try:
+            import pymysql
+        except ModuleNotFoundError as error:
+            raise DataJointError("The MySQL backend needs PyMySQL: pip install 'pipejoint[mysql]'") from error
+        s = self.settings
+        try:
+            return pymysql.connect(
+                host=s.get("host") or "localhost",
+                port=int(s.get("port") or self.default_port),
+                user=s.get("user") or "root",
+                password=s.get("password") or "",
+                charset="utf8mb4",
+                autocommit=True,
+                connect_timeout=10,
+                init_command=f"SET SESSION sql_mode = '{SQL_MODE}'",
+            )
+        except pymysql.err.OperationalError as error:
+            raise LostConnectionError(
+                f"Cannot connect to MySQL at {self.describe_target()}: {error.args[-1]}"
+            ) from None
+
+    encoders = {"uuid": "uuid_bytes", "json": "json_dumps", "bool": "int_from_number"}
+    decoders = {"bool": "to_bool", "uuid": "uuid_from_bytes", "json": "json_loads", "time": "time_from_timedelta"}
+
+    def select_value(self, node, attr_type):
+        # The text protocol prints FLOAT with 6 digits; DOUBLE carries the exact float32 value.
+        if attr_type.storage_core == "float32":
+            return exp.Cast(this=node, to=exp.DataType.build("double"))
+        return node
+
+    def on_conflict(self, mode, key_names, other_names, target=None):
+        if mode is None:
+            return None
+
+        def column(name):  # qualified, so INSERT ... SELECT's own columns do not make it ambiguous
+            if target is None:
+                return exp.column(name, quoted=True)
+            return exp.Column(this=exp.to_identifier(name, quoted=True), table=exp.to_identifier(target[1], quoted=True),
+                              db=exp.to_identifier(target[0], quoted=True))
+
+        if mode == "skip" or not other_names:
+            first = key_names[0]
+            updates = [exp.EQ(this=column(first), expression=column(first))]
+        else:
+            updates = [
+                exp.EQ(this=column(n), expression=exp.Anonymous(this="VALUES", expressions=[exp.column(n, quoted=True)]))
+                for n in other_names
+            ]
+        return exp.OnConflict(duplicate=True, expressions=updates, action=exp.var("UPDATE"))
+
+    def describe_target(self):
+        s = self.settings
+        return f"{s.get('user') or 'root'}@{s.get('host') or 'localhost'}:{s.get('port') or self.default_port}"
+
+    def begin_sql(self):
+        return "START TRANSACTION"
+
+    @staticmethod
+    def fragment_rewrite(node):
+        from ..portable import mysql_rewrite
+
+        return mysql_rewrite(node)
+
+    def render(self, tree, has_params=False):
+        tree = self.portable(tree)
+        if has_params:
+            tree = escape_percent(tree)
+        return tree.sql(dialect=self.dialect)
+
+    def quote(self, name):
+        return "`" + name.replace("`", "``") + "`"
+
+    # --- types ---
+    def column_type(self, t):
+        core = t.storage_core
+        if t.is_integer:
+            return _INTEGERS[core] + (" AUTO_INCREMENT" if t.autoincrement else "")
+        if core == "enum":
+            return "enum(" + ",".join(exp.Literal.string(v).sql(self.dialect) for v in t.values) + ")"
+        return {
+            "float32": "float",
+            "float64": "double",
+            "bool": "tinyint",
+            "decimal": f"decimal({t.precision},{t.scale})",
+            "char": f"char({t.length})",
+            "varchar": f"varchar({t.length})",
+            "date": "date",
+            "datetime": f"datetime({t.fsp})" if t.fsp else "datetime",
+            "timestamp": f"timestamp({t.fsp})" if t.fsp else "timestamp",
+            "time": f"time({t.fsp})" if t.fsp else "time",
+            "uuid": "binary(16)",
+            "json": "json",
+            "bytes": "longblob",
+            "blob": "longblob",
+            "text": "longtext",
+        }[core]
+
+    def checks(self, column, t):
+        core = t.storage_core
+        if core == "bool":
+            return [exp.In(this=column.copy(), expressions=[exp.Literal.number(0), exp.Literal.number(1)])]
+        if core in ("float32", "float64", "decimal") and t.unsigned:
+            return [self.range_check(column, 0, None)]
+        if core == "time":
+            # MySQL TIME is a duration up to 838 hours; a time of day stays within one day.
+            return [exp.Between(this=column.copy(), low=exp.Literal.string("00:00:00"), high=exp.Literal.string("23:59:59.999999"))]
+        return []
+
+    def table_suffix(self, comment):
+        suffix = " ENGINE=InnoDB"
+        if comment:
+            suffix += " COMMENT=" + exp.Literal.string(comment).sql(dialect=self.dialect)
+        return suffix
+
+    # --- schemas ---
+    def create_schema(self, conn, name):
+        conn.query(
+            f"CREATE DATABASE IF NOT EXISTS {self.quote(name)} "
+            "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+        )
+
+    def drop_schema(self, conn, name):
+        conn.query(f"DROP DATABASE IF EXISTS {self.quote(name)}")
+
+    def list_schemas(self, conn):
+        rows = conn.query(
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN "
+            "('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY schema_name"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def list_tables(self, conn, schema):
+        rows = conn.query(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+            "ORDER BY table_name",
+            (schema,),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    # --- errors ---
+    value_limit_fix = (
+        "Raise max_allowed_packet on the MySQL server (SET GLOBAL max_allowed_packet = 1073741824; or "
+        "max_allowed_packet = 1G under [mysqld] in my.cnf) and reconnect, or keep large values in an object "
+        "store (<blob@store>)."
+    )
+
+    def max_value_bytes(self, connection):
+        """The server's max_allowed_packet: a larger statement makes the server drop the connection."""
+        if getattr(self, "_max_packet", None) is None:
+            self._max_packet = int(connection.query("SELECT @@max_allowed_packet").fetchone()[0])
+        return self._max_packet
+
+    def translate_error(self, error, sql=""):
+        import pymysql
+
+        if not isinstance(error, pymysql.err.MySQLError):
+            return None
+        code = error.args[0] if error.args and isinstance(error.args[0], int) else None
+        message = error.args[1] if len(error.args) > 1 else str(error)
+        if self.is_lost_connection(error):
+            return LostConnectionError(f"Lost the connection to MySQL: {message}")
+        cls = _ERROR_CODES.get(code)
+        if cls is not None:
+            return cls(message if cls is not QuerySyntaxError else f"{message} in SQL: {sql}")
+        return DataJointError(f"MySQL error {code}: {message}")
+
+    def is_lost_connection(self, error):
+        import pymysql
+
+        if isinstance(error, pymysql.err.InterfaceError):
+            return True
+        code = error.args[0] if getattr(error, "args", None) and isinstance(error.args[0], int) else None
+        return isinstance(error, pymysql.err.OperationalError) and code in _LOST
+
+    def is_transient(self, error):
+        """Deadlock (1213) or lock wait timeout (1205) between concurrent workers: retry."""
+        code = error.args[0] if getattr(error, "args", None) and isinstance(error.args[0], int) else None
+        return code in (1205, 1213)

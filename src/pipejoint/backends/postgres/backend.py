@@ -1,0 +1,262 @@
+"""PostgreSQL through psycopg 3. A DataJoint schema is a PostgreSQL schema in `database.name`.
+
+PostgreSQL has no unsigned integers and no enum columns without creating types, so unsigned
+ranges and enum values are CHECK constraints; uint64 is numeric(20) with a range check.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ...errors import (
+    AccessError,
+    DataJointError,
+    DuplicateError,
+    IntegrityError,
+    LostConnectionError,
+    MissingAttributeError,
+    MissingTableError,
+    QuerySyntaxError,
+    UnknownAttributeError,
+)
+from ..base import Backend
+
+_INTEGERS = {
+    "int8": "smallint",
+    "uint8": "smallint",
+    "int16": "smallint",
+    "uint16": "integer",
+    "int24": "integer",
+    "uint24": "integer",
+    "int32": "integer",
+    "uint32": "bigint",
+    "int64": "bigint",
+    "uint64": "numeric(20)",
+}
+_NATIVE_RANGE = {"smallint": 16, "integer": 32, "bigint": 64}
+_SQLSTATE_ERRORS = {
+    "23505": DuplicateError,
+    "23503": IntegrityError,
+    "23514": IntegrityError,
+    "23502": MissingAttributeError,
+    "42P01": MissingTableError,
+    "3F000": MissingTableError,
+    "42703": UnknownAttributeError,
+    "42601": QuerySyntaxError,
+    "42501": AccessError,
+}
+
+
+class PostgresBackend(Backend):
+    name = "postgresql"
+    dialect = "postgres"
+    paramstyle = "format"
+    default_port = 5432
+    max_name_length = 63
+    supports_returning = True
+    stores_nan = True
+    stores_inf = True
+    epoch_now_sql = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)"
+
+    def connect(self):
+        try:
+            import psycopg
+        except ModuleNotFoundError as error:
+            raise DataJointError(
+                "The PostgreSQL backend needs psycopg: pip install 'pipejoint[postgres]'"
+            ) from error
+        s = self.settings
+        try:
+            return psycopg.connect(
+                host=s.get("host") or "localhost",
+                port=int(s.get("port") or self.default_port),
+                user=s.get("user") or "postgres",
+                password=s.get("password") or None,
+                dbname=s.get("name") or "postgres",
+                autocommit=True,
+                connect_timeout=10,
+            )
+        except psycopg.OperationalError as error:
+            raise LostConnectionError(
+                f"Cannot connect to PostgreSQL at {self.describe_target()}: {error}".strip()
+            ) from None
+
+    def describe_target(self):
+        s = self.settings
+        return f"{s.get('user') or 'postgres'}@{s.get('host') or 'localhost'}:{s.get('port') or self.default_port}/{s.get('name') or 'postgres'}"
+
+    encoders = {}
+    decoders = {"uint64": "int_from_number", "char": "rstrip", "bytes": "to_bytes", "blob": "to_bytes",
+                "float32": "to_float32"}
+
+    def encoder(self, attr_type):
+        if attr_type.storage_core == "json":
+            from psycopg.types.json import Jsonb
+
+            return Jsonb
+        return super().encoder(attr_type)
+
+    def serialized_column_statements(self, schema, table_name, names):
+        """Blobs are zlib-compressed already when that pays; PostgreSQL's own pglz attempt on every
+        large value (tripped by the zeros of the blob header) would cost more than the insert."""
+        table = self.full_table_name(schema, table_name)
+        return [f"ALTER TABLE {table} ALTER COLUMN {self.quote(n)} SET STORAGE EXTERNAL" for n in names]
+
+    def copy_statement(self, schema, table_name, names):
+        columns = ", ".join(self.quote(n) for n in names)
+        return f"COPY {self.full_table_name(schema, table_name)} ({columns}) FROM STDIN"
+
+    def copy_rows(self, raw, statement, rows):
+        """COPY: several times faster than executemany for large batches."""
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    @staticmethod
+    def fragment_rewrite(node):
+        from ..portable import postgres_rewrite
+
+        return postgres_rewrite(node)
+
+    def select_value(self, node, attr_type):
+        # date + interval is a timestamp here; MySQL keeps a date for day, month and year steps,
+        # and the computed attribute's inferred type says so
+        if attr_type.core == "date" and not isinstance(node, exp.Column):
+            return exp.Cast(this=node, to=exp.DataType.build("date"))
+        return node
+
+    def key_array_condition(self, columns, markers, attributes):
+        """(a, b) IN (SELECT * FROM UNNEST(%s::int[], %s::text[])): any number of keys in one parameter
+        per attribute (PostgreSQL accepts at most 65,535 parameters)."""
+        arrays = [exp.Cast(this=m, to=exp.DataType.build(self.column_type(a.attr_type) + "[]", dialect="postgres"))
+                  for m, a in zip(markers, attributes)]
+        keys = exp.select(exp.Star()).from_(exp.Unnest(expressions=arrays))
+        left = columns[0] if len(columns) == 1 else exp.Tuple(expressions=columns)
+        return exp.In(this=left, query=exp.Subquery(this=keys))
+
+    def render(self, tree, has_params=False):
+        tree = self.portable(tree)
+        if has_params:
+            tree = escape_percent(tree)
+        return tree.sql(dialect=self.dialect)
+
+    # --- types ---
+    def column_type(self, t):
+        core = t.storage_core
+        if t.is_integer:
+            sql = _INTEGERS[core]
+            if t.autoincrement:
+                sql = "bigint" if sql == "numeric(20)" else sql
+                return f"{sql} GENERATED BY DEFAULT AS IDENTITY"
+            return sql
+        return {
+            "float32": "real",
+            "float64": "double precision",
+            "bool": "boolean",
+            "decimal": f"numeric({t.precision},{t.scale})",
+            "char": f"char({t.length})",
+            "varchar": f"varchar({t.length})",
+            "enum": f"varchar({max(len(v) for v in t.values) if t.values else 1})",
+            "date": "date",
+            "datetime": f"timestamp({t.fsp or 0})",
+            "timestamp": f"timestamp({t.fsp or 0})",
+            "time": f"time({t.fsp or 0})",
+            "uuid": "uuid",
+            "json": "jsonb",
+            "bytes": "bytea",
+            "blob": "bytea",
+            "text": "text",
+        }[core]
+
+    def checks(self, column, t):
+        core = t.storage_core
+        if t.is_integer:
+            low, high = t.integer_range
+            native = _INTEGERS[core]
+            bits = _NATIVE_RANGE.get(native)
+            if bits is None or (low, high) != (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1):
+                return [self.range_check(column, low, high)]
+            return []
+        if (core in ("float32", "float64", "decimal")) and t.unsigned:
+            return [self.range_check(column, 0, None)]
+        if core == "enum":
+            return [self.enum_check(column, t.values)]
+        return []
+
+    def bool_literal(self, value):
+        return exp.Boolean(this=bool(value))
+
+    def after_create(self, schema, table_name, columns, comment):
+        table = self.full_table_name(schema, table_name)
+        statements = []
+        if comment:
+            statements.append(f"COMMENT ON TABLE {table} IS {exp.Literal.string(comment).sql(self.dialect)}")
+        for name, column_comment in columns:
+            if column_comment:
+                statements.append(
+                    f"COMMENT ON COLUMN {table}.{self.quote(name)} IS "
+                    f"{exp.Literal.string(column_comment).sql(self.dialect)}"
+                )
+        return statements
+
+    # --- schemas ---
+    def create_schema(self, conn, name):
+        conn.query(f"CREATE SCHEMA IF NOT EXISTS {self.quote(name)}")
+
+    def drop_schema(self, conn, name):
+        conn.query(f"DROP SCHEMA IF EXISTS {self.quote(name)} CASCADE")
+
+    def list_schemas(self, conn):
+        rows = conn.query(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+            "AND nspname <> 'information_schema' ORDER BY nspname"
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def list_tables(self, conn, schema):
+        rows = conn.query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (schema,)
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    # --- errors ---
+    def translate_error(self, error, sql=""):
+        import psycopg
+
+        if not isinstance(error, psycopg.Error):
+            return None
+        state = getattr(error, "sqlstate", None) or ""
+        message = str(error).strip()
+        if self.is_lost_connection(error):
+            return LostConnectionError(f"Lost the connection to PostgreSQL: {message}")
+        cls = _SQLSTATE_ERRORS.get(state)
+        if cls is not None:
+            return cls(message if cls is not QuerySyntaxError else f"{message} in SQL: {sql}")
+        if state.startswith("22"):  # data exception: out of range, bad text representation
+            return IntegrityError(f"The database rejected a value: {message}")
+        if state.startswith("23"):
+            return IntegrityError(f"The database rejected the change: {message}")
+        return DataJointError(f"PostgreSQL error {state}: {message}")
+
+    def is_lost_connection(self, error):
+        import psycopg
+
+        state = getattr(error, "sqlstate", None) or ""
+        return state.startswith("08") or state in ("57P01", "57P02", "57P03") or (
+            isinstance(error, psycopg.OperationalError) and not state
+        ) or isinstance(error, psycopg.InterfaceError)
+
+    def is_transient(self, error):
+        """Deadlocks and serialization failures between concurrent workers: retry the transaction."""
+        return (getattr(error, "sqlstate", None) or "") in ("40001", "40P01")
+
+
+def escape_percent(tree):
+    """Double `%` in literals and turn `a % b` into MOD(a, b): %s-style drivers read `%` as a marker."""
+    tree = tree.copy()
+    for literal in tree.find_all(exp.Literal):
+        if literal.is_string and "%" in literal.this:
+            literal.set("this", literal.this.replace("%", "%%"))
+    for mod in list(tree.find_all(exp.Mod)):
+        mod.replace(exp.Anonymous(this="MOD", expressions=[mod.this, mod.expression]))
+    return tree

@@ -1,0 +1,216 @@
+"""Attributes and headings: what a table or query result is made of.
+
+A heading is rebuilt from the catalog alone (no Python class needed), so every field here
+is plain data that serializes to JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..errors import UnknownAttributeError
+from .types import AttributeType, parse_type
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One attribute of a heading.
+
+    ``default`` is the default as written in the definition (``None`` when there is none,
+    the string ``"null"`` for nullable attributes). ``lineage`` names where the attribute
+    was first defined (``schema.table.attr``), followed through foreign keys and renames.
+    ``expression`` is set for attributes computed by a projection (SQL in the user's dialect).
+    Attributes whose names start with ``_`` are hidden (left out of fetch results) unless
+    ``revealed``: named explicitly in a projection or fetch.
+    """
+
+    name: str
+    attr_type: AttributeType
+    in_key: bool = False
+    nullable: bool = False
+    default: str | None = None
+    comment: str = ""
+    lineage: str | None = None
+    expression: object = None
+    revealed: bool = False
+
+    @property
+    def type(self):
+        return self.attr_type.declared
+
+    @property
+    def original_type(self):
+        return self.attr_type.declared
+
+    @property
+    def core(self):
+        return self.attr_type.core
+
+    @property
+    def numeric(self):
+        return self.attr_type.is_numeric
+
+    @property
+    def string(self):
+        return self.attr_type.is_string
+
+    @property
+    def uuid(self):
+        return self.attr_type.is_uuid
+
+    @property
+    def json(self):
+        return self.attr_type.core == "json"
+
+    @property
+    def is_blob(self):
+        return self.attr_type.is_blob
+
+    @property
+    def codec(self):
+        return self.attr_type.codec
+
+    @property
+    def store(self):
+        return self.attr_type.store
+
+    @property
+    def autoincrement(self):
+        return self.attr_type.autoincrement
+
+    @property
+    def is_hidden(self):
+        return self.name.startswith("_") and not self.revealed
+
+    @property
+    def has_default(self):
+        return self.nullable or self.default is not None or self.autoincrement
+
+    def to_catalog(self):
+        return {
+            "name": self.name,
+            "type": self.attr_type.declared,
+            "in_key": self.in_key,
+            "nullable": self.nullable,
+            "default": self.default,
+            "comment": self.comment,
+            "lineage": self.lineage,
+        }
+
+    @classmethod
+    def from_catalog(cls, data):
+        return cls(
+            name=data["name"],
+            attr_type=parse_type(data["type"]),
+            in_key=data["in_key"],
+            nullable=data["nullable"],
+            default=data["default"],
+            comment=data.get("comment", ""),
+            lineage=data.get("lineage"),
+        )
+
+    def definition_line(self):
+        """The attribute as a definition line, for describe()."""
+        default = ""
+        if self.nullable:
+            default = " = null"
+        elif self.default is not None:
+            default = f" = {self.default}"
+        comment = f"  # {self.comment}" if self.comment else ""
+        return f"{self.name}{default} : {self.attr_type.declared}{comment}"
+
+
+class Heading:
+    """An ordered set of attributes with a primary key."""
+
+    def __init__(self, attributes, table_comment=""):
+        self._attributes = {a.name: a for a in attributes}
+        self.table_comment = table_comment
+        # A heading never changes: compute the views once (they are read on every query).
+        self._visible = {n: a for n, a in self._attributes.items() if not a.is_hidden}
+        self._names = tuple(self._visible)
+        self._primary_key = tuple(n for n, a in self._visible.items() if a.in_key)
+        self._secondary = tuple(n for n, a in self._visible.items() if not a.in_key)
+        self.cache = {}  # derived per-heading data, e.g. fetch decoders per backend
+
+    # --- mapping-like access ---
+    def __getitem__(self, name):
+        try:
+            return self._attributes[name]
+        except KeyError:
+            raise UnknownAttributeError(
+                f"Attribute `{name}` is not in the heading. Available: {', '.join(self.names)}."
+            ) from None
+
+    def __contains__(self, name):
+        return name in self._attributes
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self):
+        return len(self._names)
+
+    def __bool__(self):
+        return bool(self._attributes)
+
+    @property
+    def attributes(self):
+        """Visible attributes by name (hidden ones, starting with `_`, are left out). Read-only."""
+        return self._visible
+
+    @property
+    def all_attributes(self):
+        return dict(self._attributes)
+
+    @property
+    def names(self):
+        return list(self._names)
+
+    @property
+    def primary_key(self):
+        return list(self._primary_key)
+
+    @property
+    def secondary_attributes(self):
+        return list(self._secondary)
+
+    @property
+    def blobs(self):
+        return [n for n, a in self.attributes.items() if a.is_blob]
+
+    @property
+    def non_blobs(self):
+        return [n for n, a in self.attributes.items() if not a.is_blob]
+
+    def lineages(self):
+        return {n: a.lineage for n, a in self.attributes.items()}
+
+    def select(self, names):
+        """A heading of only the named attributes, in the given order."""
+        return Heading([self[n] for n in names], self.table_comment)
+
+    def with_attributes(self, attributes):
+        return Heading(attributes, self.table_comment)
+
+    def set_primary_key(self, key_names):
+        """A copy whose primary key is exactly `key_names` (used by join, U and aggregation)."""
+        key = set(key_names)
+        ordered = [n for n in key_names] + [n for n in self._attributes if n not in key]
+        return Heading(
+            [replace(self._attributes[n], in_key=n in key) for n in ordered], self.table_comment
+        )
+
+    def to_catalog(self):
+        return [a.to_catalog() for a in self._attributes.values()]
+
+    @classmethod
+    def from_catalog(cls, data, table_comment=""):
+        return cls([Attribute.from_catalog(d) for d in data], table_comment)
+
+    def __repr__(self):
+        lines = [f"# {self.table_comment}"] if self.table_comment else []
+        keys = [a for a in self.attributes.values() if a.in_key]
+        rest = [a for a in self.attributes.values() if not a.in_key]
+        lines += [a.definition_line() for a in keys] + ["---"] + [a.definition_line() for a in rest]
+        return "\n".join(lines)

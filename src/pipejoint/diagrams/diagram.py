@@ -1,0 +1,399 @@
+"""`dj.Diagram`: the pipeline as a picture, and DataJoint's diagram algebra.
+
+A Diagram is a set of tables (nodes of the connection's dependency graph) plus the schemas
+drawn collapsed. The algebra builds new sets: `d + n` / `d - n` add n generations of
+children / parents, `d1 + d2` union, `d1 * d2` intersection, `d1 - d2` difference.
+Drawing needs no system package: the layout is our own (diagrams/layout.py) and the output
+is SVG, Mermaid, PNG (with cairosvg) or a matplotlib figure. Graphviz is used only when asked.
+"""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+
+from ..catalog.dependencies import _master_of, split_node
+from ..errors import DataJointError
+from ..settings import config
+
+FORMATS = {".svg": "svg", ".png": "png", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot"}
+_DRAWN_TIERS = {"manual", "lookup", "imported", "computed", "part", None}
+
+
+class SVG(str):
+    """SVG text that Jupyter displays as a picture (and that is still a plain string)."""
+
+    @property
+    def data(self):
+        return str(self)
+
+    def _repr_svg_(self):
+        return str(self)
+
+
+class Diagram:
+    """The tables of a schema, a table, a module or a sequence of them, with their dependencies."""
+
+    def __init__(self, source=None, context=None, *, connection=None):
+        self.context = context
+        self._connection = connection
+        self._nodes = set()
+        self._expanded = set()
+        if source is None:
+            if connection is None:
+                raise DataJointError(
+                    "dj.Diagram() needs something to draw: a schema, a table class, a module or a list of them, "
+                    "e.g. dj.Diagram(schema)."
+                )
+            return
+        for connection_, nodes in _resolve(source):
+            self._use_connection(connection_)
+            self._nodes |= nodes
+            self._expanded |= nodes
+        if isinstance(source, Diagram):
+            self._expanded = set(source._expanded)
+            self.context = context if context is not None else source.context
+
+    @classmethod
+    def from_sequence(cls, sequence):
+        """The union of the diagrams of each item."""
+        return cls(list(sequence))
+
+    # --- state ---
+    def _use_connection(self, connection):
+        if self._connection is None:
+            self._connection = connection
+        elif connection is not self._connection:
+            raise DataJointError(
+                "Cannot combine diagrams of tables on different connections: draw each database separately."
+            )
+
+    @property
+    def _graph(self):
+        """The connection's current table graph (reloaded after this process declares or drops)."""
+        if self._connection is None:
+            return None
+        return self._connection.dependencies.graph
+
+    def _copy(self, nodes=None, expanded=None):
+        other = Diagram(context=self.context, connection=self._connection)
+        other._nodes = set(self._nodes if nodes is None else nodes)
+        other._expanded = set(self._expanded if expanded is None else expanded) & other._nodes
+        return other
+
+    @property
+    def connection(self):
+        return self._connection
+
+    @property
+    def nodes_to_show(self):
+        return set(self._nodes)
+
+    def __len__(self):
+        return len(self._nodes)
+
+    def __contains__(self, table):
+        return _node_name_of(table) in self._nodes
+
+    def topo_sort(self):
+        """Node names of the diagram, parents first."""
+        return self._connection.dependencies.topo_sort(self._nodes)
+
+    def __iter__(self):
+        from ..table.table import FreeTable
+
+        for name in self.topo_sort():
+            yield FreeTable(self._connection, ".".join(split_node(name)))
+
+    def __repr__(self):
+        schemas = sorted({split_node(n)[0] for n in self._nodes})
+        return f"Diagram of {len(self._nodes)} tables in {', '.join(schemas) or 'no schema'}"
+
+    # --- algebra ---
+    def _other(self, other):
+        diagram = other if isinstance(other, Diagram) else Diagram(other)
+        if self._connection is None:
+            self._use_connection(diagram._connection)
+        elif diagram._connection is not None and diagram._connection is not self._connection:
+            self._use_connection(diagram._connection)  # raises with a clear message
+        return diagram
+
+    def __add__(self, other):
+        if _is_count(other):
+            return self._expand(other, downstream=True) if other >= 0 else self._expand(-other, downstream=False)
+        other = self._other(other)
+        return self._copy(self._nodes | other._nodes, self._expanded | other._expanded)
+
+    def __sub__(self, other):
+        if _is_count(other):
+            return self._expand(other, downstream=False) if other >= 0 else self._expand(-other, downstream=True)
+        other = self._other(other)
+        return self._copy(self._nodes - other._nodes)
+
+    def __mul__(self, other):
+        if _is_count(other):
+            raise DataJointError(
+                f"Diagram * {other!r}: multiply a diagram by another diagram (intersection); "
+                "use + n or - n to add generations."
+            )
+        other = self._other(other)
+        return self._copy(self._nodes & other._nodes, self._expanded & other._expanded)
+
+    def _expand(self, generations, downstream):
+        graph = self._graph
+        nodes = {n for n in self._nodes if n in graph}
+        frontier = set(nodes)
+        for _ in range(generations):
+            step = graph.successors if downstream else graph.predecessors
+            frontier = {n for node in frontier for n in step(node)} - nodes
+            if not frontier:
+                break
+            nodes |= frontier
+        return self._copy(nodes, self._expanded | (nodes - self._nodes))
+
+    def add_parts(self):
+        """The diagram with the part tables of every master it shows."""
+        parts = {n for n in self._graph.nodes if _master_of(n) in self._nodes}
+        return self._copy(self._nodes | parts, self._expanded | parts)
+
+    def collapse(self, *schemas):
+        """Draw these schemas (all, when none is named) as one box each; expanded wins in unions."""
+        names = {s if isinstance(s, str) else getattr(s, "database", None) for s in schemas}
+        known = {split_node(n)[0] for n in self._nodes}
+        unknown = sorted(str(n) for n in names - known)
+        if unknown:
+            raise DataJointError(
+                f"Cannot collapse schema {', '.join(unknown)}: the diagram shows only {', '.join(sorted(known))}. "
+                "Pass one of those names (or a Schema object)."
+            )
+        keep = {n for n in self._expanded if names and split_node(n)[0] not in names}
+        return self._copy(expanded=keep)
+
+    # --- the drawn graph ---
+    @property
+    def graph(self):
+        """A networkx DiGraph of what is drawn: one node per table or collapsed schema."""
+        from .model import drawn_graph
+
+        return drawn_graph(self)
+
+    def _direction(self, direction):
+        direction = (direction or config["display.diagram_direction"] or "TB").upper()
+        if direction not in ("TB", "LR"):
+            raise DataJointError(
+                f"Diagram direction {direction!r} is not valid: set dj.config['display.diagram_direction'] "
+                "to 'TB' (top to bottom) or 'LR' (left to right)."
+            )
+        return direction
+
+    def layout(self, direction=None):
+        from .layout import layered_layout
+
+        return layered_layout(self.graph, self._direction(direction))
+
+    # --- output ---
+    def svg_string(self, direction=None, layout="builtin"):
+        if layout == "graphviz":
+            from .dot import graphviz_svg
+
+            return graphviz_svg(self.graph, self._direction(direction))
+        if layout != "builtin":
+            raise DataJointError(f"Unknown diagram layout {layout!r}: use 'builtin' (default) or 'graphviz'.")
+        from . import svg
+        from .layout import layered_layout
+
+        graph = self.graph
+        return svg.render(layered_layout(graph, self._direction(direction)), graph)
+
+    def make_svg(self, direction=None, layout="builtin"):
+        """The diagram as SVG (a string that Jupyter displays as a picture)."""
+        return SVG(self.svg_string(direction, layout))
+
+    def make_mermaid(self, direction=None):
+        """Mermaid flowchart text (renders on GitHub, GitLab and in many Markdown tools)."""
+        from .mermaid import render
+
+        return render(self.graph, self._direction(direction))
+
+    def make_dot(self, direction=None):
+        """A pydot graph in DataJoint's notation (needs pydot; Graphviz only to lay it out)."""
+        from .dot import make_dot
+
+        return make_dot(self.graph, self._direction(direction))
+
+    def make_png(self, direction=None, scale=1.0):
+        """PNG bytes in a BytesIO (needs cairosvg)."""
+        import io
+
+        return io.BytesIO(_rasterize(self.svg_string(direction), scale))
+
+    def make_image(self, direction=None):
+        """The diagram as an image array (needs cairosvg and matplotlib)."""
+        plt = _matplotlib()
+        return plt.imread(self.make_png(direction), format="png")
+
+    def draw(self, direction=None, ax=None):
+        """Draw with matplotlib (installed separately); returns the figure."""
+        from .draw import draw
+
+        _matplotlib()
+        return draw(self.layout(direction), self.graph, ax=ax)
+
+    def save(self, filename, format=None, direction=None):
+        """Write .svg, .png (needs cairosvg), .mmd/.mermaid or .dot; returns the path."""
+        path = Path(filename)
+        kind = format or FORMATS.get(path.suffix.lower())
+        if kind not in set(FORMATS.values()):
+            raise DataJointError(
+                f"Cannot save a diagram as {path.name!r}: use a file name ending in .svg, .png, .mmd "
+                "(Mermaid) or .dot, or pass format='svg' | 'png' | 'mermaid' | 'dot'."
+            )
+        if not path.parent.is_dir():
+            raise DataJointError(
+                f"Cannot save the diagram as {str(path)!r}: the folder {str(path.parent)!r} does not exist."
+            )
+        if kind == "png":  # rasterize first, so a missing cairosvg leaves no empty file behind
+            data = _rasterize(self.svg_string(direction))
+        elif kind == "mermaid":
+            data = self.make_mermaid(direction).encode()
+        elif kind == "dot":
+            data = self.make_dot(direction).to_string().encode()
+        else:
+            data = self.svg_string(direction).encode()
+        path.write_bytes(data)
+        return path
+
+    # --- Jupyter ---
+    def _repr_svg_(self):
+        return self.svg_string()
+
+    def _repr_html_(self):
+        return f'<div style="max-width:100%;max-height:85vh;overflow:auto">{self.svg_string()}</div>'
+
+
+ERD = Di = Diagram
+
+
+def _is_count(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _node_name_of(table):
+    name = getattr(table, "node_name", None)
+    if isinstance(name, str):
+        return name
+    if isinstance(table, str):
+        return table
+    return None
+
+
+def _resolve(source):
+    """[(connection, {node names})] for a diagram source."""
+    from ..schemas.schema import Schema
+    from ..table.table import Table
+
+    if isinstance(source, Diagram):
+        return [(source._connection, set(source._nodes))] if source._connection is not None else []
+    if isinstance(source, Schema):
+        if source.database is None:
+            raise DataJointError("Cannot draw a schema that is not activated: call schema.activate(name) first.")
+        connection = source.connection
+        graph = connection.dependencies.load().graph
+        nodes = {n for n, d in graph.nodes(data=True)
+                 if d.get("schema") == source.database and d.get("tier") in _DRAWN_TIERS}
+        return [(connection, nodes)]
+    if (isinstance(source, type) and issubclass(source, Table)) or isinstance(source, Table):
+        table = source() if isinstance(source, type) else source
+        connection = table._connection
+        graph = connection.dependencies.load(force=False).graph
+        if table.node_name not in graph:
+            graph = connection.dependencies.load().graph
+        if table.node_name not in graph:
+            raise DataJointError(
+                f"Table {table.node_name} is not declared, so it has no place in a diagram: declare it first."
+            )
+        return [(connection, {table.node_name})]
+    if isinstance(source, types.ModuleType):
+        schemas = [v for v in vars(source).values() if isinstance(v, Schema) and v.database is not None]
+        if not schemas:
+            raise DataJointError(
+                f"Module {source.__name__!r} holds no activated dj.Schema: a pipeline module needs "
+                "e.g. `schema = dj.Schema('lab')` at module level."
+            )
+        return [pair for s in _unique(schemas) for pair in _resolve(s)]
+    if isinstance(source, (list, tuple, set, frozenset)):
+        return [pair for item in source for pair in _resolve(item)]
+    raise DataJointError(
+        f"dj.Diagram cannot draw {type(source).__name__!r}: pass a schema, a table class or instance, a module "
+        "with a schema, a diagram, or a list of them."
+    )
+
+
+def _unique(schemas):
+    seen, result = set(), []
+    for schema in schemas:
+        if id(schema) not in seen:
+            seen.add(id(schema))
+            result.append(schema)
+    return result
+
+
+def _matplotlib():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise DataJointError(
+            "Diagram.draw() and make_image() need matplotlib: pip install matplotlib "
+            "(or use make_svg(), save('pipeline.svg') or make_mermaid(), which need nothing)."
+        ) from None
+    return plt
+
+
+def _rasterize(svg_text, scale=1.0):
+    try:
+        import cairosvg
+    except (ImportError, OSError):  # OSError: the cairo library itself is missing
+        raise DataJointError(
+            "Saving a diagram as PNG needs cairosvg: pip install cairosvg (it uses the cairo library, e.g. "
+            "apt-get install libcairo2 or brew install cairo). SVG (.svg) and Mermaid (.mmd) need nothing."
+        ) from None
+    return cairosvg.svg2png(bytestring=svg_text.encode(), scale=scale)
+
+
+# --- the command line: `pipejoint diagram MODULE -o pipeline.svg` ---
+def command(args):
+    """Import a pipeline module (a name or a .py file) and save its diagram."""
+    module = import_pipeline(args.module)
+    diagram = Diagram(module)
+    path = diagram.save(args.output)
+    print(f"Wrote {path} ({len(diagram)} tables)")
+    return 0
+
+
+def import_pipeline(target):
+    """The module named `target`, or the module defined by the file `target`."""
+    import importlib
+    import importlib.util
+    import sys
+
+    path = Path(target)
+    if target.endswith(".py") or path.is_file():
+        if not path.is_file():
+            raise DataJointError(f"Pipeline file {target!r} does not exist: check the path.")
+        name = path.stem
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(path.resolve().parent))
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.pop(0)
+        return module
+    try:
+        return importlib.import_module(target)
+    except ModuleNotFoundError as error:
+        raise DataJointError(
+            f"Cannot import pipeline module {target!r} ({error}): give an importable module name "
+            "or the path of a .py file."
+        ) from None

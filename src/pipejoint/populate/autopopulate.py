@@ -1,0 +1,510 @@
+"""AutoPopulate: Imported and Computed tables fill themselves by calling make() for missing keys.
+
+Each key is one transaction: the master row and its parts are stored together or not at all.
+make() comes in three forms: a plain method, a generator (fetch, then compute outside the
+transaction, then insert), and make_fetch / make_compute / make_insert.
+
+With reserve_jobs, workers coordinate through the schema's jobs table (jobs.py); with
+processes > 1 or an executor, worker processes do the work (workers.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import numbers
+import random
+import time
+import traceback
+
+from ..backends.connection import require_no_transaction
+from ..errors import DataJointError, DuplicateError
+from ..table.insert import making
+from ..settings import config
+
+logger = logging.getLogger("pipejoint")
+TRANSIENT_RETRIES = 60  # write conflicts between workers (SQLite busy, deadlocks) are retried this often
+
+
+class AutoPopulate:
+    """Mixin for tables filled by populate()."""
+
+    _key_source = None
+
+    @property
+    def key_source(self):
+        """The keys make() is called for: the join of the primary-key parents' keys."""
+        if self._key_source is not None:
+            return self._key_source
+        from ..table.table import FreeTable
+
+        record = self._record
+        primary = [fk for fk in record.foreign_keys if fk.primary]
+        if not primary:
+            raise DataJointError(
+                f"{self.node_name} has no foreign keys in its primary key, so populate() has no keys to make: "
+                "add `-> Parent` above `---`, or define a key_source property."
+            )
+        source = None
+        for fk in primary:
+            parent = FreeTable(self._connection, f"{fk.parent_schema}.{fk.parent_table}")
+            renames = {c: p for c, p in fk.attr_map.items() if c != p}
+            part = parent.proj(**renames)
+            source = part if source is None else source * part
+        return source
+
+    def _target(self):
+        return self
+
+    def _jobs_key_source(self, restrictions):
+        source = self.key_source
+        if isinstance(source, type):
+            source = source()
+        for r in restrictions:
+            source = source & r
+        missing = [k for k in source.heading.primary_key if k not in self.heading.names]
+        if missing:
+            raise DataJointError(
+                f"The key_source of {self.node_name} has attributes {missing} that the table lacks: "
+                "add them to the table's primary key, or project them away in key_source."
+            )
+        return source
+
+    def _todo(self, restrictions):
+        source = self._jobs_key_source(restrictions)
+        return source.proj() - self.proj()
+
+    @property
+    def jobs(self):
+        """This table's jobs: pending, reserved, errors, ignored, completed, refresh(), ignore(), progress()."""
+        from .jobs import Jobs
+
+        return Jobs(self)
+
+    def _check_tier_rules(self, spec):
+        """Auto-populated tables get hidden run-metadata columns when jobs.add_job_metadata is on."""
+        super()._check_tier_rules(spec)
+        if config["jobs.add_job_metadata"]:
+            from .metadata import metadata_attributes
+
+            spec.attributes.extend(metadata_attributes(spec.schema, spec.table_name))
+
+    # --- making one key ---
+    def _make_one(self, key, make_kwargs, on_commit=None):
+        """Run make() for one key inside a transaction (fetch/compute outside, for the other forms).
+
+        `on_commit(made)` runs inside that transaction, so bookkeeping commits with the result.
+        Returns False when the key was already made.
+        """
+        connection = self._connection
+        kwargs = make_kwargs or {}
+        token = making.set(making.get() | self._making_names())
+        try:
+            if hasattr(self, "make_fetch") and hasattr(self, "make_compute") and hasattr(self, "make_insert"):
+                if self._already_made(key):  # (made since the key was listed) compute nothing
+                    return False
+                fetched = _as_tuple(self.make_fetch(dict(key), **kwargs))
+                computed = self.make_compute(dict(key), *fetched)
+                with connection.transaction:
+                    if self._already_made(key):
+                        _finish(on_commit, False)
+                        return False
+                    again = _as_tuple(self.make_fetch(dict(key), **kwargs))
+                    if not _same(again, fetched):
+                        raise DataJointError(
+                            f"The inputs of {self.node_name} for key {key} changed between make_fetch and "
+                            "make_insert; nothing was inserted for this key. Populate again."
+                        )
+                    self.make_insert(dict(key), *_as_tuple(computed))
+                    _finish(on_commit, True)
+                return True
+            make = getattr(self, "make", None) or getattr(self, "_make_tuples", None)
+            if make is None:
+                raise DataJointError(
+                    f"Table {self.class_name} has no make() method to populate it: define make(self, key) "
+                    "that computes and inserts the rows for one key."
+                )
+            if inspect.isgeneratorfunction(make):
+                if self._already_made(key):  # (made since the key was listed) compute nothing
+                    return False
+                return self._make_generator(make, key, kwargs, on_commit)
+            with connection.transaction:
+                if self._already_made(key):
+                    _finish(on_commit, False)
+                    return False
+                make(dict(key), **kwargs)
+                _finish(on_commit, True)
+            return True
+        finally:
+            making.reset(token)
+
+    def _make_generator(self, make, key, kwargs, on_commit):
+        """Generator make: `computed = yield fetched`; a None answer means "compute" (yield the result);
+        with the computed value it inserts, then yields once more. Fetch and compute run outside the
+        transaction; inside it, a second generator re-fetches, compares, and receives the computed value.
+        """
+        connection = self._connection
+        generator = make(dict(key), **kwargs)
+        fetched = next(generator)
+        computed = next(generator)
+        generator.close()
+        with connection.transaction:
+            if self._already_made(key):
+                _finish(on_commit, False)
+                return False
+            again_generator = make(dict(key), **kwargs)
+            again = next(again_generator)
+            if not _same(again, fetched):
+                again_generator.close()
+                raise DataJointError(
+                    f"The inputs of {self.node_name} for key {key} changed while computing; nothing was inserted."
+                )
+            try:
+                again_generator.send(computed)
+            except StopIteration:
+                pass
+            again_generator.close()
+            _finish(on_commit, True)
+        return True
+
+    def _making_names(self):
+        """This table and its parts: the tables make() may insert into (looked up once per populate)."""
+        names = self.__dict__.get("_making_cache")
+        if names is None:
+            names = self.__dict__["_making_cache"] = frozenset({self.node_name, *self.parts()})
+        return names
+
+    def _already_made(self, key):
+        """Whether the table has rows for `key`: one prepared query, run per key inside make's transaction."""
+        connection = self._connection
+        backend = connection.backend
+        heading = self.heading
+        names = tuple(n for n in heading.primary_key if n in key)
+        cache = self.__dict__.setdefault("_exists_cache", {})
+        sql = cache.get(names)
+        if sql is None:
+            p = "?" if backend.paramstyle == "qmark" else "%s"
+            where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names) or "1 = 1"
+            sql = cache[names] = f"SELECT 1 FROM {self.full_table_name} WHERE {where} LIMIT 1"
+        args = [backend.encode(key[n], heading[n]) for n in names]
+        return connection.query(sql, args or None).fetchone() is not None
+
+    def _make_retrying(self, key, make_kwargs, on_commit):
+        """_make_one, retried on write conflicts between workers and, per jobs.max_retries, on failures."""
+        max_retries = int(config["jobs.max_retries"] or 0)
+        backoff = float(config["jobs.retry_backoff"] or 0)
+        conflicts = failures = 0
+        while True:
+            try:
+                return self._make_one(key, make_kwargs, on_commit)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as error:
+                if _is_transient(self._connection, error) and conflicts < TRANSIENT_RETRIES:
+                    conflicts += 1
+                    time.sleep(min(0.02 * 2 ** min(conflicts, 6), 1.0) * random.uniform(0.5, 1.5))
+                    continue
+                if isinstance(error, DuplicateError) and self._already_made(key):
+                    return False  # another worker stored this key first
+                failures += 1
+                if failures > max_retries:
+                    error.pipejoint_attempts = failures
+                    raise
+                logger.info("make(%s) of %s failed (attempt %d of %d), retrying: %s", key, self.class_name,
+                            failures, max_retries + 1, error)
+                time.sleep(backoff * 2 ** (failures - 1))
+
+    # --- populate ---
+    def populate(self, *restrictions, suppress_errors=False, return_exception_objects=False,
+                 reserve_jobs=False, max_calls=None, display_progress=False, processes=1,
+                 make_kwargs=None, priority=None, refresh=None, order="original", limit=None,
+                 keys=None, executor=None):
+        """Call make() for every key of key_source (restricted) not yet in the table.
+
+        Returns {"success_count": n, "error_list": [(key, error), ...]}.
+        """
+        connection = self._connection
+        if connection.in_transaction:
+            raise DataJointError(
+                f"populate() of {self.node_name} cannot run inside a transaction: each key gets its own "
+                "transaction. Commit or roll back first."
+            )
+        if self._where:
+            raise DataJointError(
+                f"populate() is called on the table {self.class_name} itself, with restrictions as arguments: "
+                f"{self.class_name}.populate(cond)."
+            )
+        if order not in ("original", "reverse", "random"):
+            raise DataJointError(f"populate(order={order!r}) of {self.node_name}: use 'original', 'reverse' or 'random'.")
+        if not isinstance(processes, int) or processes < 1:
+            raise DataJointError(f"populate(processes={processes!r}) of {self.node_name}: give a whole number ≥ 1.")
+        for argument, value in (("max_calls", max_calls), ("limit", limit)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0):
+                raise DataJointError(
+                    f"populate({argument}={value!r}) of {self.node_name}: give a whole number ≥ 0, or None for no limit."
+                )
+        if processes > 1 or executor is not None:
+            from .workers import populate_with_workers
+
+            return populate_with_workers(
+                self, restrictions, processes=processes, executor=executor, suppress_errors=suppress_errors,
+                return_exception_objects=return_exception_objects, max_calls=max_calls,
+                display_progress=display_progress, make_kwargs=make_kwargs, priority=priority, order=order,
+                limit=limit, keys=keys)
+        todo = keys if keys is not None else self._todo(restrictions).keys(order_by="KEY")
+        jobs = None
+        if reserve_jobs:
+            jobs = self.jobs
+            if refresh is None or refresh:
+                scope = restrictions if keys is None else ()
+                _retry_transient(connection, lambda: jobs.refresh(*scope, todo=todo))
+            todo = _by_priority(todo, jobs, priority)
+        if order == "reverse":
+            todo = todo[::-1]
+        elif order == "random":
+            random.shuffle(todo)
+        cap = min(x for x in (max_calls, limit, len(todo)) if x is not None)
+        if not reserve_jobs:
+            todo = todo[:cap]
+        return self._populate_keys(todo, jobs, cap, suppress_errors, return_exception_objects, display_progress,
+                                   make_kwargs)
+
+    def _populate_keys(self, todo, jobs, cap, suppress_errors, return_exception_objects, display_progress,
+                       make_kwargs):
+        bar = progress_bar(cap, self.class_name) if display_progress else None
+        metadata = None
+        if "_job_start_time" in self.heading:  # declared with jobs.add_job_metadata
+            from .metadata import RunMetadata
+
+            metadata = RunMetadata(self)
+        heartbeat = None
+        if jobs is not None:
+            from .jobs import Heartbeat
+
+            heartbeat = Heartbeat(jobs)
+        success, errors, calls = 0, [], 0
+        try:
+            with _sigterm_as_exit(jobs is not None):
+                for key in todo:
+                    if calls >= cap:
+                        break
+                    outcome = self._populate_key(key, jobs, heartbeat, make_kwargs, metadata)
+                    if outcome is None or outcome is False:  # another worker holds or made this key
+                        continue
+                    calls += 1
+                    if outcome is True:
+                        success += 1
+                    elif isinstance(outcome, Exception):
+                        if not suppress_errors:
+                            raise outcome
+                        errors.append((key, outcome if return_exception_objects
+                                       else f"{type(outcome).__name__}: {outcome}"))
+                    if bar is not None:
+                        bar.update(1)
+        finally:
+            if heartbeat is not None:
+                heartbeat.stop()
+            if bar is not None:
+                bar.close()
+        return {"success_count": success, "error_list": errors}
+
+    def _populate_key(self, key, jobs, heartbeat, make_kwargs, metadata=None):
+        """Make one key: True (made), False (already there), None (someone else's job) or the error.
+
+        `metadata` (a RunMetadata) records when, how long, where and with which code the rows were made.
+        """
+        if jobs is None:
+            start = time.time()
+
+            def on_commit(made):
+                if made and metadata is not None:
+                    metadata.record(key, start)
+            try:
+                return self._make_retrying(key, make_kwargs, on_commit)
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except Exception as error:
+                logger.debug("make(%s) failed:\n%s", key, traceback.format_exc())
+                return error
+        h = jobs.hash(key)
+        token = _retry_transient(self._connection, lambda: jobs.reserve(key, h))
+        if token is None:
+            return None
+        heartbeat.hold(h, token)
+        start = time.time()
+
+        def on_commit(made):
+            if made and metadata is not None:
+                metadata.record(key, start)
+            jobs.complete(h, token, time.time() - start)
+
+        try:
+            made = self._make_retrying(key, make_kwargs, on_commit)
+            if not made:  # made elsewhere: make sure the job row does not linger until its lease ends
+                _retry_transient(self._connection, lambda: jobs.complete(h, token, time.time() - start))
+            return made
+        except (KeyboardInterrupt, SystemExit):
+            jobs.release(h, token)
+            raise
+        except Exception as error:
+            logger.debug("make(%s) failed:\n%s", key, traceback.format_exc())
+            stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            attempts = getattr(error, "pipejoint_attempts", 1)
+            _retry_transient(self._connection, lambda: jobs.error(
+                h, token, f"{type(error).__name__}: {error}", stack, attempts, time.time() - start))
+            return error
+        finally:
+            heartbeat.drop()
+
+    def progress(self, *restrictions, display=False):
+        """(remaining, total) keys of key_source."""
+        source = self._jobs_key_source(restrictions)
+        total = len(source.proj())
+        remaining = len(source.proj() - self.proj())
+        if display:
+            done = total - remaining
+            percent = 100 * done / total if total else 100
+            print(f"{self.class_name}: completed {done} of {total} ({percent:.1f}%), {remaining} remaining")
+        return remaining, total
+
+    def job_metadata(self, *restrictions):
+        """The hidden run metadata of the rows (when made, how long make() took, on which host, code
+        version), as dicts with their keys. The same as naming the attributes:
+        `(Table & restrictions).proj("_job_start_time", "_job_duration", "_job_host", "_job_version")`."""
+        from .metadata import fetch_metadata
+
+        return fetch_metadata(self, restrictions)
+
+
+def populate_schema(schema, *restrictions, **kwargs):
+    """Populate every auto-populated table of a schema, parents before children.
+
+    Returns {table class name: populate() result}.
+    """
+    results = {}
+    for cls in auto_populated_classes(schema):
+        results[cls.__name__] = cls().populate(*restrictions, **kwargs)
+    return results
+
+
+def auto_populated_classes(schema):
+    """The auto-populated table classes declared in a schema, in dependency order."""
+    from ..catalog.dependencies import node_name
+
+    classes = {}
+    stack = [AutoPopulate]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if vars(cls).get("_schema") is schema and cls.__dict__.get("definition") is not None:
+            classes[node_name(schema.database, cls().table_name)] = cls
+    graph = schema.connection.dependencies.load()
+    ordered = graph.topo_sort([n for n in classes if n in graph.graph])
+    return [classes[n] for n in ordered]
+
+
+def populate_command(args):
+    from .workers import populate_command as command
+
+    return command(args)
+
+
+def worker_command(args):
+    from .workers import worker_command as command
+
+    return command(args)
+
+
+def _by_priority(todo, jobs, priority):
+    """Keys ordered by their job's priority (smaller first); with `priority`, only those at or below it.
+
+    Keys whose job failed or is ignored are left out: they wait until their job row is deleted.
+    """
+    states = jobs.states()
+    default = config["jobs.default_priority"]
+    ranked = []
+    for i, key in enumerate(todo):
+        status, rank = states.get(jobs.hash(key), (None, default))
+        if status in ("error", "ignore"):
+            continue
+        if priority is None or rank <= priority:
+            ranked.append((rank, i, key))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    return [k for _, _, k in ranked]
+
+
+def progress_bar(total, description):
+    """A tqdm bar of keys, without tqdm's monitor thread: a thread left running in this process
+    would keep populate(processes=N) from forking its workers."""
+    from tqdm import tqdm
+
+    class Bar(tqdm):
+        monitor_interval = 0
+
+    return Bar(total=total, desc=description, unit="key")
+
+
+def _finish(on_commit, made):
+    if on_commit is not None:
+        on_commit(made)
+
+
+def _is_transient(connection, error):
+    """A write conflict between workers: the driver's error, kept as the context of ours."""
+    backend = connection.backend
+    return any(e is not None and backend.is_transient(e) for e in (error, error.__context__, error.__cause__))
+
+
+def _retry_transient(connection, action):
+    for attempt in range(TRANSIENT_RETRIES):
+        try:
+            return action()
+        except Exception as error:
+            if not _is_transient(connection, error) or attempt == TRANSIENT_RETRIES - 1:
+                raise
+            time.sleep(0.05 * random.uniform(0.5, 1.5))
+
+
+class _sigterm_as_exit:
+    """While a worker holds jobs, SIGTERM (a cluster stopping the job) unwinds cleanly and frees the job."""
+
+    def __init__(self, active):
+        self.active = active
+        self.previous = None
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if self.active and threading.current_thread() is threading.main_thread():
+            def stop(signum, frame):
+                raise SystemExit(f"pipejoint worker stopped by signal {signum}")
+
+            self.previous = signal.signal(signal.SIGTERM, stop)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.previous is not None:
+            signal.signal(signal.SIGTERM, self.previous)
+        return False
+
+
+def _as_tuple(value):
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _same(a, b):
+    """Deep equality that understands numpy arrays (for the make_fetch re-check)."""
+    import numpy as np
+
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return type(a) is type(b) and a == b

@@ -1,0 +1,397 @@
+"""Scale-out: worker processes on any concurrent.futures.Executor, and the CLI entries.
+
+A worker receives plain data: the name (or file path) of the pipeline module, the table class,
+the connection settings and the jobs settings. It finds the module (already in memory when the
+worker was forked, else imported), opens its own connection and populates with
+reserve_jobs=True. The jobs table in the database coordinates the workers, so the executor can
+be a local process pool or a Dask cluster's executor.
+
+populate(processes=N) forks its workers where that is safe (Linux, no other threads running, no
+connection in a transaction; the parent closes its connections first, so no worker inherits a
+database session): a forked worker starts in milliseconds, with the pipeline already imported.
+Elsewhere, or with dj.config["jobs.start_method"] = "spawn", workers start as fresh interpreters
+that import the pipeline module.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import importlib
+import importlib.util
+import logging
+import multiprocessing
+import os
+import pickle
+import sys
+import threading
+import time
+from pathlib import Path
+
+from ..errors import DataJointError
+from ..settings import config
+
+logger = logging.getLogger("pipejoint")
+
+
+# --- finding the pipeline in a fresh process ------------------------------------------------
+
+
+def load_module(reference):
+    """Import a pipeline module by dotted name or by the path of its .py file."""
+    if reference.endswith(".py") or os.sep in reference:
+        path = Path(reference).resolve()
+        if not path.is_file():
+            raise DataJointError(f"Pipeline module file {reference} does not exist: check the path.")
+        name = "pipejoint_pipeline_" + hashlib.md5(str(path).encode()).hexdigest()[:12]
+        if name in sys.modules:
+            return sys.modules[name]
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        return module
+    try:
+        return importlib.import_module(reference)
+    except ModuleNotFoundError as error:
+        raise DataJointError(
+            f"Cannot import pipeline module `{reference}` ({error}): give an importable module name or the "
+            "path of its .py file."
+        ) from None
+
+
+def module_reference(cls):
+    """How a worker process finds the module that defines `cls`: its name, or else its file."""
+    module = sys.modules.get(cls.__module__)
+    path = getattr(module, "__file__", None)
+    if cls.__module__ not in ("__main__", "__mp_main__") and not cls.__module__.startswith("pipejoint_pipeline_"):
+        try:
+            spec = importlib.util.find_spec(cls.__module__)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and (path is None or spec.origin is None
+                                 or os.path.realpath(spec.origin) == os.path.realpath(path)):
+            return cls.__module__
+    if path is None:
+        raise DataJointError(
+            f"Worker processes cannot find the code of table {cls.__name__}: it is not defined in a module file. "
+            "Put the pipeline in a .py file (or a package) so workers can import it."
+        )
+    return os.path.abspath(path)
+
+
+def _connection_settings(connection):
+    settings = {f"database.{k}": v for k, v in connection.settings.items() if f"database.{k}" in config}
+    settings["database.backend"] = connection.backend.name
+    return connection.backend.settings_for_another_process(settings)
+
+
+def worker_spec(table, restrictions, options):
+    """Everything a worker process needs, as plain picklable data."""
+    cls = type(table)
+    if "<locals>" in cls.__qualname__:
+        raise DataJointError(
+            f"Table class {cls.__name__} is defined inside a function, where worker processes cannot import it: "
+            "define it at module level."
+        )
+    try:
+        pickle.dumps(restrictions)
+    except Exception:
+        raise DataJointError(
+            f"populate() of {table.node_name} with workers: the restrictions must be plain data (dicts, strings, "
+            "lists of them) that can be sent to other processes, not query expressions. Restrict with "
+            "`expression.keys()` instead."
+        ) from None
+    return {
+        "module": module_reference(cls),
+        "module_name": cls.__module__,
+        "module_file": getattr(sys.modules.get(cls.__module__), "__file__", None),
+        "table": cls.__qualname__,
+        "settings": _connection_settings(table._connection),
+        "jobs": {k: v for k, v in config.items() if k.startswith("jobs.")},
+        "restrictions": list(restrictions),
+        "options": options,
+    }
+
+
+def _configure(spec):
+    """Point this process's config at the parent's database (reconnecting only if it changed)."""
+    from ..backends import connection as connection_module
+
+    changed = any(config[k] != v for k, v in spec["settings"].items())
+    for key, value in {**spec["settings"], **spec["jobs"]}.items():
+        config[key] = value
+    if changed:
+        connection_module._forget_connection()
+
+
+def _loaded_module(spec):
+    """The pipeline module if this process already has it (a forked worker, or a spawned one
+    whose __main__ is the parent's script), so that it is not executed a second time."""
+    module = sys.modules.get(spec.get("module_name") or "")
+    path = getattr(module, "__file__", None)
+    if path and spec.get("module_file") and os.path.realpath(path) == os.path.realpath(spec["module_file"]):
+        return module
+    return None
+
+
+def resolve_table(spec):
+    try:
+        module = _loaded_module(spec) or load_module(spec["module"])
+    except DataJointError:
+        # imported by name in the parent, but not importable here (e.g. another sys.path on a cluster node)
+        if not spec.get("module_file") or not os.path.isfile(spec["module_file"]):
+            raise
+        module = load_module(spec["module_file"])
+    target = module
+    for part in spec["table"].split("."):
+        target = getattr(target, part, None)
+        if target is None:
+            raise DataJointError(f"Module {spec['module']} has no table class {spec['table']}.")
+    return target
+
+
+def run_worker(spec):
+    """The task an executor runs: populate with reserve_jobs in this process until no keys are left."""
+    _configure(spec)
+    table = resolve_table(spec)()
+    options = dict(spec["options"])
+    keep_objects = options.pop("return_exception_objects", False)
+    result = table.populate(*spec["restrictions"], reserve_jobs=True, refresh=False,
+                            return_exception_objects=True, keys=spec.get("keys"), **options)
+    errors = []
+    for key, error in result["error_list"]:
+        errors.append((key, _portable(error) if keep_objects else f"{type(error).__name__}: {error}"))
+    result["error_list"] = errors
+    return result
+
+
+def _portable(error):
+    """The exception itself if it can travel between processes, else a DataJointError with its text."""
+    try:
+        pickle.loads(pickle.dumps(error))
+        return error
+    except Exception:
+        return DataJointError(f"{type(error).__name__}: {error}")
+
+
+# --- the parent side ----------------------------------------------------------------------
+
+
+def _executor_size(executor, processes):
+    if processes > 1:
+        return processes
+    size = getattr(executor, "_max_workers", None)
+    if size:
+        return size
+    client = getattr(executor, "_client", None)
+    if client is not None:
+        try:
+            return max(1, sum(client.nthreads().values()))
+        except Exception:
+            pass
+    return os.cpu_count() or 2
+
+
+def populate_with_workers(table, restrictions, *, processes, executor, suppress_errors, return_exception_objects,
+                          max_calls, display_progress, make_kwargs, priority, order, limit, keys=None):
+    """populate(processes=N) and populate(executor=...): N workers take keys through the jobs table."""
+    options = {"suppress_errors": suppress_errors, "return_exception_objects": return_exception_objects,
+               "make_kwargs": make_kwargs, "priority": priority, "order": order}
+    cap = min(x for x in (max_calls, limit) if x is not None) if (max_calls or limit) else None
+    spec = worker_spec(table, restrictions, options)
+    if keys is not None:
+        keys = [dict(k) for k in keys]
+        spec["keys"] = keys
+    todo = keys if keys is not None else table._todo(restrictions).keys(order_by="KEY")
+    table.jobs.refresh(*restrictions, todo=todo)
+    if not todo:
+        return {"success_count": 0, "error_list": []}
+    count = min(_executor_size(executor, processes), len(todo))  # no idle workers
+    own_pool = executor is None
+    if own_pool:
+        executor = local_pool(count)
+    shares = _split_cap(cap, count)
+    try:
+        futures = []
+        for index, share in enumerate(shares):
+            worker = dict(spec, options=dict(spec["options"], max_calls=share), index=index)
+            futures.append(executor.submit(run_worker, worker))
+        results = _wait(futures, table, restrictions, display_progress, len(todo))
+    finally:
+        if own_pool:
+            executor.shutdown(wait=True, cancel_futures=True)
+    success = sum(r["success_count"] for r in results)
+    errors = [e for r in results for e in r["error_list"]]
+    if errors and not suppress_errors:
+        key, error = errors[0]
+        if isinstance(error, BaseException):
+            raise error
+        raise DataJointError(f"make({key}) of {table.node_name} failed in a worker: {error}")
+    return {"success_count": success, "error_list": errors}
+
+
+START_METHODS = ("fork", "spawn", "forkserver")
+
+
+def start_method():
+    """How populate(processes=N) starts its workers: dj.config["jobs.start_method"], or by default
+    fork where that is safe and spawn elsewhere."""
+    chosen = config["jobs.start_method"]
+    if chosen is not None:
+        if chosen not in START_METHODS or chosen not in multiprocessing.get_all_start_methods():
+            available = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
+            raise DataJointError(
+                f"dj.config['jobs.start_method'] = {chosen!r} is not available here: use one of {available}, "
+                "or None to let pipejoint choose."
+            )
+        return chosen
+    # Forking a process that runs other threads (Jupyter's, a thread pool's) can copy a lock held
+    # by one of them, or a pool without its threads, into the child; Python 3.12 warns about it.
+    # macOS and Windows do not fork safely or at all.
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def _close_connections_for_fork():
+    """Close this process's database connections so that forked workers inherit no session (they
+    reopen on next use). A child must not touch its parent's session, and SQLite tracks its file
+    locks in process memory, so even an unused inherited connection is unsafe
+    (https://sqlite.org/howtocorrupt.html#fork). False, closing nothing, when a connection is in a
+    transaction."""
+    from ..backends.connection import live_connections
+
+    connections = live_connections()
+    if any(c.in_transaction for c in connections):
+        return False
+    for connection in connections:
+        connection.close()
+    return True
+
+
+def local_pool(count):
+    """A process pool for populate(processes=count), started the cheapest safe way."""
+    method = start_method()
+    if method == "fork" and not _close_connections_for_fork():
+        logger.info("A connection is in a transaction: starting workers with spawn instead of fork.")
+        method = "spawn"
+    return concurrent.futures.ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method))
+
+
+def _split_cap(cap, count):
+    if cap is None:
+        return [None] * count
+    count = max(1, min(count, cap))
+    return [cap // count + (1 if i < cap % count else 0) for i in range(count)]
+
+
+def _wait(futures, table, restrictions, display_progress, total):
+    """The workers' results. The parent sleeps until they finish; with a progress bar it wakes once
+    a second to count the keys still to make."""
+    if not display_progress:
+        concurrent.futures.wait(futures)
+        return [f.result() for f in futures]
+    from .autopopulate import progress_bar
+
+    bar = progress_bar(total, table.class_name)
+    try:
+        pending = set(futures)
+        while pending:
+            done, pending = concurrent.futures.wait(pending, timeout=1.0)
+            made = total - len(table._todo(restrictions))
+            bar.update(max(0, made - bar.n))
+        return [f.result() for f in futures]
+    finally:
+        bar.close()
+
+
+# --- command line -----------------------------------------------------------------------
+
+
+def _split_target(target):
+    """MODULE or MODULE.Table (MODULE a dotted name or a path to a .py file)."""
+    if ".py." in target:
+        module, table = target.rsplit(".", 1)
+        return module, table
+    if target.endswith(".py") or os.sep in target:
+        return target, None
+    try:
+        found = importlib.util.find_spec(target) is not None
+    except (ImportError, ValueError):
+        found = False
+    if found or "." not in target:
+        return target, None
+    module, table = target.rsplit(".", 1)
+    return module, table
+
+
+def module_tables(module):
+    """The auto-populated table classes a module's schemas hold, in dependency order."""
+    from .autopopulate import AutoPopulate, auto_populated_classes
+
+    schemas = []
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, AutoPopulate) and vars(value).get("_schema") is not None:
+            if all(value._schema is not s for s in schemas):
+                schemas.append(value._schema)
+    classes = []
+    for schema in schemas:
+        classes.extend(auto_populated_classes(schema))
+    if not classes:
+        raise DataJointError(
+            f"Module {module.__name__} declares no Imported or Computed tables: nothing to populate."
+        )
+    return classes
+
+
+def populate_command(args):
+    """`pipejoint populate MODULE[.Table] [--workers N] [--reserve-jobs]`."""
+    module_name, table_name = _split_target(args.target)
+    sys.path.insert(0, os.getcwd())
+    module = load_module(module_name)
+    if table_name:
+        cls = getattr(module, table_name, None)
+        if cls is None:
+            raise DataJointError(f"Module {module_name} has no table {table_name}.")
+        classes = [cls]
+    else:
+        classes = module_tables(module)
+    failed = 0
+    for cls in classes:
+        result = cls.populate(reserve_jobs=bool(args.reserve_jobs) or args.workers > 1, processes=args.workers,
+                              suppress_errors=True, display_progress=True)
+        print(f"{cls.__name__}: {result['success_count']} made, {len(result['error_list'])} failed")
+        for key, error in result["error_list"]:
+            print(f"  {key}: {error}")
+        failed += len(result["error_list"])
+    return 1 if failed else 0
+
+
+def worker_command(args):
+    """`pipejoint worker MODULE`: take jobs of every table in the module until none are left."""
+    sys.path.insert(0, os.getcwd())
+    module = load_module(args.module)
+    classes = module_tables(module)
+    made = failed = 0
+    while True:
+        progressed = 0
+        for cls in classes:
+            result = cls.populate(reserve_jobs=True, suppress_errors=True)
+            progressed += result["success_count"] + len(result["error_list"])
+            made += result["success_count"]
+            failed += len(result["error_list"])
+            for key, error in result["error_list"]:
+                print(f"{cls.__name__} {key}: {error}", file=sys.stderr)
+        if progressed:
+            continue
+        busy = any(len(cls().jobs.reserved) for cls in classes)
+        if not busy:
+            break
+        time.sleep(1.0)  # others hold jobs: their results may open new work, or their leases may expire
+    print(f"pipejoint worker: {made} keys made, {failed} failed")
+    return 1 if failed else 0

@@ -1,0 +1,653 @@
+"""Query expressions: immutable, lazily compiled descriptions of a set of rows.
+
+An expression is a FROM list (base tables or subqueries, each with an alias ``t0``, ``t1``, …),
+a mapping from each attribute to its SQL over those aliases, WHERE conditions, and optionally a
+GROUP BY, DISTINCT and ORDER/LIMIT. Operators add to these when the result stays one flat
+SELECT and wrap the operand as a subquery only when the meaning requires it (after a LIMIT,
+a GROUP BY, a DISTINCT, or a union).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from . import fetch as _fetch
+from .condition import Combination, Top, dict_condition, make_condition
+from ..errors import DataJointError, UnknownAttributeError
+from ..core.heading import Attribute, Heading
+
+
+@dataclass(frozen=True)
+class Column:
+    """An attribute read straight from a FROM item: alias index and column name."""
+
+    source: int
+    name: str
+
+    def shape(self):
+        shape = self.__dict__.get("_shape")
+        if shape is None:
+            shape = self.__dict__["_shape"] = ("c", self.source, self.name)  # built once: the hot path reads it
+        return shape
+
+    def shifted(self, offset):
+        return Column(self.source + offset, self.name)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """An attribute computed by a SQL fragment; `inputs` maps the names it uses to their SQL."""
+
+    text: str
+    fragment: object  # parsed sqlglot tree over attribute names
+    inputs: tuple  # ((name, Column|Computed), ...)
+    aggregate: bool = False
+
+    def shape(self):
+        return ("x", self.text, tuple((n, c.shape()) for n, c in self.inputs))
+
+    def shifted(self, offset):
+        return Computed(self.text, self.fragment, tuple((n, c.shifted(offset)) for n, c in self.inputs), self.aggregate)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A FROM item: a base table (schema, table_name) or a subquery."""
+
+    schema: str | None = None
+    table_name: str | None = None
+    query: object = None
+
+    def shape(self):
+        return ("t", self.schema, self.table_name) if self.query is None else ("q", self.query._shape())
+
+
+@dataclass(frozen=True)
+class Join:
+    """How FROM item `source` joins: 'inner', 'left' or 'cross', on pairs of column SQL."""
+
+    source: int
+    kind: str
+    pairs: tuple = ()  # ((left Column|Computed, right Column), ...)
+
+    def shape(self):
+        return (self.source, self.kind, tuple((a.shape(), b.shape()) for a, b in self.pairs))
+
+    def shifted(self, offset):
+        return Join(self.source + offset, self.kind, tuple((a.shifted(offset), b.shifted(offset)) for a, b in self.pairs))
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """A dj.Top applied: (column, descending) items, the order as written, limit and offset."""
+
+    items: tuple
+    order_names: tuple
+    limit: int | None
+    offset: int
+
+    def shape(self):
+        return (tuple((c.shape(), desc) for c, desc in self.items), self.limit, self.offset)
+
+    def shifted(self, offset):
+        return replace(self, items=tuple((c.shifted(offset), desc) for c, desc in self.items))
+
+
+class QueryExpression:
+    """Base of tables and query results. Subclasses: Table (base tables), U."""
+
+    _connection = None
+    _heading = None
+    _sources = ()
+    _joins = ()
+    _columns = None  # name -> Column | Computed
+    _where = ()  # ((Condition, columns-at-that-time), ...)
+    _group = None  # tuple of the columns grouped by, when aggregated
+    _distinct = False
+    _top = None
+    _union = None  # (left, right) for a union
+    _is_base_table = False
+
+    # --- basic properties ---
+    @property
+    def connection(self):
+        return self._connection
+
+    @property
+    def heading(self):
+        return self._heading
+
+    @property
+    def primary_key(self):
+        return self.heading.primary_key
+
+    _FIELDS = ("_connection", "_heading", "_sources", "_joins", "_columns", "_where", "_group", "_distinct", "_top", "_union")
+
+    def _copy(self, **changes):
+        """A modified copy, as a plain QueryExpression (restrictions use _with_condition)."""
+        result = QueryExpression.__new__(QueryExpression)
+        for name in self._FIELDS:
+            setattr(result, name, getattr(self, name))
+        for key, value in changes.items():
+            setattr(result, key, value)
+        result._frame_shape = None
+        return result
+
+    @property
+    def _is_wrappable(self):
+        return self._group is not None or self._distinct or self._top is not None or self._union is not None
+
+    def _as_subquery(self):
+        """This expression as the only FROM item of a new one, attributes passed through."""
+        heading = self.heading
+        result = QueryExpression()
+        result._connection = self._connection
+        result._heading = Heading([replace(a, expression=None) for a in heading.attributes.values()], heading.table_comment)
+        result._sources = (Source(query=self),)
+        result._joins = ()
+        result._columns = {n: Column(0, n) for n in heading.names}
+        result._where = ()
+        return result
+
+    # --- shape and params: the SQL cache key and the values, in one fixed order ---
+    _frame_shape = None  # (heading, shape of everything but WHERE), shared with restrictions of this expression
+
+    def _frame(self):
+        """(heading, the shape of everything but the WHERE conditions). The shape is kept as its
+        repr text: a string caches its hash, so looking up the SQL of `(T & key)` in the cache does
+        not walk the whole nested structure on every query."""
+        heading = self._heading
+        cached = self._frame_shape
+        if cached is None or cached[0] is not heading:
+            cached = self._frame_shape = (heading, repr((
+                tuple(s.shape() for s in self._sources),
+                tuple(j.shape() for j in self._joins),
+                tuple(heading.names),
+                tuple((n, c.shape()) for n, c in self._columns.items()),  # all of them: see _shape
+                None if self._group is None else tuple(c.shape() for c in self._group),
+                self._distinct,
+                self._top.shape() if self._top else None,
+                tuple(heading.primary_key),
+            )))
+        return cached
+
+    def _shape(self):
+        if self._union is not None:
+            return ("union", self._union[0]._shape(), self._union[1]._shape())
+        # a condition reads its attributes through the columns it was built on: when those are the
+        # expression's own columns, the frame already holds their shapes (None stands for them)
+        columns = self._columns
+        where = []
+        for condition, cols in self._where:
+            where.append((condition.shape(), None if cols is columns else tuple([cols[n].shape() for n in condition.names()])))
+        return self._frame()[1], tuple(where)
+
+    def _params(self, out):
+        if self._union is not None:
+            self._union[0]._params(out)
+            self._union[1]._params(out)
+            return out
+        for source in self._sources:
+            if source.query is not None:
+                source.query._params(out)
+        for condition, _ in self._where:
+            condition.params(out)
+        return out
+
+    # --- restriction ---
+    def restrict(self, restriction, semantic_check=True):
+        """Rows that satisfy `restriction` (any form DataJoint accepts).
+
+        A string is SQL (MySQL syntax, made portable) and is used as written: never build one from
+        untrusted text. Values in dicts, keys, record arrays and DataFrames are bound parameters.
+        """
+        flat = self._top is None and self._group is None and self._union is None
+        if flat and type(restriction) is dict:  # the (T & key) hot path: nothing else to decide
+            condition = dict_condition(restriction, self._heading, self)
+            return self if condition is None else self._with_condition(condition)
+        if isinstance(restriction, Top):
+            return self._apply_top(restriction)
+        base = self if flat else self._as_subquery()
+        condition = make_condition(restriction, base, semantic_check)
+        if condition is None:
+            return self
+        return base._with_condition(condition)
+
+    def _with_condition(self, condition):
+        """A copy with one more WHERE condition. A restricted table keeps its class (so that
+        `(T & key).delete()` works), and the rest of its SQL cache key is shared, not rebuilt."""
+        if self._frame_shape is None:
+            self._frame()  # computed once on this expression, inherited by its restrictions
+        result = object.__new__(type(self))
+        result.__dict__.update(self.__dict__)
+        result._where = self._where + ((condition, self._columns),)
+        return result
+
+    def __and__(self, restriction):
+        return self.restrict(restriction)
+
+    def __xor__(self, restriction):
+        """Legacy `A ^ B`: restriction without the semantic check (2.x: `A.restrict(B, semantic_check=False)`)."""
+        return self.restrict(restriction, semantic_check=False)
+
+    def __sub__(self, restriction):
+        from .condition import Not
+
+        if isinstance(restriction, Top):
+            raise DataJointError("Cannot subtract a dj.Top: restrict with & dj.Top(...) instead.")
+        return self.restrict(Not(restriction))
+
+    def __neg__(self):
+        from .condition import Not
+
+        return Not(self)
+
+    def _apply_top(self, top):
+        """ORDER BY / LIMIT / OFFSET; a Top over a Top or a union orders a subquery."""
+        base = self._as_subquery() if (self._top is not None or self._union is not None) else self
+        order = top.order_by
+        if order is None:
+            order = self._top.order_names if self._top is not None else ["KEY"]
+        order = expand_order_by(order, base.heading)
+        items = tuple((base._columns[item.split()[0]], item.endswith(" DESC")) for item in order)
+        return base._copy(_top=Ordering(items, tuple(order), top.limit, top.offset))
+
+    # --- projection ---
+    def proj(self, *attributes, **named):
+        """Keep, rename, compute or exclude attributes; the primary key always stays."""
+        heading = self.heading
+        computes = any(isinstance(v, str) and v.strip() not in heading for v in named.values())
+        base = self._as_subquery() if self._union is not None or (computes and self._is_wrappable) else self
+        heading = base.heading
+        keep, excluded = _positional_projection(attributes, heading)
+        renames, computed = {}, {}
+        for new, spec in named.items():
+            if not isinstance(spec, str):
+                raise DataJointError(f"proj({new}=...) takes a string: an attribute name or a SQL expression.")
+            spec = spec.strip()
+            (renames if spec in heading else computed)[new] = spec
+        renamed_away = {old for new, old in renames.items() if new != old}
+        key_renames = {old: new for new, old in renames.items() if old in heading.primary_key}
+        attrs, columns = [], {}
+
+        def add(attribute, column):
+            if attribute.name in columns:
+                raise DataJointError(
+                    f"Attribute `{attribute.name}` already exists in the projection: choose another name."
+                )
+            attrs.append(attribute)
+            columns[attribute.name] = column
+
+        for name in heading.primary_key:
+            add(replace(heading[name], name=key_renames.get(name, name), in_key=True), base._columns[name])
+        for name in keep:
+            if name not in heading.primary_key and name not in excluded and name not in renamed_away:
+                add(_revealed(heading[name]), base._columns[name])
+        for new, old in renames.items():
+            if old not in key_renames or key_renames[old] != new:
+                add(_revealed(replace(heading[old], name=new, in_key=False)), base._columns[old])
+        for new, text in computed.items():
+            column, attribute = computed_attribute(new, text, heading, base._columns, owner=query_name(base))
+            add(attribute, column)
+        result = base._copy(_heading=Heading(attrs, heading.table_comment), _columns=columns)
+        result._base_table = self if self._is_base_table and not self._where else None
+        return result
+
+    # --- join ---
+    def join(self, other, semantic_check=True, left=False):
+        """Natural join on attributes with the same name and lineage."""
+        if isinstance(other, type):
+            other = other()
+        if isinstance(other, U):
+            raise DataJointError("Joining with dj.U is not supported: restrict instead, e.g. dj.U('a') & table.")
+        if not isinstance(other, QueryExpression):
+            raise DataJointError(f"Cannot join with {type(other).__name__}: join table classes or query expressions.")
+        shared = [n for n in self.heading.names if n in other.heading.names]
+        if semantic_check:
+            check_lineage(self, other, shared)
+        left_expr = self._as_subquery() if self._is_wrappable else self
+        # the right operand's FROM items join in flat unless that would change its meaning: a left
+        # join needs a single table, and a right side with its own LEFT JOIN stays a subquery
+        right_simple = not other._is_wrappable and all(j.kind != "left" for j in other._joins) and (
+            not left or (len(other._sources) == 1 and not other._where))
+        right_expr = other if right_simple else other._as_subquery()
+        heading = join_heading(left_expr.heading, right_expr.heading, left)
+        offset = len(left_expr._sources)
+        right_columns = {n: c.shifted(offset) for n, c in right_expr._columns.items()}
+        pairs = tuple((left_expr._columns[n], right_columns[n]) for n in shared)
+        right_joins = [j.shifted(offset) for j in right_expr._joins]
+        joins = list(left_expr._joins)
+        if right_joins and pairs:
+            # the matched columns may come from any right FROM item: test them once all are joined
+            joins.append(Join(offset, "cross"))
+            last = right_joins[-1]
+            right_joins[-1] = Join(last.source, "inner", last.pairs + pairs)
+        else:
+            joins.append(Join(offset, "left" if left else ("inner" if pairs else "cross"), pairs))
+        joins += right_joins
+        columns = dict(left_expr._columns)
+        for n, c in right_columns.items():
+            columns.setdefault(n, c)
+        where = left_expr._where + tuple(
+            (cond, {n: c.shifted(offset) for n, c in cols.items()}) for cond, cols in right_expr._where
+        )
+        result = QueryExpression()
+        result._connection = self._connection
+        result._heading = heading
+        result._sources = left_expr._sources + right_expr._sources
+        result._joins = tuple(joins)
+        result._columns = {n: columns[n] for n in heading.names}
+        result._where = where
+        return result
+
+    def __mul__(self, other):
+        return self.join(other)
+
+    def __matmul__(self, other):
+        """Legacy `A @ B`: the join without the semantic check (2.x: `A.join(B, semantic_check=False)`)."""
+        return self.join(other, semantic_check=False)
+
+    def extend(self, other, semantic_check=True):
+        return self.join(other, semantic_check=semantic_check, left=True)
+
+    # --- aggregation ---
+    def aggr(self, group=None, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
+        """Per row of self, aggregates over the matching rows of `group` (all rows of self are kept)."""
+        from .aggregation import aggregate
+
+        if keep_all_rows is not None:
+            exclude_nonmatching = not keep_all_rows
+        return aggregate(self, group, attributes, named, exclude_nonmatching)
+
+    aggregate = aggr
+
+    # --- union ---
+    def __add__(self, other):
+        from .aggregation import union
+
+        return union(self, other)
+
+    # --- SQL ---
+    def make_sql(self, fields=None):
+        from .compiler import compile_query
+
+        return compile_query(self).sql
+
+    def __str__(self):
+        return self.make_sql()
+
+    # --- fetching: see fetch.py ---
+    def cursor(self, as_dict=False):
+        from .compiler import compile_query
+
+        compiled = compile_query(self)
+        return self._connection.query(compiled.sql, compiled.arguments(self), as_dict=as_dict)
+
+    # the fetch methods are fetch.py's functions themselves (no wrapper call on the hot path)
+    fetch = _fetch.fetch
+    fetch1 = _fetch.fetch1
+    to_dicts = _fetch.to_dicts
+    to_pandas = _fetch.to_pandas
+    to_arrays = _fetch.to_arrays
+    to_polars = _fetch.to_polars
+    to_arrow = _fetch.to_arrow
+
+    def keys(self, order_by=None, limit=None, offset=None):
+        return _fetch.to_dicts(self.proj(), order_by=order_by, limit=limit, offset=offset)
+
+    def head(self, limit=25):
+        return self.to_dicts(order_by="KEY", limit=limit)
+
+    def tail(self, limit=25):
+        rows = self.to_dicts(order_by="KEY DESC", limit=limit)
+        return rows[::-1]
+
+    __iter__ = _fetch.iterate
+    __len__ = _fetch.count
+    __bool__ = _fetch.exists
+
+    def __contains__(self, item):
+        return bool(self & item)
+
+    def __repr__(self):
+        from .display import text_preview
+
+        return text_preview(self)
+
+    def _repr_html_(self):
+        from .display import html_preview
+
+        return html_preview(self)
+
+    def preview(self, limit=None, width=None):
+        from .display import text_preview
+
+        return text_preview(self, limit=limit, width=width)
+
+
+def _revealed(attribute):
+    """A hidden attribute named in proj() is shown in its result."""
+    return replace(attribute, revealed=True) if attribute.is_hidden else attribute
+
+
+def _positional_projection(attributes, heading):
+    """(names to keep, names to exclude) from proj()'s positional arguments."""
+    keep, excluded = [], set()
+    for item in attributes:
+        if item is Ellipsis:
+            keep.extend(heading.secondary_attributes)
+        elif isinstance(item, str) and item.startswith("-"):
+            name = item[1:].strip()
+            if name not in heading.attributes:
+                raise UnknownAttributeError(
+                    f"Cannot exclude `{name}`: it is not an attribute. Available: {', '.join(heading.names)}."
+                )
+            if name in heading.primary_key:
+                raise DataJointError(f"Cannot exclude primary key attribute `{name}`: the primary key always stays.")
+            excluded.add(name)
+        elif isinstance(item, str):
+            if item not in heading:  # hidden attributes too: naming one shows it
+                raise UnknownAttributeError(
+                    f"Attribute `{item}` not found in proj(). Available: {', '.join(heading.names)}."
+                )
+            keep.append(item)
+        else:
+            raise DataJointError(f"proj() takes attribute names as strings, not {type(item).__name__}.")
+    if excluded and Ellipsis not in attributes and not keep:
+        keep = list(heading.secondary_attributes)
+    return list(dict.fromkeys(keep)), excluded
+
+
+def expand_order_by(order_by, heading):
+    """Expand 'KEY' and validate 'attr [ASC|DESC]' items."""
+    result = []
+    for item in order_by:
+        parts = item.split()
+        name = parts[0]
+        direction = parts[1].upper() if len(parts) > 1 else "ASC"
+        if direction not in ("ASC", "DESC") or len(parts) > 2:
+            raise DataJointError(f"Cannot order by {item!r}: write 'attribute' or 'attribute DESC'.")
+        if name.upper() == "KEY":
+            result.extend(f"{k} {direction}" for k in heading.primary_key)
+        elif name in heading.attributes:
+            result.append(f"{name} {direction}")
+        else:
+            raise UnknownAttributeError(f"Cannot order by `{name}`: not an attribute. Available: {', '.join(heading.names)}.")
+    return result
+
+
+def query_name(expression):
+    """The tables an expression reads, for error messages: `lab.student * lab.enroll`."""
+    if expression._union is not None:
+        return " + ".join(query_name(e) for e in expression._union)
+    names = []
+    for source in expression._sources:
+        names.append(f"`{source.schema}.{source.table_name}`" if source.query is None else f"({query_name(source.query)})")
+    return " * ".join(names)
+
+
+def computed_attribute(name, text, heading, columns, aggregate_allowed=False, owner=""):
+    """Parse a projection/aggregation expression; check its names; infer its type."""
+    from .condition import parse_fragment
+    from ..settings import config
+    from .typing_rules import infer_type
+
+    fragment = parse_fragment(text, heading, config["query.dialect"], owner)
+    from sqlglot import exp
+
+    is_aggregate = any(isinstance(node, exp.AggFunc) for node in fragment.walk())
+    if is_aggregate and not aggregate_allowed:
+        raise DataJointError(
+            f"`{name}={text!r}` uses an aggregate function: use .aggr() to aggregate over a group."
+        )
+    used = sorted({c.name for c in fragment.find_all(exp.Column) if not c.table})
+    inputs = tuple((n, columns[n]) for n in used)
+    attr_type = infer_type(fragment, heading)
+    attribute = Attribute(name, attr_type, in_key=False, nullable=True, lineage=None, expression=text)
+    return Computed(text, fragment, inputs, is_aggregate), attribute
+
+
+def join_heading(left, right, left_join):
+    """Attributes of both, with the primary key by functional dependency (DataJoint 2.x)."""
+    left_names = set(left.names)
+    right_names = set(right.names)
+    left_determines_right = set(right.primary_key) <= left_names
+    right_determines_left = set(left.primary_key) <= right_names
+    if left_join and not left_determines_right:
+        raise DataJointError(
+            "A left join requires the left operand to determine the right one: every primary-key "
+            f"attribute of the right operand ({', '.join(right.primary_key)}) must be in the left one."
+        )
+    if left_determines_right:
+        key = left.primary_key
+        order = left.names + [n for n in right.names if n not in left_names]
+    elif right_determines_left:
+        key = right.primary_key
+        order = right.names + [n for n in left.names if n not in right_names]
+    else:
+        key = left.primary_key + [n for n in right.primary_key if n not in left.primary_key]
+        order = left.names + [n for n in right.names if n not in left_names]
+    key_set = set(key)
+    attrs = []
+    for n in order:
+        attr = left[n] if n in left_names else right[n]
+        if left_join and n not in left_names:
+            attr = replace(attr, nullable=True)
+        attrs.append(replace(attr, in_key=n in key_set))
+    ordered = [a for a in attrs if a.in_key] + [a for a in attrs if not a.in_key]
+    return Heading(ordered)
+
+
+def check_lineage(left, right, shared):
+    """Same name must mean the same thing: attributes are matched by name *and* lineage."""
+    for name in shared:
+        a = left.heading[name].lineage
+        b = right.heading[name].lineage
+        if a != b or a is None:
+            raise DataJointError(
+                f"Cannot match {query_name(left)} and {query_name(right)} on attribute `{name}`: it comes from "
+                f"{_origin(a)} on the left and from {_origin(b)} on the right (different lineages), so the two "
+                f"sides mean different things by `{name}`. Rename it on one side with .proj(), e.g. `.proj(other_{name}='{name}')`, "
+                "or pass semantic_check=False to match by name only."
+            )
+
+
+def _origin(lineage):
+    return f"`{lineage}`" if lineage else "a computed expression (no lineage)"
+
+
+def renamed_base(expression):
+    """For `Table` or `Table.proj(new='old', ...)` (renames only): (table, {new: old}); else (None, None)."""
+    from ..table.table import Table
+
+    if isinstance(expression, Table):
+        return expression, {}
+    if (
+        len(expression._sources) == 1
+        and expression._sources[0].query is None
+        and not expression._where
+        and not expression._joins
+        and not expression._is_wrappable
+        and all(isinstance(c, Column) for c in expression._columns.values())
+    ):
+        source = expression._sources[0]
+        base = getattr(expression, "_base_table", None)
+        if base is None:
+            return None, None
+        renames = {n: c.name for n, c in expression._columns.items() if n != c.name}
+        key_names = {expression._columns[n].name for n in expression.heading.primary_key}
+        if key_names != set(base.heading.primary_key):
+            return None, None
+        if (source.schema, source.table_name) != (base.database, base.table_name):
+            return None, None
+        return base, renames
+    return None, None
+
+
+class U(QueryExpression):
+    """A universal set over the named attributes: ``dj.U('a') & table`` is the distinct values of a."""
+
+    def __init__(self, *attributes):
+        for a in attributes:
+            if not isinstance(a, str):
+                raise DataJointError("dj.U takes attribute names as strings.")
+        self._attributes = attributes
+
+    @property
+    def primary_key(self):
+        return list(self._attributes)
+
+    @property
+    def heading(self):
+        raise DataJointError("dj.U has no heading of its own: restrict it by a query, e.g. dj.U('a') & table.")
+
+    def restrict(self, restriction, semantic_check=True):
+        if isinstance(restriction, type):
+            restriction = restriction()
+        if not isinstance(restriction, QueryExpression) or isinstance(restriction, U):
+            raise DataJointError("dj.U can only be restricted by a query expression, e.g. dj.U('a') & table.")
+        missing = [a for a in self._attributes if a not in restriction.heading.attributes]
+        if missing:
+            raise UnknownAttributeError(
+                f"dj.U attributes {missing} are not in the restricting query. Available: {', '.join(restriction.heading.names)}."
+            )
+        base = restriction._as_subquery() if restriction._is_wrappable else restriction
+        heading = base.heading.select(list(self._attributes)).set_primary_key(list(self._attributes))
+        return base._copy(
+            _heading=heading,
+            _columns={n: base._columns[n] for n in self._attributes},
+            _distinct=True,
+        )
+
+    def __and__(self, restriction):
+        return self.restrict(restriction)
+
+    def __sub__(self, other):
+        raise DataJointError("dj.U(...) - query would be an infinite set: restrict dj.U by a query instead.")
+
+    def join(self, other, semantic_check=True, left=False):
+        raise DataJointError("Joining with dj.U is not supported: restrict instead, e.g. dj.U('a') & table.")
+
+    __mul__ = join
+
+    def aggr(self, group=None, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
+        from .aggregation import aggregate_universal
+
+        return aggregate_universal(self, group, named)
+
+    aggregate = aggr
+
+    def __repr__(self):
+        return f"dj.U({', '.join(repr(a) for a in self._attributes)})"
+
+    def __len__(self):
+        raise DataJointError("dj.U is not a set of rows until restricted by a query.")
+
+    def __bool__(self):
+        return True
+
+    def __iter__(self):
+        raise DataJointError("dj.U is not a set of rows until restricted by a query.")
+
+
+__all__ = ["QueryExpression", "U", "Combination"]

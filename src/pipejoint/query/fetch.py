@@ -1,0 +1,425 @@
+"""Fetching results: legacy fetch()/fetch1() and 2.x to_dicts/to_pandas/to_arrays/... .
+
+Rows come from the driver as tuples. Each column has one decoder (or none when the driver's
+value is already right), cached on the heading. Dicts are decoded row by row; numpy arrays and
+DataFrames are built column by column: each column is pulled out of the rows once, decoded as
+a whole, and converted to its native dtype in C.
+"""
+
+from __future__ import annotations
+
+import operator
+
+from .compiler import compile_query
+from .condition import KeyAfter, Top
+from ..errors import DataJointError, UnknownAttributeError
+
+PAGE = 2000  # rows per query when iterating
+
+
+def _with_order(expression, order_by=None, limit=None, offset=None):
+    if order_by is None and limit is None and not offset:
+        return expression
+    return expression & Top(limit, order_by if order_by is not None else "KEY", offset or 0)
+
+
+def _rows(expression):
+    """All rows of the expression's query, as the driver returns them."""
+    compiled = compile_query(expression)
+    return expression._connection.query(compiled.sql, compiled.arguments(expression)).fetchall()
+
+
+# --- decoders ------------------------------------------------------------------------------
+
+
+def column_decoders(expression, names=None, squeeze=False):
+    """A tuple with one function (or None) per column turning driver values into Python values.
+
+    `names` defaults to the whole heading. Decoders are never called with None.
+    """
+    return _decoders(expression, names, squeeze)[0]
+
+
+def _decoders(expression, names, squeeze):
+    """(decoders, [(column index, decoder)] of the columns that need one). Plain columns' decoders
+    are cached on the heading (they depend on nothing else), so a repeated query such as
+    `(T & key).fetch1()` does not rebuild them."""
+    backend = expression._connection.backend
+    heading = expression.heading
+    key = (backend.name, names if names is None else tuple(names), squeeze)
+    cached = heading.cache.get(key)
+    if cached is None:
+        names = heading.names if names is None else names
+        decoders = tuple(_build_decoders(backend, heading, names, squeeze))
+        cached = decoders, [(i, d) for i, d in enumerate(decoders) if d is not None]
+        if all(heading[n].codec is None for n in names):
+            heading.cache[key] = cached
+    return cached
+
+
+def _build_decoders(backend, heading, names, squeeze):
+    decoders = []
+    for name in names:
+        attr = heading[name]
+        decode = backend.decoder(_stored_type(attr.attr_type))
+        if attr.expression is not None:  # computed: coerce to the inferred type (MIN(date) decodes as a date)
+            decode = _coercion(attr) or decode
+        unpack = _unpacker(attr, squeeze) if attr.expression is None else None
+        if unpack and decode:
+            combined = lambda v, d=decode, u=unpack: u(d(v))  # noqa: E731
+            combined.parallel = getattr(unpack, "parallel", False)
+        else:
+            combined = unpack or decode
+        decoders.append(combined)
+    return decoders
+
+
+def _stored_type(attr_type):
+    """The type of the column itself: for a codec, the end of its chain."""
+    if attr_type.codec is None:
+        return attr_type
+    from ..storage.codecs import stored_type
+
+    return stored_type(attr_type) or attr_type
+
+
+def _coercion(attr):
+    """Computed values come back as whatever the backend's function returns; bring them to the inferred type."""
+    core = attr.attr_type.core
+    if attr.attr_type.is_integer:
+        return lambda v: int(v) if not isinstance(v, int) else v
+    if core in ("float32", "float64"):
+        return float
+    if core == "bool":
+        return bool
+    if core == "text":
+        return lambda v: v if isinstance(v, str) else (v.decode() if isinstance(v, (bytes, bytearray)) else str(v))
+    return None
+
+
+def _unpacker(attr, squeeze):
+    """The attribute's codec chain run backwards (innermost codec first), or None."""
+    if attr.codec is None:
+        return None
+    from ..storage.codecs import pipeline
+
+    return pipeline.decoder(attr, squeeze)
+
+
+def _decode_column(decode, values):
+    """One column's values decoded (None stays None); objects in a store are read in parallel."""
+    present = [v for v in values if v is not None]
+    if getattr(decode, "parallel", False) and len(present) > 1:
+        from ..storage.stores import parallel_map
+
+        decoded = iter(parallel_map(decode, present))
+    elif len(present) == len(values):
+        return list(map(decode, values))
+    else:
+        decoded = map(decode, present)
+    return [None if v is None else next(decoded) for v in values]
+
+
+def decode_rows(expression, names, rows, squeeze=False):
+    """Rows (tuples) with every value decoded; the driver's rows themselves when nothing needs it.
+    `names`: the columns of the rows, None for the whole heading."""
+    active = _decoders(expression, names, squeeze)[1]
+    if not active:
+        return rows
+    if len(rows) > 1 and any(getattr(d, "parallel", False) for _, d in active):
+        columns = decode_columns(expression, names, rows, squeeze)
+        return list(zip(*columns))
+    out = []
+    for row in rows:
+        row = list(row)
+        for i, decode in active:
+            value = row[i]
+            if value is not None:
+                row[i] = decode(value)
+        out.append(tuple(row))
+    return out
+
+
+def decode_columns(expression, names, rows, squeeze=False):
+    """The rows as one list of decoded values per column (`names` as in decode_rows)."""
+    decoders = column_decoders(expression, names, squeeze)
+    columns = []
+    for i, decode in enumerate(decoders):
+        values = list(map(operator.itemgetter(i), rows))
+        columns.append(values if decode is None else _decode_column(decode, values))
+    return columns
+
+
+# --- numpy -----------------------------------------------------------------------------------
+
+
+def numpy_dtype(attr):
+    import numpy as np
+
+    t = attr.attr_type
+    if t.is_integer and not attr.nullable:
+        return np.dtype(t.core if t.core not in ("int24", "uint24") else t.core[:-2] + "32")
+    if t.core in ("float32", "float64"):
+        return np.dtype(t.core)
+    if t.core == "bool" and not attr.nullable:
+        return np.dtype(bool)
+    return np.dtype(object)
+
+
+def _column_array(attr, values):
+    """A column as a numpy array of the attribute's native dtype (object where there is none)."""
+    import numpy as np
+
+    dtype = numpy_dtype(attr)
+    if dtype == object:
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        return array
+    if dtype.kind == "f":
+        return np.array(values, dtype=dtype)  # None becomes NaN
+    return np.fromiter(values, dtype=dtype, count=len(values))
+
+
+def _structured(heading, names, columns, count):
+    import numpy as np
+
+    result = np.empty(count, dtype=np.dtype([(n, numpy_dtype(heading[n])) for n in names]))
+    for name, values in zip(names, columns):
+        result[name] = _column_array(heading[name], values)
+    return result
+
+
+# --- 2.x API -----------------------------------------------------------------------------
+
+
+def to_dicts(expression, order_by=None, limit=None, offset=None, squeeze=False):
+    expression = _with_order(expression, order_by, limit, offset)
+    names = expression.heading.names
+    rows = decode_rows(expression, None, _rows(expression), squeeze)
+    return [dict(zip(names, r)) for r in rows]
+
+
+def to_arrays(expression, *attrs, include_key=False, order_by=None, limit=None, offset=None, squeeze=False):
+    expression = _with_order(expression, order_by, limit, offset)
+    heading = expression.heading
+    if attrs:
+        selected = _select_names(expression, attrs)
+        # only the named attributes are read and decoded; naming a hidden one shows it
+        expression = expression.proj(*[a for a in selected if a not in heading.primary_key])
+        heading = expression.heading
+    names = heading.names
+    rows = _rows(expression)
+    if attrs:
+        wanted = list(dict.fromkeys(selected + (heading.primary_key if include_key else [])))
+        columns = dict(zip(wanted, decode_columns(expression, wanted, _pick(rows, names, wanted), squeeze)))
+        out = tuple(_column_array(heading[n], columns[n]) for n in selected)
+        out = out[0] if len(out) == 1 else out
+    else:
+        columns = dict(zip(names, decode_columns(expression, None, rows, squeeze)))
+        out = _structured(heading, names, [columns[n] for n in names], len(rows))
+    if include_key:
+        key = heading.primary_key
+        keys = [dict(zip(key, values)) for values in zip(*[columns[k] for k in key])] if key else [{} for _ in rows]
+        return (keys, out) if not isinstance(out, tuple) else (keys, *out)
+    return out
+
+
+def _pick(rows, names, wanted):
+    """Only the wanted columns of the rows, in the wanted order."""
+    if wanted == names:
+        return rows
+    positions = [names.index(n) for n in wanted]
+    if len(positions) == 1:
+        return [(r[positions[0]],) for r in rows]
+    return list(map(operator.itemgetter(*positions), rows))
+
+
+def to_pandas(expression, order_by=None, limit=None, offset=None, squeeze=False):
+    import pandas as pd
+
+    expression = _with_order(expression, order_by, limit, offset)
+    heading = expression.heading
+    names = heading.names
+    columns = decode_columns(expression, None, _rows(expression), squeeze)
+    frame = pd.DataFrame({n: _column_array(heading[n], c) for n, c in zip(names, columns)}, columns=names)
+    if heading.primary_key and len(frame):
+        frame = frame.set_index(heading.primary_key)
+    return frame
+
+
+def to_polars(expression, order_by=None, limit=None, offset=None):
+    try:
+        import polars as pl
+    except ModuleNotFoundError as error:
+        raise DataJointError("to_polars() needs polars: pip install polars") from error
+    rows = to_dicts(expression, order_by=order_by, limit=limit, offset=offset)
+    return pl.DataFrame(rows) if rows else pl.DataFrame({n: [] for n in expression.heading.names})
+
+
+def to_arrow(expression, order_by=None, limit=None, offset=None):
+    try:
+        import pyarrow as pa
+    except ModuleNotFoundError as error:
+        raise DataJointError("to_arrow() needs pyarrow: pip install pyarrow") from error
+    expression = _with_order(expression, order_by, limit, offset)
+    names = expression.heading.names
+    columns = decode_columns(expression, None, _rows(expression))
+    return pa.table(dict(zip(names, columns)))
+
+
+def _name(expression):
+    from .expression import query_name
+
+    try:
+        return query_name(expression)
+    except Exception:
+        return "the query"
+
+
+def _unknown(expression, name, available):
+    return UnknownAttributeError(f"Attribute `{name}` is not in the query on {_name(expression)}. "
+                                 f"Available: {', '.join(available)}. Check the spelling.")
+
+
+def _select_names(expression, attrs):
+    heading = expression.heading
+    names = []
+    for a in attrs:
+        if a not in heading:  # hidden attributes (`_job_*`) too, when named
+            raise _unknown(expression, a, heading.names)
+        names.append(a)
+    return names
+
+
+# --- legacy API ---------------------------------------------------------------------------
+
+
+def fetch(expression, *attrs, offset=None, limit=None, order_by=None, format=None, as_dict=None,
+          squeeze=False, download_path=None):
+    """DataJoint's legacy fetch: a structured array, dicts, a DataFrame, or arrays per attribute.
+
+    ``download_path``: the folder ``<attach>`` files are written to (default: config['download_path']).
+    """
+    if download_path is not None:
+        from ..storage.codecs.pipeline import downloading
+
+        with downloading(download_path):
+            return fetch(expression, *attrs, offset=offset, limit=limit, order_by=order_by, format=format,
+                         as_dict=as_dict, squeeze=squeeze)
+    if format not in (None, "array", "frame"):
+        raise DataJointError(f"fetch(format={format!r}): use 'array' or 'frame'.")
+    if format == "frame":
+        if attrs or as_dict:
+            raise DataJointError("fetch(format='frame') cannot be combined with attribute names or as_dict.")
+        return to_pandas(expression, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
+    if limit is not None and order_by is None:
+        order_by = "KEY"
+    expression = _with_order(expression, order_by, limit, offset)
+    if not attrs:
+        if as_dict:
+            return to_dicts(expression, squeeze=squeeze)
+        return to_arrays(expression, squeeze=squeeze)
+    heading = expression.heading
+    wanted = []
+    for a in attrs:
+        if a == "KEY":
+            wanted.extend(k for k in heading.primary_key if k not in wanted)
+        else:
+            if a not in heading:  # hidden attributes too, when named (the projection below shows them)
+                raise _unknown(expression, a, heading.names)
+            if a not in wanted:
+                wanted.append(a)
+    # only the named attributes are read and decoded (no object is downloaded for an unnamed one)
+    selected = expression.proj(*[a for a in wanted if a not in heading.primary_key])
+    names = selected.heading.names
+    if as_dict:
+        return [{n: r[n] for n in wanted} for r in to_dicts(selected, squeeze=squeeze)]
+    columns = dict(zip(names, decode_columns(selected, None, _rows(selected), squeeze)))
+    results = []
+    for a in attrs:
+        if a == "KEY":
+            key = heading.primary_key
+            results.append([dict(zip(key, values)) for values in zip(*[columns[k] for k in key])])
+        else:
+            results.append(_column_array(heading[a], columns[a]))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def fetch1(expression, *attrs, squeeze=False, download_path=None):
+    """Exactly one row: a dict, one value, or a tuple of values (``download_path`` as in fetch)."""
+    if download_path is not None:
+        from ..storage.codecs.pipeline import downloading
+
+        with downloading(download_path):
+            return fetch1(expression, *attrs, squeeze=squeeze)
+    heading = expression.heading
+    if attrs and _skips_codec_attributes(heading, attrs):  # read and decode only the named ones:
+        named = [a for a in attrs if a != "KEY" and a not in heading.primary_key]  # no download for others
+        return fetch1(expression.proj(*named), *attrs, squeeze=squeeze)
+    compiled = compile_query(expression)
+    rows = expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2)
+    if len(rows) != 1:
+        if not rows:
+            raise DataJointError(f"fetch1 requires exactly one row, but the query on {_name(expression)} returned "
+                                 "none. Check the restriction, or use fetch() when no row is possible.")
+        total = len(expression)
+        raise DataJointError(f"fetch1 requires exactly one row, but the query on {_name(expression)} returned "
+                             f"{total}. Restrict it further.")
+    names = heading.names
+    row = dict(zip(names, rows[0] if not _decoders(expression, None, squeeze)[1] else decode_rows(expression, None, rows, squeeze)[0]))
+    if not attrs:
+        return row
+    values = []
+    for a in attrs:
+        if a == "KEY":
+            values.append({k: row[k] for k in heading.primary_key})
+        elif a in row:
+            values.append(row[a])
+        elif a in heading:  # a hidden attribute, named: fetch again with the named ones shown
+            hidden = [n for n in attrs if n != "KEY" and n not in row]
+            return fetch1(expression.proj(..., *hidden), *attrs, squeeze=squeeze)
+        else:
+            raise _unknown(expression, a, names)
+    return values[0] if len(values) == 1 else tuple(values)
+
+
+def _skips_codec_attributes(heading, attrs):
+    """True when attrs are all known and leave out some codec attribute (a blob, attachment, object)."""
+    if not all(a == "KEY" or a in heading for a in attrs):
+        return False  # the unknown one is reported below
+    return any(heading[n].codec is not None and n not in attrs for n in heading.names)
+
+
+def iterate(expression):
+    """Rows as dicts, read one page at a time so memory stays flat.
+
+    Pages follow the primary key: each page is the next `PAGE` rows after the last key seen
+    (not an OFFSET), so rows deleted or inserted while the loop runs shift nothing, and every
+    page costs the same. Other queries may run inside the loop. A query without a primary key
+    (at most one row) or with its own order (dj.Top) is read in one query, in that order.
+    """
+    heading = expression.heading
+    key = heading.primary_key
+    if not key or expression._top is not None:
+        yield from to_dicts(expression)
+        return
+    names = heading.names
+    positions = [names.index(k) for k in key]
+    page = expression & Top(PAGE, "KEY")
+    while True:
+        rows = _rows(page)
+        yield from (dict(zip(names, r)) for r in decode_rows(page, None, rows))
+        if len(rows) < PAGE:
+            return
+        last = rows[-1]  # the driver's own values, compared exactly as the database ordered them
+        page = expression & KeyAfter(key, [last[p] for p in positions]) & Top(PAGE, "KEY")
+
+
+def count(expression):
+    compiled = compile_query(expression, count=True)
+    return int(expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2)[0][0])
+
+
+def exists(expression):
+    compiled = compile_query(expression, exists=True)
+    return bool(expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2))

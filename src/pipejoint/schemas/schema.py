@@ -1,0 +1,294 @@
+"""Schemas: a namespace of tables, and the decorator that declares table classes in it.
+
+On PostgreSQL a schema is a schema, on MySQL a database, on SQLite a prefix of table names in
+one file (so foreign keys between schemas are enforced everywhere).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+
+from ..catalog.records import CATALOG_TABLE, ensure_catalog, read_schema
+from ..backends.connection import conn as global_connection
+from ..backends.connection import require_no_transaction
+from ..catalog.dependencies import split_node
+from ..errors import DataJointError
+from ..settings import config
+
+logger = logging.getLogger("pipejoint")
+_SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _caller_context(depth=2):
+    """The names visible where the decorator or Schema was called: globals, then locals."""
+    frame = inspect.currentframe()
+    for _ in range(depth):
+        frame = frame.f_back
+    try:
+        return {**frame.f_globals, **frame.f_locals}
+    finally:
+        del frame
+
+
+class Schema:
+    """``schema = dj.Schema('lab')``, then decorate table classes with ``@schema``."""
+
+    def __init__(self, schema_name=None, context=None, *, connection=None, create_schema=True,
+                 create_tables=None, add_objects=None):
+        self.database = None
+        self.context = context
+        self._connection = connection
+        self.create_schema = create_schema
+        self.create_tables = create_tables
+        self.add_objects = add_objects or {}
+        self._queue = []
+        if schema_name is not None:
+            self.activate(schema_name, connection=connection, create_schema=create_schema,
+                          create_tables=create_tables, add_objects=add_objects)
+
+    # --- activation ---
+    def activate(self, schema_name=None, *, connection=None, create_schema=None, create_tables=None,
+                 add_objects=None):
+        """Bind to a database schema (creating it if allowed) and declare any queued classes."""
+        if schema_name is None:
+            if self.database is None:
+                raise DataJointError("Schema.activate() needs a schema name.")
+            return
+        if self.database is not None and self.database != schema_name:
+            raise DataJointError(f"This schema object is already activated for schema `{self.database}`.")
+        if not _SCHEMA_NAME.match(schema_name):
+            raise DataJointError(
+                f"Schema name `{schema_name}` is not valid: use letters, digits and underscores, "
+                "starting with a letter, e.g. `my_lab`."
+            )
+        if connection is not None:
+            self._connection = connection
+        if create_schema is not None:
+            self.create_schema = create_schema
+        if create_tables is not None:
+            self.create_tables = create_tables
+        if add_objects:
+            self.add_objects.update(add_objects)
+        self.database = schema_name
+        connection = self.connection
+        backend = connection.backend
+        if not backend.schema_exists(connection, schema_name):
+            if not self.create_schema:
+                self.database = None
+                raise DataJointError(
+                    f"Schema `{schema_name}` does not exist and create_schema=False: check the name, "
+                    "or create it with dj.Schema(name)."
+                )
+            require_no_transaction(connection, f"Creating schema `{schema_name}`")
+            backend.create_schema(connection, schema_name)
+            logger.info("Created schema `%s`", schema_name)
+        if self._creates_tables:
+            ensure_catalog(connection, schema_name)
+        connection.schemas[schema_name] = self
+        queued, self._queue = self._queue, []
+        for cls, context in queued:
+            self._process(cls, context)
+
+    @property
+    def _creates_tables(self):
+        return config["database.create_tables"] if self.create_tables is None else self.create_tables
+
+    @property
+    def connection(self):
+        if self._connection is None:
+            self._connection = global_connection()
+        return self._connection
+
+    def is_activated(self):
+        return self.database is not None
+
+    @property
+    def exists(self):
+        if self.database is None:
+            raise DataJointError("This schema is not activated: call schema.activate(name).")
+        return self.connection.backend.schema_exists(self.connection, self.database)
+
+    # --- the decorator ---
+    def __call__(self, cls=None, *, context=None):
+        if cls is None:
+            return lambda c: self(c, context=context)
+        context = context if context is not None else (self.context if self.context is not None else _caller_context())
+        from ..table.tiers import Part
+
+        if issubclass(cls, Part):
+            raise DataJointError(
+                f"Part table `{cls.__name__}` is declared with its master: nest the class inside the master "
+                "class and decorate the master."
+            )
+        if self.database is None:
+            self._queue.append((cls, context))
+        else:
+            self._process(cls, context)
+        return cls
+
+    def _process(self, cls, context):
+        from ..table.tiers import Lookup, Part
+
+        context = {**context, **self.add_objects, cls.__name__: cls}
+        cls._schema = self
+        cls._table_name = None
+        instance = cls()
+        if self._creates_tables:
+            instance.declare(context)
+        elif not instance.is_declared:
+            logger.info("Table %s is not declared (create_tables=False)", instance.node_name)
+        for name, member in list(vars(cls).items()):
+            if isinstance(member, type) and issubclass(member, Part) and name[:1].isupper():
+                member._master = cls
+                member._schema = self
+                member._table_name = None
+                part = member()
+                if self._creates_tables:
+                    part.declare({**context, "master": cls, "self": member})
+        if issubclass(cls, Lookup) and self._creates_tables:
+            _sync_lookup_contents(instance)
+        doc = cls.__doc__ or ""
+        definition = getattr(cls, "definition", "")
+        if isinstance(definition, str) and definition.strip() and definition.strip() not in doc:
+            cls.__doc__ = (doc + "\n" if doc else "") + definition.strip()
+
+    # --- contents ---
+    def list_tables(self):
+        """Table names of this schema, parents before children (hidden tables left out)."""
+        connection = self.connection
+        graph = connection.dependencies.load()
+        nodes = [n for n in graph.graph.nodes if split_node(n)[0] == self.database]
+        return [split_node(n)[1] for n in graph.topo_sort(nodes)]
+
+    def __iter__(self):
+        from ..table.table import FreeTable
+
+        for name in self.list_tables():
+            yield FreeTable(self.connection, f"{self.database}.{name}")
+
+    def __contains__(self, name):
+        return self._find_table_name(name) is not None
+
+    def _find_table_name(self, name):
+        from ..definition.parser import class_name_to_table_name
+
+        tables = read_schema(self.connection, self.database)
+        if name in tables:
+            return name
+        snake = class_name_to_table_name(name) if name[:1].isupper() and name.isalnum() else name
+        for prefix in ("", "#", "_", "__"):
+            if prefix + snake in tables:
+                return prefix + snake
+        return None
+
+    def get_table(self, name):
+        from ..table.table import FreeTable
+
+        table_name = self._find_table_name(name)
+        if table_name is None:
+            raise DataJointError(
+                f"Schema `{self.database}` has no table `{name}`. Tables: {', '.join(self.list_tables())}."
+            )
+        return FreeTable(self.connection, f"{self.database}.{table_name}")
+
+    __getitem__ = get_table
+
+    def make_classes(self, into=None):
+        """Create classes for tables that have none in `into` (default: the caller's namespace)."""
+        from .virtual import make_classes
+
+        if into is None:
+            into = self.context if self.context is not None else inspect.currentframe().f_back.f_locals
+        make_classes(self, into)
+
+    spawn_missing_classes = make_classes
+
+    # --- populate and jobs (autopopulate.py, jobs.py) ---
+    @property
+    def jobs(self):
+        """The schema's jobs table: `schema.jobs & {'status': 'error'}`, `(schema.jobs & ...).delete()`."""
+        from ..populate.jobs import JobTable
+
+        if self.database is None:
+            raise DataJointError("This schema is not activated: call schema.activate(name) before using its jobs.")
+        return JobTable(self)
+
+    def populate(self, *restrictions, **kwargs):
+        """Populate every auto-populated table of this schema, parents first; {class name: result}."""
+        from ..populate.autopopulate import populate_schema
+
+        return populate_schema(self, *restrictions, **kwargs)
+
+    # --- store objects (gc.py) ---
+    def gc(self, **kwargs):
+        """Objects of this schema in the stores that no row refers to: ``dj.gc(self, **kwargs)``.
+
+        A dry run unless ``dry_run=False``; ``store=`` limits it to one store; objects younger than
+        ``min_age`` seconds (default one hour) are spared. Returns gc's report (a dict).
+        """
+        from ..storage.gc import collect
+
+        return collect(self, **kwargs)
+
+    # --- drop ---
+    def drop(self, prompt=None, force=False):
+        """Drop the schema with all its tables (after asking, when safemode is on)."""
+        from ..table.table import ask_yes_no
+
+        if self.database is None:
+            raise DataJointError("This schema is not activated: nothing to drop.")
+        connection = self.connection
+        require_no_transaction(connection, f"Dropping schema `{self.database}`")
+        if not self.exists:
+            logger.info("Schema `%s` does not exist", self.database)
+            return
+        prompt = config["safemode"] if prompt is None else prompt
+        if force:
+            prompt = False
+        graph = connection.dependencies.load()
+        outside = sorted(
+            child
+            for node in graph.graph.nodes
+            if split_node(node)[0] == self.database
+            for child in graph.graph.successors(node)
+            if split_node(child)[0] != self.database
+        )
+        if outside:
+            raise DataJointError(
+                f"Cannot drop schema `{self.database}`: tables in other schemas depend on it "
+                f"({', '.join(outside)}). Drop those first."
+            )
+        if prompt and not ask_yes_no(f"Drop schema `{self.database}` with all its tables and data?"):
+            print("Drop cancelled.")
+            return
+        connection.backend.drop_schema(connection, self.database)
+        connection.catalog_cache_clear()
+        connection.schemas.pop(self.database, None)
+        logger.info("Dropped schema `%s`", self.database)
+
+    def __repr__(self):
+        return f"Schema `{self.database}`" if self.database else "Schema (not activated)"
+
+
+schema = Schema
+
+
+def _sync_lookup_contents(table):
+    """Insert the class's `contents` rows that the table does not hold yet."""
+    contents = getattr(type(table), "contents", None)
+    if contents is None:
+        return
+    rows = list(contents)
+    if rows and len(rows) > len(table):
+        table.insert(rows, skip_duplicates=True, allow_direct_insert=True)
+
+
+def list_schemas(connection=None):
+    """Names of all schemas in the database."""
+    connection = connection or global_connection()
+    return [s for s in connection.backend.list_schemas(connection)]
+
+
+__all__ = ["Schema", "schema", "list_schemas", "CATALOG_TABLE"]

@@ -1,0 +1,294 @@
+"""delete (with cascade) and delete_quick.
+
+The rows to delete in every dependent table are computed from the dependency graph, as
+restrictions of each child by its parents' doomed rows, and deleted leaves-first in one
+transaction. Nothing here reads the database's error messages to find dependents.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from sqlglot import exp
+
+from ..query.compiler import Context, build_select, finish
+from ..catalog.dependencies import node_name, split_node
+from ..errors import DataJointError, IntegrityError, TransactionError
+from ..settings import config
+
+logger = logging.getLogger("pipejoint")
+
+
+def delete_statement(expression):
+    """The compiled DELETE of a restricted table, cached like queries by the expression's shape."""
+    cache = expression._connection.sql_cache
+    key = ("delete", expression._shape())
+    compiled = cache.get(key)
+    if compiled is None:
+        compiled = cache[key] = _delete_statement(expression)
+    return compiled
+
+
+def _delete_statement(expression):
+    """The DELETE of the rows of a restricted table.
+
+    Usually `DELETE FROM t WHERE <its conditions>`. When a condition reads the table itself
+    (MySQL refuses that in a DELETE), the keys go through a derived table instead:
+    `DELETE FROM t WHERE key IN (SELECT key FROM (<expression>) AS doomed)`, which works on every
+    backend but costs the server about twice as much.
+    """
+    connection = expression._connection
+    backend = connection.backend
+    schema, table_name = expression.database, expression.table_name
+    ctx = Context()
+    condition = _direct_condition(expression, backend, ctx)
+    if condition is None:
+        keys = expression.heading.primary_key
+        ctx = Context()
+        inner = build_select(expression, ctx, only=keys)
+        derived = exp.select(*[exp.column(k, quoted=True) for k in keys]).from_(
+            exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("doomed")))
+        )
+        if len(keys) == 1:
+            condition = exp.In(this=exp.column(keys[0], quoted=True), query=exp.Subquery(this=derived))
+        else:
+            condition = exp.In(this=exp.Tuple(expressions=[exp.column(k, quoted=True) for k in keys]),
+                               query=exp.Subquery(this=derived))
+    statement = exp.Delete(this=backend.table(schema, table_name))
+    if condition is not True:
+        statement.set("where", exp.Where(this=condition))
+    return finish(backend, statement, ctx)
+
+
+def _direct_condition(expression, backend, ctx):
+    """The WHERE condition over the table's own columns (True: every row), or None when the
+    derived-table form is needed."""
+    from ..query.expression import Column
+
+    source = expression._sources[0]
+    target = (source.schema, source.table_name)
+    if len(expression._sources) != 1 or source.query is not None or expression._joins or expression._is_wrappable:
+        return None
+    for condition, columns in expression._where:
+        tables = condition.tables()
+        if tables is None or target in tables or not all(isinstance(c, Column) for c in columns.values()):
+            return None
+    table = backend.table(*target)
+
+    def column(name, columns):  # qualified by the table's name: correlated subqueries stay unambiguous
+        return exp.Column(this=exp.to_identifier(columns[name].name, quoted=True),
+                          table=table.args["this"].copy(), db=table.args["db"].copy() if table.args.get("db") else None)
+
+    parts = [c.to_ast(lambda name, cols=cols: column(name, cols), ctx) for c, cols in expression._where]
+    if not parts:
+        return True
+    return parts[0] if len(parts) == 1 else exp.and_(*[exp.Paren(this=p) for p in parts])
+
+
+def _run_delete(expression):
+    compiled = delete_statement(expression)
+    cursor = expression._connection.query(compiled.sql, compiled.arguments(expression))
+    return cursor.rowcount
+
+
+def cascade_plan(connection, roots):
+    """[(node, restricted table)] for the roots and every dependent row, parents first.
+
+    `roots` maps node names to restricted tables. A dependent table is restricted by the OR of
+    its parents' doomed rows (renamed foreign keys followed), so each row is found once.
+    """
+    from .table import FreeTable
+
+    graph = connection.dependencies.load()
+    nodes = set()
+    for root in roots:
+        nodes.update(graph.descendants(root))
+    restricted = {}
+    for node in graph.topo_sort(nodes):
+        conditions = [roots[node].proj()] if node in roots else []
+        for parent, edges in graph.parents(node).items():
+            if parent not in restricted:
+                continue
+            for props in edges:
+                renames = {c: p for c, p in props["attr_map"].items() if c != p}
+                conditions.append(restricted[parent].proj(**renames))
+        if node in roots and len(conditions) == 1:
+            restricted[node] = roots[node]
+        elif conditions:
+            restricted[node] = FreeTable(connection, node) & conditions
+    return list(restricted.items())
+
+
+def _with_stable_roots(connection, roots, plan):
+    """The plan, after reading out the keys of roots whose restriction reads a table the cascade
+    deletes from: `(Subject & Session).delete()` deletes the sessions first, and a restriction
+    evaluated after that would no longer find the subjects."""
+    from ..query.condition import query_tables
+    from .table import FreeTable
+
+    nodes = {node for node, _ in plan}
+    changed = False
+    for node, root in list(roots.items()):
+        tables = query_tables(root)
+        if tables is None or any(node_name(*t) in nodes for t in tables if node_name(*t) != node):
+            roots[node] = FreeTable(connection, node) & root.keys()
+            changed = True
+    return cascade_plan(connection, roots) if changed else plan
+
+
+def _part_master(node):
+    schema, table = split_node(node)
+    base = table.lstrip("_#")
+    if "__" not in base:
+        return None
+    return f"`{schema}`.`{table[: table.rfind('__')]}`"
+
+
+def delete(table, transaction=True, prompt=None, part_integrity="enforce", safemode=None,
+           force_parts=None, force_masters=None, dry_run=False):
+    """Delete the rows of a (restricted) table and all rows that depend on them."""
+    if safemode is not None:
+        prompt = safemode
+    if force_parts:
+        part_integrity = "ignore"
+    if force_masters:
+        part_integrity = "cascade"
+    if part_integrity not in ("enforce", "ignore", "cascade"):
+        raise ValueError("part_integrity must be 'enforce', 'ignore' or 'cascade'")
+    connection = table._connection
+    prompt = config["safemode"] if prompt is None else prompt
+    if connection.in_transaction and prompt:
+        raise TransactionError("delete() cannot ask for confirmation inside a transaction: pass prompt=False.")
+    roots = {table.node_name: table}
+    plan = _with_stable_roots(connection, roots, cascade_plan(connection, roots))
+    if part_integrity == "cascade":
+        plan = _with_masters(connection, roots, plan)
+    if dry_run or prompt:
+        counts = {node: len(expr) for node, expr in plan}
+        if dry_run:
+            return {node: n for node, n in counts.items()}
+    else:
+        counts = None
+    if part_integrity == "enforce":
+        _check_parts(plan, counts, table)
+    if prompt:
+        for node, n in counts.items():
+            if n:
+                print(f"{node} ({n} rows)")
+        if not any(counts.values()):
+            print("Nothing to delete.")
+            return 0
+    deleted = {}
+    use_transaction = transaction and not connection.in_transaction
+    # inside the caller's transaction, a savepoint keeps the cascade all or nothing
+    use_savepoint = transaction and connection.in_transaction
+    if use_transaction:
+        connection.start_transaction()
+    elif use_savepoint:
+        connection.query("SAVEPOINT pj_delete")
+    try:
+        for node, expression in reversed(plan):
+            deleted[node] = _run_delete_of(node, expression, table)
+        if part_integrity == "enforce":
+            _check_parts_after(plan, deleted, table)
+        if prompt and not _confirm():
+            if use_transaction:
+                connection.cancel_transaction()
+            print("Delete cancelled.")
+            return 0
+    except BaseException:
+        if use_transaction:
+            connection.cancel_transaction()
+        elif use_savepoint:
+            with contextlib.suppress(Exception):
+                connection.query("ROLLBACK TO SAVEPOINT pj_delete", reconnect=False)
+        raise
+    if use_transaction:
+        connection.commit_transaction()
+    elif use_savepoint:
+        connection.query("RELEASE SAVEPOINT pj_delete")
+    return deleted.get(table.node_name, 0)
+
+
+def _run_delete_of(node, expression, table):
+    """One DELETE of a cascade; a refusal by the database names the table and undoes the cascade."""
+    try:
+        return _run_delete(expression)
+    except IntegrityError as error:
+        raise IntegrityError(
+            f"Deleting from {table.node_name} failed at {node}: {error}. The whole delete was undone. Rows of a "
+            "table that pipejoint does not know (one created outside a schema's definitions) may still refer "
+            f"to {node}: delete those rows first, or declare that table in a schema so the cascade includes it."
+        ) from None
+
+
+def _confirm():
+    from .table import ask_yes_no
+
+    return ask_yes_no("Commit deletes?")
+
+
+def _check_parts(plan, counts, table):
+    """Before deleting (when counts are known): refuse parts whose master keeps its rows."""
+    if counts is None:
+        return
+    for node, n in counts.items():
+        master = _part_master(node)
+        if n and master is not None and master != node and (master not in counts or counts[master] == 0):
+            raise DataJointError(
+                f"Deleting from part table {node} without its master {master}: delete from the master instead, "
+                "or pass part_integrity='ignore' (or 'cascade' to delete the masters too)."
+            )
+
+
+def _check_parts_after(plan, deleted, table):
+    for node, n in deleted.items():
+        master = _part_master(node)
+        if n and master is not None and deleted.get(master, 0) == 0:
+            raise DataJointError(
+                f"Deleting from part table {node} without its master {master}: delete from the master instead, "
+                "or pass part_integrity='ignore' (or 'cascade' to delete the masters too)."
+            )
+
+
+def _with_masters(connection, roots, plan):
+    """part_integrity='cascade': add the masters of deleted parts as roots, until none is missing.
+
+    Master keys are read out before anything is deleted: once the parts are gone, a restriction
+    by them would find nothing.
+    """
+    from .table import FreeTable
+
+    while True:
+        added = False
+        for node, expression in plan:
+            master = _part_master(node)
+            if master is None or master in roots:
+                continue
+            master_table = FreeTable(connection, master)
+            keys = (master_table & expression.proj()).keys()
+            if keys:
+                roots[master] = master_table & keys
+                added = True
+        if not added:
+            return plan
+        plan = cascade_plan(connection, roots)
+
+
+def delete_quick(table, get_count=False):
+    """DELETE without cascade: fails when other tables still reference the rows."""
+    connection = table._connection
+    try:
+        with connection.atomic():
+            count = _run_delete(table)
+    except IntegrityError as error:
+        children = table.children()
+        raise IntegrityError(
+            f"Cannot delete from {table.node_name}: rows in {', '.join(children) or 'other tables'} still refer to "
+            f"these rows. Use delete() to delete them together. ({error})"
+        ) from None
+    return count if get_count else None
+
+
+__all__ = ["delete", "delete_quick", "cascade_plan"]

@@ -1,0 +1,509 @@
+"""Base tables: declaration, introspection, drop. Data operations live in insert.py and delete.py.
+
+A Table is a QueryExpression over one stored table. Its heading comes from the catalog, so a
+class is only needed to declare a table, not to use one (see FreeTable and VirtualModule).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..catalog.records import delete_record, read_record, write_record
+from ..backends.connection import require_no_transaction
+from ..definition.parser import class_name_to_table_name, parse_definition, table_name_to_class_name
+from ..catalog.dependencies import node_name
+from ..errors import DataJointError, DeclarationError, MissingTableError
+from ..query.expression import Column, QueryExpression, Source
+
+logger = logging.getLogger("pipejoint")
+
+# Names that also work on the class itself (`Session.insert1(...)`), as in DataJoint.
+CLASS_LEVEL = {
+    "key_source", "describe", "heading", "populate", "progress", "primary_key", "proj", "aggr",
+    "aggregate", "join", "extend", "fetch", "fetch1", "to_dicts", "to_pandas", "to_arrays",
+    "to_polars", "to_arrow", "keys", "head", "tail", "descendants", "ancestors", "parts",
+    "parents", "children", "insert", "insert1", "update1", "drop", "drop_quick", "delete",
+    "delete_quick", "restrict", "full_table_name", "is_declared", "make_sql", "cursor", "jobs",
+    "preview", "validate", "insert_dataframe", "table_name", "node_name", "database", "connection",
+    "job_metadata", "_repr_html_",
+}
+
+
+class TableMeta(type):
+    """Lets table classes be used where instances are: `Session & key`, `Session.insert1(row)`."""
+
+    def __getattribute__(cls, name):
+        if name in CLASS_LEVEL:
+            return getattr(cls(), name)
+        return super().__getattribute__(name)
+
+    def _shared(cls):
+        """The instance that class-level restrictions start from (`Session & key`). It is kept with
+        the class, so its heading is read from the catalog once, and replaced when the connection's
+        catalog has changed since (a table declared or dropped)."""
+        table = type.__getattribute__(cls, "_shared_instance")  # may be a base class's: checked below
+        if type(table) is not cls or table._catalog_version != table._connection.catalog_version:
+            table = cls()
+            table._catalog_version = table._connection.catalog_version
+            type.__setattr__(cls, "_shared_instance", table)
+        return table
+
+    def __and__(cls, restriction):
+        return TableMeta._shared(cls) & restriction
+
+    def __sub__(cls, restriction):
+        return TableMeta._shared(cls) - restriction
+
+    def __mul__(cls, other):
+        return cls() * other
+
+    def __rmul__(cls, other):
+        return other * cls()
+
+    def __matmul__(cls, other):
+        return cls() @ other
+
+    def __rmatmul__(cls, other):
+        return other @ cls()
+
+    def __xor__(cls, restriction):
+        return cls() ^ restriction
+
+    def __add__(cls, other):
+        return cls() + other
+
+    def __iter__(cls):
+        return iter(cls())
+
+    def __len__(cls):
+        return len(cls())
+
+    def __contains__(cls, item):
+        return item in cls()
+
+    def __neg__(cls):
+        return -cls()
+
+
+class _KeptOnInstance:
+    """A value computed on first use, then kept as a plain attribute of the instance.
+
+    A non-data descriptor (functools.cached_property without its lock): `(T & key).fetch1()`
+    makes a fresh instance and reads `_heading` and `_connection` many times, and restricted
+    copies inherit them with the instance's __dict__.
+    """
+
+    def __init__(self, compute):
+        self.compute = compute
+        self.name = compute.__name__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
+class Table(QueryExpression, metaclass=TableMeta):
+    """A stored table. Subclass one of the tiers (Manual, Lookup, Imported, Computed, Part)."""
+
+    tier = None
+    tier_prefix = ""
+    _is_base_table = True
+    _schema = None
+    _table_name = None  # for FreeTable
+    _shared_instance = None  # see TableMeta._shared
+
+    def __init__(self):
+        pass  # a base table: no WHERE, joins, grouping or order (QueryExpression's defaults)
+
+    # --- identity ---
+    @property
+    def schema(self):
+        return self._schema
+
+    @property
+    def database(self):
+        if self._schema is None:
+            raise DataJointError(
+                f"Table class `{type(self).__name__}` is not associated with a schema: decorate it with @schema."
+            )
+        return self._schema.database
+
+    @_KeptOnInstance
+    def _connection(self):
+        if self._schema is None:
+            raise DataJointError(
+                f"Table class `{type(self).__name__}` is not associated with a schema: decorate it with @schema."
+            )
+        return self._schema.connection
+
+    @property
+    def class_name(self):
+        return type(self).__name__
+
+    @property
+    def table_name(self):
+        if self._table_name is None:
+            type(self)._table_name = self.tier_prefix + class_name_to_table_name(type(self).__name__)
+        return self._table_name
+
+    @property
+    def full_table_name(self):
+        return self._connection.backend.full_table_name(self.database, self.table_name)
+
+    @property
+    def node_name(self):
+        return node_name(self.database, self.table_name)
+
+    # --- heading and the expression fields it implies ---
+    @property
+    def _record(self):
+        record = read_record(self._connection, self.database, self.table_name)
+        if record is None:
+            raise MissingTableError(
+                f"Table {self.node_name} is not declared. Declare it by decorating its class with @schema "
+                "(with create_tables=True), or check the schema name."
+            )
+        return record
+
+    @_KeptOnInstance
+    def _heading(self):
+        return self._record.heading
+
+    @_KeptOnInstance
+    def _columns(self):
+        # kept with the heading (one per catalog record), so a fresh `Table()` does not rebuild them
+        cache = self._heading.cache
+        columns = cache.get("columns")
+        if columns is None:
+            columns = cache["columns"] = {n: Column(0, n) for n in self._heading.all_attributes}  # hidden too, for proj()
+        return columns
+
+    def _forget_heading(self):
+        for name in ("_heading", "_columns", "_frame_shape"):
+            self.__dict__.pop(name, None)
+
+    @property
+    def _sources(self):
+        sources = self.__dict__.get("_cached_sources")
+        if sources is None:
+            sources = self._cached_sources = (Source(self.database, self.table_name),)
+        return sources
+
+    def _frame(self):
+        heading = self._heading
+        frame = self._frame_shape
+        if frame is None or frame[0] is not heading:  # kept with the heading too
+            frame = heading.cache.get("frame")
+            if frame is None:
+                frame = heading.cache["frame"] = super()._frame()
+            self._frame_shape = frame
+        return frame
+
+    def _params(self, out):
+        for condition, _ in self._where:  # a base table has no subqueries
+            condition.params(out)
+        return out
+
+    @property
+    def is_declared(self):
+        return read_record(self._connection, self.database, self.table_name) is not None
+
+    @property
+    def definition_text(self):
+        return self._record.definition
+
+    # --- declaration ---
+    def declare(self, context=None):
+        """Create the table from its definition (does nothing if it exists)."""
+        connection = self._connection
+        require_no_transaction(connection, f"Declaring table `{self.class_name}`")
+        if self.is_declared:
+            return
+        definition = getattr(self, "definition", None)
+        if not isinstance(definition, str):
+            raise DeclarationError(f"Table class `{self.class_name}` has no `definition` string.")
+        if len(self.table_name) > connection.backend.max_name_length:
+            raise DeclarationError(
+                f"Table name `{self.table_name}` is longer than {connection.backend.max_name_length} characters: "
+                "choose a shorter class name."
+            )
+        spec = parse_definition(definition, self.database, self.table_name, context or {}, self.tier)
+        self._check_tier_rules(spec)
+        from ..definition.ddl import create_table_statements, drop_table_statement
+
+        statements = create_table_statements(connection.backend, spec)
+        backend = connection.backend
+        created = False
+        try:
+            with connection.transaction:
+                for statement in statements:
+                    connection.query(statement)
+                    created = True
+                write_record(connection, spec, self.tier, self.class_name, definition)
+        except Exception:
+            # MySQL commits DDL implicitly; remove what a failed declaration left behind.
+            if created and self.table_name in backend.list_tables(connection, self.database):
+                connection.query(drop_table_statement(backend, self.database, self.table_name))
+            connection.catalog_cache_clear()
+            raise
+        connection.catalog_cache_clear()
+        self._forget_heading()
+
+    def _check_tier_rules(self, spec):
+        """Tier-specific rules on a parsed definition (parts need their master, etc.)."""
+
+    # --- introspection ---
+    def describe(self, context=None, printout=False):
+        """A definition that declares this same table again."""
+        record = self._record
+        heading = record.heading
+        lines = [f"# {heading.table_comment}"] if heading.table_comment else []
+        fk_by_first = {}
+        fk_attrs = set()
+        for fk in record.foreign_keys:
+            fk_by_first.setdefault(next(iter(fk.attr_map)), []).append(fk)
+            fk_attrs.update(fk.attr_map)
+        separator_done = False
+        for attr in heading.all_attributes.values():
+            if attr.is_hidden:
+                continue
+            if not attr.in_key and not separator_done:
+                lines.append("---")
+                separator_done = True
+            for fk in fk_by_first.get(attr.name, []):
+                lines.append(self._describe_foreign_key(fk))
+            if attr.name not in fk_attrs:
+                lines.append(attr.definition_line())
+        if not separator_done:
+            lines.append("---")
+        for index in record.indexes:
+            if any(fk.unique and tuple(fk.attr_map) == index.attributes for fk in record.foreign_keys):
+                continue
+            lines.append(f"{'unique ' if index.unique else ''}index ({', '.join(index.attributes)})")
+        text = "\n".join(lines) + "\n"
+        if printout:
+            print(text)
+        return text
+
+    def _describe_foreign_key(self, fk):
+        parent_record = read_record(self._connection, fk.parent_schema, fk.parent_table)
+        class_name = parent_record.class_name if parent_record else table_name_to_class_name(fk.parent_table)
+        if self._is_master_reference(fk):
+            reference = "master"
+        elif fk.parent_table.split("__")[0] == self.table_name.split("__")[0] and "__" in fk.parent_table.lstrip("_") and fk.parent_schema == self.database:
+            reference = f"master.{class_name}"
+        elif fk.parent_schema != self.database:
+            reference = f"{fk.parent_schema}.{class_name}"
+        else:
+            reference = class_name
+        renames = {c: p for c, p in fk.attr_map.items() if c != p}
+        if renames:
+            reference += ".proj(" + ", ".join(f"{c}='{p}'" for c, p in renames.items()) + ")"
+        options = [o for o, on in (("nullable", fk.nullable), ("unique", fk.unique)) if on]
+        return f"-> {'[' + ', '.join(options) + '] ' if options else ''}{reference}"
+
+    def _is_master_reference(self, fk):
+        return False
+
+    def parents(self, primary=None, as_objects=False, foreign_key_info=False):
+        graph = self._connection.dependencies
+        graph.load(force=False)
+        result = graph.parents(self.node_name, primary)
+        return self._neighbor_list(result, as_objects, foreign_key_info)
+
+    def children(self, primary=None, as_objects=False, foreign_key_info=False):
+        graph = self._connection.dependencies
+        graph.load(force=False)
+        result = graph.children(self.node_name, primary)
+        return self._neighbor_list(result, as_objects, foreign_key_info)
+
+    def _neighbor_list(self, neighbors, as_objects, foreign_key_info):
+        items = []
+        for name, edges in sorted(neighbors.items()):
+            for props in edges:
+                target = FreeTable(self._connection, name) if as_objects else name
+                items.append((target, props) if foreign_key_info else target)
+        if not foreign_key_info:
+            items = list(dict.fromkeys(items)) if not as_objects else items
+        return items
+
+    def ancestors(self, as_objects=False):
+        graph = self._connection.dependencies
+        graph.load(force=False)
+        names = graph.ancestors(self.node_name)
+        return [FreeTable(self._connection, n) for n in names] if as_objects else names
+
+    def descendants(self, as_objects=False):
+        graph = self._connection.dependencies
+        graph.load(force=False)
+        names = graph.descendants(self.node_name)
+        return [FreeTable(self._connection, n) for n in names] if as_objects else names
+
+    def parts(self, as_objects=False):
+        prefix = self.table_name + "__"
+        names = [
+            node_name(self.database, t)
+            for t in self._connection.backend.list_tables(self._connection, self.database)
+            if t.startswith(prefix)
+        ]
+        return [FreeTable(self._connection, n) for n in names] if as_objects else names
+
+    # --- data operations (insert.py, delete.py) ---
+    def insert(self, rows, replace=False, skip_duplicates=False, ignore_extra_fields=False,
+               allow_direct_insert=None, chunk_size=None):
+        from .insert import insert
+
+        return insert(self, rows, replace=replace, skip_duplicates=skip_duplicates,
+                      ignore_extra_fields=ignore_extra_fields, allow_direct_insert=allow_direct_insert,
+                      chunk_size=chunk_size)
+
+    def insert1(self, row, **kwargs):
+        from .insert import insert1
+
+        return insert1(self, row, **kwargs)
+
+    def update1(self, row):
+        from .insert import update1
+
+        return update1(self, row)
+
+    def delete_quick(self, get_count=False):
+        from .delete import delete_quick
+
+        return delete_quick(self, get_count=get_count)
+
+    def delete(self, transaction=True, prompt=None, part_integrity="enforce", safemode=None,
+               force_parts=None, force_masters=None, dry_run=False):
+        from .delete import delete
+
+        return delete(self, transaction=transaction, prompt=prompt, part_integrity=part_integrity,
+                      safemode=safemode, force_parts=force_parts, force_masters=force_masters,
+                      dry_run=dry_run)
+
+    # --- drop ---
+    def drop_quick(self):
+        """Drop this table only (fails if other tables depend on it)."""
+        from ..definition.ddl import drop_table_statement
+
+        if self._where:
+            raise DataJointError("A restricted table cannot be dropped: drop the table itself.")
+        connection = self._connection
+        require_no_transaction(connection, f"Dropping {self.node_name}")
+        if not self.is_declared:
+            logger.info("Nothing to drop: %s is not declared", self.node_name)
+            return
+        children = [c for c in connection.dependencies.load().children(self.node_name)]
+        if children:
+            raise DataJointError(
+                f"Cannot drop {self.node_name}: tables {', '.join(children)} depend on it. "
+                "Use drop() to drop them together."
+            )
+        connection.query(drop_table_statement(connection.backend, self.database, self.table_name))
+        delete_record(connection, self.database, self.table_name)
+        self._forget_heading()
+        logger.info("Dropped table %s", self.node_name)
+
+    def drop(self, prompt=None, force=False, part_integrity="enforce"):
+        """Drop this table and every table that depends on it, after listing them."""
+        from ..settings import config
+
+        if self._where:
+            raise DataJointError("A restricted table cannot be dropped: drop the table itself.")
+        connection = self._connection
+        require_no_transaction(connection, f"Dropping {self.node_name}")
+        graph = connection.dependencies.load()
+        if self.node_name not in graph.graph:
+            logger.info("Nothing to drop: %s is not declared", self.node_name)
+            return
+        names = graph.descendants(self.node_name)
+        prompt = config["safemode"] if prompt is None else prompt
+        if force:
+            prompt = False
+        if part_integrity == "enforce":
+            self._check_part_drop(names)
+        counts = {name: len(FreeTable(connection, name)) for name in names}
+        for name in names:
+            print(f"{name} ({counts[name]} rows)")
+        if prompt and not ask_yes_no("Proceed?"):
+            print("Drop cancelled.")
+            return
+        for name in reversed(names):
+            FreeTable(connection, name).drop_quick()
+        print("Tables dropped. Restart the kernel if their classes are still in use.")
+
+    def _check_part_drop(self, names):
+        """A part cannot be dropped without its master (its master's definition names it)."""
+        for name in names:
+            _schema, table = name.split("`.`")
+            table = table.strip("`")
+            if "__" in table.lstrip("_"):
+                master_table = table[: table.rfind("__")]
+                master = node_name(_schema.strip("`"), master_table)
+                if master not in names:
+                    raise DataJointError(
+                        f"Cannot drop part table {name} without its master {master}: drop the master, "
+                        "or pass part_integrity='ignore'."
+                    )
+
+    def __repr__(self):
+        return super().__repr__()
+
+
+class FreeTable(Table):
+    """A table used by its name alone, without a class: `dj.FreeTable(conn, 'schema.table')`."""
+
+    def __init__(self, connection, full_table_name=None):
+        super().__init__()
+        if full_table_name is None:
+            from ..backends.connection import conn
+
+            connection, full_table_name = conn(), connection
+        schema, table = _split_full_name(full_table_name)
+        self._free_connection = connection
+        self._free_schema = schema
+        self._table_name = table
+        record = read_record(connection, schema, table)
+        self.tier = record.tier if record else None
+
+    @property
+    def _connection(self):
+        return self._free_connection
+
+    @property
+    def database(self):
+        return self._free_schema
+
+    @property
+    def table_name(self):
+        return self._table_name
+
+    @property
+    def class_name(self):
+        record = read_record(self._connection, self.database, self.table_name)
+        return record.class_name if record else table_name_to_class_name(self.table_name)
+
+    def __repr__(self):
+        return f"FreeTable({self.node_name})\n" + super().__repr__()
+
+
+def _split_full_name(name):
+    """Accepts `schema`.`table`, "schema"."table" and schema.table."""
+    cleaned = name.replace('"', "`")
+    if "`.`" in cleaned:
+        schema, table = cleaned.split("`.`")
+        return schema.strip("`"), table.strip("`")
+    if "." in cleaned:
+        schema, table = cleaned.split(".", 1)
+        return schema.strip("`"), table.strip("`")
+    raise DataJointError(f"`{name}` is not a full table name: write `schema.table`.")
+
+
+def ask_yes_no(question):
+    """Ask on the terminal; no terminal (CI, a job) means no."""
+    try:
+        answer = input(f"{question} [yes, No]: ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("yes", "y")

@@ -1,0 +1,128 @@
+"""The table tiers users subclass: Manual, Lookup, Imported, Computed and Part.
+
+The tier decides the stored name's prefix (DataJoint's convention, so other clients recognise
+it): `#` lookup, `_` imported, `__` computed, `master__part` for parts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..populate.autopopulate import AutoPopulate
+from ..definition.parser import class_name_to_table_name
+from ..errors import DataJointError
+from .table import Table
+
+TIER_PREFIXES = {"manual": "", "lookup": "#", "imported": "_", "computed": "__"}
+_BASE = r"[a-z][a-z0-9]*(_[a-z][a-z0-9]*)*"
+TIER_PATTERNS = {
+    "part": re.compile(rf"^(#|_|__)?{_BASE}__{_BASE}$"),
+    "lookup": re.compile(rf"^#{_BASE}$"),
+    "computed": re.compile(rf"^__{_BASE}$"),
+    "imported": re.compile(rf"^_{_BASE}$"),
+    "manual": re.compile(rf"^{_BASE}$"),
+}
+
+
+def tier_of(table_name):
+    """The tier a stored table name implies, or None for hidden tables."""
+    for tier, pattern in TIER_PATTERNS.items():
+        if pattern.match(table_name):
+            return tier
+    return None
+
+
+class UserTable(Table):
+    """Common base of the tiers."""
+
+
+class Manual(UserTable):
+    """Data entered by people or by scripts outside the pipeline."""
+
+    tier = "manual"
+    tier_prefix = ""
+
+
+class Lookup(UserTable):
+    """Small reference tables; `contents` rows are inserted when the table is declared."""
+
+    tier = "lookup"
+    tier_prefix = "#"
+    contents = ()
+
+
+class Imported(AutoPopulate, UserTable):
+    """Data read from outside sources (files, instruments) by make()."""
+
+    tier = "imported"
+    tier_prefix = "_"
+
+
+class Computed(AutoPopulate, UserTable):
+    """Results computed from other tables by make()."""
+
+    tier = "computed"
+    tier_prefix = "__"
+
+
+class Part(UserTable):
+    """A table that belongs to its master: nest the class inside the master's class.
+
+    Rows of a part are inserted and deleted together with their master.
+    """
+
+    tier = "part"
+    _master = None
+
+    @property
+    def master(self):
+        return self._master
+
+    @property
+    def table_name(self):
+        if self._table_name is None:
+            if self._master is None:
+                raise DataJointError(
+                    f"Part table `{type(self).__name__}` has no master: nest it inside a table class."
+                )
+            master_name = self._master().table_name
+            type(self)._table_name = master_name + "__" + class_name_to_table_name(type(self).__name__)
+        return self._table_name
+
+    def _is_master_reference(self, fk):
+        return self._master is not None and fk.parent_table == self._master().table_name and fk.parent_schema == self.database
+
+    def _check_tier_rules(self, spec):
+        master_table = self._master().table_name
+        if not any(fk.parent_table == master_table and fk.parent_schema == spec.schema for fk in spec.foreign_keys):
+            raise DataJointError(
+                f"Part table `{self._master.__name__}.{type(self).__name__}` must depend on its master: "
+                "add `-> master` to its definition."
+            )
+
+    def delete(self, transaction=True, prompt=None, part_integrity="enforce", safemode=None,
+               force_parts=None, force_masters=None, dry_run=False, force=False):
+        if force:
+            part_integrity = "ignore"
+        if part_integrity == "enforce" and not dry_run:
+            raise DataJointError(
+                f"Cannot delete from part table {self.node_name} directly: delete from its master "
+                f"{self._master.__name__}, or pass part_integrity='ignore' (legacy: force=True)."
+            )
+        return super().delete(transaction=transaction, prompt=prompt, part_integrity=part_integrity,
+                              safemode=safemode, force_parts=force_parts, force_masters=force_masters,
+                              dry_run=dry_run)
+
+    def drop(self, prompt=None, force=False, part_integrity="enforce"):
+        if part_integrity == "enforce" and not force:
+            raise DataJointError(
+                f"Cannot drop part table {self.node_name} on its own: drop its master "
+                f"{self._master.__name__}, or pass part_integrity='ignore'."
+            )
+        return super().drop(prompt=prompt, force=force, part_integrity="ignore")
+
+
+# 2.3.5 aliases
+Entry = Manual
+Ingest = Imported
+Compute = Computed
