@@ -60,6 +60,7 @@ def measure(backend, repeat, big_mb):
         f"1 x {big_mb:.0f} MB": [rng.standard_normal(int(big_mb * 1e6 / 8))],
     }
     try:
+
         @schema
         class Signal(dj.Manual):
             definition = """
@@ -73,7 +74,9 @@ def measure(backend, repeat, big_mb):
         raw_table = backend_obj.full_table_name(schema.database, "raw_bytes")
         column_type = backend_obj.column_type(parse_type("bytes"))
         q = backend_obj.quote
-        conn.query(f"CREATE TABLE {raw_table} ({q('signal_id')} int NOT NULL PRIMARY KEY, {q('data')} {column_type} NOT NULL)")
+        conn.query(
+            f"CREATE TABLE {raw_table} ({q('signal_id')} int NOT NULL PRIMARY KEY, {q('data')} {column_type} NOT NULL)"
+        )
         for statement in backend_obj.serialized_column_statements(schema.database, "raw_bytes", ["data"]):
             conn.query(statement)  # the same column storage as pipejoint's blob column
         p = "?" if backend_obj.paramstyle == "qmark" else "%s"
@@ -120,9 +123,12 @@ def measure(backend, repeat, big_mb):
             for op in ("insert", "fetch"):
                 pj, rw = med[f"pj_{op}"], med[f"raw_{op}"]
                 ratios = [p / r for p, r in zip(times[f"pj_{op}"], times[f"raw_{op}"])]
-                print(f"{backend:<10} {label:<12} {op:<6}  pipejoint {mb / pj:7.0f} MB/s ({pj:6.3f} s)"
-                      f"  raw bytes {mb / rw:7.0f} MB/s ({rw:6.3f} s)  ratio {statistics.median(ratios):5.2f}"
-                      f" ({min(ratios):.2f}-{max(ratios):.2f})", flush=True)
+                print(
+                    f"{backend:<10} {label:<12} {op:<6}  pipejoint {mb / pj:7.0f} MB/s ({pj:6.3f} s)"
+                    f"  raw bytes {mb / rw:7.0f} MB/s ({rw:6.3f} s)  ratio {statistics.median(ratios):5.2f}"
+                    f" ({min(ratios):.2f}-{max(ratios):.2f})",
+                    flush=True,
+                )
             conn.query(f"DELETE FROM {raw_table}")
             Signal.delete_quick()
     finally:

@@ -19,6 +19,7 @@ def run(backend, n, repeat):
     conn = connect(backend)
     schema = dj.Schema(f"bench_{os.getpid()}", connection=conn)
     try:
+
         @schema
         class Item(dj.Manual):
             definition = """
@@ -80,7 +81,11 @@ def run(backend, n, repeat):
         dtype = np.dtype([("id", "i4"), ("a", "i4"), ("x", "f8"), ("name", "O")])
         measure("fetch numpy", lambda: Item.to_arrays(), lambda: np.array(list(raw_fetch()), dtype=dtype))
         measure("fetch dicts", lambda: Item.to_dicts(), lambda: [dict(zip(names, r)) for r in raw_fetch()])
-        measure("fetch pandas", lambda: Item.to_pandas(), lambda: pd.DataFrame(list(raw_fetch()), columns=names).set_index("id"))
+        measure(
+            "fetch pandas",
+            lambda: Item.to_pandas(),
+            lambda: pd.DataFrame(list(raw_fetch()), columns=names).set_index("id"),
+        )
         keys = list(range(0, n, max(1, n // 2000)))[:2000]
         one_sql = f"{select_sql} WHERE {q('id')} = {p}"
 
@@ -106,7 +111,12 @@ def run(backend, n, repeat):
             cur.execute(f"DELETE FROM {item} WHERE {q('id')} < {p}", (m,))
             raw.commit()
 
-        measure(f"cascade delete {3 * m // 1000}k", lambda: (Item & f"id < {m}").delete(prompt=False), raw_cascade, setup=setup_cascade)
+        measure(
+            f"cascade delete {3 * m // 1000}k",
+            lambda: (Item & f"id < {m}").delete(prompt=False),
+            raw_cascade,
+            setup=setup_cascade,
+        )
         return results
     finally:
         schema.drop(prompt=False)
@@ -120,8 +130,10 @@ def main():
     args = parser.parse_args()
     for backend in args.backends:
         for label, (ours, theirs, low, high) in run(backend, args.rows, args.repeat).items():
-            print(f"{backend:11s} {label:22s} pipejoint {ours * 1000:9.1f} ms   raw {theirs * 1000:9.1f} ms   "
-                  f"ratio {ours / theirs:5.2f}   (single runs {low:.2f}–{high:.2f})")
+            print(
+                f"{backend:11s} {label:22s} pipejoint {ours * 1000:9.1f} ms   raw {theirs * 1000:9.1f} ms   "
+                f"ratio {ours / theirs:5.2f}   (single runs {low:.2f}–{high:.2f})"
+            )
 
 
 if __name__ == "__main__":

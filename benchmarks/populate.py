@@ -103,8 +103,14 @@ class Cpu(dj.Computed):
         self.insert1(dict(key, total=total))
 '''
 
-CONFIG_KEYS = {"backend": "database.backend", "host": "database.host", "port": "database.port",
-               "user": "database.user", "password": "database.password", "database_name": "database.name"}
+CONFIG_KEYS = {
+    "backend": "database.backend",
+    "host": "database.host",
+    "port": "database.port",
+    "user": "database.user",
+    "password": "database.password",
+    "database_name": "database.name",
+}
 
 
 def load_pipeline(backend, work):
@@ -145,8 +151,10 @@ class Raw:
         self.run("COMMIT")
 
     def todo(self, source, target):
-        sql = (f"SELECT source_id FROM {self.name(source)} WHERE source_id NOT IN "
-               f"(SELECT source_id FROM {self.name(target)}) ORDER BY source_id")
+        sql = (
+            f"SELECT source_id FROM {self.name(source)} WHERE source_id NOT IN "
+            f"(SELECT source_id FROM {self.name(target)}) ORDER BY source_id"
+        )
         return [r[0] for r in self.run(sql).fetchall()]
 
     def make_one(self, source, target, part, key, job_table=None):
@@ -160,7 +168,8 @@ class Raw:
                 self.run(f"INSERT INTO {self.name(target)} (source_id, total) VALUES ({p}, {p})", (key, value * 20))
                 self.raw.cursor().executemany(
                     f"INSERT INTO {self.name(part)} (source_id, item, value) VALUES ({p}, {p}, {p})",
-                    [(key, i, value + i) for i in range(20)])
+                    [(key, i, value + i) for i in range(20)],
+                )
         if job_table is not None:
             self.run(f"DELETE FROM {job_table} WHERE table_name = {p} AND key_hash = {p}", ("t", _hash(key)))
         self.commit()
@@ -174,10 +183,13 @@ class Raw:
         keys = self.todo(source, target)
         self.raw.cursor().executemany(
             f"INSERT INTO {job_table} (table_name, key_hash, status) VALUES ({p}, {p}, 'pending')",
-            [("t", _hash(k)) for k in keys])
+            [("t", _hash(k)) for k in keys],
+        )
         now = self.backend.epoch_now_sql
-        reserve = (f"UPDATE {job_table} SET status = 'reserved', token = {p}, lease_expires = {now} + 300 "
-                   f"WHERE table_name = {p} AND key_hash = {p} AND status = 'pending'")
+        reserve = (
+            f"UPDATE {job_table} SET status = 'reserved', token = {p}, lease_expires = {now} + 300 "
+            f"WHERE table_name = {p} AND key_hash = {p} AND status = 'pending'"
+        )
         for key in keys:
             if self.run(reserve, (os.urandom(8).hex(), "t", _hash(key))).rowcount == 1:
                 self.make_one(source, target, part, key, job_table)
@@ -185,9 +197,11 @@ class Raw:
     def create_job_table(self, schema):
         table = self.backend.full_table_name(schema, "raw_jobs")
         self.run(f"DROP TABLE IF EXISTS {table}")
-        self.run(f"CREATE TABLE {table} (table_name VARCHAR(64) NOT NULL, key_hash CHAR(32) NOT NULL, "
-                 "status VARCHAR(16) NOT NULL, token VARCHAR(32), lease_expires DOUBLE PRECISION, "
-                 "PRIMARY KEY (table_name, key_hash))")
+        self.run(
+            f"CREATE TABLE {table} (table_name VARCHAR(64) NOT NULL, key_hash CHAR(32) NOT NULL, "
+            "status VARCHAR(16) NOT NULL, token VARCHAR(32), lease_expires DOUBLE PRECISION, "
+            "PRIMARY KEY (table_name, key_hash))"
+        )
         return table
 
 
@@ -260,9 +274,12 @@ def measure(m, raw, n, target, part, repeat, job_table):
 
 
 def report(backend, case, n, r):
-    print(f"{backend:<11} {case:<8} {n:>5} keys  pipejoint {r['pipejoint']:.3f}s  raw {r['raw']:.3f}s  "
-          f"ratio {r['pipejoint'] / r['raw']:.2f}   |  with jobs {r['pipejoint+jobs']:.3f}s  raw {r['raw+jobs']:.3f}s  "
-          f"ratio {r['pipejoint+jobs'] / r['raw+jobs']:.2f}", flush=True)
+    print(
+        f"{backend:<11} {case:<8} {n:>5} keys  pipejoint {r['pipejoint']:.3f}s  raw {r['raw']:.3f}s  "
+        f"ratio {r['pipejoint'] / r['raw']:.2f}   |  with jobs {r['pipejoint+jobs']:.3f}s  raw {r['raw+jobs']:.3f}s  "
+        f"ratio {r['pipejoint+jobs'] / r['raw+jobs']:.2f}",
+        flush=True,
+    )
 
 
 def run(backend, keys, masters, repeat, cpu_keys, work, cases):
@@ -284,8 +301,11 @@ def run(backend, keys, masters, repeat, cpu_keys, work, cases):
             return
         raw.raw.close()  # no connection of this process stays open across the workers' fork
         raw.raw = None
-        print(f"{backend:<11} cpu      {cpu_keys:>5} keys, one make ~{timed(lambda: spin(work, 1)):.2f}s of Python",
-              flush=True)
+        print(
+            f"{backend:<11} cpu      {cpu_keys:>5} keys, one make ~{timed(lambda: spin(work, 1)):.2f}s of Python",
+            flush=True,
+        )
+
         def populate(processes):
             clear(m, m.Cpu)
             before = cpu_seconds()
@@ -322,15 +342,21 @@ def run(backend, keys, masters, repeat, cpu_keys, work, cases):
             first, last, busy = overhead(two)
             ratios.append(one / two)
             ceilings.append(bare_one / bare_two)
-            print(f"{'':<11} run {i + 1}: populate() {one:.2f}s  processes=2 {two:.2f}s  throughput x{one / two:.2f}"
-                  f"   |  bare 1 process {bare_one:.2f}s  2 processes {bare_two:.2f}s  x{bare_one / bare_two:.2f}"
-                  f"   |  pipejoint/ceiling {one / two / (bare_one / bare_two):.2f}"
-                  f"   |  processes=2: first make after {first:.2f}s, last ended {last:.2f}s before the end, "
-                  f"workers in make() {100 * busy:.0f}% of the time   |  CPU seconds: 1 process {cpu[1]:.2f}, "
-                  f"processes=2 {cpu[2]:.2f} (parent and workers)", flush=True)
+            print(
+                f"{'':<11} run {i + 1}: populate() {one:.2f}s  processes=2 {two:.2f}s  throughput x{one / two:.2f}"
+                f"   |  bare 1 process {bare_one:.2f}s  2 processes {bare_two:.2f}s  x{bare_one / bare_two:.2f}"
+                f"   |  pipejoint/ceiling {one / two / (bare_one / bare_two):.2f}"
+                f"   |  processes=2: first make after {first:.2f}s, last ended {last:.2f}s before the end, "
+                f"workers in make() {100 * busy:.0f}% of the time   |  CPU seconds: 1 process {cpu[1]:.2f}, "
+                f"processes=2 {cpu[2]:.2f} (parent and workers)",
+                flush=True,
+            )
         efficiency = [r / c for r, c in zip(ratios, ceilings)]
-        print(f"{backend:<11} cpu      median throughput x{statistics.median(ratios):.2f}, ceiling "
-              f"x{statistics.median(ceilings):.2f}, pipejoint/ceiling {statistics.median(efficiency):.2f}", flush=True)
+        print(
+            f"{backend:<11} cpu      median throughput x{statistics.median(ratios):.2f}, ceiling "
+            f"x{statistics.median(ceilings):.2f}, pipejoint/ceiling {statistics.median(efficiency):.2f}",
+            flush=True,
+        )
     finally:
         if raw.raw is not None:
             raw.raw.close()

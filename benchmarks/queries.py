@@ -71,9 +71,11 @@ def run(backend, n_rows, repeat):
             return rows
 
         # join - restrict - project
-        join_sql = (f"SELECT t.{q('subject_id')}, t.{q('trial')}, t.{q('score')}, s.{q('weight')} "
-                    f"FROM {trial} t JOIN {subject} s ON t.{q('subject_id')} = s.{q('subject_id')} "
-                    f"WHERE s.{q('species')} = 'mouse' AND t.{q('score')} > 0.5")
+        join_sql = (
+            f"SELECT t.{q('subject_id')}, t.{q('trial')}, t.{q('score')}, s.{q('weight')} "
+            f"FROM {trial} t JOIN {subject} s ON t.{q('subject_id')} = s.{q('subject_id')} "
+            f"WHERE s.{q('species')} = 'mouse' AND t.{q('score')} > 0.5"
+        )
 
         def pj_join():
             return (Trial * Subject & "species = 'mouse'" & "score > 0.5").proj("score", "weight")
@@ -93,9 +95,11 @@ def run(backend, n_rows, repeat):
 
         assert len(pj_join().to_arrays()) == len(raw_arrays())
         # aggregation over all trials
-        aggr_sql = (f"SELECT s.{q('subject_id')}, COUNT(t.{q('subject_id')}), AVG(t.{q('score')}) "
-                    f"FROM {subject} s LEFT JOIN {trial} t ON s.{q('subject_id')} = t.{q('subject_id')} "
-                    f"GROUP BY s.{q('subject_id')}")
+        aggr_sql = (
+            f"SELECT s.{q('subject_id')}, COUNT(t.{q('subject_id')}), AVG(t.{q('score')}) "
+            f"FROM {subject} s LEFT JOIN {trial} t ON s.{q('subject_id')} = t.{q('subject_id')} "
+            f"GROUP BY s.{q('subject_id')}"
+        )
 
         def pj_aggr():
             return Subject.aggr(Trial, n="COUNT(*)", mean="AVG(score)").to_dicts()
@@ -106,8 +110,10 @@ def run(backend, n_rows, repeat):
         assert len(pj_aggr()) == len(raw_aggr()) == 1000
         # lookups
         keys = [{"subject_id": rng.randrange(1000), "trial": rng.randrange(per)} for _ in range(2000)]
-        lookup_sql = (f"SELECT {q('subject_id')}, {q('trial')}, {q('score')}, {q('condition')} FROM {trial} "
-                      f"WHERE {q('subject_id')} = {p} AND {q('trial')} = {p}")
+        lookup_sql = (
+            f"SELECT {q('subject_id')}, {q('trial')}, {q('score')}, {q('condition')} FROM {trial} "
+            f"WHERE {q('subject_id')} = {p} AND {q('trial')} = {p}"
+        )
 
         def pj_lookups():
             t = Trial()
@@ -131,8 +137,11 @@ def run(backend, n_rows, repeat):
         for label, ours, theirs in measurements:
             ours(), theirs()  # warm caches on both sides
             t_ours, t_raw = median_time(ours, repeat), median_time(theirs, repeat)
-            print(f"{backend:<10} {label:<34} pipejoint {t_ours * 1e3:8.1f} ms   raw {t_raw * 1e3:8.1f} ms"
-                  f"   ratio {t_ours / t_raw:5.2f}", flush=True)
+            print(
+                f"{backend:<10} {label:<34} pipejoint {t_ours * 1e3:8.1f} ms   raw {t_raw * 1e3:8.1f} ms"
+                f"   ratio {t_ours / t_raw:5.2f}",
+                flush=True,
+            )
         print(f"{backend:<10} SQL: {pj_join().make_sql()}")
     finally:
         schema.drop(prompt=False)

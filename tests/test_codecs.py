@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import pipejoint as dj
-from pipejoint.storage.codecs import CodecError, unregister_codec
 from pipejoint.errors import DataJointError, DeclarationError
+from pipejoint.storage.codecs import CodecError, unregister_codec
 
 
 class Interval:
@@ -68,8 +68,12 @@ class KeyedCodec(dj.Codec):
     dtype = "json"
 
     def encode(self, value, *, key=None):
-        return {"value": value, "key": {k: v for k, v in key.items() if not k.startswith("_")},
-                "table": key["_table"], "field": key["_field"]}
+        return {
+            "value": value,
+            "key": {k: v for k, v in key.items() if not k.startswith("_")},
+            "table": key["_table"],
+            "field": key["_field"],
+        }
 
     def decode(self, stored, *, key=None):
         return stored
@@ -100,7 +104,9 @@ def test_user_codecs_round_trip_in_every_fetch_format(schema):
         meta : <keyed>
         """
 
-    Window.insert([{"window_id": i, "span": Interval(i, i + 1.5), "tag": "ab", "n": "xyz", "meta": [i]} for i in (1, 2)])
+    Window.insert(
+        [{"window_id": i, "span": Interval(i, i + 1.5), "tag": "ab", "n": "xyz", "meta": [i]} for i in (1, 2)]
+    )
     row = (Window & {"window_id": 2}).fetch1()
     assert row["span"] == Interval(2, 3.5) and row["tag"] == "ab" and row["n"] == "xxx"
     assert row["meta"] == {"value": [2], "key": {"window_id": 2}, "table": Window.table_name, "field": "meta"}
@@ -125,7 +131,12 @@ def test_update1_runs_codecs(schema):
 
     Labeled.insert1({"labeled_id": 7, "meta": "a"})
     Labeled.update1({"labeled_id": 7, "meta": "b"})
-    assert Labeled.fetch1("meta") == {"value": "b", "key": {"labeled_id": 7}, "table": Labeled.table_name, "field": "meta"}
+    assert Labeled.fetch1("meta") == {
+        "value": "b",
+        "key": {"labeled_id": 7},
+        "table": Labeled.table_name,
+        "field": "meta",
+    }
 
 
 def test_legacy_attribute_adapter(schema):
@@ -143,6 +154,7 @@ def test_legacy_attribute_adapter(schema):
 
 def test_unknown_codec_fails_at_declaration_naming_the_registered_ones(schema):
     with pytest.raises(DeclarationError) as info:
+
         @schema
         class Broken(dj.Manual):
             definition = """
@@ -150,6 +162,7 @@ def test_unknown_codec_fails_at_declaration_naming_the_registered_ones(schema):
             ---
             thing : <nosuchcodec>
             """
+
     message = str(info.value)
     assert "<nosuchcodec> is not registered" in message and "<blob>" in message and "<interval>" in message
     assert "thing" in message and "broken" in message.lower()
@@ -182,6 +195,7 @@ def test_circular_chain_is_refused(schema):
 
     try:
         with pytest.raises(DeclarationError, match="Circular codec reference"):
+
             @schema
             class Loop(dj.Manual):
                 definition = """
@@ -369,8 +383,10 @@ def test_attachment_name_cannot_leave_the_download_folder(schema, connection, tm
     table = connection.backend.full_table_name(schema.database, Note.table_name)
     q = connection.backend.quote
     p = "?" if connection.backend.paramstyle == "qmark" else "%s"
-    connection.query(f"INSERT INTO {table} ({q('note_id')}, {q('file')}) VALUES ({p}, {p})",
-                     (1, b"../../escaped.txt\0written by someone else"))
+    connection.query(
+        f"INSERT INTO {table} ({q('note_id')}, {q('file')}) VALUES ({p}, {p})",
+        (1, b"../../escaped.txt\0written by someone else"),
+    )
     folder = tmp_path / "a" / "b"
     path = Note.fetch1("file", download_path=folder)
     assert path == str(folder / "escaped.txt") and not (tmp_path / "escaped.txt").exists()

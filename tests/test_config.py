@@ -27,11 +27,15 @@ def test_defaults_are_sqlite_in_the_working_directory(clean_env):
 
 
 def test_file_then_environment_then_code(clean_env, monkeypatch):
-    (clean_env / "pipejoint.json").write_text(json.dumps({
-        "database": {"backend": "postgresql", "host": "db.example", "user": "alice"},
-        "display.limit": 5,
-        "stores": {"main": {"protocol": "file", "location": "/data"}},
-    }))
+    (clean_env / "pipejoint.json").write_text(
+        json.dumps(
+            {
+                "database": {"backend": "postgresql", "host": "db.example", "user": "alice"},
+                "display.limit": 5,
+                "stores": {"main": {"protocol": "file", "location": "/data"}},
+            }
+        )
+    )
     config = Config()
     assert config["database.backend"] == "postgresql" and config["database.host"] == "db.example"
     assert config.display.limit == 5 and config["stores"]["main"]["location"] == "/data"

@@ -3,7 +3,7 @@
 import pytest
 
 import pipejoint as dj
-from conftest import _open
+from helpers import open_connection
 from pipejoint.errors import (
     DataJointError,
     LostConnectionError,
@@ -63,7 +63,7 @@ def kill_session(connection, settings, tmp_path):
     if settings["backend"] == "sqlite":
         connection._raw.close()  # a closed handle is SQLite's only way to 'lose' a connection
         return
-    killer, _ = _open(settings["backend"], str(tmp_path))
+    killer, _ = open_connection(settings["backend"], str(tmp_path))
     if settings["backend"] == "postgresql":
         pid = connection.query("SELECT pg_backend_pid()").fetchone()[0]
         killer.query("SELECT pg_terminate_backend(%s)", (pid,))

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 import pipejoint as dj
-from conftest import environment_for
+from helpers import environment_for
 from pipejoint.errors import DataJointError, DeclarationError
 
 ALL_TYPES = """
@@ -65,13 +65,37 @@ def test_every_type_declares_and_round_trips(schema):
         definition = ALL_TYPES
 
     row = dict(
-        id=1, i8=-128, i16=-32768, i64=-(2**63), u8=255, u16=65535, u32=2**32 - 1, u64=2**62,
-        f32=1.5, f64=2.25, code="abc", day=datetime.date(2024, 2, 29),
-        moment=datetime.datetime(2024, 1, 2, 3, 4, 5), precise=datetime.datetime(2024, 1, 2, 3, 4, 5, 123000),
-        clock=datetime.time(13, 14, 15), ident=uuid.UUID(int=42), doc={"a": [1, 2]}, raw=b"\x00\x01",
-        my_tiny=-5, my_tiny_u=200, my_small_u=60000, my_medium=-8388608, my_int=-7, my_int_u=4000000000,
-        my_big=2**62, my_float=0.5, my_double=1e300, my_bool=False, my_dec=decimal.Decimal("1234567.125"),
-        my_text="long text", my_longblob=b"xyz",
+        id=1,
+        i8=-128,
+        i16=-32768,
+        i64=-(2**63),
+        u8=255,
+        u16=65535,
+        u32=2**32 - 1,
+        u64=2**62,
+        f32=1.5,
+        f64=2.25,
+        code="abc",
+        day=datetime.date(2024, 2, 29),
+        moment=datetime.datetime(2024, 1, 2, 3, 4, 5),
+        precise=datetime.datetime(2024, 1, 2, 3, 4, 5, 123000),
+        clock=datetime.time(13, 14, 15),
+        ident=uuid.UUID(int=42),
+        doc={"a": [1, 2]},
+        raw=b"\x00\x01",
+        my_tiny=-5,
+        my_tiny_u=200,
+        my_small_u=60000,
+        my_medium=-8388608,
+        my_int=-7,
+        my_int_u=4000000000,
+        my_big=2**62,
+        my_float=0.5,
+        my_double=1e300,
+        my_bool=False,
+        my_dec=decimal.Decimal("1234567.125"),
+        my_text="long text",
+        my_longblob=b"xyz",
     )
     Everything.insert1(row)
     got = Everything.fetch1()
@@ -135,15 +159,15 @@ def test_describe_redeclares_the_same_table(schema, make_schema):
     other = make_schema()
 
     @other
-    class Subject(dj.Manual):  # noqa: F811 - the same names, declared again from describe()
+    class Subject(dj.Manual):
         definition = described[Subject]
 
     @other
-    class Device(dj.Lookup):  # noqa: F811
+    class Device(dj.Lookup):
         definition = described[Device]
 
     @other
-    class Session(dj.Manual):  # noqa: F811
+    class Session(dj.Manual):
         definition = described[Session]
 
     for cls in (Subject, Device, Session):
@@ -152,7 +176,9 @@ def test_describe_redeclares_the_same_table(schema, make_schema):
         assert fresh.describe() == original.describe()
         assert fresh.heading.to_catalog() != [] and [
             (a.name, a.type, a.in_key, a.nullable, a.default, a.comment) for a in fresh.heading.attributes.values()
-        ] == [(a.name, a.type, a.in_key, a.nullable, a.default, a.comment) for a in original.heading.attributes.values()]
+        ] == [
+            (a.name, a.type, a.in_key, a.nullable, a.default, a.comment) for a in original.heading.attributes.values()
+        ]
 
 
 def test_virtual_module_in_a_fresh_process(schema, settings):
@@ -468,7 +494,7 @@ def test_every_type_survives_describe_and_a_fresh_process(schema, make_schema, s
     copy = make_schema()
 
     @copy
-    class Everything(dj.Manual):  # noqa: F811 - declared again from its own describe()
+    class Everything(dj.Manual):
         definition = described
 
     original = schema.get_table("Everything").heading

@@ -46,10 +46,12 @@ def _pipeline(make_schema):
             """
 
     Subject.insert([(s,) for s in range(4)])
-    Session.insert([{"subject": s, "session": n, "partner": (s + 1) % 4 if n == 0 else None} for s in range(4) for n in range(2)])
+    Session.insert(
+        [{"subject": s, "session": n, "partner": (s + 1) % 4 if n == 0 else None} for s in range(4) for n in range(2)]
+    )
     Scan.insert([{"subject": s, "session": n, "scan": c} for s in range(4) for n in range(2) for c in range(2)])
-    Stat.insert([dict(r, value=1.0) for r in Scan.keys()])
-    Stat.Part.insert([dict(r, k=1) for r in Scan.keys()])
+    Stat.insert([dict(r, value=1.0) for r in Scan])
+    Stat.Part.insert([dict(r, k=1) for r in Scan])
     return Subject, Session, Scan, Stat
 
 
@@ -59,10 +61,10 @@ def test_cascade_through_four_levels_and_two_schemas(make_schema):
     deleted = (Subject & {"subject": 1}).delete(prompt=False)
     assert deleted == 1
     assert sorted(Subject.fetch("subject").tolist()) == [0, 2, 3]
-    sessions = {(r["subject"], r["session"]) for r in Session.keys()}
+    sessions = {(r["subject"], r["session"]) for r in Session}
     assert sessions == {(0, 1), (2, 0), (2, 1), (3, 0), (3, 1)}  # (0, 0) had partner 1: renamed FK cascades
-    assert {(r["subject"], r["session"]) for r in Scan.keys()} == sessions
-    assert {(r["subject"], r["session"]) for r in Stat.keys()} == sessions
+    assert {(r["subject"], r["session"]) for r in Scan} == sessions
+    assert {(r["subject"], r["session"]) for r in Stat} == sessions
     assert len(Stat.Part) == len(Stat) == 10
 
 
@@ -88,8 +90,10 @@ def _outside_table(connection, schema, referenced):
     columns = ", ".join(backend.quote(k) for k in referenced.primary_key)
     target = backend.full_table_name(referenced.database, referenced.table_name)
     definitions = ", ".join(f"{backend.quote(k)} INTEGER NOT NULL" for k in referenced.primary_key)
-    connection.query(f"CREATE TABLE {name} ({definitions}, PRIMARY KEY ({columns}), "
-                     f"FOREIGN KEY ({columns}) REFERENCES {target} ({columns}))")
+    connection.query(
+        f"CREATE TABLE {name} ({definitions}, PRIMARY KEY ({columns}), "
+        f"FOREIGN KEY ({columns}) REFERENCES {target} ({columns}))"
+    )
     return name
 
 

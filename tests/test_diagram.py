@@ -17,7 +17,7 @@ import networkx as nx
 import pytest
 
 import pipejoint as dj
-from conftest import environment_for
+from helpers import environment_for
 from pipejoint.diagrams import mermaid, svg
 from pipejoint.diagrams.layout import layered_layout
 from pipejoint.diagrams.style import node_size, text_width
@@ -47,8 +47,9 @@ def svg_geometry(text):
             clusters.append(rect)
             label = group.find(SVG_NS + "text")
             size = float(label.get("font-size"))
-            cluster_labels.append((float(label.get("x")), float(label.get("y")) - size,
-                                   text_width(label.text, size), size * 1.3))
+            cluster_labels.append(
+                (float(label.get("x")), float(label.get("y")) - size, text_width(label.text, size), size * 1.3)
+            )
         elif kind[:1] == ["edge"]:
             paths.append(group.find(SVG_NS + "path").get("d"))
     return nodes, clusters, cluster_labels, paths
@@ -105,12 +106,12 @@ def assert_readable(text):
     nodes, clusters, cluster_labels, paths = svg_geometry(text)
     boxes = [box for box, _, _ in nodes.values()]
     for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
+        for b in boxes[i + 1 :]:
             assert not _overlap(a, b), f"node boxes overlap: {a} {b}"
     for box, label, size in nodes.values():
         assert text_width(label, size) <= box[2], f"label {label!r} is wider than its box"
     for i, a in enumerate(clusters):
-        for b in clusters[i + 1:]:
+        for b in clusters[i + 1 :]:
             assert not _overlap(a, b), f"schema frames overlap: {a} {b}"
     for label_box, frame in zip(cluster_labels, clusters):
         assert not any(_overlap(label_box, box) for box in boxes), "a schema label covers a node"
@@ -143,14 +144,25 @@ def generated_pipeline(n_tables, n_schemas, seed):
     for i in range(n_tables):
         schema = f"schema_{i * n_schemas // n_tables}"
         tier = ["lookup", "manual", "manual"][i] if i < 3 else rng.choice(["lookup", "manual", "imported", "computed"])
-        master = names[-1] if names and rng.random() < 0.25 and graph.nodes[names[-1]]["tier"] in (
-            "imported", "computed") else None
+        master = (
+            names[-1]
+            if names and rng.random() < 0.25 and graph.nodes[names[-1]]["tier"] in ("imported", "computed")
+            else None
+        )
         label = f"{'Master' if master else 'Table'}{i}{'.Part' if master else ''}" + "x" * rng.randint(0, 14)
         tier = "part" if master else tier
         name = f"`{schema}`.`t{i}`"
         width, height = node_size(label, tier)
-        graph.add_node(name, width=width, height=height, cluster=schema, cluster_label=schema, tier=tier,
-                       label=label, schema=schema)
+        graph.add_node(
+            name,
+            width=width,
+            height=height,
+            cluster=schema,
+            cluster_label=schema,
+            tier=tier,
+            label=label,
+            schema=schema,
+        )
         if master:
             graph.add_edge(master, name, primary=True, one_to_one=False)
         elif names and tier != "lookup":
@@ -318,8 +330,10 @@ def test_diagram_graph_matches_schema(schema):
     assert graph.nodes[names[t.Stats.Channel]]["label"] == "Stats.Channel"
     edges = {(a, b): d for a, b, d in graph.edges(data=True)}
     assert set(edges) == {
-        (names[t.Species], names[t.Subject]), (names[t.Subject], names[t.Session]),
-        (names[t.Session], names[t.Recording]), (names[t.Recording], names[t.Stats]),
+        (names[t.Species], names[t.Subject]),
+        (names[t.Subject], names[t.Session]),
+        (names[t.Session], names[t.Recording]),
+        (names[t.Recording], names[t.Stats]),
         (names[t.Stats], names[t.Stats.Channel]),
     }
     assert not edges[names[t.Species], names[t.Subject]]["primary"]
@@ -363,8 +377,11 @@ def test_diagram_algebra(schema):
     assert dj.Diagram(t.Stats).add_parts().nodes_to_show == {node[t.Stats], node[t.Stats.Channel]}
     assert dj.ERD is dj.Diagram and dj.Di is dj.Diagram
     pair = dj.Diagram([t.Subject, t.Session])
-    assert pair.nodes_to_show == dj.Diagram.from_sequence([t.Subject, t.Session]).nodes_to_show == {
-        node[t.Subject], node[t.Session]}
+    assert (
+        pair.nodes_to_show
+        == dj.Diagram.from_sequence([t.Subject, t.Session]).nodes_to_show
+        == {node[t.Subject], node[t.Session]}
+    )
     assert [table.table_name for table in (session - 5)] == ["#species", "subject", "session"]
     assert t.Session in session and t.Stats not in session
     # the drawn graph follows the algebra
@@ -398,8 +415,9 @@ def test_collapse_and_cross_schema(make_schema):
     assert len(both) == 7 and Analysis().node_name in both.graph
     text = both.make_svg()
     assert_readable(text)
-    frames = [g.find(SVG_NS + "title").text for g in ET.fromstring(text).iter(SVG_NS + "g")
-              if g.get("class") == "cluster"]
+    frames = [
+        g.find(SVG_NS + "title").text for g in ET.fromstring(text).iter(SVG_NS + "g") if g.get("class") == "cluster"
+    ]
     assert sorted(frames) == sorted([upstream.database, downstream.database])
 
     collapsed = dj.Diagram(upstream).collapse() + dj.Diagram(downstream)
@@ -413,7 +431,8 @@ def test_collapse_and_cross_schema(make_schema):
     # expanded wins in a union; collapsing one named schema leaves the other
     assert set((collapsed + dj.Diagram(upstream)).graph.nodes) == set(both.graph.nodes)
     assert set(both.collapse(downstream).graph.nodes) == set(dj.Diagram(upstream).graph.nodes) | {
-        f"`{downstream.database}`.*"}
+        f"`{downstream.database}`.*"
+    }
     with pytest.raises(DataJointError, match="Cannot collapse schema nowhere"):
         both.collapse("nowhere")
 
@@ -513,7 +532,8 @@ def test_diagram_errors(schema, tmp_path, connection):
 
 def test_command_line_diagram(schema, settings, tmp_path):
     pipeline = tmp_path / "my_pipeline.py"
-    pipeline.write_text(textwrap.dedent(f"""
+    pipeline.write_text(
+        textwrap.dedent(f"""
         import pipejoint as dj
         schema = dj.Schema({schema.database!r})
 
@@ -528,24 +548,43 @@ def test_command_line_diagram(schema, settings, tmp_path):
             ---
             grams : float64
             '''
-    """))
+    """)
+    )
     env = {**os.environ, **environment_for(settings)}
     output = tmp_path / "pipeline.svg"
-    run = subprocess.run([sys.executable, "-m", "pipejoint.cli", "diagram", str(pipeline), "-o", str(output)],
-                         env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "pipejoint.cli", "diagram", str(pipeline), "-o", str(output)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     nodes, *_ = svg_geometry(output.read_text())
     assert sorted(label for _, label, _ in nodes.values()) == ["Animal", "Weighing"]
-    missing = subprocess.run([sys.executable, "-m", "pipejoint.cli", "diagram", "no_such_pipeline_module"],
-                             env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    missing = subprocess.run(
+        [sys.executable, "-m", "pipejoint.cli", "diagram", "no_such_pipeline_module"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert missing.returncode == 1 and "Cannot import pipeline module 'no_such_pipeline_module'" in missing.stderr
 
 
 def test_demo_writes_its_diagram(tmp_path):
     """`pipejoint demo` (SQLite by design) leaves demo_pipeline.svg next to its database."""
     env = {**os.environ, "DJ_DIAGRAM_DIRECTION": "LR"}
-    run = subprocess.run([sys.executable, "-m", "pipejoint.cli", "demo", "--db", str(tmp_path / "demo.db")],
-                         env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    run = subprocess.run(
+        [sys.executable, "-m", "pipejoint.cli", "demo", "--db", str(tmp_path / "demo.db")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     nodes = assert_readable((tmp_path / "demo_pipeline.svg").read_text())
     labels = {label for _, label, _ in nodes.values()}

@@ -41,10 +41,16 @@ def test_missing_parent_names_parent_attribute_and_row(schema):
     Animal, Rig, Session = _pipeline(schema)
     good = [{"animal_id": 1, "session": s, "rig": "A"} for s in range(3)]
     cases = [
-        ({"animal_id": 9, "session": 5, "rig": "A"}, r"row 3: no row of `[^`]+`\.`animal` has \{'animal_id': 9\} "
-                                                     r"\(attribute `animal_id`\)"),
-        ({"animal_id": 2, "session": 5, "rig": "Z"}, r"row 3: no row of `[^`]+`\.`rig` has \{'rig': 'Z'\} "
-                                                     r"\(attribute `rig`\)"),
+        (
+            {"animal_id": 9, "session": 5, "rig": "A"},
+            r"row 3: no row of `[^`]+`\.`animal` has \{'animal_id': 9\} "
+            r"\(attribute `animal_id`\)",
+        ),
+        (
+            {"animal_id": 2, "session": 5, "rig": "Z"},
+            r"row 3: no row of `[^`]+`\.`rig` has \{'rig': 'Z'\} "
+            r"\(attribute `rig`\)",
+        ),
     ]
     for bad, message in cases:
         with pytest.raises(IntegrityError, match=message) as info:
@@ -79,8 +85,9 @@ def test_missing_parent_leaves_no_stored_object(schema, tmp_path):
             """
 
         with pytest.raises(IntegrityError, match=r"row 1: no row of `[^`]+`\.`animal`"):
-            Trace.insert([{"animal_id": 1, "trace_id": 1, "data": [1, 2, 3]},
-                          {"animal_id": 7, "trace_id": 2, "data": [4, 5, 6]}])
+            Trace.insert(
+                [{"animal_id": 1, "trace_id": 1, "data": [1, 2, 3]}, {"animal_id": 7, "trace_id": 2, "data": [4, 5, 6]}]
+            )
         assert len(Trace) == 0
         assert [p for p in location.rglob("*") if p.is_file()] == []
     finally:
@@ -90,8 +97,11 @@ def test_missing_parent_leaves_no_stored_object(schema, tmp_path):
 def test_update1_errors_name_update1_key_and_attribute(schema):
     _, _, Session = _pipeline(schema)
     Session.insert1({"animal_id": 1, "session": 1, "rig": "A"})
-    with pytest.raises(InvalidValueError, match=r"update1\(\) on `[^`]+`\.`session`, key \{'animal_id': 1, "
-                                                r"'session': 1\}, attribute `note`: string of length 9"):
+    with pytest.raises(
+        InvalidValueError,
+        match=r"update1\(\) on `[^`]+`\.`session`, key \{'animal_id': 1, "
+        r"'session': 1\}, attribute `note`: string of length 9",
+    ):
         Session.update1({"animal_id": 1, "session": 1, "note": "too long!"})
     with pytest.raises(MissingAttributeError, match=r"update1\(\) on .*attribute `rig`.*Give a value"):
         Session.update1({"animal_id": 1, "session": 1, "rig": None})
@@ -113,8 +123,11 @@ def test_populate_refuses_bad_limits(schema):
             self.insert1({**key, "grams": 1.0})
 
     for argument, value in (("max_calls", "2"), ("max_calls", -1), ("limit", 1.5), ("limit", True)):
-        with pytest.raises(DataJointError, match=rf"populate\({argument}={value!r}\) of `[^`]+`\.`__weight`: "
-                                                 r"give a whole number"):
+        with pytest.raises(
+            DataJointError,
+            match=rf"populate\({argument}={value!r}\) of `[^`]+`\.`__weight`: "
+            r"give a whole number",
+        ):
             Weight.populate(**{argument: value})
         assert len(Weight) == 0
     assert Weight.populate(max_calls=0)["success_count"] == 0
@@ -125,8 +138,11 @@ def test_fetch_errors_name_the_table(schema):
     from pipejoint.errors import UnknownAttributeError
 
     Animal, _, _ = _pipeline(schema)
-    for call in (lambda: Animal.fetch("weight"), lambda: Animal.to_arrays("weight"),
-                 lambda: (Animal & {"animal_id": 1}).fetch1("weight")):
+    for call in (
+        lambda: Animal.fetch("weight"),
+        lambda: Animal.to_arrays("weight"),
+        lambda: (Animal & {"animal_id": 1}).fetch1("weight"),
+    ):
         with pytest.raises(UnknownAttributeError, match=r"`weight` is not in the query on `[^`]+\.animal`"):
             call()
     with pytest.raises(DataJointError, match=r"query on `[^`]+\.animal` returned none"):

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import pipejoint as dj
-from pipejoint.query import fetch as fetch_module
 from pipejoint.errors import DataJointError
+from pipejoint.query import fetch as fetch_module
 
 
 def _table(schema):
@@ -61,9 +61,9 @@ def test_new_formats_and_protocols(schema):
     assert {"id": 2} in T() and {"id": 42} not in T()  # `in` on the class itself needs table.py
     assert [r["id"] for r in T.head(2)] == [0, 1] and [r["id"] for r in T.tail(2)] == [8, 9]
     assert [r["id"] for r in T] == list(range(10))
-    pl = pytest.importorskip("polars", reason="polars is not installed: pip install polars")
+    pytest.importorskip("polars", reason="polars is not installed: pip install polars")
     assert T.to_polars()["s"].to_list()[0] == "s0"
-    pa = pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install pyarrow")
+    pytest.importorskip("pyarrow", reason="pyarrow is not installed: pip install pyarrow")
     assert T.to_arrow().num_rows == 10
 
 
@@ -95,8 +95,21 @@ def test_arrays_and_frames_have_native_dtypes(schema):
         """
 
     tag = uuid.UUID(int=7)
-    Typed.insert([{"id": i, "small": -i, "flag": i % 2 == 0, "ratio": i / 4, "maybe": None if i == 1 else i,
-                   "when": datetime.date(2020, 1, i + 1), "tag": tag, "label": f"l{i}"} for i in range(3)])
+    Typed.insert(
+        [
+            {
+                "id": i,
+                "small": -i,
+                "flag": i % 2 == 0,
+                "ratio": i / 4,
+                "maybe": None if i == 1 else i,
+                "when": datetime.date(2020, 1, i + 1),
+                "tag": tag,
+                "label": f"l{i}",
+            }
+            for i in range(3)
+        ]
+    )
     array = Typed.to_arrays(order_by="id")
     assert [array.dtype[n] for n in ("id", "small", "flag", "ratio")] == [np.uint16, np.int8, np.bool_, np.float32]
     assert array.dtype["maybe"] == object and array["maybe"].tolist() == [0, None, 2]  # no native nullable int
@@ -124,7 +137,12 @@ def test_iteration_pages_through_the_primary_key(schema, monkeypatch):
 
     monkeypatch.setattr(fetch_module, "PAGE", 5)  # pages of 5 rows, ending anywhere in the key
     days = [datetime.date(2024, 1, d) for d in (9, 1)]
-    rows = [{"a": a, "b": b, "c": c, "x": None if b else 1.5} for a in ("p", "q", "r") for b in range(3, -1, -1) for c in days]
+    rows = [
+        {"a": a, "b": b, "c": c, "x": None if b else 1.5}
+        for a in ("p", "q", "r")
+        for b in range(3, -1, -1)
+        for c in days
+    ]
     Pair.insert(rows)
     seen = [(r["a"], r["b"], r["c"]) for r in Pair]
     assert seen == sorted((r["a"], r["b"], r["c"]) for r in rows)  # all 24, in key order, over 5 pages
@@ -136,6 +154,7 @@ def test_iteration_pages_through_the_primary_key(schema, monkeypatch):
 def test_iteration_streams(schema, monkeypatch):
     """Rows are read one page at a time: a row added ahead of the loop is still met, and deleting
     the rows already seen skips nothing (pages follow the last key, not an offset)."""
+
     @schema
     class Item(dj.Manual):
         definition = """

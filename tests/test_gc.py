@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import pipejoint as dj
-from pipejoint.storage import stores as storage
+from helpers import stored_files
 from pipejoint.backends.connection import Connection
 from pipejoint.errors import DataJointError
-from stores_support import store, stored_files  # noqa: F401  (fixture)
+from pipejoint.storage import stores as storage
 
 
 def _declare(schema):
@@ -33,8 +33,13 @@ def test_gc_spares_shared_objects_and_deletes_orphans(schema, store, tmp_path):
     folder = tmp_path / "scan.zarr"
     folder.mkdir()
     (folder / "chunk").write_bytes(b"data")
-    Shot.insert([{"shot_id": 1, "image": shared}, {"shot_id": 2, "image": shared.copy()},
-                 {"shot_id": 3, "image": unique, "extra": str(folder)}])
+    Shot.insert(
+        [
+            {"shot_id": 1, "image": shared},
+            {"shot_id": 2, "image": shared.copy()},
+            {"shot_id": 3, "image": unique, "extra": str(folder)},
+        ]
+    )
     stored = stored_files()
     assert len(stored) == 2 + 2  # two hash objects; one folder (one file) and its manifest
     assert dj.gc(schema, min_age=0)["orphaned"] == []
@@ -109,9 +114,14 @@ def test_schema_gc_is_a_dry_run_and_spares_recent_objects_by_default(schema, sto
 def _connect_again(settings):
     """A second connection to the same database, as another process would have."""
     kwargs = dict(settings)
-    return Connection(kwargs.pop("host", None), kwargs.pop("user", None), kwargs.pop("password", None) or None,
-                      kwargs.pop("port", None), backend=kwargs.pop("backend"),
-                      database_name=kwargs.pop("database_name", None))
+    return Connection(
+        kwargs.pop("host", None),
+        kwargs.pop("user", None),
+        kwargs.pop("password", None) or None,
+        kwargs.pop("port", None),
+        backend=kwargs.pop("backend"),
+        database_name=kwargs.pop("database_name", None),
+    )
 
 
 def test_gc_spares_an_old_orphan_that_an_uncommitted_insert_shares_again(schema, store, connection, settings):

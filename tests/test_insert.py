@@ -10,10 +10,14 @@ import pandas as pd
 import pytest
 
 import pipejoint as dj
-from pipejoint.errors import (DataJointError, DuplicateError, InvalidValueError, MissingAttributeError,
-                              UnknownAttributeError)
-
-from conftest import environment_for
+from helpers import environment_for
+from pipejoint.errors import (
+    DataJointError,
+    DuplicateError,
+    InvalidValueError,
+    MissingAttributeError,
+    UnknownAttributeError,
+)
 
 
 def _subject(schema):
@@ -35,7 +39,9 @@ def test_every_row_form(schema):
     Subject.insert1({"subject_id": 1, "name": "a"})
     Subject.insert1((2, "b", 2.5, "F"))
     Subject.insert([[3, "c", None, "M"]])
-    Subject.insert(np.array([(4, "d", 4.0, "F")], dtype=[("subject_id", int), ("name", "U8"), ("weight", float), ("sex", "U1")]))
+    Subject.insert(
+        np.array([(4, "d", 4.0, "F")], dtype=[("subject_id", int), ("name", "U8"), ("weight", float), ("sex", "U1")])
+    )
     frame = pd.DataFrame({"subject_id": [5, 6], "name": ["e", "f"], "weight": [5.0, 6.0]}).set_index("subject_id")
     Subject.insert(frame)
     Subject.insert({"subject_id": i, "name": "g"} for i in range(7, 9))
@@ -88,7 +94,11 @@ def test_validation_names_table_attribute_row(schema):
     cases = [
         ({"subject_id": 3}, MissingAttributeError, r"row 3, attribute `name`"),
         ({"subject_id": 3, "name": "x", "age": 4}, UnknownAttributeError, r"row 3: `age` is not an attribute"),
-        ({"subject_id": "three", "name": "x"}, InvalidValueError, r"row 3, attribute `subject_id`: expected an integer"),
+        (
+            {"subject_id": "three", "name": "x"},
+            InvalidValueError,
+            r"row 3, attribute `subject_id`: expected an integer",
+        ),
         ({"subject_id": 3, "name": "x" * 9}, InvalidValueError, r"row 3, attribute `name`: string of length 9"),
         ({"subject_id": 3, "name": "x", "sex": "Q"}, InvalidValueError, r"row 3, attribute `sex`: 'Q' is not one of"),
         ({"subject_id": 3, "name": None}, MissingAttributeError, r"row 3, attribute `name`"),
@@ -181,9 +191,16 @@ def test_concurrent_inserts_from_two_processes(schema, settings, connection):
 
     T.insert1({"id": 0})
     env = dict(os.environ, **environment_for(settings))
-    procs = [subprocess.Popen([sys.executable, "-c", _WRITER, schema.database, str(start)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for start in (1, 10_001)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WRITER, schema.database, str(start)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for start in (1, 10_001)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     for p, (out, err) in zip(procs, outputs):
         assert p.returncode == 0, err

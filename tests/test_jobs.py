@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 import pipejoint as dj
-from conftest import _drop_schema, environment_for, unique_name
+from helpers import drop_schema, environment_for, unique_name
 from pipejoint.backends import connection as connection_module
 from pipejoint.errors import DataJointError
 from pipejoint.populate.workers import load_module
@@ -102,8 +102,14 @@ class Busy(dj.Computed):
         self.insert1(dict(key, total=total))
 '''
 
-CONFIG_KEYS = {"backend": "database.backend", "host": "database.host", "port": "database.port",
-               "user": "database.user", "password": "database.password", "database_name": "database.name"}
+CONFIG_KEYS = {
+    "backend": "database.backend",
+    "host": "database.host",
+    "port": "database.port",
+    "user": "database.user",
+    "password": "database.password",
+    "database_name": "database.name",
+}
 
 
 @contextlib.contextmanager
@@ -126,7 +132,7 @@ def pipeline(tmp_path, settings, connection, text=PIPELINE):
         yield module
     finally:
         module.schema.connection.close()
-        _drop_schema(connection, name)
+        drop_schema(connection, name)
         sys.modules.pop(module.__name__, None)
 
 
@@ -138,15 +144,23 @@ def start_worker(module, settings, tmp_path, table="Square", go=None, **env):
     """
     wait = ""
     if go is not None:
-        wait = (f"import os, time; open({str(go)!r} + '.ready-' + str(os.getpid()), 'w').close()\n"
-                f"while not os.path.exists({str(go)!r}): time.sleep(0.005)\n")
+        wait = (
+            f"import os, time; open({str(go)!r} + '.ready-' + str(os.getpid()), 'w').close()\n"
+            f"while not os.path.exists({str(go)!r}): time.sleep(0.005)\n"
+        )
     code = (
         "import sys\nfrom pipejoint.populate.workers import load_module\n"
         f"m = load_module({module.__file__!r})\n{wait}print(m.{table}.populate(reserve_jobs=True))"
     )
     environment = {**os.environ, **environment_for(settings), **{k: str(v) for k, v in env.items()}}
-    return subprocess.Popen([sys.executable, "-c", code], env=environment, cwd=tmp_path,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=environment,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def start_together(workers, go, timeout=60):
@@ -164,8 +178,7 @@ def test_racing_workers_make_each_key_once(tmp_path, settings, connection):
     with pipeline(tmp_path, settings, connection) as m:
         m.Item.insert([(i,) for i in range(30)])
         go = tmp_path / "go"
-        workers = [start_worker(m, settings, tmp_path, table="Busy", go=go, PJ_MAKE_SECONDS=0.01)
-                   for _ in range(3)]
+        workers = [start_worker(m, settings, tmp_path, table="Busy", go=go, PJ_MAKE_SECONDS=0.01) for _ in range(3)]
         start_together(workers, go)
         outputs = [w.communicate(timeout=120) for w in workers]
         assert all(w.returncode == 0 for w in workers), outputs
@@ -258,8 +271,7 @@ def test_jobs_table_api(schema):
     assert Fit.jobs.refresh() == {"added": 0, "re_pended": 0, "removed": 0}
     assert len(Fit.jobs.pending) == 4
     Fit.jobs.ignore({"run": 4})
-    assert Fit.jobs.progress() == {"pending": 3, "reserved": 0, "success": 0, "error": 0, "ignore": 1,
-                                   "total": 4}
+    assert Fit.jobs.progress() == {"pending": 3, "reserved": 0, "success": 0, "error": 0, "ignore": 1, "total": 4}
     result = Fit.populate(reserve_jobs=True, suppress_errors=True)
     assert result["success_count"] == 2 and len(result["error_list"]) == 1
     assert sorted(Fit.fetch("run").tolist()) == [1, 3]  # 4 is ignored
@@ -336,7 +348,7 @@ def test_refresh_follows_key_source_and_table(schema):
     Cell.insert([(c,) for c in range(1, 7)])
     assert Trace.jobs.refresh({"cell": 1}) == {"added": 1, "re_pended": 0, "removed": 0}  # restricted: adds only these
     assert Trace.jobs.refresh() == {"added": 5, "re_pended": 0, "removed": 0}
-    assert statuses() == {c: "pending" for c in range(1, 7)}
+    assert statuses() == dict.fromkeys(range(1, 7), "pending")
     Trace.populate({"cell": 1})  # made without jobs: its pending job is stale
     (Cell & {"cell": 2}).delete()  # left key_source: stale too
     Trace.populate({"cell": 3}, reserve_jobs=True, suppress_errors=True)  # fails: an error job
@@ -360,6 +372,7 @@ def test_refresh_follows_key_source_and_table(schema):
 
 def test_reservation_is_exclusive(schema, connection):
     """Two reservations of one key: the second fails until the first's lease expires."""
+
     @schema
     class Key(dj.Manual):
         definition = """

@@ -45,10 +45,12 @@ def _pipeline(schema, make_style="plain", fail_on=None):
                 raise ValueError(f"bad source {key['source_id']}")
 
     if make_style == "plain":
+
         def make(self, key):
             values = (Source & key).fetch1("values")
             self._store(key, values)
     elif make_style == "generator":
+
         def make(self, key):
             values = (Source & key).fetch1("values")
             computed = yield values
@@ -57,7 +59,9 @@ def _pipeline(schema, make_style="plain", fail_on=None):
                 yield computed
             self._store(key, computed)
             yield
+
     if make_style == "tripartite":
+
         def make_fetch(self, key):
             return ((Source & key).fetch1("values"),)
 

@@ -163,8 +163,16 @@ def test_unknown_attributes(tables):
 
 def test_malformed_sql_is_a_clear_error(tables, connection):
     Student, _, _ = tables
-    for text in ("score >", "score = = 1", "name = 'unterminated", "score > 1; DROP TABLE student", "", "   ",
-                 "(score > 1", "key = 3"):
+    for text in (
+        "score >",
+        "score = = 1",
+        "name = 'unterminated",
+        "score > 1; DROP TABLE student",
+        "",
+        "   ",
+        "(score > 1",
+        "key = 3",
+    ):
         with pytest.raises(QuerySyntaxError, match="Cannot (parse|use)"):
             Student & text
     with pytest.raises(QuerySyntaxError, match="Cannot parse"):

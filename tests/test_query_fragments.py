@@ -19,8 +19,11 @@ import pipejoint as dj
 from pipejoint.errors import DataJointError
 
 D1, D2 = datetime.date(2000, 2, 29), datetime.date(1999, 12, 31)
-T1, T2, T3 = (datetime.datetime(2001, 3, 4, 5, 6, 7), datetime.datetime(2000, 1, 1, 0, 0, 0),
-              datetime.datetime(2024, 6, 15, 23, 59, 59))
+T1, T2, T3 = (
+    datetime.datetime(2001, 3, 4, 5, 6, 7),
+    datetime.datetime(2000, 1, 1, 0, 0, 0),
+    datetime.datetime(2024, 6, 15, 23, 59, 59),
+)
 ROWS = [
     dict(id=1, d=D1, dt=T1, a=7, b=2, x=2.5, s="abç"),
     dict(id=2, d=D2, dt=T2, a=-7, b=0, x=-1.5, s="O'Brien"),
@@ -50,8 +53,8 @@ def add_months(moment, months):
 def round_float(value, digits=0):
     """MySQL's ROUND of a double: scaled by 10^digits, rounded half to even (C's rint), scaled back."""
     if digits >= 0:
-        return round(value * 10.0 ** digits) / 10.0 ** digits
-    return round(value / 10.0 ** -digits) * 10.0 ** -digits
+        return round(value * 10.0**digits) / 10.0**digits
+    return round(value / 10.0**-digits) * 10.0**-digits
 
 
 def round_exact(value, digits=0):
@@ -71,7 +74,7 @@ def pad(value, length, fill, left):
     text_ = text(value)
     if length <= len(text_):
         return text_[:length]
-    padding = (fill * length)[:length - len(text_)]
+    padding = (fill * length)[: length - len(text_)]
     return padding + text_ if left else text_ + padding
 
 
@@ -81,12 +84,24 @@ def substring(value, start, length=None):
     if start == 0 or -start > len(text):
         return ""
     first = start - 1 if start > 0 else len(text) + start
-    return text[first:] if length is None else text[first:first + max(length, 0)]
+    return text[first:] if length is None else text[first : first + max(length, 0)]
 
 
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def week0(d):
@@ -155,8 +170,9 @@ SCALARS = {
     "COALESCE(s, 'none')": lambda r: r["s"] if r["s"] is not None else "none",
     "COALESCE(a, b)": lambda r: r["a"] if r["a"] is not None else r["b"],
     "NULLIF(a, 7)": lambda r: None if r["a"] == 7 else r["a"],
-    "CASE WHEN a > 0 THEN 'p' WHEN a < 0 THEN 'n' ELSE 'z' END":
-        lambda r: "z" if r["a"] is None else ("p" if r["a"] > 0 else "n" if r["a"] < 0 else "z"),
+    "CASE WHEN a > 0 THEN 'p' WHEN a < 0 THEN 'n' ELSE 'z' END": lambda r: (
+        "z" if r["a"] is None else ("p" if r["a"] > 0 else "n" if r["a"] < 0 else "z")
+    ),
     # numbers
     "ABS(a)": lambda r: abs(r["a"]),
     "SIGN(x)": lambda r: (r["x"] > 0) - (r["x"] < 0),
@@ -263,18 +279,22 @@ SCALARS = {
     "DATE_FORMAT(dt, '%Y-%m-%d %H:%i:%s')": lambda r: r["dt"].strftime("%Y-%m-%d %H:%M:%S"),
     "DATE_FORMAT(dt, '%W %D %M %Y, %l:%i %p')": lambda r: (
         f"{DAYS[r['dt'].weekday()]} {ordinal(r['dt'].day)} "
-        f"{MONTHS[r['dt'].month - 1]} {r['dt'].year}, {twelve(r['dt'].hour)}:{r['dt'].minute:02d} {'AM' if r['dt'].hour < 12 else 'PM'}"),
+        f"{MONTHS[r['dt'].month - 1]} {r['dt'].year}, {twelve(r['dt'].hour)}:{r['dt'].minute:02d} {'AM' if r['dt'].hour < 12 else 'PM'}"
+    ),
     "DATE_FORMAT(d, '%a %b %e %c %j %y %U %w %v %x')": lambda r: (
         f"{DAYS[r['d'].weekday()][:3]} {MONTHS[r['d'].month - 1][:3]} {r['d'].day} {r['d'].month} "
         f"{r['d'].timetuple().tm_yday:03d} {r['d'].year % 100:02d} {week0(r['d']):02d} {r['d'].isoweekday() % 7} "
-        f"{r['d'].isocalendar()[1]:02d} {r['d'].isocalendar()[0]}"),
+        f"{r['d'].isocalendar()[1]:02d} {r['d'].isocalendar()[0]}"
+    ),
     "DATE_FORMAT(dt, '%T|%r|%f|%k|%h|%% \"%Y\"')": lambda r: (
         f"{r['dt']:%H:%M:%S}|{twelve(r['dt'].hour):02d}:{r['dt']:%M:%S} {'AM' if r['dt'].hour < 12 else 'PM'}|"
-        f"000000|{r['dt'].hour}|{twelve(r['dt'].hour):02d}|% \"{r['dt'].year}\""),
+        f'000000|{r["dt"].hour}|{twelve(r["dt"].hour):02d}|% "{r["dt"].year}"'
+    ),
     "STR_TO_DATE(DATE_FORMAT(d, '%d/%m/%Y'), '%d/%m/%Y')": lambda r: r["d"],
     "STR_TO_DATE('Feb 3, 2020', '%b %e, %Y')": lambda r: datetime.date(2020, 2, 3),
-    "STR_TO_DATE(CONCAT('2020-01-02 ', HOUR(dt), ':30'), '%Y-%m-%d %H:%i')":
-        lambda r: datetime.datetime(2020, 1, 2, r["dt"].hour, 30),
+    "STR_TO_DATE(CONCAT('2020-01-02 ', HOUR(dt), ':30'), '%Y-%m-%d %H:%i')": lambda r: datetime.datetime(
+        2020, 1, 2, r["dt"].hour, 30
+    ),
     "STR_TO_DATE('10:11', '%H:%i')": lambda r: datetime.time(10, 11),
     "TIME_TO_SEC(dt)": lambda r: seconds_of_day(r["dt"]),
     "TIME_TO_SEC('01:02:03')": lambda r: 3723,
@@ -331,19 +351,67 @@ def test_scalar_functions_agree_with_python(sample):
 
 
 TYPED = {  # fragment -> the Python type it is fetched as, on every backend
-    int: ["YEAR(d)", "CHAR_LENGTH(s)", "LENGTH(s)", "FLOOR(x)", "a DIV b", "a % b", "DATEDIFF(dt, d)", "DAYOFWEEK(d)",
-          "WEEKDAY(d)", "DAYOFYEAR(d)", "QUARTER(d)", "WEEK(d)", "TIME_TO_SEC(dt)", "UNIX_TIMESTAMP(dt)",
-          "CAST(x AS SIGNED)", "ROUND(a, -1)", "LOCATE('b', s)"],
-    float: ["a / b", "a / 3", "POW(b, 2)", "ROUND(x)", "ROUND(x, 1)", "TRUNCATE(x, 0)", "PI()", "LN(b)",
-            "CAST(b AS DOUBLE)"],
-    str: ["CONCAT(s, a)", "REPLACE(s, 'b', 'B')", "LEFT(s, 2)", "LPAD(a, 3, '0')", "REVERSE(s)", "CAST(a AS CHAR)",
-          "DATE_FORMAT(d, '%Y')", "DAYNAME(d)", "MONTHNAME(d)", "SUBSTRING(s, -2)"],
-    datetime.date: ["DATE(dt)", "DATE_ADD(d, INTERVAL 1 DAY)", "DATE_SUB(d, INTERVAL 1 MONTH)", "d + INTERVAL 1 YEAR",
-                    "CAST(dt AS DATE)", "LAST_DAY(d)", "STR_TO_DATE('2020-01-02', '%Y-%m-%d')",
-                    "DATE_ADD('2000-01-31', INTERVAL 1 MONTH)"],
-    datetime.datetime: ["DATE_ADD(dt, INTERVAL 1 DAY)", "DATE_ADD(d, INTERVAL 1 HOUR)", "dt - INTERVAL 1 MONTH",
-                        "FROM_UNIXTIME(86400)", "CAST(d AS DATETIME)", "STR_TO_DATE('2020-01-02 3:04', '%Y-%m-%d %H:%i')",
-                        "DATE_ADD('2000-01-31', INTERVAL 1 HOUR)"],
+    int: [
+        "YEAR(d)",
+        "CHAR_LENGTH(s)",
+        "LENGTH(s)",
+        "FLOOR(x)",
+        "a DIV b",
+        "a % b",
+        "DATEDIFF(dt, d)",
+        "DAYOFWEEK(d)",
+        "WEEKDAY(d)",
+        "DAYOFYEAR(d)",
+        "QUARTER(d)",
+        "WEEK(d)",
+        "TIME_TO_SEC(dt)",
+        "UNIX_TIMESTAMP(dt)",
+        "CAST(x AS SIGNED)",
+        "ROUND(a, -1)",
+        "LOCATE('b', s)",
+    ],
+    float: [
+        "a / b",
+        "a / 3",
+        "POW(b, 2)",
+        "ROUND(x)",
+        "ROUND(x, 1)",
+        "TRUNCATE(x, 0)",
+        "PI()",
+        "LN(b)",
+        "CAST(b AS DOUBLE)",
+    ],
+    str: [
+        "CONCAT(s, a)",
+        "REPLACE(s, 'b', 'B')",
+        "LEFT(s, 2)",
+        "LPAD(a, 3, '0')",
+        "REVERSE(s)",
+        "CAST(a AS CHAR)",
+        "DATE_FORMAT(d, '%Y')",
+        "DAYNAME(d)",
+        "MONTHNAME(d)",
+        "SUBSTRING(s, -2)",
+    ],
+    datetime.date: [
+        "DATE(dt)",
+        "DATE_ADD(d, INTERVAL 1 DAY)",
+        "DATE_SUB(d, INTERVAL 1 MONTH)",
+        "d + INTERVAL 1 YEAR",
+        "CAST(dt AS DATE)",
+        "LAST_DAY(d)",
+        "STR_TO_DATE('2020-01-02', '%Y-%m-%d')",
+        "DATE_ADD('2000-01-31', INTERVAL 1 MONTH)",
+    ],
+    datetime.datetime: [
+        "DATE_ADD(dt, INTERVAL 1 DAY)",
+        "DATE_ADD(d, INTERVAL 1 HOUR)",
+        "dt - INTERVAL 1 MONTH",
+        "FROM_UNIXTIME(86400)",
+        "CAST(d AS DATETIME)",
+        "STR_TO_DATE('2020-01-02 3:04', '%Y-%m-%d %H:%i')",
+        "DATE_ADD('2000-01-31', INTERVAL 1 HOUR)",
+    ],
     datetime.time: ["TIME(dt)", "SEC_TO_TIME(b * 60)", "CAST(dt AS TIME)", "STR_TO_DATE('10:11', '%H:%i')"],
 }
 
@@ -352,8 +420,11 @@ def test_computed_types_are_the_same_everywhere(sample):
     cases = [(text, kind) for kind, texts in TYPED.items() for text in texts]
     names = {f"v{i}": case for i, case in enumerate(cases)}
     row = (sample.proj(**{name: text for name, (text, _) in names.items()}) & {"id": 1}).fetch1()
-    wrong = [f"{text}: {type(row[name]).__name__}, expected {kind.__name__}"
-             for name, (text, kind) in names.items() if type(row[name]) is not kind]
+    wrong = [
+        f"{text}: {type(row[name]).__name__}, expected {kind.__name__}"
+        for name, (text, kind) in names.items()
+        if type(row[name]) is not kind
+    ]
     assert not wrong, "\n".join(wrong)
 
 
@@ -396,8 +467,7 @@ def test_restriction_strings(sample):
 
 def test_clock_and_random_functions(sample):
     today = datetime.date.today()
-    rows = sample.proj(age="DATEDIFF(CURDATE(), dt)", year="YEAR(NOW())", r="RAND()",
-                       past="dt < NOW()").to_dicts()
+    rows = sample.proj(age="DATEDIFF(CURDATE(), dt)", year="YEAR(NOW())", r="RAND()", past="dt < NOW()").to_dicts()
     for row in rows:
         expected = (today - next(r for r in ROWS if r["id"] == row["id"])["dt"].date()).days
         assert abs(row["age"] - expected) <= 1  # the server's clock may sit in another time zone
@@ -409,10 +479,23 @@ def test_clock_and_random_functions(sample):
 
 def test_aggregate_functions(sample):
     values = [r["x"] for r in ROWS]
-    q = dj.U().aggr(sample, n="COUNT(*)", na="COUNT(a)", total="SUM(a)", mean="AVG(x)", low="MIN(d)",
-                    high="MAX(s)", sd="STD(x)", sd2="STDDEV(x)", sd3="STDDEV_SAMP(x)",
-                    names="GROUP_CONCAT(s ORDER BY s DESC SEPARATOR '; ')", ids="GROUP_CONCAT(id)",
-                    dist="GROUP_CONCAT(DISTINCT b ORDER BY b)", mean_b="AVG(b)", mean_ab="AVG(DISTINCT b + 1)")
+    q = dj.U().aggr(
+        sample,
+        n="COUNT(*)",
+        na="COUNT(a)",
+        total="SUM(a)",
+        mean="AVG(x)",
+        low="MIN(d)",
+        high="MAX(s)",
+        sd="STD(x)",
+        sd2="STDDEV(x)",
+        sd3="STDDEV_SAMP(x)",
+        names="GROUP_CONCAT(s ORDER BY s DESC SEPARATOR '; ')",
+        ids="GROUP_CONCAT(id)",
+        dist="GROUP_CONCAT(DISTINCT b ORDER BY b)",
+        mean_b="AVG(b)",
+        mean_ab="AVG(DISTINCT b + 1)",
+    )
     row = q.fetch1()
     assert row["n"] == 3 and row["na"] == 2 and row["total"] == 0
     assert math.isclose(row["mean"], statistics.fmean(values))
@@ -428,6 +511,7 @@ def test_aggregate_functions(sample):
 
 def test_aggregates_of_empty_groups(sample, schema):
     Sample = sample  # noqa: F841 - the foreign key below names it
+
     @schema
     class Reading(dj.Manual):
         definition = """
@@ -451,8 +535,13 @@ def test_epoch_functions(sample, connection):
         offset = connection.query("SELECT TIMESTAMPDIFF(MINUTE, UTC_TIMESTAMP(), NOW())").fetchone()[0]
         if offset != 0:
             pytest.skip("the MySQL session time zone is not UTC: its epoch functions count in local time")
-    q = sample.proj(u="UNIX_TIMESTAMP(dt)", ud="UNIX_TIMESTAMP(d)", back="FROM_UNIXTIME(UNIX_TIMESTAMP(dt))",
-                    f="FROM_UNIXTIME(b * 86400 + 3600)", text="FROM_UNIXTIME(b * 86400, '%Y-%m-%d')")
+    q = sample.proj(
+        u="UNIX_TIMESTAMP(dt)",
+        ud="UNIX_TIMESTAMP(d)",
+        back="FROM_UNIXTIME(UNIX_TIMESTAMP(dt))",
+        f="FROM_UNIXTIME(b * 86400 + 3600)",
+        text="FROM_UNIXTIME(b * 86400, '%Y-%m-%d')",
+    )
     rows = {r["id"]: r for r in q.to_dicts()}
     epoch = datetime.datetime(1970, 1, 1)
     for row in ROWS:
@@ -462,11 +551,22 @@ def test_epoch_functions(sample, connection):
         assert got["back"] == row["dt"]
         assert got["f"] == epoch + datetime.timedelta(days=row["b"], hours=1)
         assert got["text"] == (epoch + datetime.timedelta(days=row["b"])).strftime("%Y-%m-%d")
-    assert abs((sample & {"id": 1}).proj(now="UNIX_TIMESTAMP()").fetch1("now") - datetime.datetime.now().timestamp()) < 90000
+    assert (
+        abs((sample & {"id": 1}).proj(now="UNIX_TIMESTAMP()").fetch1("now") - datetime.datetime.now().timestamp())
+        < 90000
+    )
 
 
-@pytest.mark.parametrize("fragment", ["WEEK(d, 5)", "DATE_FORMAT(d, '%u')", "STR_TO_DATE(s, '%x-%v')",
-                                      "DATE_ADD(dt, INTERVAL '1:30' HOUR_MINUTE)", "DATE_FORMAT(d, s)"])
+@pytest.mark.parametrize(
+    "fragment",
+    [
+        "WEEK(d, 5)",
+        "DATE_FORMAT(d, '%u')",
+        "STR_TO_DATE(s, '%x-%v')",
+        "DATE_ADD(dt, INTERVAL '1:30' HOUR_MINUTE)",
+        "DATE_FORMAT(d, s)",
+    ],
+)
 def test_fragments_that_are_not_portable_are_refused_everywhere(sample, fragment):
     """What one backend cannot compute is refused on all of them, MySQL included, with the portable spelling."""
     with pytest.raises(DataJointError, match="portable|literal"):

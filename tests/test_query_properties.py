@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import pipejoint as dj
-from conftest import _drop_schema, unique_name
+from helpers import drop_schema, unique_name
 from pipejoint.errors import DataJointError
 
 VALUES = st.one_of(st.none(), st.integers(-2, 2))
@@ -58,7 +58,7 @@ def tables(backend_connection):
     try:
         yield A(), B(), C()
     finally:
-        _drop_schema(connection, schema.database)
+        drop_schema(connection, schema.database)
 
 
 @dataclass
@@ -123,19 +123,46 @@ class Builder:
         A, B, C = self.tables
         choice = self.draw(st.sampled_from("ABC"))
         if choice == "A":
-            return Rel(A, self.base["A"], ["a", "x", "s"], ["a"], {"a": "A.a", "x": "A.x", "s": "A.s"},
-                       {"a": "int", "x": "int", "s": "str"})
+            return Rel(
+                A,
+                self.base["A"],
+                ["a", "x", "s"],
+                ["a"],
+                {"a": "A.a", "x": "A.x", "s": "A.s"},
+                {"a": "int", "x": "int", "s": "str"},
+            )
         if choice == "B":
-            return Rel(B, self.base["B"], ["a", "b", "y"], ["a", "b"], {"a": "A.a", "b": "B.b", "y": "B.y"},
-                       {"a": "int", "b": "int", "y": "int"})
+            return Rel(
+                B,
+                self.base["B"],
+                ["a", "b", "y"],
+                ["a", "b"],
+                {"a": "A.a", "b": "B.b", "y": "B.y"},
+                {"a": "int", "b": "int", "y": "int"},
+            )
         return Rel(C, self.base["C"], ["c", "x"], ["c"], {"c": "C.c", "x": "C.x"}, {"c": "int", "x": "int"})
 
     def build(self, depth):
         if depth == 0 or self.draw(st.integers(0, 4)) == 0:
             return self.leaf()
-        op = self.draw(st.sampled_from(
-            ["restrict", "restrict", "dict", "semijoin", "semijoin", "proj", "join", "aggr", "aggr", "union", "top",
-             "universal"]))
+        op = self.draw(
+            st.sampled_from(
+                [
+                    "restrict",
+                    "restrict",
+                    "dict",
+                    "semijoin",
+                    "semijoin",
+                    "proj",
+                    "join",
+                    "aggr",
+                    "aggr",
+                    "union",
+                    "top",
+                    "universal",
+                ]
+            )
+        )
         event(op)
         rel = self.build(depth - 1)
         return getattr(self, op)(rel, depth)
@@ -158,10 +185,17 @@ class Builder:
                 text = f"{n} {op} {k} OR {m} = {k2}"
                 test = lambda r: tri_or(compare(r[n], op, k), compare(r[m], "=", k2))  # noqa: E731
         if negate:
-            return Rel(rel.expr - text, [r for r in rel.rows if tri_not(test(r)) is True], rel.names, rel.key,
-                       rel.lineage, rel.types)
-        return Rel(rel.expr & text, [r for r in rel.rows if test(r) is True], rel.names, rel.key, rel.lineage,
-                   rel.types)
+            return Rel(
+                rel.expr - text,
+                [r for r in rel.rows if tri_not(test(r)) is True],
+                rel.names,
+                rel.key,
+                rel.lineage,
+                rel.types,
+            )
+        return Rel(
+            rel.expr & text, [r for r in rel.rows if test(r) is True], rel.names, rel.key, rel.lineage, rel.types
+        )
 
     def dict(self, rel, depth):
         n = self.draw(st.sampled_from(rel.names))
@@ -175,8 +209,14 @@ class Builder:
             gone = {id(r) for r in keep}
             if value is not None:  # NOT (x = v) is unknown, not true, where x is NULL
                 gone |= {id(r) for r in rel.rows if r[n] is None}
-            return Rel(rel.expr - condition, [r for r in rel.rows if id(r) not in gone], rel.names, rel.key,
-                       rel.lineage, rel.types)
+            return Rel(
+                rel.expr - condition,
+                [r for r in rel.rows if id(r) not in gone],
+                rel.names,
+                rel.key,
+                rel.lineage,
+                rel.types,
+            )
         return Rel(rel.expr & condition, keep, rel.names, rel.key, rel.lineage, rel.types)
 
     def semijoin(self, rel, depth):
@@ -236,8 +276,9 @@ class Builder:
         other = self.build(depth - 1)
         shared = [n for n in rel.names if n in other.names]
         self.check_lineage(rel, other, shared, lambda: rel.expr * other.expr)
-        rows = [{**a, **b} for a in rel.rows for b in other.rows
-                if all(a[n] is not None and a[n] == b[n] for n in shared)]
+        rows = [
+            {**a, **b} for a in rel.rows for b in other.rows if all(a[n] is not None and a[n] == b[n] for n in shared)
+        ]
         names = rel.names + [n for n in other.names if n not in rel.names]
         if set(other.key) <= set(rel.names):
             key = rel.key
@@ -245,8 +286,9 @@ class Builder:
             key = other.key
         else:
             key = rel.key + [k for k in other.key if k not in rel.key]
-        return Rel(rel.expr * other.expr, rows, names, key, {**other.lineage, **rel.lineage},
-                   {**other.types, **rel.types})
+        return Rel(
+            rel.expr * other.expr, rows, names, key, {**other.lineage, **rel.lineage}, {**other.types, **rel.types}
+        )
 
     def aggr(self, rel, depth):
         other = self.build(depth - 1)
@@ -275,10 +317,11 @@ class Builder:
                 row[m_name] = max(values) if values else None
             rows.append(row)
         names = list(rel.key) + list(named)
-        lineage = {**{k: rel.lineage[k] for k in rel.key}, **{n: None for n in named}}
-        types = {**{k: rel.types[k] for k in rel.key}, **{n: "int" for n in named}}
-        return Rel(rel.expr.aggr(other.expr, exclude_nonmatching=exclude, **named), rows, names, rel.key,
-                   lineage, types)
+        lineage = {**{k: rel.lineage[k] for k in rel.key}, **dict.fromkeys(named)}
+        types = {**{k: rel.types[k] for k in rel.key}, **dict.fromkeys(named, "int")}
+        return Rel(
+            rel.expr.aggr(other.expr, exclude_nonmatching=exclude, **named), rows, names, rel.key, lineage, types
+        )
 
     def union(self, rel, depth):
         first, second = self.restrict(rel, depth), self.restrict(rel, depth)
@@ -311,14 +354,26 @@ class Builder:
     def top(self, rel, depth):
         limit, offset = self.draw(st.integers(0, 4)), self.draw(st.integers(0, 2))
         ordered = sorted(rel.rows, key=lambda r: _sort_key([r[k] for k in rel.key]))  # NULLs first
-        return Rel(rel.expr & dj.Top(limit, "KEY", offset=offset), ordered[offset:offset + limit], rel.names,
-                   rel.key, rel.lineage, rel.types)
+        return Rel(
+            rel.expr & dj.Top(limit, "KEY", offset=offset),
+            ordered[offset : offset + limit],
+            rel.names,
+            rel.key,
+            rel.lineage,
+            rel.types,
+        )
 
     def universal(self, rel, depth):
         names = self.draw(st.lists(st.sampled_from(rel.names), min_size=1, max_size=2, unique=True))
         distinct = {tuple(r[n] for n in names) for r in rel.rows}
-        return Rel(dj.U(*names) & rel.expr, [dict(zip(names, v)) for v in distinct], names, names,
-                   {n: rel.lineage[n] for n in names}, {n: rel.types[n] for n in names})
+        return Rel(
+            dj.U(*names) & rel.expr,
+            [dict(zip(names, v)) for v in distinct],
+            names,
+            names,
+            {n: rel.lineage[n] for n in names},
+            {n: rel.types[n] for n in names},
+        )
 
     @staticmethod
     def check_lineage(rel, other, shared, build):
@@ -341,16 +396,23 @@ def fill(tables, data):
     A, B, C = tables
     a_keys = data.draw(st.lists(st.integers(0, 5), min_size=2, max_size=6, unique=True))
     a_rows = [dict(a=k, x=data.draw(VALUES), s=data.draw(st.sampled_from(WORDS))) for k in a_keys]
-    b_rows = [dict(a=k, b=b, y=data.draw(VALUES)) for k in a_keys
-              for b in data.draw(st.lists(st.integers(0, 2), max_size=3, unique=True))]
-    c_rows = [dict(c=k, x=data.draw(VALUES)) for k in data.draw(st.lists(st.integers(0, 4), min_size=1, max_size=4, unique=True))]
+    b_rows = [
+        dict(a=k, b=b, y=data.draw(VALUES))
+        for k in a_keys
+        for b in data.draw(st.lists(st.integers(0, 2), max_size=3, unique=True))
+    ]
+    c_rows = [
+        dict(c=k, x=data.draw(VALUES))
+        for k in data.draw(st.lists(st.integers(0, 4), min_size=1, max_size=4, unique=True))
+    ]
     B.delete_quick(), A.delete_quick(), C.delete_quick()
     A.insert(a_rows), B.insert(b_rows), C.insert(c_rows)
     return {"A": a_rows, "B": b_rows, "C": c_rows}
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                 HealthCheck.too_slow])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_random_compositions_match_the_oracle(tables, data):
     base = fill(tables, data)

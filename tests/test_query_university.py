@@ -17,7 +17,7 @@ from decimal import Decimal
 import pytest
 
 import pipejoint as dj
-from conftest import _drop_schema, unique_name
+from helpers import drop_schema, unique_name
 from pipejoint.errors import DataJointError
 
 FIRST = ["Ana", "Ben", "Chloé", "Dmitri", "Eve", "Farah", "Gus", "Hana", "Ivan", "Jo", "Kai", "Lia", "Ming", "Noor"]
@@ -129,34 +129,69 @@ def declare(schema):
         -> Employee.proj(manager_id='employee_id')
         """
 
-    return dict(Department=Department, Student=Student, StudentMajor=StudentMajor, Course=Course, Term=Term,
-                Section=Section, Enroll=Enroll, LetterGrade=LetterGrade, Grade=Grade, Employee=Employee,
-                ReportsTo=ReportsTo)
+    return dict(
+        Department=Department,
+        Student=Student,
+        StudentMajor=StudentMajor,
+        Course=Course,
+        Term=Term,
+        Section=Section,
+        Enroll=Enroll,
+        LetterGrade=LetterGrade,
+        Grade=Grade,
+        Employee=Employee,
+        ReportsTo=ReportsTo,
+    )
 
 
 def populate(t):
     rng = random.Random(2024)
-    t["Department"].insert([
-        ("MATH", "Mathematics", "Hall 1"), ("CS", "Computer Science", "Hall 2"), ("BIOL", "Biology", "Lab 3"),
-        ("PHYS", "Physics", "Lab 4"), ("HIST", "History", "Old Building"),
-    ])
+    t["Department"].insert(
+        [
+            ("MATH", "Mathematics", "Hall 1"),
+            ("CS", "Computer Science", "Hall 2"),
+            ("BIOL", "Biology", "Lab 3"),
+            ("PHYS", "Physics", "Lab 4"),
+            ("HIST", "History", "Old Building"),
+        ]
+    )
     students = []
     for sid in range(1, 61):
         dob = None if sid % 11 == 0 else datetime.date(1995, 1, 1) + datetime.timedelta(days=rng.randrange(3650))
         city = rng.randrange(len(CITIES))
-        students.append(dict(student_id=sid, first_name=rng.choice(FIRST), last_name=rng.choice(LAST),
-                             sex=rng.choice("FMU"), date_of_birth=dob, home_city=CITIES[city], home_state=STATES[city]))
+        students.append(
+            dict(
+                student_id=sid,
+                first_name=rng.choice(FIRST),
+                last_name=rng.choice(LAST),
+                sex=rng.choice("FMU"),
+                date_of_birth=dob,
+                home_city=CITIES[city],
+                home_state=STATES[city],
+            )
+        )
     t["Student"].insert(students)
     depts = ["MATH", "CS", "BIOL", "PHYS", "HIST"]
     t["StudentMajor"].insert(
-        dict(student_id=s["student_id"], dept=rng.choice(depts[:4]),
-             declare_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=rng.randrange(900)))
-        for s in students if s["student_id"] % 4 != 0)
+        dict(
+            student_id=s["student_id"],
+            dept=rng.choice(depts[:4]),
+            declare_date=datetime.date(2020, 1, 1) + datetime.timedelta(days=rng.randrange(900)),
+        )
+        for s in students
+        if s["student_id"] % 4 != 0
+    )
     courses = []
     for dept in depts:
         for number in rng.sample(range(1000, 4000), 3 if dept != "HIST" else 2):
-            courses.append(dict(dept=dept, course=number, course_name=f"{dept} {number}: topics",
-                                credits=Decimal(rng.choice(["3.0", "4.0", "1.5"]))))
+            courses.append(
+                dict(
+                    dept=dept,
+                    course=number,
+                    course_name=f"{dept} {number}: topics",
+                    credits=Decimal(rng.choice(["3.0", "4.0", "1.5"])),
+                )
+            )
     t["Course"].insert(courses)
     terms = [(2022, "Fall"), (2023, "Spring"), (2023, "Fall"), (2024, "Spring")]
     t["Term"].insert(terms + [(2024, "Summer")])
@@ -164,8 +199,16 @@ def populate(t):
     for c in courses:
         for year, term in rng.sample(terms, 2):
             for letter in "ab"[: rng.randrange(1, 3)]:
-                sections.append(dict(dept=c["dept"], course=c["course"], term_year=year, term=term, section=letter,
-                                     auditorium=f"A{rng.randrange(1, 9)}"))
+                sections.append(
+                    dict(
+                        dept=c["dept"],
+                        course=c["course"],
+                        term_year=year,
+                        term=term,
+                        section=letter,
+                        auditorium=f"A{rng.randrange(1, 9)}",
+                    )
+                )
     t["Section"].insert(sections)
     enrolls = set()
     for s in students:
@@ -173,11 +216,19 @@ def populate(t):
             enrolls.add((s["student_id"], sec["dept"], sec["course"], sec["term_year"], sec["term"], sec["section"]))
     enrolls = sorted(enrolls)
     t["Enroll"].insert(enrolls)
-    t["LetterGrade"].insert([(g, p) for g, p in GRADES.items()])
+    t["LetterGrade"].insert(list(GRADES.items()))
     t["Grade"].insert(e + (rng.choice(list(GRADES)),) for e in enrolls if rng.random() < 0.8)
-    t["Employee"].insert([
-        (i, f"emp{i}", 40000 + 1000 * rng.randrange(60), datetime.date(2010, 1, 1) + datetime.timedelta(days=rng.randrange(4000)))
-        for i in range(1, 21)])
+    t["Employee"].insert(
+        [
+            (
+                i,
+                f"emp{i}",
+                40000 + 1000 * rng.randrange(60),
+                datetime.date(2010, 1, 1) + datetime.timedelta(days=rng.randrange(4000)),
+            )
+            for i in range(1, 21)
+        ]
+    )
     t["ReportsTo"].insert([(i, 1 if i < 5 else rng.randrange(2, 5)) for i in range(2, 21)])
 
 
@@ -192,7 +243,7 @@ def uni(backend_connection):
         base = {name: table.to_dicts() for name, table in tables.items()}
         yield tables, base
     finally:
-        _drop_schema(connection, schema.database)
+        drop_schema(connection, schema.database)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -243,14 +294,22 @@ def test_restrict_by_string_dict_and_lists(uni):
     t, b = uni
     Student = t["Student"]
     expect(Student & "home_state = 'MA'", [s for s in b["Student"] if s["home_state"] == "MA"])
-    expect(Student & {"home_state": "TX", "sex": "F"},
-           [s for s in b["Student"] if s["home_state"] == "TX" and s["sex"] == "F"])
-    expect(Student & [{"student_id": 3}, {"student_id": 9}, "student_id > 55"],
-           [s for s in b["Student"] if s["student_id"] in (3, 9) or s["student_id"] > 55])
-    expect(Student - [{"home_state": "MA"}, {"home_state": "TX"}],
-           [s for s in b["Student"] if s["home_state"] not in ("MA", "TX")])
-    expect(Student & dj.AndList(["student_id > 10", {"sex": "M"}]),
-           [s for s in b["Student"] if s["student_id"] > 10 and s["sex"] == "M"])
+    expect(
+        Student & {"home_state": "TX", "sex": "F"},
+        [s for s in b["Student"] if s["home_state"] == "TX" and s["sex"] == "F"],
+    )
+    expect(
+        Student & [{"student_id": 3}, {"student_id": 9}, "student_id > 55"],
+        [s for s in b["Student"] if s["student_id"] in (3, 9) or s["student_id"] > 55],
+    )
+    expect(
+        Student - [{"home_state": "MA"}, {"home_state": "TX"}],
+        [s for s in b["Student"] if s["home_state"] not in ("MA", "TX")],
+    )
+    expect(
+        Student & dj.AndList(["student_id > 10", {"sex": "M"}]),
+        [s for s in b["Student"] if s["student_id"] > 10 and s["sex"] == "M"],
+    )
     expect(Student & dj.Not({"sex": "F"}), [s for s in b["Student"] if s["sex"] != "F"])
     expect(Student & {"no_such_attribute": 5}, b["Student"])
     expect(Student & [], [])
@@ -266,20 +325,40 @@ def test_restrict_by_date_and_string_comparisons(uni):
     t, b = uni
     Student = t["Student"]
     cutoff = datetime.date(2000, 6, 1)
-    expect(Student & "date_of_birth > '2000-06-01'",
-           [s for s in b["Student"] if s["date_of_birth"] and s["date_of_birth"] > cutoff])
-    expect(Student & {"date_of_birth": b["Student"][0]["date_of_birth"]},
-           [s for s in b["Student"] if s["date_of_birth"] == b["Student"][0]["date_of_birth"]])
-    expect(Student & "date_of_birth BETWEEN '1997-01-01' AND '1998-12-31'",
-           [s for s in b["Student"] if s["date_of_birth"] and datetime.date(1997, 1, 1) <= s["date_of_birth"] <= datetime.date(1998, 12, 31)])
+    expect(
+        Student & "date_of_birth > '2000-06-01'",
+        [s for s in b["Student"] if s["date_of_birth"] and s["date_of_birth"] > cutoff],
+    )
+    expect(
+        Student & {"date_of_birth": b["Student"][0]["date_of_birth"]},
+        [s for s in b["Student"] if s["date_of_birth"] == b["Student"][0]["date_of_birth"]],
+    )
+    expect(
+        Student & "date_of_birth BETWEEN '1997-01-01' AND '1998-12-31'",
+        [
+            s
+            for s in b["Student"]
+            if s["date_of_birth"] and datetime.date(1997, 1, 1) <= s["date_of_birth"] <= datetime.date(1998, 12, 31)
+        ],
+    )
     expect(Student & "last_name < 'M'", [s for s in b["Student"] if s["last_name"] < "M"])
     expect(Student & "first_name LIKE 'A%'", [s for s in b["Student"] if s["first_name"].startswith("A")])
     expect(Student & "last_name LIKE '%i%'", [s for s in b["Student"] if "i" in s["last_name"]])
-    expect(Student & "home_city IN ('Boston', 'Dover')", [s for s in b["Student"] if s["home_city"] in ("Boston", "Dover")])
-    expect(Student & "YEAR(date_of_birth) = 1999",
-           [s for s in b["Student"] if s["date_of_birth"] and s["date_of_birth"].year == 1999])
-    expect(Student & "MONTH(date_of_birth) IN (1, 2) AND DAY(date_of_birth) < 15",
-           [s for s in b["Student"] if s["date_of_birth"] and s["date_of_birth"].month in (1, 2) and s["date_of_birth"].day < 15])
+    expect(
+        Student & "home_city IN ('Boston', 'Dover')", [s for s in b["Student"] if s["home_city"] in ("Boston", "Dover")]
+    )
+    expect(
+        Student & "YEAR(date_of_birth) = 1999",
+        [s for s in b["Student"] if s["date_of_birth"] and s["date_of_birth"].year == 1999],
+    )
+    expect(
+        Student & "MONTH(date_of_birth) IN (1, 2) AND DAY(date_of_birth) < 15",
+        [
+            s
+            for s in b["Student"]
+            if s["date_of_birth"] and s["date_of_birth"].month in (1, 2) and s["date_of_birth"].day < 15
+        ],
+    )
 
 
 def test_semijoin_and_antijoin(uni):
@@ -287,20 +366,40 @@ def test_semijoin_and_antijoin(uni):
     expect(t["Student"] & t["Enroll"], [s for s in b["Student"] if matches(s, b["Enroll"], ["student_id"])])
     expect(t["Student"] - t["Enroll"], [s for s in b["Student"] if not matches(s, b["Enroll"], ["student_id"])])
     math_majors = t["StudentMajor"] & {"dept": "MATH"}
-    expect(t["Student"] & math_majors,
-           [s for s in b["Student"] if any(m["student_id"] == s["student_id"] and m["dept"] == "MATH" for m in b["StudentMajor"])])
+    expect(
+        t["Student"] & math_majors,
+        [
+            s
+            for s in b["Student"]
+            if any(m["student_id"] == s["student_id"] and m["dept"] == "MATH" for m in b["StudentMajor"])
+        ],
+    )
     # students with an A in any course of their own major's department
     a_grades = t["Grade"] & {"grade": "A"}
-    own = [g for g in b["Grade"] if g["grade"] == "A" and any(
-        m["student_id"] == g["student_id"] and m["dept"] == g["dept"] for m in b["StudentMajor"])]
+    own = [
+        g
+        for g in b["Grade"]
+        if g["grade"] == "A"
+        and any(m["student_id"] == g["student_id"] and m["dept"] == g["dept"] for m in b["StudentMajor"])
+    ]
     expect(t["Student"] & (t["StudentMajor"] & a_grades), [s for s in b["Student"] if matches(s, own, ["student_id"])])
     # sections nobody enrolled in
-    expect(t["Section"] - t["Enroll"], [s for s in b["Section"] if not matches(
-        s, b["Enroll"], ["dept", "course", "term_year", "term", "section"])])
+    expect(
+        t["Section"] - t["Enroll"],
+        [s for s in b["Section"] if not matches(s, b["Enroll"], ["dept", "course", "term_year", "term", "section"])],
+    )
     # courses never offered in spring
     spring = t["Section"] & {"term": "Spring"}
-    expect(t["Course"] - spring, [c for c in b["Course"] if not any(
-        s["dept"] == c["dept"] and s["course"] == c["course"] and s["term"] == "Spring" for s in b["Section"])])
+    expect(
+        t["Course"] - spring,
+        [
+            c
+            for c in b["Course"]
+            if not any(
+                s["dept"] == c["dept"] and s["course"] == c["course"] and s["term"] == "Spring" for s in b["Section"]
+            )
+        ],
+    )
 
 
 def test_restrict_by_record_array_and_dataframe(uni):
@@ -313,11 +412,23 @@ def test_restrict_by_record_array_and_dataframe(uni):
     expect(Student - records, [s for s in b["Student"] if s["student_id"] >= 6])
     expect(Student & records[0], [s for s in b["Student"] if s["student_id"] == records[0]["student_id"]])
     frame = (t["Enroll"] & {"term": "Fall"}).to_pandas()
-    expect(t["Student"] & frame, [s for s in b["Student"] if any(
-        e["student_id"] == s["student_id"] and e["term"] == "Fall" for e in b["Enroll"])])
+    expect(
+        t["Student"] & frame,
+        [
+            s
+            for s in b["Student"]
+            if any(e["student_id"] == s["student_id"] and e["term"] == "Fall" for e in b["Enroll"])
+        ],
+    )
     plain = frame.reset_index()[["student_id"]]
-    expect(Student & plain, [s for s in b["Student"] if any(
-        e["student_id"] == s["student_id"] and e["term"] == "Fall" for e in b["Enroll"])])
+    expect(
+        Student & plain,
+        [
+            s
+            for s in b["Student"]
+            if any(e["student_id"] == s["student_id"] and e["term"] == "Fall" for e in b["Enroll"])
+        ],
+    )
 
 
 # --- projection and join -------------------------------------------------------------------
@@ -328,8 +439,13 @@ def test_projection_renames_computes_excludes(uni):
     Student = t["Student"]
     q = Student.proj("first_name", sid="student_id", full='CONCAT(first_name, " ", last_name)')
     assert q.primary_key == ["sid"]
-    expect(q, [dict(sid=s["student_id"], first_name=s["first_name"], full=s["first_name"] + " " + s["last_name"])
-               for s in b["Student"]])
+    expect(
+        q,
+        [
+            dict(sid=s["student_id"], first_name=s["first_name"], full=s["first_name"] + " " + s["last_name"])
+            for s in b["Student"]
+        ],
+    )
     q = Student.proj(..., "-home_city", "-home_state")
     assert q.heading.names == ["student_id", "first_name", "last_name", "sex", "date_of_birth"]
     expect(q, b["Student"])
@@ -371,8 +487,17 @@ def test_left_join_extend(uni):
     t, b = uni
     q = t["Student"].extend(t["StudentMajor"])
     majors = {m["student_id"]: m for m in b["StudentMajor"]}
-    expect(q, [dict(s, dept=majors.get(s["student_id"], {}).get("dept"),
-                    declare_date=majors.get(s["student_id"], {}).get("declare_date")) for s in b["Student"]])
+    expect(
+        q,
+        [
+            dict(
+                s,
+                dept=majors.get(s["student_id"], {}).get("dept"),
+                declare_date=majors.get(s["student_id"], {}).get("declare_date"),
+            )
+            for s in b["Student"]
+        ],
+    )
     assert q.heading["dept"].nullable
     with pytest.raises(DataJointError, match="left operand to determine"):
         t["Department"].join(t["StudentMajor"], left=True)
@@ -384,22 +509,36 @@ def test_self_reference_through_renamed_foreign_key(uni):
     managers = Employee.proj(manager_id="employee_id", manager_name="name", manager_salary="salary")
     q = ReportsTo * Employee * managers
     by_id = {e["employee_id"]: e for e in b["Employee"]}
-    oracle = [dict(by_id[r["employee_id"]], manager_id=r["manager_id"], manager_name=by_id[r["manager_id"]]["name"],
-                   manager_salary=by_id[r["manager_id"]]["salary"]) for r in b["ReportsTo"]]
+    oracle = [
+        dict(
+            by_id[r["employee_id"]],
+            manager_id=r["manager_id"],
+            manager_name=by_id[r["manager_id"]]["name"],
+            manager_salary=by_id[r["manager_id"]]["salary"],
+        )
+        for r in b["ReportsTo"]
+    ]
     expect(q, oracle)
     expect(q & "salary > manager_salary", [r for r in oracle if r["salary"] > r["manager_salary"]])
     # managers: employees that someone reports to
-    expect(Employee & ReportsTo.proj(report="employee_id", employee_id="manager_id"),
-           [e for e in b["Employee"] if any(r["manager_id"] == e["employee_id"] for r in b["ReportsTo"])])
+    expect(
+        Employee & ReportsTo.proj(report="employee_id", employee_id="manager_id"),
+        [e for e in b["Employee"] if any(r["manager_id"] == e["employee_id"] for r in b["ReportsTo"])],
+    )
     # employees who manage nobody
-    expect(Employee - ReportsTo.proj(report="employee_id", employee_id="manager_id"),
-           [e for e in b["Employee"] if not any(r["manager_id"] == e["employee_id"] for r in b["ReportsTo"])])
+    expect(
+        Employee - ReportsTo.proj(report="employee_id", employee_id="manager_id"),
+        [e for e in b["Employee"] if not any(r["manager_id"] == e["employee_id"] for r in b["ReportsTo"])],
+    )
     # the renamed attribute keeps its lineage: manager_id matches a renamed employee_id
     assert ReportsTo.heading["manager_id"].lineage == Employee.heading["employee_id"].lineage
     # team sizes, including managers of nobody (0)
     q = Employee.aggr(ReportsTo.proj(report="employee_id", employee_id="manager_id"), n="COUNT(*)")
-    expect(q, [dict(e, n=sum(r["manager_id"] == e["employee_id"] for r in b["ReportsTo"])) for e in b["Employee"]],
-           names=["employee_id", "n"])
+    expect(
+        q,
+        [dict(e, n=sum(r["manager_id"] == e["employee_id"] for r in b["ReportsTo"])) for e in b["Employee"]],
+        names=["employee_id", "n"],
+    )
 
 
 def test_semantic_mismatch_in_university(uni):
@@ -439,9 +578,17 @@ def test_aggregation_counts_and_keeps_every_row(uni):
 def test_aggregation_functions(uni):
     t, b = uni
     graded = natural_join(b["Grade"], b["LetterGrade"])
-    q = t["Student"].aggr(t["Grade"] * t["LetterGrade"], ..., gpa="AVG(points)", best="MAX(points)",
-                          worst="MIN(points)", total="SUM(points)", spread="STD(points)", spread2="STDDEV(points)",
-                          n="COUNT(grade)")
+    q = t["Student"].aggr(
+        t["Grade"] * t["LetterGrade"],
+        ...,
+        gpa="AVG(points)",
+        best="MAX(points)",
+        worst="MIN(points)",
+        total="SUM(points)",
+        spread="STD(points)",
+        spread2="STDDEV(points)",
+        n="COUNT(grade)",
+    )
     assert q.heading.names[:2] == ["student_id", "first_name"]
     per = defaultdict(list)
     for g in graded:
@@ -449,10 +596,18 @@ def test_aggregation_functions(uni):
     oracle = []
     for s in b["Student"]:
         p = per.get(s["student_id"], [])
-        oracle.append(dict(s, gpa=statistics.fmean(p) if p else None, best=max(p) if p else None,
-                           worst=min(p) if p else None, total=sum(p) if p else None,
-                           spread=statistics.pstdev(p) if p else None, spread2=statistics.pstdev(p) if p else None,
-                           n=len(p)))
+        oracle.append(
+            dict(
+                s,
+                gpa=statistics.fmean(p) if p else None,
+                best=max(p) if p else None,
+                worst=min(p) if p else None,
+                total=sum(p) if p else None,
+                spread=statistics.pstdev(p) if p else None,
+                spread2=statistics.pstdev(p) if p else None,
+                n=len(p),
+            )
+        )
     expect(q, oracle)
 
 
@@ -462,12 +617,18 @@ def test_group_concat(uni):
     per = defaultdict(list)
     for c in b["Course"]:
         per[c["dept"]].append(c["course"])
-    expect(q, [dict(dept=d["dept"], names=",".join(str(c) for c in sorted(per[d["dept"]])) if per[d["dept"]] else None)
-               for d in b["Department"]])
+    expect(
+        q,
+        [
+            dict(dept=d["dept"], names=",".join(str(c) for c in sorted(per[d["dept"]])) if per[d["dept"]] else None)
+            for d in b["Department"]
+        ],
+    )
     q = t["Department"].aggr(t["Course"], names="GROUP_CONCAT(course)")
     got = {r["dept"]: r["names"] for r in q.to_dicts()}
-    assert {d: sorted(int(x) for x in v.split(",")) for d, v in got.items() if v} == \
-        {d: sorted(v) for d, v in per.items()}
+    assert {d: sorted(int(x) for x in v.split(",")) for d, v in got.items() if v} == {
+        d: sorted(v) for d, v in per.items()
+    }
 
 
 def test_aggregation_of_join_restricted_and_joined_again(uni):
@@ -495,8 +656,13 @@ def test_universal_sets(uni):
     expect(dj.U("home_state") & t["Student"], [{"home_state": s} for s in {x["home_state"] for x in b["Student"]}])
     q = dj.U("home_city", "home_state") & (t["Student"] & "sex = 'F'")
     assert q.primary_key == ["home_city", "home_state"]
-    expect(q, [dict(home_city=c, home_state=s) for c, s in
-               {(x["home_city"], x["home_state"]) for x in b["Student"] if x["sex"] == "F"}])
+    expect(
+        q,
+        [
+            dict(home_city=c, home_state=s)
+            for c, s in {(x["home_city"], x["home_state"]) for x in b["Student"] if x["sex"] == "F"}
+        ],
+    )
     expect(dj.U().aggr(t["Student"], n="COUNT(*)"), [{"n": len(b["Student"])}])
     per_state = defaultdict(int)
     for s in b["Student"]:
@@ -509,8 +675,10 @@ def test_universal_sets(uni):
     q = dj.U("year").aggr(t["Student"].proj(year="YEAR(date_of_birth)") & "year IS NOT NULL", n="COUNT(*)")
     expect(q, [dict(year=y, n=n) for y, n in births.items()])
     # U used to restrict back
-    expect(t["Student"] & (dj.U("home_state").aggr(t["Student"], n="COUNT(*)") & "n > 12"),
-           [s for s in b["Student"] if per_state[s["home_state"]] > 12])
+    expect(
+        t["Student"] & (dj.U("home_state").aggr(t["Student"], n="COUNT(*)") & "n > 12"),
+        [s for s in b["Student"] if per_state[s["home_state"]] > 12],
+    )
 
 
 # --- union and top ---------------------------------------------------------------------------
@@ -527,8 +695,13 @@ def test_union(uni):
     by_id = {s["student_id"]: s for s in b["Student"]}
     oracle = []
     for sid in sorted(set(range(1, 20)) | set(range(11, 30))):
-        oracle.append(dict(student_id=sid, first_name=by_id[sid]["first_name"] if sid < 20 else None,
-                           home_city=by_id[sid]["home_city"] if sid > 10 else None))
+        oracle.append(
+            dict(
+                student_id=sid,
+                first_name=by_id[sid]["first_name"] if sid < 20 else None,
+                home_city=by_id[sid]["home_city"] if sid > 10 else None,
+            )
+        )
     expect(q, oracle)
     expect(q & "student_id > 15", [r for r in oracle if r["student_id"] > 15])
     expect(q - t["StudentMajor"], [r for r in oracle if not matches(r, b["StudentMajor"], ["student_id"])])
@@ -553,8 +726,12 @@ def test_top(uni):
     expect(q, [s for s in b["Student"] if s["student_id"] <= 10 and s["sex"] == "F"])
     # Top in a semijoin: enrollments of the 3 oldest students (NULL birth dates excluded)
     oldest = Student & "date_of_birth IS NOT NULL" & dj.Top(3, ["date_of_birth", "student_id"])
-    ids = [s["student_id"] for s in sorted((s for s in b["Student"] if s["date_of_birth"]),
-                                           key=lambda s: (s["date_of_birth"], s["student_id"]))[:3]]
+    ids = [
+        s["student_id"]
+        for s in sorted(
+            (s for s in b["Student"] if s["date_of_birth"]), key=lambda s: (s["date_of_birth"], s["student_id"])
+        )[:3]
+    ]
     expect(t["Enroll"] & oldest, [e for e in b["Enroll"] if e["student_id"] in ids])
     # top by an aggregate
     counts = t["Student"].aggr(t["Enroll"], n="COUNT(*)")
@@ -576,7 +753,7 @@ def test_null_ordering_is_the_same_everywhere(uni):
     nulls = sorted(s["student_id"] for s in b["Student"] if s["date_of_birth"] is None)
     # NULLs sort first ascending and last descending, as MySQL does
     assert asc[: len(nulls)] == nulls
-    assert desc[-len(nulls):] == nulls
+    assert desc[-len(nulls) :] == nulls
 
 
 # --- closure: results are full citizens --------------------------------------------------------
@@ -592,8 +769,14 @@ def test_closure_deep_composition(uni):
     for e in b["Enroll"]:
         if (e["dept"], e["course"], e["term_year"], e["term"], e["section"]) in sec_by:
             per[(e["dept"], e["course"])] += 1
-    expect(q, [dict(dept=c["dept"], course=c["course"], n=per[(c["dept"], c["course"])]) for c in b["Course"]
-               if per[(c["dept"], c["course"])] >= 3])
+    expect(
+        q,
+        [
+            dict(dept=c["dept"], course=c["course"], n=per[(c["dept"], c["course"])])
+            for c in b["Course"]
+            if per[(c["dept"], c["course"])] >= 3
+        ],
+    )
     # a union restricted by an antijoin, then joined and aggregated
     u = (t["Student"] & "home_state = 'MA'").proj() + (t["Student"] & "sex = 'F'").proj()
     v = u - t["StudentMajor"]
@@ -608,6 +791,7 @@ def test_results_can_be_inserted_back(uni, backend_connection):
     connection, _ = backend_connection
     schema = dj.Schema(unique_name("uni_copy"), connection=connection)
     try:
+
         @schema
         class Load(dj.Manual):
             definition = """
@@ -622,7 +806,7 @@ def test_results_can_be_inserted_back(uni, backend_connection):
         assert rows_of(Load()) == rows_of(q)
         assert Load.heading.names == q.heading.names
     finally:
-        _drop_schema(connection, schema.database)
+        drop_schema(connection, schema.database)
 
 
 def test_headings_of_results(uni):

@@ -3,20 +3,25 @@
 import datetime
 import decimal
 import math
-import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 import pipejoint as dj
-from pipejoint.errors import InvalidValueError
 from pipejoint.core.values import to_float32
+from pipejoint.errors import InvalidValueError
 
 _H = hsettings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 
 text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(-1e15, 1e15) | text,  # jsonb prints big floats as integers
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(-1e15, 1e15)
+    | text,  # jsonb prints big floats as integers
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
     max_leaves=8,
 )
@@ -38,7 +43,9 @@ CASES = {
     "char(6)": st.text("abcxyz é", max_size=6).map(lambda s: s.rstrip(" ")),
     "enum('a','bb','c d')": st.sampled_from(["a", "bb", "c d"]),
     "date": st.dates(datetime.date(1000, 1, 1), datetime.date(9999, 12, 31)),
-    "datetime": st.datetimes(datetime.datetime(1970, 1, 2), datetime.datetime(2037, 12, 31)).map(lambda d: d.replace(microsecond=0)),
+    "datetime": st.datetimes(datetime.datetime(1970, 1, 2), datetime.datetime(2037, 12, 31)).map(
+        lambda d: d.replace(microsecond=0)
+    ),
     "datetime(6)": st.datetimes(datetime.datetime(1970, 1, 2), datetime.datetime(2037, 12, 31)),
     "time": st.times().map(lambda t: t.replace(microsecond=0)),
     "uuid": st.uuids(),
@@ -104,13 +111,22 @@ def test_key_values_round_trip(schema):
         """
 
     @_H
-    @given(st.lists(st.tuples(st.uuids(), st.dates(datetime.date(1900, 1, 1)), st.text("abc", max_size=5), st.integers(0, 2**32 - 1)),
-                    min_size=1, max_size=5, unique=True))
+    @given(
+        st.lists(
+            st.tuples(
+                st.uuids(), st.dates(datetime.date(1900, 1, 1)), st.text("abc", max_size=5), st.integers(0, 2**32 - 1)
+            ),
+            min_size=1,
+            max_size=5,
+            unique=True,
+        )
+    )
     def check(rows):
         Keyed.delete_quick()
         Keyed.insert([r + ("n",) for r in rows])
         assert sorted(Keyed.fetch("k_uuid", "k_date", "k_str", "k_big", as_dict=True), key=str) == sorted(
-            [dict(zip(("k_uuid", "k_date", "k_str", "k_big"), r)) for r in rows], key=str)
+            [dict(zip(("k_uuid", "k_date", "k_str", "k_big"), r)) for r in rows], key=str
+        )
         for row in rows:
             key = dict(zip(("k_uuid", "k_date", "k_str", "k_big"), row))
             assert (Keyed & key).fetch1("KEY") == key
@@ -120,6 +136,7 @@ def test_key_values_round_trip(schema):
 
 def test_special_floats(schema, connection):
     """NaN and ±inf are stored where the backend can and refused with a clear error where not."""
+
     @schema
     class F(dj.Manual):
         definition = """
@@ -135,7 +152,7 @@ def test_special_floats(schema, connection):
         if can:
             F.insert1({"id": i, "x": value, "y": value})
             back = (F & {"id": i}).fetch1("x")
-            assert (math.isnan(back) if math.isnan(value) else back == value)
+            assert math.isnan(back) if math.isnan(value) else back == value
         else:
             with pytest.raises(InvalidValueError, match=r"`f`.*row 0.*attribute `x`.*cannot store"):
                 F.insert1({"id": i, "x": value})
@@ -176,7 +193,10 @@ def test_backend_limits_are_clear_errors(schema, connection):
             Wide.insert1({"id": 3, "dec": decimal.Decimal("123456789012345678.1234")})
     else:
         Wide.insert1({"id": 2, "big": 2**64 - 1, "dec": decimal.Decimal("12345678901234567890123456.1234")})
-        assert (Wide & {"id": 2}).fetch1("big", "dec") == (2**64 - 1, decimal.Decimal("12345678901234567890123456.1234"))
+        assert (Wide & {"id": 2}).fetch1("big", "dec") == (
+            2**64 - 1,
+            decimal.Decimal("12345678901234567890123456.1234"),
+        )
     assert len(Wide) == (1 if connection.backend.name == "sqlite" else 2)
 
 

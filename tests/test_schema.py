@@ -3,7 +3,7 @@
 import pytest
 
 import pipejoint as dj
-from conftest import unique_name
+from helpers import unique_name
 from pipejoint.errors import DataJointError, MissingTableError
 
 
@@ -152,7 +152,13 @@ def test_heading_introspection(schema):
     assert heading.table_comment == "a recording"
     assert heading.primary_key == ["rec_id"] and heading.secondary_attributes == ["rate", "notes"]
     attr = heading["rate"]
-    assert (attr.type, attr.default, attr.comment, attr.nullable, attr.in_key) == ("float64", "30000.0", "sampling rate", False, False)
+    assert (attr.type, attr.default, attr.comment, attr.nullable, attr.in_key) == (
+        "float64",
+        "30000.0",
+        "sampling rate",
+        False,
+        False,
+    )
     assert heading["notes"].nullable and heading["rec_id"].numeric and heading["notes"].string
     assert "rec_id : uint32" in repr(heading)
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import pipejoint as dj
-from pipejoint.storage import stores as storage
+from helpers import store_spec, stored_files
 from pipejoint.errors import DataJointError, DeclarationError, DuplicateError
+from pipejoint.storage import stores as storage
 from pipejoint.storage.objectref import IntegrityError, NpyRef, ObjectRef
-from stores_support import store, store_spec, stored_files  # noqa: F401  (fixture)
 
 
 def test_blob_in_store_is_hash_addressed_and_deduplicated(schema, store):
@@ -26,11 +26,20 @@ def test_blob_in_store_is_hash_addressed_and_deduplicated(schema, store):
         """
 
     shared = np.arange(5.0)
-    Trace.insert([{"trace_id": 1, "data": shared}, {"trace_id": 2, "data": shared.copy(), "legacy": shared},
-                  {"trace_id": 3, "data": np.eye(3)}])
+    Trace.insert(
+        [
+            {"trace_id": 1, "data": shared},
+            {"trace_id": 2, "data": shared.copy(), "legacy": shared},
+            {"trace_id": 3, "data": np.eye(3)},
+        ]
+    )
     files = stored_files(prefix="_hash")
-    assert files == sorted({f"_hash/{schema.database}/hsxxmqltz5sh74kine2njicx2a",
-                            f"_hash/{schema.database}/" + storage.content_hash([dj.blob.pack(np.eye(3))])})
+    assert files == sorted(
+        {
+            f"_hash/{schema.database}/hsxxmqltz5sh74kine2njicx2a",
+            f"_hash/{schema.database}/" + storage.content_hash([dj.blob.pack(np.eye(3))]),
+        }
+    )
     rows = Trace.to_dicts(order_by="trace_id")
     np.testing.assert_array_equal(rows[0]["data"], shared)
     np.testing.assert_array_equal(rows[1]["legacy"], shared)
@@ -99,7 +108,9 @@ def test_attachments_fetched_in_parallel_go_to_the_download_path(schema, store, 
     keys, paths = Session.fetch("session_id", "recording", order_by="session_id", download_path=folder)
     assert len(set(paths)) == 12 and all(p.startswith(str(folder / "recording")) for p in paths)
     assert [open(p, "rb").read() for p in paths] == [f"session {i}".encode() * 100 for i in keys]
-    assert sorted(p.name for p in folder.iterdir()) == sorted(["recording.bin"] + [f"recording_{n}.bin" for n in range(1, 12)])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["recording.bin"] + [f"recording_{n}.bin" for n in range(1, 12)]
+    )
     assert not (tmp_path / "downloads").exists()  # config['download_path'] was not used
 
 
@@ -148,8 +159,9 @@ def test_object_file_folder_and_bytes(schema, store, tmp_path):
     (folder / "0" / "0").write_bytes(b"chunk")
     single = tmp_path / "movie.avi"
     single.write_bytes(b"frames")
-    Rec.insert([{"rec_id": 1, "obj": str(folder)}, {"rec_id": 2, "obj": str(single)},
-                {"rec_id": 3, "obj": ("bin", b"raw")}])
+    Rec.insert(
+        [{"rec_id": 1, "obj": str(folder)}, {"rec_id": 2, "obj": str(single)}, {"rec_id": 3, "obj": ("bin", b"raw")}]
+    )
     refs = dict(zip(*Rec.fetch("rec_id", "obj")))
     zarr_ref = refs[1]
     assert zarr_ref.is_dir and zarr_ref.item_count == 2 and zarr_ref.size == len('{"shape": [2]}') + 5
@@ -199,8 +211,10 @@ def test_failed_insert_leaves_no_orphan(schema, store, tmp_path, failure):
 
     Exp.insert1({"exp_id": 1, "data": "kept"})
     before = stored_files()
-    rows = [{"exp_id": 2, "data": np.random.rand(50), "arr": np.ones(4), "obj": b"x"},
-            {"exp_id": 3, "data": "other", "arr": np.zeros(2), "obj": b"y"}]
+    rows = [
+        {"exp_id": 2, "data": np.random.rand(50), "arr": np.ones(4), "obj": b"x"},
+        {"exp_id": 3, "data": "other", "arr": np.zeros(2), "obj": b"y"},
+    ]
     if failure == "duplicate":
         rows.append({"exp_id": 1, "data": "dup", "arr": np.ones(1), "obj": b"z"})
         expected = DuplicateError
@@ -224,10 +238,13 @@ def test_unconfigured_store_is_a_clear_error(schema, store):
         data : <blob@elsewhere>
         """
 
-    with pytest.raises(DataJointError, match=r"Store 'elsewhere' is requested but not configured.*`data`|`data`.*'elsewhere'"):
+    with pytest.raises(
+        DataJointError, match=r"Store 'elsewhere' is requested but not configured.*`data`|`data`.*'elsewhere'"
+    ):
         Other.insert1({"other_id": 1, "data": 1})
     assert len(Other()) == 0
     with dj.config.override(stores={}):
+
         @schema
         class Dflt(dj.Manual):
             definition = """
@@ -243,6 +260,7 @@ def test_unconfigured_store_is_a_clear_error(schema, store):
 def test_store_only_codecs_need_a_store(schema):
     for spec in ("<npy>", "<hash>", "<object>", "<filepath>"):
         with pytest.raises(DeclarationError, match="requires a store"):
+
             @schema
             class Bad(dj.Manual):
                 definition = f"""
@@ -250,6 +268,7 @@ def test_store_only_codecs_need_a_store(schema):
                 ---
                 x : {spec}
                 """
+
     assert schema.list_tables() == []
 
 
@@ -303,8 +322,10 @@ def test_large_files_are_hashed_and_copied_in_chunks(schema, tmp_path, monkeypat
     with open(source, "wb") as f:
         for i in range(size // 2**20):
             f.write(bytes([i]) * 2**20)
-    with dj.config.override(stores={"default": "main", "main": store_spec("file", tmp_path)},
-                            download_path=str(tmp_path / "downloads")):
+    with dj.config.override(
+        stores={"default": "main", "main": store_spec("file", tmp_path)}, download_path=str(tmp_path / "downloads")
+    ):
+
         @schema
         class Big(dj.Manual):
             definition = """
@@ -363,6 +384,7 @@ def test_bad_store_spec_is_explained(tmp_path):
 def test_legacy_spellings_and_partitioned_paths(schema, store, tmp_path):
     spec = dict(dj.config["stores"]["main"], partition_pattern="{subject}")
     with dj.config.override(stores={"default": "main", "main": spec}):
+
         @schema
         class Legacy(dj.Manual):
             definition = """

@@ -9,11 +9,10 @@ import textwrap
 import pytest
 
 import pipejoint as dj
-from conftest import IN_CI, environment_for
+from helpers import IN_CI, environment_for
 from pipejoint.errors import DataJointError
 from pipejoint.populate.workers import start_method
 from test_jobs import pipeline
-
 
 PROCESSES_SCRIPT = """
 import json, os, sys
@@ -38,9 +37,14 @@ def test_processes_make_each_key_once(tmp_path, settings, connection, method, pr
     run there, so on Linux the default is to fork."""
     with pipeline(tmp_path, settings, connection) as m:
         m.Item.insert([(i,) for i in range(16)])
-        done = subprocess.run([sys.executable, "-c", PROCESSES_SCRIPT, m.__file__, method, str(processes)],
-                              env={**os.environ, **environment_for(settings)}, cwd=tmp_path, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-c", PROCESSES_SCRIPT, m.__file__, method, str(processes)],
+            env={**os.environ, **environment_for(settings)},
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
         out = json.loads(done.stdout.strip().splitlines()[-1])
         forked = out["method"] == "fork"
@@ -76,8 +80,8 @@ def test_connections_are_closed_before_forking_unless_in_a_transaction(connectio
 
 
 def test_executor_with_cap_and_tripartite_make(tmp_path, settings, connection):
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     with pipeline(tmp_path, settings, connection) as m:
         m.Item.insert([(i,) for i in range(9)])
@@ -116,8 +120,7 @@ def test_dask_executor_completes_a_table(tmp_path, settings, connection):
         distributed = pytest.importorskip("distributed", reason="Dask is optional: pip install 'pipejoint[dask]'")
     with pipeline(tmp_path, settings, connection) as m:
         m.Item.insert([(i,) for i in range(12)])
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         try:
             with distributed.Client(cluster) as client:
                 result = m.Busy.populate(executor=client.get_executor())
@@ -184,8 +187,9 @@ def test_worker_errors_are_reported(tmp_path, settings, connection):
 
 def _cli(args, settings, cwd):
     env = {**os.environ, **environment_for(settings)}
-    return subprocess.run([sys.executable, "-m", "pipejoint.cli", *args], env=env, cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pipejoint.cli", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_populate_and_worker(tmp_path, settings, connection):

@@ -97,9 +97,25 @@ _LAZY = {
 __all__ = sorted(
     list(_LAZY)
     + [
-        "config", "errors", "logger", "key", "key_hash", "DataJointError", "DuplicateError", "IntegrityError", "UnknownAttributeError",
-        "MissingAttributeError", "MissingTableError", "LostConnectionError", "QueryError", "QuerySyntaxError",
-        "AccessError", "DeclarationError", "InvalidValueError", "TransactionError", "MissingExternalFile",
+        "config",
+        "errors",
+        "logger",
+        "key",
+        "key_hash",
+        "DataJointError",
+        "DuplicateError",
+        "IntegrityError",
+        "UnknownAttributeError",
+        "MissingAttributeError",
+        "MissingTableError",
+        "LostConnectionError",
+        "QueryError",
+        "QuerySyntaxError",
+        "AccessError",
+        "DeclarationError",
+        "InvalidValueError",
+        "TransactionError",
+        "MissingExternalFile",
     ]
 )
 

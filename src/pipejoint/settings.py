@@ -70,9 +70,7 @@ def _coerce(key, value):
         value = str(value).lower()
         value = BACKEND_ALIASES.get(value, value)
         if value not in BACKENDS:
-            raise DataJointError(
-                f"Unknown database.backend {value!r}: choose one of {', '.join(BACKENDS)}."
-            )
+            raise DataJointError(f"Unknown database.backend {value!r}: choose one of {', '.join(BACKENDS)}.")
         return value
     if key == "database.port" and value not in (None, ""):
         return int(value)

@@ -11,8 +11,8 @@ import re
 
 from sqlglot import exp
 
-from ..errors import DataJointError
 from ..core.types import AttributeType
+from ..errors import DataJointError
 
 
 class Backend:
@@ -60,9 +60,7 @@ class Backend:
     # --- names ------------------------------------------------------------------------
     def table(self, schema, table_name) -> exp.Table:
         """A sqlglot table reference for a table of a schema."""
-        return exp.Table(
-            this=exp.to_identifier(table_name, quoted=True), db=exp.to_identifier(schema, quoted=True)
-        )
+        return exp.Table(this=exp.to_identifier(table_name, quoted=True), db=exp.to_identifier(schema, quoted=True))
 
     def quote(self, name):
         return exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
@@ -98,9 +96,7 @@ class Backend:
     def range_check(column, low, high):
         if low == 0 and high is None:
             return exp.GTE(this=column.copy(), expression=exp.Literal.number(0))
-        return exp.Between(
-            this=column.copy(), low=exp.Literal.number(low), high=exp.Literal.number(high)
-        )
+        return exp.Between(this=column.copy(), low=exp.Literal.number(low), high=exp.Literal.number(high))
 
     @staticmethod
     def enum_check(column, values):
@@ -335,7 +331,11 @@ def _decimal_from_number(scale):
     wide = Context(prec=100)
 
     def decode(value):
-        return None if value is None else Decimal(repr(value) if isinstance(value, float) else value).quantize(quantum, context=wide)
+        return (
+            None
+            if value is None
+            else Decimal(repr(value) if isinstance(value, float) else value).quantize(quantum, context=wide)
+        )
 
     return decode
 
@@ -369,7 +369,9 @@ def _sqlite_decimal(value):
 
 def _sqlite_uint64(value):
     if value > 2**63 - 1:
-        raise ValueError(f"{value} is above 2^63-1, the largest integer SQLite stores; use PostgreSQL or MySQL for larger uint64")
+        raise ValueError(
+            f"{value} is above 2^63-1, the largest integer SQLite stores; use PostgreSQL or MySQL for larger uint64"
+        )
     return value
 
 

@@ -12,9 +12,9 @@ import contextlib
 import logging
 import weakref
 
-from . import get_backend
 from ..errors import DataJointError, LostConnectionError, TransactionError
 from ..settings import config
+from . import get_backend
 
 _live = weakref.WeakSet()  # every Connection of this process, for closing them before a fork
 
@@ -22,6 +22,7 @@ _live = weakref.WeakSet()  # every Connection of this process, for closing them 
 def live_connections():
     """The Connection objects of this process that are still referenced."""
     return list(_live)
+
 
 logger = logging.getLogger("pipejoint")
 

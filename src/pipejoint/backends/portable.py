@@ -25,7 +25,6 @@ from sqlglot.tokens import TokenType
 
 from ..errors import DataJointError
 
-
 # --- reading fragments -------------------------------------------------------------------------
 
 
@@ -187,14 +186,35 @@ def format_kind(text):
 # --- SQLite ------------------------------------------------------------------------------------
 
 _SQLITE_CALLS = {
-    exp.Year: "YEAR", exp.Month: "MONTH", exp.Day: "DAY", exp.DayOfMonth: "DAY", exp.Hour: "HOUR",
-    exp.Minute: "MINUTE", exp.Second: "SECOND", exp.Rand: "RAND", exp.StddevPop: "STDDEV_POP",
-    exp.StddevSamp: "STDDEV_SAMP", exp.Stddev: "STDDEV_POP", exp.VariancePop: "VAR_POP",
-    exp.Variance: "VAR_SAMP", exp.Pow: "POWER", exp.Floor: "FLOOR", exp.Ceil: "CEIL",
-    exp.Greatest: "GREATEST", exp.Least: "LEAST", exp.ConcatWs: "CONCAT_WS", exp.Trunc: "TRUNCATE",
-    exp.Round: "ROUND", exp.Left: "PJ_LEFT", exp.Right: "PJ_RIGHT", exp.Reverse: "REVERSE",
-    exp.DayOfWeek: "DAYOFWEEK", exp.DayOfYear: "DAYOFYEAR", exp.Quarter: "QUARTER",
-    exp.Dayname: "DAYNAME", exp.LastDay: "LAST_DAY",
+    exp.Year: "YEAR",
+    exp.Month: "MONTH",
+    exp.Day: "DAY",
+    exp.DayOfMonth: "DAY",
+    exp.Hour: "HOUR",
+    exp.Minute: "MINUTE",
+    exp.Second: "SECOND",
+    exp.Rand: "RAND",
+    exp.StddevPop: "STDDEV_POP",
+    exp.StddevSamp: "STDDEV_SAMP",
+    exp.Stddev: "STDDEV_POP",
+    exp.VariancePop: "VAR_POP",
+    exp.Variance: "VAR_SAMP",
+    exp.Pow: "POWER",
+    exp.Floor: "FLOOR",
+    exp.Ceil: "CEIL",
+    exp.Greatest: "GREATEST",
+    exp.Least: "LEAST",
+    exp.ConcatWs: "CONCAT_WS",
+    exp.Trunc: "TRUNCATE",
+    exp.Round: "ROUND",
+    exp.Left: "PJ_LEFT",
+    exp.Right: "PJ_RIGHT",
+    exp.Reverse: "REVERSE",
+    exp.DayOfWeek: "DAYOFWEEK",
+    exp.DayOfYear: "DAYOFYEAR",
+    exp.Quarter: "QUARTER",
+    exp.Dayname: "DAYNAME",
+    exp.LastDay: "LAST_DAY",
 }
 
 
@@ -221,10 +241,16 @@ def sqlite_rewrite(node):
     if kind is exp.Length and node.args.get("binary"):  # MySQL's LENGTH counts bytes
         return exp.Length(this=_cast(node.this, "BLOB"))
     if kind is exp.Pad:
-        return _call("LPAD" if node.args.get("is_left") else "RPAD", node.this, node.expression,
-                     node.args.get("fill_pattern") or exp.Literal.string(" "))
+        return _call(
+            "LPAD" if node.args.get("is_left") else "RPAD",
+            node.this,
+            node.expression,
+            node.args.get("fill_pattern") or exp.Literal.string(" "),
+        )
     if kind is exp.Substring or (kind is exp.Anonymous and node.name.upper() == "MID"):
-        args = [node.this, node.args.get("start"), node.args.get("length")] if kind is exp.Substring else node.expressions
+        args = (
+            [node.this, node.args.get("start"), node.args.get("length")] if kind is exp.Substring else node.expressions
+        )
         return _call("PJ_SUBSTRING", *[a for a in args if a is not None])
     if kind is exp.Week:
         return _call("WEEK", node.this, _week_mode(node))
@@ -242,8 +268,9 @@ def sqlite_rewrite(node):
     shift = _interval_operands(node)
     if shift is not None:
         value, amount, unit, sign = shift
-        return _call("PJ_DATE_ADD", value, amount if sign > 0 else exp.Neg(this=exp.Paren(this=amount)),
-                     exp.Literal.string(unit))
+        return _call(
+            "PJ_DATE_ADD", value, amount if sign > 0 else exp.Neg(this=exp.Paren(this=amount)), exp.Literal.string(unit)
+        )
     return node
 
 
@@ -298,10 +325,15 @@ def _literal_format(node, function):
     text = mysql_format(node)
     if text is None:
         raise DataJointError(f"{function} needs its format as a string literal, e.g. {function}(d, '%Y-%m-%d').")
-    unportable = sorted({f"%{part}" for marker, part in split_format(text) if marker and part in _UNPORTABLE_SPECIFIERS[function]})
+    unportable = sorted(
+        {f"%{part}" for marker, part in split_format(text) if marker and part in _UNPORTABLE_SPECIFIERS[function]}
+    )
     if unportable:
-        hint = ("STR_TO_DATE reads dates, times and month and day names, not week numbers." if function == "STR_TO_DATE"
-                else "Portable week numbers are %U (weeks from Sunday) and %v with %x (ISO weeks).")
+        hint = (
+            "STR_TO_DATE reads dates, times and month and day names, not week numbers."
+            if function == "STR_TO_DATE"
+            else "Portable week numbers are %U (weeks from Sunday) and %v with %x (ISO weeks)."
+        )
         raise DataJointError(
             f"{function} format {text!r} uses {', '.join(unportable)}, which is not portable: not every backend "
             f"supports it. {hint}"
@@ -378,7 +410,9 @@ def _pg_shift(value, amount, unit, sign):
     if n is not None:
         interval = exp.Interval(this=exp.Literal.string(str(n)), unit=exp.var(unit))
     else:
-        interval = exp.Mul(this=exp.Paren(this=amount), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var(unit)))
+        interval = exp.Mul(
+            this=exp.Paren(this=amount), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var(unit))
+        )
     value = _temporal_literal(value, "timestamp", "timestamp")
     return exp.Paren(this=(exp.Add if sign > 0 else exp.Sub)(this=value, expression=interval))
 
@@ -436,21 +470,47 @@ def _not_negative(count):
     n = _literal_int(count)
     if n is not None:
         return exp.Literal.number(max(n, 0))
-    return exp.Case(ifs=[exp.If(this=exp.LT(this=count.copy(), expression=exp.Literal.number(0)),
-                                true=exp.Literal.number(0))], default=count)
+    return exp.Case(
+        ifs=[exp.If(this=exp.LT(this=count.copy(), expression=exp.Literal.number(0)), true=exp.Literal.number(0))],
+        default=count,
+    )
 
 
 _PG_FORMAT = {
-    "a": "Dy", "b": "Mon", "c": "FMMM", "D": "FMDDth", "d": "DD", "e": "FMDD", "f": "US", "H": "HH24",
-    "h": "HH12", "I": "HH12", "i": "MI", "j": "DDD", "k": "FMHH24", "l": "FMHH12", "M": "FMMonth", "m": "MM",
-    "p": "AM", "r": "HH12:MI:SS AM", "S": "SS", "s": "SS", "T": "HH24:MI:SS", "v": "IW", "W": "FMDay",
-    "x": "IYYY", "Y": "YYYY", "y": "YY",
+    "a": "Dy",
+    "b": "Mon",
+    "c": "FMMM",
+    "D": "FMDDth",
+    "d": "DD",
+    "e": "FMDD",
+    "f": "US",
+    "H": "HH24",
+    "h": "HH12",
+    "I": "HH12",
+    "i": "MI",
+    "j": "DDD",
+    "k": "FMHH24",
+    "l": "FMHH12",
+    "M": "FMMonth",
+    "m": "MM",
+    "p": "AM",
+    "r": "HH12:MI:SS AM",
+    "S": "SS",
+    "s": "SS",
+    "T": "HH24:MI:SS",
+    "v": "IW",
+    "W": "FMDay",
+    "x": "IYYY",
+    "Y": "YYYY",
+    "y": "YY",
 }
 
 
 def _pg_week0(value):
     """MySQL's WEEK(d) (mode 0): weeks start on Sunday; days before the year's first Sunday are week 0."""
-    days = exp.Sub(this=exp.Add(this=_extract("DOY", value), expression=exp.Literal.number(6)), expression=_extract("DOW", value))
+    days = exp.Sub(
+        this=exp.Add(this=_extract("DOY", value), expression=exp.Literal.number(6)), expression=_extract("DOW", value)
+    )
     return exp.Floor(this=exp.Div(this=exp.Paren(this=days), expression=exp.Literal.number(7)))
 
 
@@ -469,11 +529,21 @@ def _pg_date_format(value, text):
                 template = ""
             number = _cast(_extract("DOW", value), "int") if part == "w" else _cast(_pg_week0(value), "int")
             text_number = _as_text(number)
-            pieces.append(text_number if part == "w" else exp.Pad(this=text_number, expression=exp.Literal.number(2),
-                                                                  fill_pattern=exp.Literal.string("0"), is_left=True))
+            pieces.append(
+                text_number
+                if part == "w"
+                else exp.Pad(
+                    this=text_number,
+                    expression=exp.Literal.number(2),
+                    fill_pattern=exp.Literal.string("0"),
+                    is_left=True,
+                )
+            )
         else:
-            raise DataJointError(f"DATE_FORMAT specifier %{part} is not portable; the week specifiers "
-                                 "that are: %v and %x (ISO), %U (weeks from Sunday).")
+            raise DataJointError(
+                f"DATE_FORMAT specifier %{part} is not portable; the week specifiers "
+                "that are: %v and %x (ISO), %U (weeks from Sunday)."
+            )
     if template or not pieces:
         pieces.append(_call("TO_CHAR", value.copy(), exp.Literal.string(template)))
     result = pieces[0]
@@ -498,8 +568,17 @@ def _pg_positive(value, strict=True):
     return _when(test, value)
 
 
-_PG_STRING_FUNCTIONS = (exp.Left, exp.Right, exp.Reverse, exp.Pad, exp.Replace, exp.Upper, exp.Lower, exp.Trim,
-                        exp.Length)
+_PG_STRING_FUNCTIONS = (
+    exp.Left,
+    exp.Right,
+    exp.Reverse,
+    exp.Pad,
+    exp.Replace,
+    exp.Upper,
+    exp.Lower,
+    exp.Trim,
+    exp.Length,
+)
 
 
 def postgres_rewrite(node):
@@ -535,8 +614,11 @@ def postgres_rewrite(node):
         return node
     if kind is exp.Substring or (kind is exp.Anonymous and node.name.upper() == "MID"):
         if kind is exp.Anonymous:
-            node = exp.Substring(this=node.expressions[0], start=node.expressions[1],
-                                 length=node.expressions[2] if len(node.expressions) > 2 else None)
+            node = exp.Substring(
+                this=node.expressions[0],
+                start=node.expressions[1],
+                length=node.expressions[2] if len(node.expressions) > 2 else None,
+            )
         return _pg_substring(node)
     if kind is exp.DayOfMonth:
         return _extract("DAY", node.this)
@@ -576,9 +658,13 @@ def postgres_rewrite(node):
         base, value = node.this, node.expression
         if value is None:
             return exp.Ln(this=_pg_positive(base))
-        base_ok = exp.and_(exp.GT(this=base.copy(), expression=exp.Literal.number(0)),
-                           exp.NEQ(this=base.copy(), expression=exp.Literal.number(1)))
-        return exp.Paren(this=exp.Div(this=exp.Ln(this=_pg_positive(value)), expression=exp.Ln(this=_when(base_ok, base))))
+        base_ok = exp.and_(
+            exp.GT(this=base.copy(), expression=exp.Literal.number(0)),
+            exp.NEQ(this=base.copy(), expression=exp.Literal.number(1)),
+        )
+        return exp.Paren(
+            this=exp.Div(this=exp.Ln(this=_pg_positive(value)), expression=exp.Ln(this=_when(base_ok, base)))
+        )
     if kind is exp.Sqrt:
         return exp.Sqrt(this=_pg_positive(node.this, strict=False))
     shift = _interval_operands(node)
@@ -594,9 +680,13 @@ def _pg_call(node):
         value = _timestamp(args[0]) if args else exp.CurrentTimestamp()
         return exp.Extract(this=exp.var("EPOCH"), expression=value)
     if name == "TIME_TO_SEC" and len(args) == 1:  # text as a duration ('-01:00:00', '25:00:00'), else a time of day
-        return exp.Extract(this=exp.var("EPOCH"), expression=_cast(args[0], "interval" if _is_string_literal(args[0]) else "time"))
+        return exp.Extract(
+            this=exp.var("EPOCH"), expression=_cast(args[0], "interval" if _is_string_literal(args[0]) else "time")
+        )
     if name == "SEC_TO_TIME" and len(args) == 1:
-        interval = exp.Mul(this=exp.Paren(this=args[0]), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("SECOND")))
+        interval = exp.Mul(
+            this=exp.Paren(this=args[0]), expression=exp.Interval(this=exp.Literal.string("1"), unit=exp.var("SECOND"))
+        )
         return _cast(interval, "time")
     return node
 

@@ -7,8 +7,8 @@ Node names are `` `schema`.`table` ``, as in DataJoint.
 
 from __future__ import annotations
 
-from .records import read_schema
 from ..errors import DataJointError
+from .records import read_schema
 
 
 def node_name(schema, table_name):
@@ -48,8 +48,13 @@ class Dependencies:
         graph = nx.MultiDiGraph()
         for schema in connection.backend.list_schemas(connection):
             for table_name, record in read_schema(connection, schema).items():
-                graph.add_node(node_name(schema, table_name), tier=record.tier, schema=schema,
-                               table_name=table_name, class_name=record.class_name)
+                graph.add_node(
+                    node_name(schema, table_name),
+                    tier=record.tier,
+                    schema=schema,
+                    table_name=table_name,
+                    class_name=record.class_name,
+                )
         for node in list(graph.nodes):
             schema, table_name = split_node(node)
             record = read_schema(connection, schema)[table_name]
@@ -93,7 +98,7 @@ class Dependencies:
         import networkx as nx
 
         nodes = nx.ancestors(self.graph, name) | {name}
-        return [n for n in self.topo_sort(nodes)]
+        return list(self.topo_sort(nodes))
 
     def descendants(self, name):
         import networkx as nx

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..definition.parser import ForeignKeySpec, IndexSpec, TableSpec
-from ..errors import DataJointError, MissingTableError
 from ..core.heading import Attribute, Heading
 from ..core.types import parse_type
+from ..definition.parser import ForeignKeySpec, IndexSpec, TableSpec
+from ..errors import DataJointError, MissingTableError
 
 CATALOG_TABLE = "~catalog"
 FORMAT_VERSION = 1

@@ -196,10 +196,8 @@ class Heading:
     def set_primary_key(self, key_names):
         """A copy whose primary key is exactly `key_names` (used by join, U and aggregation)."""
         key = set(key_names)
-        ordered = [n for n in key_names] + [n for n in self._attributes if n not in key]
-        return Heading(
-            [replace(self._attributes[n], in_key=n in key) for n in ordered], self.table_comment
-        )
+        ordered = list(key_names) + [n for n in self._attributes if n not in key]
+        return Heading([replace(self._attributes[n], in_key=n in key) for n in ordered], self.table_comment)
 
     def to_catalog(self):
         return [a.to_catalog() for a in self._attributes.values()]

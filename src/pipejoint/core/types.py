@@ -120,8 +120,7 @@ def _split_enum_values(inner, declared):
         match = pattern.match(inner, pos)
         if not match:
             raise DeclarationError(
-                f"Cannot read the enum values in `{declared}`: write them as quoted strings, "
-                "e.g. enum('low', 'high')."
+                f"Cannot read the enum values in `{declared}`: write them as quoted strings, e.g. enum('low', 'high')."
             )
         quoted = match.group(1)
         values.append(quoted[1:-1].replace(quoted[0] * 2, quoted[0]))
@@ -190,9 +189,7 @@ def parse_type(declared: str) -> AttributeType:
         precision = int(m.group("p")) if m.group("p") else 10
         scale = int(m.group("s")) if m.group("s") else 0
         if not 1 <= precision <= 65 or scale > precision:
-            raise DeclarationError(
-                f"`{text}`: decimal(p, s) needs 1 <= p <= 65 and s <= p, e.g. decimal(8, 2)."
-            )
+            raise DeclarationError(f"`{text}`: decimal(p, s) needs 1 <= p <= 65 and s <= p, e.g. decimal(8, 2).")
         return AttributeType(text, "decimal", precision=precision, scale=scale, unsigned=bool(m.group("unsigned")))
     if m := _CHAR.match(text):
         length = int(m.group("n"))

@@ -17,13 +17,11 @@ import uuid
 
 
 def _integer(value, t):
-    if isinstance(value, bool):
-        value = int(value)
-    elif isinstance(value, numbers.Integral):
-        value = int(value)
-    elif isinstance(value, float) and value.is_integer():
-        value = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    if (
+        isinstance(value, (bool, numbers.Integral))
+        or (isinstance(value, float) and value.is_integer())
+        or (isinstance(value, str) and value.strip().lstrip("+-").isdigit())
+    ):
         value = int(value)
     elif hasattr(value, "item") and type(value).__module__ == "numpy":
         return _integer(value.item(), t)

@@ -37,7 +37,9 @@ def column_definition(backend, attr, pk_names):
     if t.autoincrement:
         constraints.extend(backend.autoincrement_constraints(attr, pk_names))
     if backend.inline_column_comments and attr.comment:  # before CHECK: MariaDB insists
-        constraints.append(exp.ColumnConstraint(kind=exp.CommentColumnConstraint(this=exp.Literal.string(attr.comment))))
+        constraints.append(
+            exp.ColumnConstraint(kind=exp.CommentColumnConstraint(this=exp.Literal.string(attr.comment)))
+        )
     for check in backend.checks(column, t):
         constraints.append(exp.ColumnConstraint(kind=exp.CheckColumnConstraint(this=check)))
     kind = exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=backend.column_type(t))

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from ..errors import DeclarationError
 from ..core.heading import Attribute, Heading
 from ..core.types import parse_type
+from ..errors import DeclarationError
 
 _ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _INDEX = re.compile(r"^(?P<unique>unique\s+)?index\s*\((?P<args>[^)]*)\)\s*(#.*)?$", re.I)
@@ -102,7 +102,7 @@ def split_unquoted(text, separator):
         elif char == ")":
             depth -= 1
         elif char == separator and depth == 0:
-            return text[:i], text[i + 1:]
+            return text[:i], text[i + 1 :]
     return text, None
 
 
@@ -114,20 +114,37 @@ def parse_attribute(line, in_key, table):
     """An attribute line `name [= default] : type [# comment]`."""
     head, rest = split_unquoted(line, ":")
     if rest is None:
-        _fail(table, line, "is not an attribute, foreign key or index.",
-              "Write an attribute as `name : type  # comment`, e.g. `session_id : int32`.")
+        _fail(
+            table,
+            line,
+            "is not an attribute, foreign key or index.",
+            "Write an attribute as `name : type  # comment`, e.g. `session_id : int32`.",
+        )
     type_text, comment = split_unquoted(rest, "#")
     name, default = split_unquoted(head, "=")
     name = name.strip()
     if name.startswith("_"):
-        _fail(table, line, f"attribute name `{name}` starts with an underscore, which is reserved for hidden attributes.",
-              "Choose a name that starts with a letter.")
+        _fail(
+            table,
+            line,
+            f"attribute name `{name}` starts with an underscore, which is reserved for hidden attributes.",
+            "Choose a name that starts with a letter.",
+        )
     if not _ATTRIBUTE_NAME.match(name):
-        _fail(table, line, f"`{name}` is not a valid attribute name.",
-              "Use lowercase letters, digits and underscores, starting with a letter, e.g. `session_id`.")
+        _fail(
+            table,
+            line,
+            f"`{name}` is not a valid attribute name.",
+            "Use lowercase letters, digits and underscores, starting with a letter, e.g. `session_id`.",
+        )
     default = default.strip() if default is not None else None
     if default == "":
-        _fail(table, line, "has `=` but no default value.", "Write a value after `=`, or `= null` for an optional attribute.")
+        _fail(
+            table,
+            line,
+            "has `=` but no default value.",
+            "Write a value after `=`, or `= null` for an optional attribute.",
+        )
     comment = (comment or "").strip()
     try:
         attr_type = parse_type(type_text)
@@ -135,21 +152,37 @@ def parse_attribute(line, in_key, table):
         _fail(table, line, str(error), "")
     nullable = default is not None and default.lower() == "null"
     if in_key and nullable:
-        _fail(table, line, f"primary-key attribute `{name}` cannot be nullable.",
-              "Move it below the `---` line, or give it a non-null value.")
+        _fail(
+            table,
+            line,
+            f"primary-key attribute `{name}` cannot be nullable.",
+            "Move it below the `---` line, or give it a non-null value.",
+        )
     if in_key and default is not None:
-        _fail(table, line, f"primary-key attribute `{name}` cannot have a default.",
-              f"Remove `= {default}`, or move the attribute below the `---` line.")
+        _fail(
+            table,
+            line,
+            f"primary-key attribute `{name}` cannot have a default.",
+            f"Remove `= {default}`, or move the attribute below the `---` line.",
+        )
     if not in_key and attr_type.autoincrement:
         _fail(table, line, f"`{name}` is auto_increment but not in the primary key.", "Move it above the `---` line.")
     if in_key and (attr_type.is_blob or attr_type.is_json or attr_type.core in ("text", "codec", "float32", "float64")):
-        _fail(table, line, f"type {attr_type.declared} cannot be part of the primary key.",
-              "Use an integer, string, date, uuid or enum key; move this attribute below `---`.")
+        _fail(
+            table,
+            line,
+            f"type {attr_type.declared} cannot be part of the primary key.",
+            "Use an integer, string, date, uuid or enum key; move this attribute below `---`.",
+        )
     if default is not None and not nullable and (attr_type.is_blob or attr_type.is_codec):
-        _fail(table, line, f"{attr_type.declared} attributes can only default to null.", "Write `= null` or no default.")
+        _fail(
+            table, line, f"{attr_type.declared} attributes can only default to null.", "Write `= null` or no default."
+        )
     if default is not None and not nullable:
         default = _normalize_default(default, attr_type, table, line)
-    return Attribute(name, attr_type, in_key=in_key, nullable=nullable, default=None if nullable else default, comment=comment)
+    return Attribute(
+        name, attr_type, in_key=in_key, nullable=nullable, default=None if nullable else default, comment=comment
+    )
 
 
 def _normalize_default(default, attr_type, table, line):
@@ -159,7 +192,9 @@ def _normalize_default(default, attr_type, table, line):
     upper = default.upper()
     if upper.startswith("CURRENT_TIMESTAMP"):
         if attr_type.core not in ("datetime", "timestamp"):
-            _fail(table, line, "CURRENT_TIMESTAMP is only a default for datetime and timestamp.", "Use a literal value.")
+            _fail(
+                table, line, "CURRENT_TIMESTAMP is only a default for datetime and timestamp.", "Use a literal value."
+            )
         return default
     value = unquote(default)
     if attr_type.core == "enum" and value not in attr_type.values:
@@ -173,7 +208,12 @@ def _normalize_default(default, attr_type, table, line):
             _fail(table, line, f"default {default} is not an integer.", "Write a whole number.")
         low, high = attr_type.integer_range
         if not low <= number <= high:
-            _fail(table, line, f"default {default} is outside the range {low}..{high} of {attr_type.declared}.", "Pick a value in range.")
+            _fail(
+                table,
+                line,
+                f"default {default} is outside the range {low}..{high} of {attr_type.declared}.",
+                "Pick a value in range.",
+            )
     if attr_type.core in ("float32", "float64", "decimal"):
         try:
             float(value)
@@ -199,21 +239,36 @@ def resolve_reference(ref, context, table, line):
         target = eval(ref, {"__builtins__": {}}, dict(context))
     except Exception as error:
         names = sorted(k for k, v in context.items() if _is_table_or_module(v))[:40]
-        _fail(table, line, f"the foreign key reference `{ref}` could not be resolved ({type(error).__name__}: {error}).",
-              f"Name a table class defined before this one, or pass it in the schema context. Tables and modules in scope: {', '.join(names) or 'none'}.")
+        _fail(
+            table,
+            line,
+            f"the foreign key reference `{ref}` could not be resolved ({type(error).__name__}: {error}).",
+            f"Name a table class defined before this one, or pass it in the schema context. Tables and modules in scope: {', '.join(names) or 'none'}.",
+        )
     from ..query.expression import QueryExpression, renamed_base
 
     if isinstance(target, type):
         try:
             target = target()
         except Exception as error:
-            _fail(table, line, f"`{ref}` is not a table class ({error}).", "Refer to a table class such as `-> Subject`.")
+            _fail(
+                table, line, f"`{ref}` is not a table class ({error}).", "Refer to a table class such as `-> Subject`."
+            )
     if not isinstance(target, QueryExpression):
-        _fail(table, line, f"`{ref}` is a {type(target).__name__}, not a table.", "Refer to a table class such as `-> Subject`.")
+        _fail(
+            table,
+            line,
+            f"`{ref}` is a {type(target).__name__}, not a table.",
+            "Refer to a table class such as `-> Subject`.",
+        )
     base, renames = renamed_base(target)
     if base is None:
-        _fail(table, line, f"`{ref}` is a query, not a table or a renamed table.",
-              "A foreign key refers to a table, optionally renamed: `-> Parent.proj(new_name='parent_attr')`.")
+        _fail(
+            table,
+            line,
+            f"`{ref}` is a query, not a table or a renamed table.",
+            "A foreign key refers to a table, optionally renamed: `-> Parent.proj(new_name='parent_attr')`.",
+        )
     return base, renames
 
 
@@ -233,15 +288,27 @@ def parse_foreign_key(line, in_key, context, spec, table):
             _fail(table, line, f"`{option}` is not a foreign key option.", "Options are [nullable] and [unique].")
     nullable = "nullable" in options
     if nullable and in_key:
-        _fail(table, line, "a foreign key in the primary key cannot be nullable.",
-              "Move `-> [nullable] ...` below the `---` line.")
+        _fail(
+            table,
+            line,
+            "a foreign key in the primary key cannot be nullable.",
+            "Move `-> [nullable] ...` below the `---` line.",
+        )
     parent, renames = resolve_reference(match.group("ref"), context, table, line)
     if not parent.is_declared:
-        _fail(table, line, f"the parent table {parent.full_table_name} is not declared in the database.",
-              "Declare the parent first (its schema must be activated with create_tables=True).")
+        _fail(
+            table,
+            line,
+            f"the parent table {parent.full_table_name} is not declared in the database.",
+            "Declare the parent first (its schema must be activated with create_tables=True).",
+        )
     if (parent.database, parent.table_name) == (spec.schema, spec.table_name):
-        _fail(table, line, "a table cannot depend on itself (a cycle).",
-              "Refer to the table through a renamed foreign key in another table, e.g. a separate link table.")
+        _fail(
+            table,
+            line,
+            "a table cannot depend on itself (a cycle).",
+            "Refer to the table through a renamed foreign key in another table, e.g. a separate link table.",
+        )
     parent_heading = parent.heading
     inverse = {old: new for new, old in renames.items()}
     attr_map = {}
@@ -265,8 +332,12 @@ def parse_foreign_key(line, in_key, context, spec, table):
         existing[child_name] = attr
     unknown = set(renames) - set(attr_map)
     if unknown:
-        _fail(table, line, f"renamed attribute(s) {sorted(unknown)} are not in the primary key of {parent.class_name}.",
-              "A foreign key can only rename the parent's primary-key attributes.")
+        _fail(
+            table,
+            line,
+            f"renamed attribute(s) {sorted(unknown)} are not in the primary key of {parent.class_name}.",
+            "A foreign key can only rename the parent's primary-key attributes.",
+        )
     return ForeignKeySpec(parent.database, parent.table_name, attr_map, nullable, "unique" in options, in_key, line)
 
 
@@ -306,8 +377,12 @@ def parse_definition(definition, schema, table_name, context, tier=None):
         attrs = tuple(a.strip().strip("`") for a in match.group("args").split(",") if a.strip())
         missing = [a for a in attrs if a not in names]
         if not attrs or missing:
-            _fail(table_name, line, f"indexes unknown attribute(s) {missing}." if missing else "names no attributes.",
-                  f"Index attributes of this table: {', '.join(sorted(names))}.")
+            _fail(
+                table_name,
+                line,
+                f"indexes unknown attribute(s) {missing}." if missing else "names no attributes.",
+                f"Index attributes of this table: {', '.join(sorted(names))}.",
+            )
         spec.indexes.append(IndexSpec(attrs, bool(match.group("unique"))))
     for fk in spec.foreign_keys:
         if fk.unique:
@@ -333,8 +408,13 @@ def _check_codec(attr, context, table, line):
 def _singleton_attribute(schema, table_name):
     """A table without key attributes holds at most one row: a hidden key with one allowed value."""
     return Attribute(
-        "_singleton", parse_type("bool"), in_key=True, nullable=False, default="true",
-        comment="singleton primary key", lineage=f"{schema}.{table_name}._singleton",
+        "_singleton",
+        parse_type("bool"),
+        in_key=True,
+        nullable=False,
+        default="true",
+        comment="singleton primary key",
+        lineage=f"{schema}.{table_name}._singleton",
     )
 
 

@@ -299,8 +299,9 @@ def _resolve(source):
             raise DataJointError("Cannot draw a schema that is not activated: call schema.activate(name) first.")
         connection = source.connection
         graph = connection.dependencies.load().graph
-        nodes = {n for n, d in graph.nodes(data=True)
-                 if d.get("schema") == source.database and d.get("tier") in _DRAWN_TIERS}
+        nodes = {
+            n for n, d in graph.nodes(data=True) if d.get("schema") == source.database and d.get("tier") in _DRAWN_TIERS
+        }
         return [(connection, nodes)]
     if (isinstance(source, type) and issubclass(source, Table)) or isinstance(source, Table):
         table = source() if isinstance(source, type) else source

@@ -11,8 +11,13 @@ import shutil
 from ..errors import DataJointError
 from . import style
 
-_DOT_SHAPES = {"box": ("box", "rounded,filled"), "stadium": ("ellipse", "filled"), "small": ("box", "rounded,filled"),
-               "stack": ("box3d", "filled"), "dot": ("circle", "filled")}
+_DOT_SHAPES = {
+    "box": ("box", "rounded,filled"),
+    "stadium": ("ellipse", "filled"),
+    "small": ("box", "rounded,filled"),
+    "stack": ("box3d", "filled"),
+    "dot": ("circle", "filled"),
+}
 
 
 def make_dot(graph, direction="TB"):
@@ -29,27 +34,43 @@ def make_dot(graph, direction="TB"):
         look = style.tier_style(data.get("tier"))
         shape, fill_style = _DOT_SHAPES[look.shape]
         node = pydot.Node(
-            _quote(name), label=_quote(data.get("label", name)), shape=shape, style=fill_style,
-            fillcolor=look.fill, color=look.stroke, fontcolor=look.text, fontsize=str(look.font_size),
-            tooltip=_quote(data.get("title", name)), fontname="Helvetica",
+            _quote(name),
+            label=_quote(data.get("label", name)),
+            shape=shape,
+            style=fill_style,
+            fillcolor=look.fill,
+            color=look.stroke,
+            fontcolor=look.text,
+            fontsize=str(look.font_size),
+            tooltip=_quote(data.get("title", name)),
+            fontname="Helvetica",
         )
         cluster = data.get("cluster")
         if cluster is None or data.get("cluster_label") == "":
             dot.add_node(node)
             continue
         if cluster not in clusters:
-            clusters[cluster] = pydot.Cluster(f"c{len(clusters)}", label=_quote(data.get("cluster_label") or cluster),
-                                              style="dashed", color=style.CLUSTER_STROKE, fontsize="12")
+            clusters[cluster] = pydot.Cluster(
+                f"c{len(clusters)}",
+                label=_quote(data.get("cluster_label") or cluster),
+                style="dashed",
+                color=style.CLUSTER_STROKE,
+                fontsize="12",
+            )
             dot.add_subgraph(clusters[cluster])
         clusters[cluster].add_node(node)
     for parent, child, data in graph.edges(data=True):
-        dot.add_edge(pydot.Edge(
-            _quote(parent), _quote(child), arrowhead="none",
-            style="solid" if data.get("primary", True) else "dashed",
-            penwidth="2" if data.get("one_to_one") else "1",
-            color=style.RENAMED_COLOR if data.get("aliased") else style.EDGE_COLOR,
-            tooltip=_quote(data.get("title", "")),
-        ))
+        dot.add_edge(
+            pydot.Edge(
+                _quote(parent),
+                _quote(child),
+                arrowhead="none",
+                style="solid" if data.get("primary", True) else "dashed",
+                penwidth="2" if data.get("one_to_one") else "1",
+                color=style.RENAMED_COLOR if data.get("aliased") else style.EDGE_COLOR,
+                tooltip=_quote(data.get("title", "")),
+            )
+        )
     return dot
 
 

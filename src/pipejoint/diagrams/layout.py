@@ -16,6 +16,7 @@ Input: a networkx DiGraph whose nodes have `width`, `height` and optional `clust
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 NODE_GAP = 22  # between neighbours in a layer
@@ -73,7 +74,7 @@ class Layout:
 class _Item:
     """A node of the layered graph: a real node or a dummy on a long edge."""
 
-    __slots__ = ("name", "layer", "breadth", "depth", "cluster", "dummy", "u", "order", "part")
+    __slots__ = ("breadth", "cluster", "depth", "dummy", "layer", "name", "order", "part", "u")
 
     def __init__(self, name, layer, breadth, depth, cluster, dummy=False):
         self.name, self.layer, self.breadth, self.depth = name, layer, breadth, depth
@@ -104,15 +105,16 @@ def layered_layout(graph, direction="TB", label_height=18):
     _place_in_bands(layers, items, adjacency)
     # label room: above a band (TB) or at its top (LR)
     cluster_labels = {}
-    for name, data in graph.nodes(data=True):
+    for _name, data in graph.nodes(data=True):
         if data.get("cluster") is not None:
             label = data.get("cluster_label")
             cluster_labels[data["cluster"]] = str(data["cluster"]) if label is None else label
     rects = _pack_clusters(items, cluster_labels, label_height, horizontal)
     v_start, v_end = _layer_positions(layers, rects, horizontal)
     _place_free_dummies(layers, items, rects, chains)
-    routes = [_route(chain, items, v_start, v_end, flipped, graph.edges[s, t])
-              for (s, t, flipped), chain in chains.items()]
+    routes = [
+        _route(chain, items, v_start, v_end, flipped, graph.edges[s, t]) for (s, t, flipped), chain in chains.items()
+    ]
     return _to_xy(items, rects, cluster_labels, routes, v_start, v_end, horizontal, label_height)
 
 
@@ -187,7 +189,7 @@ def _split_long_edges(edges, items):
             adjacency[name] = ([], [])
             chain.append(name)
         chain.append(target)
-        for upper, lower in zip(chain, chain[1:]):
+        for upper, lower in itertools.pairwise(chain):
             adjacency[upper][1].append(lower)
             adjacency[lower][0].append(upper)
         chains[(target, source, True) if flipped else (source, target, False)] = chain
@@ -280,7 +282,7 @@ def _crossings(layers, adjacency, items):
     for layer in layers[:-1]:
         segments = [(item.order, items[n].order) for item in layer for n in adjacency[item.name][1]]
         for i, (a1, b1) in enumerate(segments):
-            for a2, b2 in segments[i + 1:]:
+            for a2, b2 in segments[i + 1 :]:
                 if (a1 - a2) * (b1 - b2) < 0:
                     total += 1
     return total
@@ -361,11 +363,11 @@ def _pack_clusters(items, labels, label_height, horizontal):
                 inner = needed
         framed = cluster is not None and label != ""
         width = (before + inner + CLUSTER_PAD) if framed else inner
-        start = max((skyline[l] + CLUSTER_GAP for l in range(lo, hi + 1) if l in skyline), default=0.0)
+        start = max((skyline[band] + CLUSTER_GAP for band in range(lo, hi + 1) if band in skyline), default=0.0)
         for item in group:
             item.u += start + (before if framed else 0)
-        for l in range(lo, hi + 1):
-            skyline[l] = start + width
+        for band in range(lo, hi + 1):
+            skyline[band] = start + width
         rects[cluster] = (start, start + width, lo, hi)
     return rects
 
@@ -464,8 +466,16 @@ def _to_xy(items, rects, labels, routes, v_start, v_end, horizontal, label_heigh
         x, y = xy(a, v_start[lo] - before)
         extent = v_end[hi] + CLUSTER_PAD - (v_start[lo] - before)
         width, height = (extent, b - a) if horizontal else (b - a, extent)
-        clusters.append(Cluster(str(cluster), labels.get(cluster) or str(cluster), round(x, 2), round(y, 2),
-                                round(width, 2), round(height, 2)))
+        clusters.append(
+            Cluster(
+                str(cluster),
+                labels.get(cluster) or str(cluster),
+                round(x, 2),
+                round(y, 2),
+                round(width, 2),
+                round(height, 2),
+            )
+        )
     for route in routes:
         route.points = [tuple(round(c, 2) for c in xy(u, v)) for u, v in route.points]
     corners = [(b.x + b.width, b.y + b.height) for b in boxes.values()]
@@ -473,5 +483,6 @@ def _to_xy(items, rects, labels, routes, v_start, v_end, horizontal, label_heigh
     corners += [p for r in routes for p in r.points]
     width = max((c[0] for c in corners), default=0) + MARGIN
     height = max((c[1] for c in corners), default=0) + MARGIN
-    return Layout(round(width, 2), round(height, 2), "LR" if horizontal else "TB", boxes, clusters, routes,
-                  label_height)
+    return Layout(
+        round(width, 2), round(height, 2), "LR" if horizontal else "TB", boxes, clusters, routes, label_height
+    )

@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from . import style
 
-_SHAPES = {"box": ('("', '")'), "stadium": ('(["', '"])'), "small": ('["', '"]'), "stack": ('[["', '"]]'),
-           "dot": ('(("', '"))')}
+_SHAPES = {
+    "box": ('("', '")'),
+    "stadium": ('(["', '"])'),
+    "small": ('["', '"]'),
+    "stack": ('[["', '"]]'),
+    "dot": ('(("', '"))'),
+}
 
 
 def render(graph, direction="TB"):

@@ -8,8 +8,8 @@ Parallel foreign keys between two tables are drawn as one edge that lists them a
 
 from __future__ import annotations
 
-from ..catalog.records import read_schema
 from ..catalog.dependencies import _master_of, split_node
+from ..catalog.records import read_schema
 from .style import node_size
 
 
@@ -35,8 +35,17 @@ def drawn_graph(diagram):
             label = labels.get(node) or _label(full, node)
             tier = data.get("tier")
             width, height = node_size(label, tier)
-            graph.add_node(node, label=label, tier=tier, schema=schema, width=width, height=height,
-                           cluster=schema, cluster_label=schema, title=f"{node} ({tier or 'unknown tier'})")
+            graph.add_node(
+                node,
+                label=label,
+                tier=tier,
+                schema=schema,
+                width=width,
+                height=height,
+                cluster=schema,
+                cluster_label=schema,
+                title=f"{node} ({tier or 'unknown tier'})",
+            )
             drawn[node] = node
         if collapsed:
             partial = bool(nodes & expanded)
@@ -45,9 +54,17 @@ def drawn_graph(diagram):
             label = f"{count} more {noun}" if partial else f"{schema} ({count} {noun})"
             name = f"`{schema}`.*"
             width, height = node_size(label, "collapsed")
-            graph.add_node(name, label=label, tier="collapsed", schema=schema, width=width, height=height,
-                           cluster=schema if partial else f"`{schema}`.*", cluster_label=schema if partial else "",
-                           title=f"schema {schema}: " + ", ".join(sorted(split_node(n)[1] for n in collapsed)))
+            graph.add_node(
+                name,
+                label=label,
+                tier="collapsed",
+                schema=schema,
+                width=width,
+                height=height,
+                cluster=schema if partial else f"`{schema}`.*",
+                cluster_label=schema if partial else "",
+                title=f"schema {schema}: " + ", ".join(sorted(split_node(n)[1] for n in collapsed)),
+            )
             for node in collapsed:
                 drawn[node] = name
     for parent, child, data in full.edges(data=True):
@@ -58,8 +75,11 @@ def drawn_graph(diagram):
 
 
 def _add_edge(graph, parent, child, data, one_to_one):
-    renames = [f"{child_attr} \u2190 {parent_attr}" for child_attr, parent_attr in data.get("attr_map", {}).items()
-               if child_attr != parent_attr]
+    renames = [
+        f"{child_attr} \u2190 {parent_attr}"
+        for child_attr, parent_attr in data.get("attr_map", {}).items()
+        if child_attr != parent_attr
+    ]
     if graph.has_edge(parent, child):
         edge = graph.edges[parent, child]
         edge["primary"] = edge["primary"] or data.get("primary", False)
@@ -68,8 +88,15 @@ def _add_edge(graph, parent, child, data, one_to_one):
         edge["renames"] += renames
         edge["count"] += 1
     else:
-        graph.add_edge(parent, child, primary=bool(data.get("primary", False)),
-                       aliased=bool(data.get("aliased", False)), one_to_one=one_to_one, renames=renames, count=1)
+        graph.add_edge(
+            parent,
+            child,
+            primary=bool(data.get("primary", False)),
+            aliased=bool(data.get("aliased", False)),
+            one_to_one=one_to_one,
+            renames=renames,
+            count=1,
+        )
         edge = graph.edges[parent, child]
     title = f"{parent} \u2192 {child}"
     if edge["count"] > 1:

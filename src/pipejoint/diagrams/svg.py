@@ -7,6 +7,7 @@ Nodes are `<g class="node ...">` groups holding their shape and label, edges are
 
 from __future__ import annotations
 
+import itertools
 from xml.sax.saxutils import escape, quoteattr
 
 from . import style
@@ -62,9 +63,10 @@ def _edge(route, direction):
     if data.get("one_to_one"):
         kinds.append("one-to-one")
     title = data.get("title") or f"{route.source} \u2192 {route.target}"
-    parts = [f'<g class="edge {" ".join(kinds)}"><title>{escape(title)}</title>',
-             f'<path d="{path_data(route.points, direction)}" fill="none" stroke="{color}" '
-             f'stroke-width="{width}"{dash}/>']
+    parts = [
+        f'<g class="edge {" ".join(kinds)}"><title>{escape(title)}</title>',
+        f'<path d="{path_data(route.points, direction)}" fill="none" stroke="{color}" stroke-width="{width}"{dash}/>',
+    ]
     if data.get("aliased"):
         x, y = _gap_midpoint(route.points)
         parts.append(f'<circle class="rename-mark" cx="{x:g}" cy="{y:g}" r="3.5" fill="{color}"/>')
@@ -93,7 +95,7 @@ def path_data(points, direction):
 
 def _gap_midpoint(points):
     """The middle of the first segment between layers (never inside a node)."""
-    for (x1, y1), (x2, y2) in zip(points, points[1:]):
+    for (x1, y1), (x2, y2) in itertools.pairwise(points):
         if abs(x1 - x2) > 0.01 and abs(y1 - y2) > 0.01:
             return (x1 + x2) / 2, (y1 + y2) / 2
     (x1, y1), (x2, y2) = points[len(points) // 2 - 1], points[len(points) // 2]
@@ -125,5 +127,7 @@ def _node(box, data):
 
 
 def _rect(x, y, w, h, radius, look, css):
-    return (f'<rect class="{css}" x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" rx="{radius:g}" '
-            f'fill="{look.fill}" stroke="{look.stroke}" stroke-width="1.2"/>')
+    return (
+        f'<rect class="{css}" x="{x:g}" y="{y:g}" width="{w:g}" height="{h:g}" rx="{radius:g}" '
+        f'fill="{look.fill}" stroke="{look.stroke}" stroke-width="1.2"/>'
+    )

@@ -17,10 +17,9 @@ import random
 import time
 import traceback
 
-from ..backends.connection import require_no_transaction
 from ..errors import DataJointError, DuplicateError
-from ..table.insert import making
 from ..settings import config
+from ..table.insert import making
 
 logger = logging.getLogger("pipejoint")
 TRANSIENT_RETRIES = 60  # write conflicts between workers (SQLite busy, deadlocks) are retried this often
@@ -210,15 +209,34 @@ class AutoPopulate:
                 if failures > max_retries:
                     error.pipejoint_attempts = failures
                     raise
-                logger.info("make(%s) of %s failed (attempt %d of %d), retrying: %s", key, self.class_name,
-                            failures, max_retries + 1, error)
+                logger.info(
+                    "make(%s) of %s failed (attempt %d of %d), retrying: %s",
+                    key,
+                    self.class_name,
+                    failures,
+                    max_retries + 1,
+                    error,
+                )
                 time.sleep(backoff * 2 ** (failures - 1))
 
     # --- populate ---
-    def populate(self, *restrictions, suppress_errors=False, return_exception_objects=False,
-                 reserve_jobs=False, max_calls=None, display_progress=False, processes=1,
-                 make_kwargs=None, priority=None, refresh=None, order="original", limit=None,
-                 keys=None, executor=None):
+    def populate(
+        self,
+        *restrictions,
+        suppress_errors=False,
+        return_exception_objects=False,
+        reserve_jobs=False,
+        max_calls=None,
+        display_progress=False,
+        processes=1,
+        make_kwargs=None,
+        priority=None,
+        refresh=None,
+        order="original",
+        limit=None,
+        keys=None,
+        executor=None,
+    ):
         """Call make() for every key of key_source (restricted) not yet in the table.
 
         Returns {"success_count": n, "error_list": [(key, error), ...]}.
@@ -235,7 +253,9 @@ class AutoPopulate:
                 f"{self.class_name}.populate(cond)."
             )
         if order not in ("original", "reverse", "random"):
-            raise DataJointError(f"populate(order={order!r}) of {self.node_name}: use 'original', 'reverse' or 'random'.")
+            raise DataJointError(
+                f"populate(order={order!r}) of {self.node_name}: use 'original', 'reverse' or 'random'."
+            )
         if not isinstance(processes, int) or processes < 1:
             raise DataJointError(f"populate(processes={processes!r}) of {self.node_name}: give a whole number ≥ 1.")
         for argument, value in (("max_calls", max_calls), ("limit", limit)):
@@ -247,10 +267,20 @@ class AutoPopulate:
             from .workers import populate_with_workers
 
             return populate_with_workers(
-                self, restrictions, processes=processes, executor=executor, suppress_errors=suppress_errors,
-                return_exception_objects=return_exception_objects, max_calls=max_calls,
-                display_progress=display_progress, make_kwargs=make_kwargs, priority=priority, order=order,
-                limit=limit, keys=keys)
+                self,
+                restrictions,
+                processes=processes,
+                executor=executor,
+                suppress_errors=suppress_errors,
+                return_exception_objects=return_exception_objects,
+                max_calls=max_calls,
+                display_progress=display_progress,
+                make_kwargs=make_kwargs,
+                priority=priority,
+                order=order,
+                limit=limit,
+                keys=keys,
+            )
         todo = keys if keys is not None else self._todo(restrictions).keys(order_by="KEY")
         jobs = None
         if reserve_jobs:
@@ -266,11 +296,11 @@ class AutoPopulate:
         cap = min(x for x in (max_calls, limit, len(todo)) if x is not None)
         if not reserve_jobs:
             todo = todo[:cap]
-        return self._populate_keys(todo, jobs, cap, suppress_errors, return_exception_objects, display_progress,
-                                   make_kwargs)
+        return self._populate_keys(
+            todo, jobs, cap, suppress_errors, return_exception_objects, display_progress, make_kwargs
+        )
 
-    def _populate_keys(self, todo, jobs, cap, suppress_errors, return_exception_objects, display_progress,
-                       make_kwargs):
+    def _populate_keys(self, todo, jobs, cap, suppress_errors, return_exception_objects, display_progress, make_kwargs):
         bar = progress_bar(cap, self.class_name) if display_progress else None
         metadata = None
         if "_job_start_time" in self.heading:  # declared with jobs.add_job_metadata
@@ -297,8 +327,9 @@ class AutoPopulate:
                     elif isinstance(outcome, Exception):
                         if not suppress_errors:
                             raise outcome
-                        errors.append((key, outcome if return_exception_objects
-                                       else f"{type(outcome).__name__}: {outcome}"))
+                        errors.append(
+                            (key, outcome if return_exception_objects else f"{type(outcome).__name__}: {outcome}")
+                        )
                     if bar is not None:
                         bar.update(1)
         finally:
@@ -319,6 +350,7 @@ class AutoPopulate:
             def on_commit(made):
                 if made and metadata is not None:
                     metadata.record(key, start)
+
             try:
                 return self._make_retrying(key, make_kwargs, on_commit)
             except (KeyboardInterrupt, SystemExit):
@@ -350,8 +382,10 @@ class AutoPopulate:
             logger.debug("make(%s) failed:\n%s", key, traceback.format_exc())
             stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
             attempts = getattr(error, "pipejoint_attempts", 1)
-            _retry_transient(self._connection, lambda: jobs.error(
-                h, token, f"{type(error).__name__}: {error}", stack, attempts, time.time() - start))
+            message = f"{type(error).__name__}: {error}"
+            _retry_transient(
+                self._connection, lambda: jobs.error(h, token, message, stack, attempts, time.time() - start)
+            )
             return error
         finally:
             heartbeat.drop()
@@ -477,6 +511,7 @@ class _sigterm_as_exit:
         import threading
 
         if self.active and threading.current_thread() is threading.main_thread():
+
             def stop(signum, frame):
                 raise SystemExit(f"pipejoint worker stopped by signal {signum}")
 
@@ -500,7 +535,13 @@ def _same(a, b):
     import numpy as np
 
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+        )
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):

@@ -106,8 +106,9 @@ class JobTable(Table):
         record = _records.get(self.database)
         if record is None:
             spec = parse_definition(DEFINITION, self.database, JOBS_TABLE, {}, self.tier)
-            record = TableRecord(self.database, JOBS_TABLE, self.tier, "Jobs", DEFINITION, spec.heading,
-                                 [], spec.indexes)
+            record = TableRecord(
+                self.database, JOBS_TABLE, self.tier, "Jobs", DEFINITION, spec.heading, [], spec.indexes
+            )
             _records[self.database] = record
         return record
 
@@ -187,7 +188,9 @@ class _Statements:
             f"{q('user')} = {p}, {q('reserved_time')} = {p}, {q('lease_expires')} = {now} + {p} "
             f"WHERE {this_job} AND ({q('status')} = 'pending' OR ({q('status')} = 'reserved' AND {q('lease_expires')} < {now}))"
         )
-        self.renew = f"UPDATE {table} SET {q('lease_expires')} = {now} + {p} WHERE {mine} AND {q('status')} = 'reserved'"
+        self.renew = (
+            f"UPDATE {table} SET {q('lease_expires')} = {now} + {p} WHERE {mine} AND {q('status')} = 'reserved'"
+        )
         self.complete = f"DELETE FROM {table} WHERE {mine}"
         self.succeed = (
             f"UPDATE {table} SET {q('status')} = 'success', {q('completed_time')} = {p}, {q('duration')} = {p}, "
@@ -303,10 +306,15 @@ class Jobs:
 
     def _row(self, key, status, priority=None):
         return {
-            "table_name": self._table_name, "key_hash": self.hash(key), "status": status,
+            "table_name": self._table_name,
+            "key_hash": self.hash(key),
+            "status": status,
             "key": {n: key[n] for n in self.key_names},
             "priority": config["jobs.default_priority"] if priority is None else priority,
-            "created_time": _now(), "user": _user(), "host": _host(), "pid": os.getpid(),
+            "created_time": _now(),
+            "user": _user(),
+            "host": _host(),
+            "pid": os.getpid(),
         }
 
     def refresh(self, *restrictions, priority=None, todo=None, **ignored):
@@ -341,11 +349,14 @@ class Jobs:
         removed = 0
         if prune:
             if restrictions:
-                wanted = {self.hash(k) for k in self.target._todo(()).keys()}
-            stale = [{"key_hash": h, "status": status} for h, (status, _) in existing.items()
-                     if status in ("pending", "error") and h not in wanted]
+                wanted = {self.hash(k) for k in self.target._todo(())}
+            stale = [
+                {"key_hash": h, "status": status}
+                for h, (status, _) in existing.items()
+                if status in ("pending", "error") and h not in wanted
+            ]
             for chunk in range(0, len(stale), 500):
-                removed += (self._all & stale[chunk:chunk + 500]).delete_quick(get_count=True) or 0
+                removed += (self._all & stale[chunk : chunk + 500]).delete_quick(get_count=True) or 0
         return {"added": len(rows), "re_pended": re_pended, "removed": removed}
 
     def states(self):
@@ -382,8 +393,7 @@ class Jobs:
         token = uuid.uuid4().hex
         connection = self.target._connection
         lease = float(config["jobs.lease_seconds"])
-        args = (token, _host(), os.getpid(), _user(), self._encode("reserved_time", _now()), lease,
-                self._table_name, h)
+        args = (token, _host(), os.getpid(), _user(), self._encode("reserved_time", _now()), lease, self._table_name, h)
         if connection.query(self.sql.reserve, args).rowcount == 1:
             return token
         if self.target._already_made(key):  # made by another worker since this one listed its keys
@@ -405,17 +415,27 @@ class Jobs:
         """Record success; run inside the transaction that stored the result."""
         connection = self.target._connection
         if config["jobs.keep_completed"]:
-            connection.query(self.sql.succeed, (self._encode("completed_time", _now()), duration,
-                                                self._table_name, h, token))
+            connection.query(
+                self.sql.succeed, (self._encode("completed_time", _now()), duration, self._table_name, h, token)
+            )
         else:
             connection.query(self.sql.complete, (self._table_name, h, token))
 
     def error(self, h, token, message, stack, attempts, duration):
         connection = self.target._connection
-        connection.query(self.sql.fail, (
-            self._encode("completed_time", _now()), duration, attempts, message[:ERROR_MESSAGE_LENGTH], stack,
-            self._table_name, h, token,
-        ))
+        connection.query(
+            self.sql.fail,
+            (
+                self._encode("completed_time", _now()),
+                duration,
+                attempts,
+                message[:ERROR_MESSAGE_LENGTH],
+                stack,
+                self._table_name,
+                h,
+                token,
+            ),
+        )
 
     def release(self, h, token):
         """Give a job back (the worker is stopping before it finished the key)."""
@@ -482,8 +502,14 @@ def clone_connection(connection):
     from ..backends.connection import Connection
 
     s = connection.settings
-    return Connection(s.get("host"), s.get("user"), s.get("password"), s.get("port"),
-                      backend=connection.backend.name, database_name=s.get("name"))
+    return Connection(
+        s.get("host"),
+        s.get("user"),
+        s.get("password"),
+        s.get("port"),
+        backend=connection.backend.name,
+        database_name=s.get("name"),
+    )
 
 
 __all__ = ["JobTable", "Jobs", "Heartbeat", "key_hash", "JOBS_TABLE"]

@@ -25,9 +25,9 @@ import socket
 import subprocess
 import time
 
-from ..errors import DataJointError
 from ..core.heading import Attribute
 from ..core.types import parse_type
+from ..errors import DataJointError
 
 COLUMNS = (
     ("_job_start_time", "datetime(3)", "when make() started"),
@@ -40,8 +40,15 @@ NAMES = tuple(name for name, _, _ in COLUMNS)
 
 def metadata_attributes(schema, table_name):
     return [
-        Attribute(name, parse_type(declared), in_key=False, nullable=True, default="null", comment=comment,
-                  lineage=f"{schema}.{table_name}.{name}")
+        Attribute(
+            name,
+            parse_type(declared),
+            in_key=False,
+            nullable=True,
+            default="null",
+            comment=comment,
+            lineage=f"{schema}.{table_name}.{name}",
+        )
         for name, declared, comment in COLUMNS
     ]
 

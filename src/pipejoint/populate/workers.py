@@ -73,8 +73,9 @@ def module_reference(cls):
             spec = importlib.util.find_spec(cls.__module__)
         except (ImportError, ValueError):
             spec = None
-        if spec is not None and (path is None or spec.origin is None
-                                 or os.path.realpath(spec.origin) == os.path.realpath(path)):
+        if spec is not None and (
+            path is None or spec.origin is None or os.path.realpath(spec.origin) == os.path.realpath(path)
+        ):
             return cls.__module__
     if path is None:
         raise DataJointError(
@@ -161,8 +162,14 @@ def run_worker(spec):
     table = resolve_table(spec)()
     options = dict(spec["options"])
     keep_objects = options.pop("return_exception_objects", False)
-    result = table.populate(*spec["restrictions"], reserve_jobs=True, refresh=False,
-                            return_exception_objects=True, keys=spec.get("keys"), **options)
+    result = table.populate(
+        *spec["restrictions"],
+        reserve_jobs=True,
+        refresh=False,
+        return_exception_objects=True,
+        keys=spec.get("keys"),
+        **options,
+    )
     errors = []
     for key, error in result["error_list"]:
         errors.append((key, _portable(error) if keep_objects else f"{type(error).__name__}: {error}"))
@@ -197,11 +204,30 @@ def _executor_size(executor, processes):
     return os.cpu_count() or 2
 
 
-def populate_with_workers(table, restrictions, *, processes, executor, suppress_errors, return_exception_objects,
-                          max_calls, display_progress, make_kwargs, priority, order, limit, keys=None):
+def populate_with_workers(
+    table,
+    restrictions,
+    *,
+    processes,
+    executor,
+    suppress_errors,
+    return_exception_objects,
+    max_calls,
+    display_progress,
+    make_kwargs,
+    priority,
+    order,
+    limit,
+    keys=None,
+):
     """populate(processes=N) and populate(executor=...): N workers take keys through the jobs table."""
-    options = {"suppress_errors": suppress_errors, "return_exception_objects": return_exception_objects,
-               "make_kwargs": make_kwargs, "priority": priority, "order": order}
+    options = {
+        "suppress_errors": suppress_errors,
+        "return_exception_objects": return_exception_objects,
+        "make_kwargs": make_kwargs,
+        "priority": priority,
+        "order": order,
+    }
     cap = min(x for x in (max_calls, limit) if x is not None) if (max_calls or limit) else None
     spec = worker_spec(table, restrictions, options)
     if keys is not None:
@@ -343,9 +369,7 @@ def module_tables(module):
     for schema in schemas:
         classes.extend(auto_populated_classes(schema))
     if not classes:
-        raise DataJointError(
-            f"Module {module.__name__} declares no Imported or Computed tables: nothing to populate."
-        )
+        raise DataJointError(f"Module {module.__name__} declares no Imported or Computed tables: nothing to populate.")
     return classes
 
 
@@ -363,8 +387,12 @@ def populate_command(args):
         classes = module_tables(module)
     failed = 0
     for cls in classes:
-        result = cls.populate(reserve_jobs=bool(args.reserve_jobs) or args.workers > 1, processes=args.workers,
-                              suppress_errors=True, display_progress=True)
+        result = cls.populate(
+            reserve_jobs=bool(args.reserve_jobs) or args.workers > 1,
+            processes=args.workers,
+            suppress_errors=True,
+            display_progress=True,
+        )
         print(f"{cls.__name__}: {result['success_count']} made, {len(result['error_list'])} failed")
         for key, error in result["error_list"]:
             print(f"  {key}: {error}")

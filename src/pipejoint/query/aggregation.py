@@ -10,9 +10,9 @@ from dataclasses import replace
 
 from sqlglot import exp
 
+from ..core.heading import Heading
 from ..errors import DataJointError
 from .expression import Computed, Join, QueryExpression, check_lineage, computed_attribute, query_name
-from ..core.heading import Heading
 
 
 def _as_query(value, expression):
@@ -54,16 +54,19 @@ def aggregate(expression, group, attributes, named, exclude_nonmatching):
         )
     shared = [n for n in left.heading.names if n in group.heading.names]
     check_lineage(left, group, shared)
-    right = group if (len(group._sources) == 1 and not group._where and not group._is_wrappable) else group._as_subquery()
+    right = (
+        group if (len(group._sources) == 1 and not group._where and not group._is_wrappable) else group._as_subquery()
+    )
     offset = len(left._sources)
     right_columns = {n: c.shifted(offset) for n, c in right._columns.items()}
     pairs = tuple((left._columns[n], right_columns[n]) for n in shared)
     joins = left._joins + (Join(offset, "inner" if exclude_nonmatching else "left", pairs),)
     # names usable in the aggregate expressions: the group's attributes, then the left's
     combined = {**{n: left._columns[n] for n in left.heading.names}, **right_columns}
-    combined_heading = Heading(list(left.heading.attributes.values()) + [
-        a for n, a in group.heading.attributes.items() if n not in left.heading.attributes
-    ])
+    combined_heading = Heading(
+        list(left.heading.attributes.values())
+        + [a for n, a in group.heading.attributes.items() if n not in left.heading.attributes]
+    )
     keep = list(left.heading.primary_key)
     for item in attributes:
         if item is Ellipsis:
@@ -80,11 +83,16 @@ def aggregate(expression, group, attributes, named, exclude_nonmatching):
     for name, text in named.items():
         if name in columns:
             raise DataJointError(f"aggr(): attribute `{name}` already exists; choose another name.")
-        column, attr = computed_attribute(name, text, combined_heading, combined, aggregate_allowed=True,
-                                          owner=query_name(group))
+        column, attr = computed_attribute(
+            name, text, combined_heading, combined, aggregate_allowed=True, owner=query_name(group)
+        )
         if marker is not None and not exclude_nonmatching:
-            column = Computed(column.text, _count_matches(column.fragment, marker),
-                              tuple(sorted({**dict(column.inputs), marker: combined[marker]}.items())), column.aggregate)
+            column = Computed(
+                column.text,
+                _count_matches(column.fragment, marker),
+                tuple(sorted({**dict(column.inputs), marker: combined[marker]}.items())),
+                column.aggregate,
+            )
         attrs.append(replace(attr, nullable=True))
         columns[name] = column
     result = QueryExpression()
@@ -112,8 +120,9 @@ def aggregate_universal(universe, group, named):
     attrs = [replace(base.heading[n], in_key=True) for n in names]
     columns = {n: base._columns[n] for n in names}
     for name, text in named.items():
-        column, attr = computed_attribute(name, text, base.heading, base._columns, aggregate_allowed=True,
-                                          owner=query_name(base))
+        column, attr = computed_attribute(
+            name, text, base.heading, base._columns, aggregate_allowed=True, owner=query_name(base)
+        )
         attrs.append(replace(attr, nullable=True))
         columns[name] = column
     return base._copy(_heading=Heading(attrs), _columns=columns, _group=tuple(base._columns[n] for n in names))
@@ -147,14 +156,18 @@ def union(left, right):
         # outer union: left rows extended by right's attributes, plus right rows not in left
         first = left.extend(right)
         missing_left = right - left.proj()
-        nulls = {n: "NULL" for n in left_secondary}
+        nulls = dict.fromkeys(left_secondary, "NULL")
         second = missing_left.proj(*right_secondary, **nulls) if nulls else missing_left
         order = first.heading.names
         second = _reorder(second, order, first.heading)
     result = QueryExpression()
     result._connection = left._connection
-    result._heading = Heading([replace(a, nullable=a.nullable or not a.in_key) if not a.in_key else a
-                               for a in first.heading.attributes.values()])
+    result._heading = Heading(
+        [
+            replace(a, nullable=a.nullable or not a.in_key) if not a.in_key else a
+            for a in first.heading.attributes.values()
+        ]
+    )
     result._sources = ()
     result._columns = {}
     # ORDER BY / LIMIT cannot sit on a member of a UNION: such operands become subqueries
@@ -164,7 +177,9 @@ def union(left, right):
 
 
 def _reorder(expression, order, heading):
-    result = expression._copy(_heading=Heading([
-        replace(heading[n], expression=None) if n in heading else expression.heading[n] for n in order
-    ]))
+    result = expression._copy(
+        _heading=Heading(
+            [replace(heading[n], expression=None) if n in heading else expression.heading[n] for n in order]
+        )
+    )
     return result

@@ -41,7 +41,7 @@ class Context:
         self.count += rows * width
         if width == 1:
             return exp.Var(this=", ".join(markers))
-        groups = ("(" + ", ".join(markers[i:i + width]) + ")" for i in range(0, len(markers), width))
+        groups = ("(" + ", ".join(markers[i : i + width]) + ")" for i in range(0, len(markers), width))
         return exp.Var(this=", ".join(groups))
 
 
@@ -74,7 +74,11 @@ def compile_query(expression, *, count=False, exists=False):
     if count:
         tree = count_query(expression, ctx)
     elif exists:
-        tree = exp.select(exp.Literal.number(1)).from_(exp.Subquery(this=build_select(expression, ctx), alias=exp.TableAlias(this=exp.to_identifier("r")))).limit(1)
+        tree = (
+            exp.select(exp.Literal.number(1))
+            .from_(exp.Subquery(this=build_select(expression, ctx), alias=exp.TableAlias(this=exp.to_identifier("r"))))
+            .limit(1)
+        )
     else:
         tree = build_select(expression, ctx)
     compiled = finish(connection.backend, tree, ctx)
@@ -104,7 +108,9 @@ def column_sql(column):
     from .expression import Column
 
     if isinstance(column, Column):
-        return exp.Column(this=exp.to_identifier(column.name, quoted=True), table=exp.to_identifier(alias(column.source)))
+        return exp.Column(
+            this=exp.to_identifier(column.name, quoted=True), table=exp.to_identifier(alias(column.source))
+        )
     inputs = dict(column.inputs)
     return exp.Paren(this=substitute_columns(column.fragment, lambda name: column_sql(inputs[name])))
 
@@ -121,7 +127,9 @@ def from_item(backend, source, index, ctx):
         table = backend.table(source.schema, source.table_name)
         table.set("alias", exp.TableAlias(this=exp.to_identifier(alias(index))))
         return table
-    return exp.Subquery(this=build_select(source.query, ctx), alias=exp.TableAlias(this=exp.to_identifier(alias(index))))
+    return exp.Subquery(
+        this=build_select(source.query, ctx), alias=exp.TableAlias(this=exp.to_identifier(alias(index)))
+    )
 
 
 def build_select(expression, ctx, only=None):
@@ -134,9 +142,9 @@ def build_select(expression, ctx, only=None):
     names = list(only) if only is not None else expression.heading.names
     resolve = resolver(expression._columns)
     heading = expression.heading
-    select = exp.Select(expressions=[
-        exp.alias_(backend.select_value(resolve(n), heading[n].attr_type), n, quoted=True) for n in names
-    ])
+    select = exp.Select(
+        expressions=[exp.alias_(backend.select_value(resolve(n), heading[n].attr_type), n, quoted=True) for n in names]
+    )
     if not names:
         select = exp.Select(expressions=[exp.Literal.number(1)])
     joins_by_source = {j.source: j for j in expression._joins}
@@ -153,7 +161,9 @@ def build_select(expression, ctx, only=None):
             select = select.join(item, on=on, join_type="LEFT" if join.kind == "left" else "INNER", copy=False)
     conditions = [cond.to_ast(resolver(cols), ctx) for cond, cols in expression._where]
     if conditions:
-        select = select.where(exp.and_(*[exp.Paren(this=c) for c in conditions]) if len(conditions) > 1 else conditions[0], copy=False)
+        select = select.where(
+            exp.and_(*[exp.Paren(this=c) for c in conditions]) if len(conditions) > 1 else conditions[0], copy=False
+        )
     if expression._group is not None:
         group = [column_sql(c) for c in expression._group]
         if group:

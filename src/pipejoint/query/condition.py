@@ -12,9 +12,9 @@ import collections.abc
 import decimal
 import uuid as uuid_module
 
-from ..errors import DataJointError, InvalidValueError, QuerySyntaxError, UnknownAttributeError
 from ..core.types import INTEGER_RANGES
 from ..core.values import normalize
+from ..errors import DataJointError, InvalidValueError, QuerySyntaxError, UnknownAttributeError
 
 
 class AndList(list):
@@ -94,7 +94,7 @@ class Always(Condition):
 class Equals(Condition):
     """attr = value for several attributes (a dict, a key, a record). None means IS NULL."""
 
-    __slots__ = ("items", "_names", "_shape", "_values")
+    __slots__ = ("_names", "_shape", "_values", "items")
 
     def __init__(self, items):
         self.items = items  # [(name, value encoded for the driver, or None)], sorted by name
@@ -143,9 +143,15 @@ class KeySet(Condition):
         self.key_names = names
         self.attributes = attributes
         self.rows = rows
-        self.backend = backend if (
-            backend is not None and backend.key_array_condition is not None
-            and len(rows) * len(names) > self.ARRAYS_ABOVE) else None
+        self.backend = (
+            backend
+            if (
+                backend is not None
+                and backend.key_array_condition is not None
+                and len(rows) * len(names) > self.ARRAYS_ABOVE
+            )
+            else None
+        )
 
     def shape(self):
         return ("keyset", tuple(self.key_names), len(self.rows) if self.backend is None else "arrays")
@@ -165,7 +171,8 @@ class KeySet(Condition):
 
         if self.backend is not None:
             return self.backend.key_array_condition(
-                [resolve(n) for n in self.key_names], [ctx.param() for _ in self.key_names], self.attributes)
+                [resolve(n) for n in self.key_names], [ctx.param() for _ in self.key_names], self.attributes
+            )
         values = ctx.param_list(len(self.rows), len(self.key_names))
         if len(self.key_names) == 1:
             return exp.In(this=resolve(self.key_names[0]), expressions=[values])
@@ -473,7 +480,6 @@ def make_condition(restriction, query, semantic_check=True):
         from sqlglot import exp
 
         from ..settings import config
-
         from .expression import query_name
 
         fragment = parse_fragment(restriction, heading, config["query.dialect"], query_name(query))
@@ -501,7 +507,13 @@ def make_condition(restriction, query, semantic_check=True):
     if _is_numpy_record(restriction):
         return dict_condition({n: restriction[n] for n in restriction.dtype.names}, heading, query)
     if _is_dataframe(restriction):
-        return rows_condition(restriction.reset_index().to_dict("records") if _has_named_index(restriction) else restriction.to_dict("records"), query, semantic_check)
+        return rows_condition(
+            restriction.reset_index().to_dict("records")
+            if _has_named_index(restriction)
+            else restriction.to_dict("records"),
+            query,
+            semantic_check,
+        )
     if _is_record_array(restriction):
         names = restriction.dtype.names
         return rows_condition([{n: r[n] for n in names} for r in restriction], query, semantic_check)
@@ -557,8 +569,9 @@ def rows_condition(rows, query, semantic_check):
                 for n, b in zip(names, binders):
                     if b is _NOT_COMPARABLE:
                         raise _blob_error(heading[n])
-                unique_rows = list(dict.fromkeys(
-                    tuple(_bind(r[n], b, query) for n, b in zip(names, binders)) for r in rows))
+                unique_rows = list(
+                    dict.fromkeys(tuple(_bind(r[n], b, query) for n, b in zip(names, binders)) for r in rows)
+                )
                 return KeySet(list(names), [b[0] for b in binders], unique_rows, backend)
     parts = []
     for r in rows:

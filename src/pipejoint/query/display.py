@@ -70,4 +70,6 @@ def html_preview(expression, limit=None):
     )
     footer = f"<p>{'… ' if more else ''}Total: {len(expression)}</p>"
     caption = f"<caption>{comment}</caption>" if comment else ""
-    return f"{style}<table class='pj-table'>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{footer}"
+    return (
+        f"{style}<table class='pj-table'>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{footer}"
+    )

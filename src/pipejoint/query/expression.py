@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..core.heading import Attribute, Heading
+from ..errors import DataJointError, UnknownAttributeError
 from . import fetch as _fetch
 from .condition import Combination, Top, dict_condition, make_condition
-from ..errors import DataJointError, UnknownAttributeError
-from ..core.heading import Attribute, Heading
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,9 @@ class Join:
         return (self.source, self.kind, tuple((a.shape(), b.shape()) for a, b in self.pairs))
 
     def shifted(self, offset):
-        return Join(self.source + offset, self.kind, tuple((a.shifted(offset), b.shifted(offset)) for a, b in self.pairs))
+        return Join(
+            self.source + offset, self.kind, tuple((a.shifted(offset), b.shifted(offset)) for a, b in self.pairs)
+        )
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,18 @@ class QueryExpression:
     def primary_key(self):
         return self.heading.primary_key
 
-    _FIELDS = ("_connection", "_heading", "_sources", "_joins", "_columns", "_where", "_group", "_distinct", "_top", "_union")
+    _FIELDS = (
+        "_connection",
+        "_heading",
+        "_sources",
+        "_joins",
+        "_columns",
+        "_where",
+        "_group",
+        "_distinct",
+        "_top",
+        "_union",
+    )
 
     def _copy(self, **changes):
         """A modified copy, as a plain QueryExpression (restrictions use _with_condition)."""
@@ -142,7 +155,9 @@ class QueryExpression:
         heading = self.heading
         result = QueryExpression()
         result._connection = self._connection
-        result._heading = Heading([replace(a, expression=None) for a in heading.attributes.values()], heading.table_comment)
+        result._heading = Heading(
+            [replace(a, expression=None) for a in heading.attributes.values()], heading.table_comment
+        )
         result._sources = (Source(query=self),)
         result._joins = ()
         result._columns = {n: Column(0, n) for n in heading.names}
@@ -159,16 +174,21 @@ class QueryExpression:
         heading = self._heading
         cached = self._frame_shape
         if cached is None or cached[0] is not heading:
-            cached = self._frame_shape = (heading, repr((
-                tuple(s.shape() for s in self._sources),
-                tuple(j.shape() for j in self._joins),
-                tuple(heading.names),
-                tuple((n, c.shape()) for n, c in self._columns.items()),  # all of them: see _shape
-                None if self._group is None else tuple(c.shape() for c in self._group),
-                self._distinct,
-                self._top.shape() if self._top else None,
-                tuple(heading.primary_key),
-            )))
+            cached = self._frame_shape = (
+                heading,
+                repr(
+                    (
+                        tuple(s.shape() for s in self._sources),
+                        tuple(j.shape() for j in self._joins),
+                        tuple(heading.names),
+                        tuple((n, c.shape()) for n, c in self._columns.items()),  # all of them: see _shape
+                        None if self._group is None else tuple(c.shape() for c in self._group),
+                        self._distinct,
+                        self._top.shape() if self._top else None,
+                        tuple(heading.primary_key),
+                    )
+                ),
+            )
         return cached
 
     def _shape(self):
@@ -179,7 +199,9 @@ class QueryExpression:
         columns = self._columns
         where = []
         for condition, cols in self._where:
-            where.append((condition.shape(), None if cols is columns else tuple([cols[n].shape() for n in condition.names()])))
+            where.append(
+                (condition.shape(), None if cols is columns else tuple([cols[n].shape() for n in condition.names()]))
+            )
         return self._frame()[1], tuple(where)
 
     def _params(self, out):
@@ -308,8 +330,11 @@ class QueryExpression:
         left_expr = self._as_subquery() if self._is_wrappable else self
         # the right operand's FROM items join in flat unless that would change its meaning: a left
         # join needs a single table, and a right side with its own LEFT JOIN stays a subquery
-        right_simple = not other._is_wrappable and all(j.kind != "left" for j in other._joins) and (
-            not left or (len(other._sources) == 1 and not other._where))
+        right_simple = (
+            not other._is_wrappable
+            and all(j.kind != "left" for j in other._joins)
+            and (not left or (len(other._sources) == 1 and not other._where))
+        )
         right_expr = other if right_simple else other._as_subquery()
         heading = join_heading(left_expr.heading, right_expr.heading, left)
         offset = len(left_expr._sources)
@@ -472,7 +497,9 @@ def expand_order_by(order_by, heading):
         elif name in heading.attributes:
             result.append(f"{name} {direction}")
         else:
-            raise UnknownAttributeError(f"Cannot order by `{name}`: not an attribute. Available: {', '.join(heading.names)}.")
+            raise UnknownAttributeError(
+                f"Cannot order by `{name}`: not an attribute. Available: {', '.join(heading.names)}."
+            )
     return result
 
 
@@ -482,14 +509,16 @@ def query_name(expression):
         return " + ".join(query_name(e) for e in expression._union)
     names = []
     for source in expression._sources:
-        names.append(f"`{source.schema}.{source.table_name}`" if source.query is None else f"({query_name(source.query)})")
+        names.append(
+            f"`{source.schema}.{source.table_name}`" if source.query is None else f"({query_name(source.query)})"
+        )
     return " * ".join(names)
 
 
 def computed_attribute(name, text, heading, columns, aggregate_allowed=False, owner=""):
     """Parse a projection/aggregation expression; check its names; infer its type."""
-    from .condition import parse_fragment
     from ..settings import config
+    from .condition import parse_fragment
     from .typing_rules import infer_type
 
     fragment = parse_fragment(text, heading, config["query.dialect"], owner)
@@ -497,9 +526,7 @@ def computed_attribute(name, text, heading, columns, aggregate_allowed=False, ow
 
     is_aggregate = any(isinstance(node, exp.AggFunc) for node in fragment.walk())
     if is_aggregate and not aggregate_allowed:
-        raise DataJointError(
-            f"`{name}={text!r}` uses an aggregate function: use .aggr() to aggregate over a group."
-        )
+        raise DataJointError(f"`{name}={text!r}` uses an aggregate function: use .aggr() to aggregate over a group.")
     used = sorted({c.name for c in fragment.find_all(exp.Column) if not c.table})
     inputs = tuple((n, columns[n]) for n in used)
     attr_type = infer_type(fragment, heading)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import operator
 
+from ..errors import DataJointError, UnknownAttributeError
 from .compiler import compile_query
 from .condition import KeyAfter, Top
-from ..errors import DataJointError, UnknownAttributeError
 
 PAGE = 2000  # rows per query when iterating
 
@@ -171,7 +171,7 @@ def _column_array(attr, values):
     import numpy as np
 
     dtype = numpy_dtype(attr)
-    if dtype == object:
+    if dtype == object:  # noqa: E721 (a numpy dtype compared with the object type)
         array = np.empty(len(values), dtype=object)
         array[:] = values
         return array
@@ -277,8 +277,10 @@ def _name(expression):
 
 
 def _unknown(expression, name, available):
-    return UnknownAttributeError(f"Attribute `{name}` is not in the query on {_name(expression)}. "
-                                 f"Available: {', '.join(available)}. Check the spelling.")
+    return UnknownAttributeError(
+        f"Attribute `{name}` is not in the query on {_name(expression)}. "
+        f"Available: {', '.join(available)}. Check the spelling."
+    )
 
 
 def _select_names(expression, attrs):
@@ -294,8 +296,17 @@ def _select_names(expression, attrs):
 # --- legacy API ---------------------------------------------------------------------------
 
 
-def fetch(expression, *attrs, offset=None, limit=None, order_by=None, format=None, as_dict=None,
-          squeeze=False, download_path=None):
+def fetch(
+    expression,
+    *attrs,
+    offset=None,
+    limit=None,
+    order_by=None,
+    format=None,
+    as_dict=None,
+    squeeze=False,
+    download_path=None,
+):
     """DataJoint's legacy fetch: a structured array, dicts, a DataFrame, or arrays per attribute.
 
     ``download_path``: the folder ``<attach>`` files are written to (default: config['download_path']).
@@ -304,8 +315,16 @@ def fetch(expression, *attrs, offset=None, limit=None, order_by=None, format=Non
         from ..storage.codecs.pipeline import downloading
 
         with downloading(download_path):
-            return fetch(expression, *attrs, offset=offset, limit=limit, order_by=order_by, format=format,
-                         as_dict=as_dict, squeeze=squeeze)
+            return fetch(
+                expression,
+                *attrs,
+                offset=offset,
+                limit=limit,
+                order_by=order_by,
+                format=format,
+                as_dict=as_dict,
+                squeeze=squeeze,
+            )
     if format not in (None, "array", "frame"):
         raise DataJointError(f"fetch(format={format!r}): use 'array' or 'frame'.")
     if format == "frame":
@@ -360,13 +379,22 @@ def fetch1(expression, *attrs, squeeze=False, download_path=None):
     rows = expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2)
     if len(rows) != 1:
         if not rows:
-            raise DataJointError(f"fetch1 requires exactly one row, but the query on {_name(expression)} returned "
-                                 "none. Check the restriction, or use fetch() when no row is possible.")
+            raise DataJointError(
+                f"fetch1 requires exactly one row, but the query on {_name(expression)} returned "
+                "none. Check the restriction, or use fetch() when no row is possible."
+            )
         total = len(expression)
-        raise DataJointError(f"fetch1 requires exactly one row, but the query on {_name(expression)} returned "
-                             f"{total}. Restrict it further.")
+        raise DataJointError(
+            f"fetch1 requires exactly one row, but the query on {_name(expression)} returned "
+            f"{total}. Restrict it further."
+        )
     names = heading.names
-    row = dict(zip(names, rows[0] if not _decoders(expression, None, squeeze)[1] else decode_rows(expression, None, rows, squeeze)[0]))
+    row = dict(
+        zip(
+            names,
+            rows[0] if not _decoders(expression, None, squeeze)[1] else decode_rows(expression, None, rows, squeeze)[0],
+        )
+    )
     if not attrs:
         return row
     values = []

@@ -12,21 +12,124 @@ from ..core.types import AttributeType, parse_type
 
 ANY = AttributeType("expression", "any")
 
-_INTEGER_NODES = {"Year", "Month", "Day", "DayOfMonth", "DayOfWeek", "DayOfYear", "Quarter", "Week", "Hour", "Minute",
-                  "Second", "Floor", "Ceil", "Sign", "DateDiff", "TimestampDiff", "Length", "StrPosition", "Count",
-                  "IntDiv"}
-_INTEGER_CALLS = {"DATEDIFF", "TIMESTAMPDIFF", "FLOOR", "CEIL", "CEILING", "SIGN", "LENGTH", "CHAR_LENGTH",
-                  "OCTET_LENGTH", "YEAR", "MONTH", "DAY", "DAYOFMONTH", "HOUR", "MINUTE", "SECOND", "WEEKDAY",
-                  "TIME_TO_SEC", "LOCATE", "INSTR"}
-_FLOAT_NODES = {"Pow", "Sqrt", "Exp", "Ln", "Log", "Rand", "Avg", "Stddev", "StddevPop", "StddevSamp", "Variance",
-                "VariancePop", "Div", "Pi"}
-_FLOAT_CALLS = {"POW", "POWER", "SQRT", "EXP", "LN", "LOG", "LOG2", "LOG10", "RAND", "AVG", "STD", "STDDEV",
-                "STDDEV_POP", "STDDEV_SAMP", "VARIANCE", "VAR_POP", "VAR_SAMP", "PI"}
-_TEXT_NODES = {"Concat", "ConcatWs", "Upper", "Lower", "Substring", "Trim", "GroupConcat", "Replace", "Left", "Right",
-               "Reverse", "Pad", "TimeToStr", "Dayname"}
-_TEXT_CALLS = {"CONCAT", "CONCAT_WS", "UPPER", "LOWER", "SUBSTRING", "SUBSTR", "MID", "TRIM", "LTRIM", "RTRIM",
-               "REPLACE", "LEFT", "RIGHT", "GROUP_CONCAT", "STRING_AGG", "LPAD", "RPAD", "DATE_FORMAT", "MONTHNAME",
-               "DAYNAME"}
+_INTEGER_NODES = {
+    "Year",
+    "Month",
+    "Day",
+    "DayOfMonth",
+    "DayOfWeek",
+    "DayOfYear",
+    "Quarter",
+    "Week",
+    "Hour",
+    "Minute",
+    "Second",
+    "Floor",
+    "Ceil",
+    "Sign",
+    "DateDiff",
+    "TimestampDiff",
+    "Length",
+    "StrPosition",
+    "Count",
+    "IntDiv",
+}
+_INTEGER_CALLS = {
+    "DATEDIFF",
+    "TIMESTAMPDIFF",
+    "FLOOR",
+    "CEIL",
+    "CEILING",
+    "SIGN",
+    "LENGTH",
+    "CHAR_LENGTH",
+    "OCTET_LENGTH",
+    "YEAR",
+    "MONTH",
+    "DAY",
+    "DAYOFMONTH",
+    "HOUR",
+    "MINUTE",
+    "SECOND",
+    "WEEKDAY",
+    "TIME_TO_SEC",
+    "LOCATE",
+    "INSTR",
+}
+_FLOAT_NODES = {
+    "Pow",
+    "Sqrt",
+    "Exp",
+    "Ln",
+    "Log",
+    "Rand",
+    "Avg",
+    "Stddev",
+    "StddevPop",
+    "StddevSamp",
+    "Variance",
+    "VariancePop",
+    "Div",
+    "Pi",
+}
+_FLOAT_CALLS = {
+    "POW",
+    "POWER",
+    "SQRT",
+    "EXP",
+    "LN",
+    "LOG",
+    "LOG2",
+    "LOG10",
+    "RAND",
+    "AVG",
+    "STD",
+    "STDDEV",
+    "STDDEV_POP",
+    "STDDEV_SAMP",
+    "VARIANCE",
+    "VAR_POP",
+    "VAR_SAMP",
+    "PI",
+}
+_TEXT_NODES = {
+    "Concat",
+    "ConcatWs",
+    "Upper",
+    "Lower",
+    "Substring",
+    "Trim",
+    "GroupConcat",
+    "Replace",
+    "Left",
+    "Right",
+    "Reverse",
+    "Pad",
+    "TimeToStr",
+    "Dayname",
+}
+_TEXT_CALLS = {
+    "CONCAT",
+    "CONCAT_WS",
+    "UPPER",
+    "LOWER",
+    "SUBSTRING",
+    "SUBSTR",
+    "MID",
+    "TRIM",
+    "LTRIM",
+    "RTRIM",
+    "REPLACE",
+    "LEFT",
+    "RIGHT",
+    "GROUP_CONCAT",
+    "STRING_AGG",
+    "LPAD",
+    "RPAD",
+    "DATE_FORMAT",
+    "MONTHNAME",
+    "DAYNAME",
+}
 _SAME_AS_ARGUMENT = {"Greatest", "Least", "Coalesce", "Abs", "Round", "Trunc", "Nullif", "Min", "Max"}
 _DATE_NODES = {"CurrentDate", "TsOrDsToDate", "LastDay", "StrToDate"}
 _DATETIME_NODES = {"CurrentTimestamp", "UnixToTime"}
@@ -108,7 +211,7 @@ def _cast_type(node):
         return parse_type("float64")
     if target == "DECIMAL":
         params = [int(str(p.this)) for p in node.args["to"].expressions]
-        precision, scale = (params + [10, 0][len(params):])[:2]
+        precision, scale = (params + [10, 0][len(params) :])[:2]
         return parse_type(f"decimal({precision},{scale})")
     if target == "DATE":
         return parse_type("date")

@@ -10,10 +10,10 @@ import inspect
 import logging
 import re
 
-from ..catalog.records import CATALOG_TABLE, ensure_catalog, read_schema
 from ..backends.connection import conn as global_connection
 from ..backends.connection import require_no_transaction
 from ..catalog.dependencies import split_node
+from ..catalog.records import CATALOG_TABLE, ensure_catalog, read_schema
 from ..errors import DataJointError
 from ..settings import config
 
@@ -35,8 +35,16 @@ def _caller_context(depth=2):
 class Schema:
     """``schema = dj.Schema('lab')``, then decorate table classes with ``@schema``."""
 
-    def __init__(self, schema_name=None, context=None, *, connection=None, create_schema=True,
-                 create_tables=None, add_objects=None):
+    def __init__(
+        self,
+        schema_name=None,
+        context=None,
+        *,
+        connection=None,
+        create_schema=True,
+        create_tables=None,
+        add_objects=None,
+    ):
         self.database = None
         self.context = context
         self._connection = connection
@@ -45,12 +53,16 @@ class Schema:
         self.add_objects = add_objects or {}
         self._queue = []
         if schema_name is not None:
-            self.activate(schema_name, connection=connection, create_schema=create_schema,
-                          create_tables=create_tables, add_objects=add_objects)
+            self.activate(
+                schema_name,
+                connection=connection,
+                create_schema=create_schema,
+                create_tables=create_tables,
+                add_objects=add_objects,
+            )
 
     # --- activation ---
-    def activate(self, schema_name=None, *, connection=None, create_schema=None, create_tables=None,
-                 add_objects=None):
+    def activate(self, schema_name=None, *, connection=None, create_schema=None, create_tables=None, add_objects=None):
         """Bind to a database schema (creating it if allowed) and declare any queued classes."""
         if schema_name is None:
             if self.database is None:
@@ -288,7 +300,7 @@ def _sync_lookup_contents(table):
 def list_schemas(connection=None):
     """Names of all schemas in the database."""
     connection = connection or global_connection()
-    return [s for s in connection.backend.list_schemas(connection)]
+    return list(connection.backend.list_schemas(connection))
 
 
 __all__ = ["Schema", "schema", "list_schemas", "CATALOG_TABLE"]

@@ -29,11 +29,15 @@ def build_classes(schema):
         record = records.get(table_name)
         if record is None or record.tier == "part":
             continue
-        cls = type(record.class_name, (_tier_class(record.tier),), {
-            "definition": record.definition,
-            "__module__": f"pipejoint.schemas.virtual.{schema.database}",
-            "__doc__": record.definition,
-        })
+        cls = type(
+            record.class_name,
+            (_tier_class(record.tier),),
+            {
+                "definition": record.definition,
+                "__module__": f"pipejoint.schemas.virtual.{schema.database}",
+                "__doc__": record.definition,
+            },
+        )
         cls._schema = schema
         cls._table_name = table_name
         by_table[table_name] = cls
@@ -60,13 +64,13 @@ def make_classes(schema, into):
 class VirtualModule(types.ModuleType):
     """A module whose attributes are the tables of a schema: `lab = dj.VirtualModule('lab', 'lab_schema')`."""
 
-    def __init__(self, module_name, schema_name, *, create_schema=False, create_tables=False,
-                 connection=None, add_objects=None):
+    def __init__(
+        self, module_name, schema_name, *, create_schema=False, create_tables=False, connection=None, add_objects=None
+    ):
         from .schema import Schema
 
         super().__init__(module_name)
-        schema = Schema(schema_name, connection=connection, create_schema=create_schema,
-                        create_tables=create_tables)
+        schema = Schema(schema_name, connection=connection, create_schema=create_schema, create_tables=create_tables)
         self.schema = schema
         if add_objects:
             self.__dict__.update(add_objects)
@@ -75,12 +79,25 @@ class VirtualModule(types.ModuleType):
 
 def virtual_schema(schema_name, *, connection=None, create_schema=False, create_tables=False, add_objects=None):
     """The 2.x name: a virtual module named after the schema."""
-    return VirtualModule(schema_name, schema_name, connection=connection, create_schema=create_schema,
-                         create_tables=create_tables, add_objects=add_objects)
+    return VirtualModule(
+        schema_name,
+        schema_name,
+        connection=connection,
+        create_schema=create_schema,
+        create_tables=create_tables,
+        add_objects=add_objects,
+    )
 
 
-def create_virtual_module(module_name, schema_name, create_schema=False, create_tables=False,
-                          connection=None, add_objects=None):
+def create_virtual_module(
+    module_name, schema_name, create_schema=False, create_tables=False, connection=None, add_objects=None
+):
     """The legacy name of VirtualModule."""
-    return VirtualModule(module_name, schema_name, create_schema=create_schema, create_tables=create_tables,
-                         connection=connection, add_objects=add_objects)
+    return VirtualModule(
+        module_name,
+        schema_name,
+        create_schema=create_schema,
+        create_tables=create_tables,
+        connection=connection,
+        add_objects=add_objects,
+    )

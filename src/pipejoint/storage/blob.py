@@ -109,9 +109,7 @@ _DATETIME_IDS = {unit: _DATETIME_BASE_ID + i for i, unit in enumerate(_DATETIME_
 
 _READ_DTYPES = {tid: np.dtype(f"<{kind}{size}") for (kind, size), tid in _NUMERIC_IDS.items()}
 _READ_DTYPES[3] = np.dtype(bool)
-_READ_DTYPES.update(
-    {tid: np.dtype(f"<M8[{unit}]") for unit, tid in _DATETIME_IDS.items()}
-)
+_READ_DTYPES.update({tid: np.dtype(f"<M8[{unit}]") for unit, tid in _DATETIME_IDS.items()})
 
 
 def _array_type_id(dtype):
@@ -220,12 +218,7 @@ class _Writer:
         names = a.dtype.names
         if not names:
             raise BlobError("Cannot pack a MatStruct without fields")
-        self.put(
-            b"S"
-            + struct.pack(f"<{a.ndim + 1}Q", a.ndim, *a.shape)
-            + _U32.pack(len(names))
-            + _field_names(names)
-        )
+        self.put(b"S" + struct.pack(f"<{a.ndim + 1}Q", a.ndim, *a.shape) + _U32.pack(len(names)) + _field_names(names))
         flat = np.asarray(a).ravel(order="F")
         columns = [flat[name] for name in names]
         for i in range(flat.size):

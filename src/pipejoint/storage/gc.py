@@ -30,8 +30,8 @@ DEFAULT_MIN_AGE = 3600  # seconds: objects younger than this may belong to an in
 
 def references(*schemas):
     """{store name: set of paths} that rows of the schemas refer to, through their codecs."""
-    from .codecs import pipeline
     from ..query.compiler import compile_query
+    from .codecs import pipeline
 
     found = {}
     for schema in schemas:
@@ -122,8 +122,17 @@ def collect(*schemas, store=None, dry_run=True, min_age=DEFAULT_MIN_AGE, verbose
             raise DataJointError(f"dj.gc: {s!r} is not an activated dj.Schema; pass the schema objects.")
     referenced = references(*schemas)
     names = [store] if store else [n for n, spec in store_specs().items() if isinstance(spec, dict)]
-    report = {"dry_run": dry_run, "referenced": sum(len(v) for v in referenced.values()), "stored": 0,
-              "orphaned": [], "orphaned_bytes": 0, "recent": [], "deleted": 0, "bytes_freed": 0, "errors": []}
+    report = {
+        "dry_run": dry_run,
+        "referenced": sum(len(v) for v in referenced.values()),
+        "stored": 0,
+        "orphaned": [],
+        "orphaned_bytes": 0,
+        "recent": [],
+        "deleted": 0,
+        "bytes_freed": 0,
+        "errors": [],
+    }
     now = time.time()
     doomed = {}
     for name in names:
@@ -156,14 +165,17 @@ def collect(*schemas, store=None, dry_run=True, min_age=DEFAULT_MIN_AGE, verbose
         for name, path in report["orphaned"]:
             print(f"{'would delete' if dry_run else 'deleting'} {name}:{path}")
         if report["recent"]:
-            print(f"sparing {len(report['recent'])} unreferenced objects younger than {min_age} s "
-                  "(an insert may still be committing them); min_age=0 collects them")
+            print(
+                f"sparing {len(report['recent'])} unreferenced objects younger than {min_age} s "
+                "(an insert may still be committing them); min_age=0 collects them"
+            )
     if dry_run or not doomed:
         return report
     if report["errors"]:
         raise DataJointError(
             "dj.gc refused to delete: some stores could not be listed, so references may be incomplete: "
-            + "; ".join(report["errors"]) + ". Fix the store configuration and run it again."
+            + "; ".join(report["errors"])
+            + ". Fix the store configuration and run it again."
         )
     for name, (target, items) in doomed.items():
         if min_age > 0:  # an insert that began to share an object since the listing: spare it too

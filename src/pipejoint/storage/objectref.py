@@ -21,8 +21,19 @@ class IntegrityError(DataJointError):
 class ObjectRef:
     """A file or folder in a store."""
 
-    def __init__(self, path, store, size=None, hash=None, ext=None, is_dir=False, timestamp=None,
-                 item_count=None, mime_type=None, **extra):
+    def __init__(
+        self,
+        path,
+        store,
+        size=None,
+        hash=None,
+        ext=None,
+        is_dir=False,
+        timestamp=None,
+        item_count=None,
+        mime_type=None,
+        **extra,
+    ):
         self.path = path
         self.store = store
         self.size = size
@@ -41,8 +52,16 @@ class ObjectRef:
         return cls(**data)
 
     def to_json(self):
-        data = {"path": self.path, "store": self.store, "size": self.size, "hash": self.hash, "ext": self.ext,
-                "is_dir": self.is_dir, "timestamp": self.timestamp, "item_count": self.item_count}
+        data = {
+            "path": self.path,
+            "store": self.store,
+            "size": self.size,
+            "hash": self.hash,
+            "ext": self.ext,
+            "is_dir": self.is_dir,
+            "timestamp": self.timestamp,
+            "item_count": self.item_count,
+        }
         data.update(self.extra)
         return {k: v for k, v in data.items() if v is not None}
 
@@ -105,7 +124,7 @@ class ObjectRef:
     def walk(self):
         prefix = self.full_path.rstrip("/") + "/"
         for folder, dirs, files in self.fs.walk(self.full_path):
-            rel = folder[len(prefix):] if folder.startswith(prefix) else ""
+            rel = folder[len(prefix) :] if folder.startswith(prefix) else ""
             yield rel, dirs, files
 
     def download(self, destination, subpath=None):

@@ -52,7 +52,7 @@ def store_specs():
     from ..settings import config
 
     specs = dict(config.get("stores") or {})
-    for key in config.keys():
+    for key in config:
         if key.startswith("stores.") and key.count(".") == 1:
             specs[key.split(".", 1)[1]] = config[key]
     return specs
@@ -98,9 +98,22 @@ def get_store(name):
 
 _REQUIRED = {"file": ("location",), "s3": ("endpoint", "bucket", "location")}
 _KNOWN = {
-    "protocol", "location", "endpoint", "bucket", "access_key", "secret_key", "secure", "subfolding",
-    "hash_prefix", "schema_prefix", "filepath_prefix", "token_length", "partition_pattern", "stage",
-    "proxy_server", "region",
+    "protocol",
+    "location",
+    "endpoint",
+    "bucket",
+    "access_key",
+    "secret_key",
+    "secure",
+    "subfolding",
+    "hash_prefix",
+    "schema_prefix",
+    "filepath_prefix",
+    "token_length",
+    "partition_pattern",
+    "stage",
+    "proxy_server",
+    "region",
 }
 
 
@@ -112,14 +125,14 @@ class Store:
         self.spec = dict(spec)
         protocol = str(spec.get("protocol", "")).lower()
         if protocol not in _REQUIRED:
-            raise StoreError(
-                f"Store '{name}' has protocol {spec.get('protocol')!r}: use 'file' or 's3'."
-            )
+            raise StoreError(f"Store '{name}' has protocol {spec.get('protocol')!r}: use 'file' or 's3'.")
         missing = [k for k in _REQUIRED[protocol] if not spec.get(k)]
         unknown = sorted(set(spec) - _KNOWN)
         if missing or unknown:
             problem = f"is missing {', '.join(missing)}" if missing else f"has unknown keys {', '.join(unknown)}"
-            raise StoreError(f"Store '{name}' ({protocol}) {problem}. Required keys: protocol, {', '.join(_REQUIRED[protocol])}.")
+            raise StoreError(
+                f"Store '{name}' ({protocol}) {problem}. Required keys: protocol, {', '.join(_REQUIRED[protocol])}."
+            )
         self.protocol = protocol
         self.hash_prefix = spec.get("hash_prefix", HASH_PREFIX)
         self.schema_prefix = spec.get("schema_prefix", SCHEMA_PREFIX)
@@ -152,12 +165,12 @@ class Store:
     def relative(self, full):
         full = full.rstrip("/")
         prefix = self.root.rstrip("/") + "/"
-        return full[len(prefix):] if full.startswith(prefix) else full
+        return full[len(prefix) :] if full.startswith(prefix) else full
 
     def hash_path(self, schema, digest):
         folds, pos = [], 0
         for width in self.subfolding:
-            folds.append(digest[pos:pos + width])
+            folds.append(digest[pos : pos + width])
             pos += width
         return posixpath.join(self.hash_prefix, schema, *folds, digest)
 

@@ -12,9 +12,9 @@ import logging
 
 from sqlglot import exp
 
-from ..query.compiler import Context, build_select, finish
 from ..catalog.dependencies import node_name, split_node
 from ..errors import DataJointError, IntegrityError, TransactionError
+from ..query.compiler import Context, build_select, finish
 from ..settings import config
 
 logger = logging.getLogger("pipejoint")
@@ -53,8 +53,9 @@ def _delete_statement(expression):
         if len(keys) == 1:
             condition = exp.In(this=exp.column(keys[0], quoted=True), query=exp.Subquery(this=derived))
         else:
-            condition = exp.In(this=exp.Tuple(expressions=[exp.column(k, quoted=True) for k in keys]),
-                               query=exp.Subquery(this=derived))
+            condition = exp.In(
+                this=exp.Tuple(expressions=[exp.column(k, quoted=True) for k in keys]), query=exp.Subquery(this=derived)
+            )
     statement = exp.Delete(this=backend.table(schema, table_name))
     if condition is not True:
         statement.set("where", exp.Where(this=condition))
@@ -77,8 +78,11 @@ def _direct_condition(expression, backend, ctx):
     table = backend.table(*target)
 
     def column(name, columns):  # qualified by the table's name: correlated subqueries stay unambiguous
-        return exp.Column(this=exp.to_identifier(columns[name].name, quoted=True),
-                          table=table.args["this"].copy(), db=table.args["db"].copy() if table.args.get("db") else None)
+        return exp.Column(
+            this=exp.to_identifier(columns[name].name, quoted=True),
+            table=table.args["this"].copy(),
+            db=table.args["db"].copy() if table.args.get("db") else None,
+        )
 
     parts = [c.to_ast(lambda name, cols=cols: column(name, cols), ctx) for c, cols in expression._where]
     if not parts:
@@ -145,8 +149,16 @@ def _part_master(node):
     return f"`{schema}`.`{table[: table.rfind('__')]}`"
 
 
-def delete(table, transaction=True, prompt=None, part_integrity="enforce", safemode=None,
-           force_parts=None, force_masters=None, dry_run=False):
+def delete(
+    table,
+    transaction=True,
+    prompt=None,
+    part_integrity="enforce",
+    safemode=None,
+    force_parts=None,
+    force_masters=None,
+    dry_run=False,
+):
     """Delete the rows of a (restricted) table and all rows that depend on them."""
     if safemode is not None:
         prompt = safemode
@@ -167,7 +179,7 @@ def delete(table, transaction=True, prompt=None, part_integrity="enforce", safem
     if dry_run or prompt:
         counts = {node: len(expr) for node, expr in plan}
         if dry_run:
-            return {node: n for node, n in counts.items()}
+            return dict(counts.items())
     else:
         counts = None
     if part_integrity == "enforce":

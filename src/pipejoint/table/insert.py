@@ -16,10 +16,16 @@ import operator
 
 from sqlglot import exp
 
-from ..query.compiler import Context, build_select, finish
-from ..errors import (DataJointError, DuplicateError, IntegrityError, InvalidValueError, MissingAttributeError,
-                     UnknownAttributeError)
 from ..core.values import fast_checker, is_inf, is_nan, normalizer
+from ..errors import (
+    DataJointError,
+    DuplicateError,
+    IntegrityError,
+    InvalidValueError,
+    MissingAttributeError,
+    UnknownAttributeError,
+)
+from ..query.compiler import Context, build_select, finish
 
 DEFAULT_CHUNK = 5000
 
@@ -39,7 +45,7 @@ def _check_direct_insert(table, allow_direct_insert):
 class _Column:
     """How one attribute's values are checked and encoded."""
 
-    __slots__ = ("name", "attr", "stored", "normalize", "encode", "pack", "keyed", "stores_nan", "stores_inf", "fast")
+    __slots__ = ("attr", "encode", "fast", "keyed", "name", "normalize", "pack", "stored", "stores_inf", "stores_nan")
 
     def __init__(self, attr, backend):
         self.name = attr.name
@@ -96,8 +102,11 @@ def _pack_keyed(table, columns, tuples, indices, key=None):
     out = []
     for row, index in zip(tuples, indices):
         row = list(row)
-        row_key = dict(base, **key) if key is not None else dict(
-            base, **{n: row[key_positions[n]] for n in table.heading.primary_key if n in key_positions})
+        row_key = (
+            dict(base, **key)
+            if key is not None
+            else dict(base, **{n: row[key_positions[n]] for n in table.heading.primary_key if n in key_positions})
+        )
         for i in keyed:
             if row[i] is None:
                 continue
@@ -127,7 +136,9 @@ def _uses_store(heading):
 
 def _row_error(cls, table, row_index, attr_name, message, fix=""):
     where = f"row {row_index}" if row_index is not None else "the row"
-    return cls(f"Cannot insert into {table.node_name}, {where}, attribute `{attr_name}`: {message}.{(' ' + fix) if fix else ''}")
+    return cls(
+        f"Cannot insert into {table.node_name}, {where}, attribute `{attr_name}`: {message}.{(' ' + fix) if fix else ''}"
+    )
 
 
 class _Plan:
@@ -174,9 +185,15 @@ def _check_value_sizes(plan, encoded, indices):
         for k, value in enumerate(values):
             if value is not None and len(value) > limit:
                 backend = plan.table._connection.backend
-                raise _row_error(InvalidValueError, plan.table, indices[k], column.name,
-                                 f"the value is {len(value) / 1e6:.1f} MB, more than the {limit / 1e6:.1f} MB "
-                                 f"the {backend.name} server accepts in one statement", backend.value_limit_fix)
+                raise _row_error(
+                    InvalidValueError,
+                    plan.table,
+                    indices[k],
+                    column.name,
+                    f"the value is {len(value) / 1e6:.1f} MB, more than the {limit / 1e6:.1f} MB "
+                    f"the {backend.name} server accepts in one statement",
+                    backend.value_limit_fix,
+                )
 
 
 _NONE = type(None)
@@ -191,9 +208,17 @@ def _encode_column(table, column, values, indices):
     present = [i for i, v in enumerate(values) if v is not None]
     if not attr.nullable:
         first = next(i for i, v in enumerate(values) if v is None)
-        raise _row_error(MissingAttributeError, table, indices[first], attr.name, "the value is None but the attribute is required",
-                         "Give a value, or declare the attribute with `= null`.")
-    encoded = _encode_values(table, column, [values[i] for i in present], [indices[i] for i in present], types - {_NONE})
+        raise _row_error(
+            MissingAttributeError,
+            table,
+            indices[first],
+            attr.name,
+            "the value is None but the attribute is required",
+            "Give a value, or declare the attribute with `= null`.",
+        )
+    encoded = _encode_values(
+        table, column, [values[i] for i in present], [indices[i] for i in present], types - {_NONE}
+    )
     out = [None] * len(values)
     for i, value in zip(present, encoded):
         out[i] = value
@@ -242,11 +267,23 @@ def _check_special_float(table, column, value, index):
         if attr.in_key:
             raise _row_error(InvalidValueError, table, index, attr.name, "NaN cannot be part of a primary key")
         if not column.stores_nan:
-            raise _row_error(InvalidValueError, table, index, attr.name, f"the {backend} backend cannot store NaN",
-                             "Use None for a missing value (declare the attribute `= null`).")
+            raise _row_error(
+                InvalidValueError,
+                table,
+                index,
+                attr.name,
+                f"the {backend} backend cannot store NaN",
+                "Use None for a missing value (declare the attribute `= null`).",
+            )
     elif is_inf(value) and not column.stores_inf:
-        raise _row_error(InvalidValueError, table, index, attr.name, f"the {backend} backend cannot store {value}",
-                         "Use None, or a finite value.")
+        raise _row_error(
+            InvalidValueError,
+            table,
+            index,
+            attr.name,
+            f"the {backend} backend cannot store {value}",
+            "Use None, or a finite value.",
+        )
 
 
 def encode_row(table, columns, row, index, key=None):
@@ -260,8 +297,14 @@ def encode_row(table, columns, row, index, key=None):
             if attr.nullable:
                 out.append(None)
                 continue
-            raise _row_error(MissingAttributeError, table, index, attr.name, "the value is None but the attribute is required",
-                             "Give a value, or declare the attribute with `= null`.")
+            raise _row_error(
+                MissingAttributeError,
+                table,
+                index,
+                attr.name,
+                "the value is None but the attribute is required",
+                "Give a value, or declare the attribute with `= null`.",
+            )
         value = _normalize_one(table, column, value, index)
         if isinstance(value, float) and not math.isfinite(value):
             _check_special_float(table, column, value, index)
@@ -339,7 +382,9 @@ def _row_source(rows, heading):
             return names, iter([tuple(rows.tolist())])
         return names, zip(*[_numpy_column(rows[n]) for n in names])
     if isinstance(rows, (str, bytes)) or not isinstance(rows, collections.abc.Iterable):
-        raise DataJointError(f"insert() takes an iterable of rows, not {type(rows).__name__}: use insert1() for one row.")
+        raise DataJointError(
+            f"insert() takes an iterable of rows, not {type(rows).__name__}: use insert1() for one row."
+        )
     return None, iter(rows)
 
 
@@ -390,7 +435,9 @@ def _row_values(row, names, heading, index, table):
             )
         values = list(row)
     else:
-        raise DataJointError(f"Cannot insert into {table.node_name}, row {index}: a row is a dict, a record or a sequence, not {type(row).__name__}.")
+        raise DataJointError(
+            f"Cannot insert into {table.node_name}, row {index}: a row is a dict, a record or a sequence, not {type(row).__name__}."
+        )
     return row_names, values
 
 
@@ -421,8 +468,14 @@ def _check_required(names, heading, table, index):
     present = set(names)
     for attr in heading.all_attributes.values():
         if attr.name not in present and not attr.has_default:
-            raise _row_error(MissingAttributeError, table, index, attr.name, "no value given and the attribute has no default",
-                             "Include it in the row.")
+            raise _row_error(
+                MissingAttributeError,
+                table,
+                index,
+                attr.name,
+                "no value given and the attribute has no default",
+                "Include it in the row.",
+            )
 
 
 class _Regroup(Exception):
@@ -483,8 +536,11 @@ def _slow_groups(batch, start, names, heading, table, ignore_extra_fields):
         row_names, values = _row_values(row, names, heading, index, table)
         row_names, values = _select_fields(row_names, values, heading, table, index, ignore_extra_fields)
         # None for a required attribute with a default means "use the default": leave it out
-        omit = [i for i, (n, v) in enumerate(zip(row_names, values))
-                if v is None and not heading.all_attributes[n].nullable and heading.all_attributes[n].has_default]
+        omit = [
+            i
+            for i, (n, v) in enumerate(zip(row_names, values))
+            if v is None and not heading.all_attributes[n].nullable and heading.all_attributes[n].has_default
+        ]
         if omit:
             row_names = [n for i, n in enumerate(row_names) if i not in omit]
             values = [v for i, v in enumerate(values) if i not in omit]
@@ -496,8 +552,15 @@ def _slow_groups(batch, start, names, heading, table, ignore_extra_fields):
     return [(list(k), indices, tuples) for k, (indices, tuples) in groups.items()]
 
 
-def insert(table, rows, replace=False, skip_duplicates=False, ignore_extra_fields=False,
-           allow_direct_insert=None, chunk_size=None):
+def insert(
+    table,
+    rows,
+    replace=False,
+    skip_duplicates=False,
+    ignore_extra_fields=False,
+    allow_direct_insert=None,
+    chunk_size=None,
+):
     """Insert rows into a table in one transaction.
 
     Rows are read in chunks (memory stays flat for generators of millions of rows); a chunk whose
@@ -577,8 +640,9 @@ def _send(connection, plan, rows, indices):
                 connection.query("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
             except Exception:
                 several = False
-        raise _integrity_error(connection, plan, rows, indices, error, lookup=several or
-                               connection.backend.name != "postgresql") from None
+        raise _integrity_error(
+            connection, plan, rows, indices, error, lookup=several or connection.backend.name != "postgresql"
+        ) from None
 
 
 def _integrity_error(connection, plan, rows, indices, error, lookup):
@@ -607,10 +671,13 @@ def _integrity_error(connection, plan, rows, indices, error, lookup):
     if lookup and candidates:
         try:
             for index, fk, values in candidates:
-                condition = " AND ".join(f"{connection.backend.quote(p)} = {_placeholder(connection)}"
-                                         for p in fk.attr_map.values())
-                sql = (f"SELECT 1 FROM {connection.backend.full_table_name(fk.parent_schema, fk.parent_table)} "
-                       f"WHERE {condition}")
+                condition = " AND ".join(
+                    f"{connection.backend.quote(p)} = {_placeholder(connection)}" for p in fk.attr_map.values()
+                )
+                sql = (
+                    f"SELECT 1 FROM {connection.backend.full_table_name(fk.parent_schema, fk.parent_table)} "
+                    f"WHERE {condition}"
+                )
                 if connection.query(sql, values, reconnect=False).fetchone() is None:
                     missing.append((index, fk, values))
                     break
@@ -619,13 +686,16 @@ def _integrity_error(connection, plan, rows, indices, error, lookup):
     if not missing and len(rows) == 1:
         missing = candidates
     if not missing:
-        return IntegrityError(f"Cannot insert into {table.node_name}: {error}. Check the foreign key attributes "
-                              f"({', '.join(c for fk in foreign_keys for c in fk.attr_map) or 'none'}): {fix}")
-    parts = [f"no row of `{fk.parent_schema}`.`{fk.parent_table}` has {_key_text(list(fk.attr_map.values()), values)}"
-             f" (attribute{'s' if len(fk.attr_map) > 1 else ''} {', '.join(f'`{c}`' for c in fk.attr_map)})"
-             for _, fk, values in missing]
-    return IntegrityError(f"Cannot insert into {table.node_name}, row {missing[0][0]}: "
-                          f"{' or '.join(parts)}. {fix}")
+        return IntegrityError(
+            f"Cannot insert into {table.node_name}: {error}. Check the foreign key attributes "
+            f"({', '.join(c for fk in foreign_keys for c in fk.attr_map) or 'none'}): {fix}"
+        )
+    parts = [
+        f"no row of `{fk.parent_schema}`.`{fk.parent_table}` has {_key_text(list(fk.attr_map.values()), values)}"
+        f" (attribute{'s' if len(fk.attr_map) > 1 else ''} {', '.join(f'`{c}`' for c in fk.attr_map)})"
+        for _, fk, values in missing
+    ]
+    return IntegrityError(f"Cannot insert into {table.node_name}, row {missing[0][0]}: {' or '.join(parts)}. {fix}")
 
 
 def _duplicate_error(connection, plan, rows, indices, error, lookup):
@@ -647,8 +717,10 @@ def _duplicate_error(connection, plan, rows, indices, error, lookup):
         seen[key] = index
     if len(rows) == 1:
         key = tuple(rows[0][p] for p in positions)
-        return DuplicateError(f"Cannot insert into {table.node_name}, row {indices[0]}: the primary key "
-                              f"{_key_text(key_names, key)} is already in the table. {fix}")
+        return DuplicateError(
+            f"Cannot insert into {table.node_name}, row {indices[0]}: the primary key "
+            f"{_key_text(key_names, key)} is already in the table. {fix}"
+        )
     try:  # a key already in the table
         if not lookup:
             raise LookupError
@@ -676,8 +748,9 @@ def _key_text(names, values):
 
 def insert1(table, row, **kwargs):
     """Insert one row (a dict, a record or a sequence in heading order)."""
-    if isinstance(row, (str, bytes)) or not isinstance(row, (collections.abc.Mapping, collections.abc.Sequence)) and not (
-        type(row).__module__ == "numpy"
+    if isinstance(row, (str, bytes)) or (
+        not isinstance(row, (collections.abc.Mapping, collections.abc.Sequence))
+        and not (type(row).__module__ == "numpy")
     ):
         raise DataJointError(f"insert1() takes one row (a dict or a sequence), not {type(row).__name__}.")
     insert(table, [row], **kwargs)
@@ -697,11 +770,17 @@ def _insert_from_query(table, query, mode, ignore_extra_fields):
     _check_required(names, heading, table, None)
     ctx = Context()
     select = build_select(query, ctx, only=names)
-    target = exp.Schema(this=backend.table(table.database, table.table_name),
-                        expressions=[exp.to_identifier(n, quoted=True) for n in names])
+    target = exp.Schema(
+        this=backend.table(table.database, table.table_name),
+        expressions=[exp.to_identifier(n, quoted=True) for n in names],
+    )
     statement = exp.Insert(this=target, expression=select)
-    conflict = backend.on_conflict(mode, heading.primary_key, [n for n in names if n not in heading.primary_key],
-                                   target=(table.database, table.table_name))
+    conflict = backend.on_conflict(
+        mode,
+        heading.primary_key,
+        [n for n in names if n not in heading.primary_key],
+        target=(table.database, table.table_name),
+    )
     if conflict is not None:
         statement.set("conflict", conflict)
         if isinstance(select, exp.Select) and not select.args.get("where"):
@@ -721,7 +800,9 @@ def update1(table, row):
     key_names = heading.primary_key
     missing = [k for k in key_names if k not in row]
     if missing:
-        raise DataJointError(f"update1() on {table.node_name} needs the full primary key: {', '.join(missing)} missing.")
+        raise DataJointError(
+            f"update1() on {table.node_name} needs the full primary key: {', '.join(missing)} missing."
+        )
     unknown = [n for n in row if n not in heading.attributes]
     if unknown:
         raise UnknownAttributeError(
@@ -754,8 +835,9 @@ def update1(table, row):
         try:
             encoded = encode_row(table, [plan_column], [value], None, key=key if plan_column.keyed else None)[0]
         except DataJointError as error:
-            message = str(error).replace(f"Cannot insert into {table.node_name}, the row,",
-                                         f"update1() on {table.node_name}, key {key},", 1)
+            message = str(error).replace(
+                f"Cannot insert into {table.node_name}, the row,", f"update1() on {table.node_name}, key {key},", 1
+            )
             raise type(error)(message) from None
         assignments.append(exp.EQ(this=exp.column(name, quoted=True), expression=ctx.param()))
         values.append(encoded)
@@ -763,8 +845,11 @@ def update1(table, row):
     for name in key_names:
         where.append(exp.EQ(this=exp.column(name, quoted=True), expression=ctx.param()))
         values.append(backend.encode(key[name], heading[name]))
-    statement = exp.Update(this=backend.table(table.database, table.table_name), expressions=assignments,
-                           where=exp.Where(this=exp.and_(*where)))
+    statement = exp.Update(
+        this=backend.table(table.database, table.table_name),
+        expressions=assignments,
+        where=exp.Where(this=exp.and_(*where)),
+    )
     compiled = finish(backend, statement, ctx)
     with connection.atomic():
         if len(table & key) != 1:

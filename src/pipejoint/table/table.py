@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from ..catalog.records import delete_record, read_record, write_record
 from ..backends.connection import require_no_transaction
-from ..definition.parser import class_name_to_table_name, parse_definition, table_name_to_class_name
 from ..catalog.dependencies import node_name
+from ..catalog.records import delete_record, read_record, write_record
+from ..definition.parser import class_name_to_table_name, parse_definition, table_name_to_class_name
 from ..errors import DataJointError, DeclarationError, MissingTableError
 from ..query.expression import Column, QueryExpression, Source
 
@@ -19,13 +19,54 @@ logger = logging.getLogger("pipejoint")
 
 # Names that also work on the class itself (`Session.insert1(...)`), as in DataJoint.
 CLASS_LEVEL = {
-    "key_source", "describe", "heading", "populate", "progress", "primary_key", "proj", "aggr",
-    "aggregate", "join", "extend", "fetch", "fetch1", "to_dicts", "to_pandas", "to_arrays",
-    "to_polars", "to_arrow", "keys", "head", "tail", "descendants", "ancestors", "parts",
-    "parents", "children", "insert", "insert1", "update1", "drop", "drop_quick", "delete",
-    "delete_quick", "restrict", "full_table_name", "is_declared", "make_sql", "cursor", "jobs",
-    "preview", "validate", "insert_dataframe", "table_name", "node_name", "database", "connection",
-    "job_metadata", "_repr_html_",
+    "key_source",
+    "describe",
+    "heading",
+    "populate",
+    "progress",
+    "primary_key",
+    "proj",
+    "aggr",
+    "aggregate",
+    "join",
+    "extend",
+    "fetch",
+    "fetch1",
+    "to_dicts",
+    "to_pandas",
+    "to_arrays",
+    "to_polars",
+    "to_arrow",
+    "keys",
+    "head",
+    "tail",
+    "descendants",
+    "ancestors",
+    "parts",
+    "parents",
+    "children",
+    "insert",
+    "insert1",
+    "update1",
+    "drop",
+    "drop_quick",
+    "delete",
+    "delete_quick",
+    "restrict",
+    "full_table_name",
+    "is_declared",
+    "make_sql",
+    "cursor",
+    "jobs",
+    "preview",
+    "validate",
+    "insert_dataframe",
+    "table_name",
+    "node_name",
+    "database",
+    "connection",
+    "job_metadata",
+    "_repr_html_",
 }
 
 
@@ -177,7 +218,9 @@ class Table(QueryExpression, metaclass=TableMeta):
         cache = self._heading.cache
         columns = cache.get("columns")
         if columns is None:
-            columns = cache["columns"] = {n: Column(0, n) for n in self._heading.all_attributes}  # hidden too, for proj()
+            columns = cache["columns"] = {
+                n: Column(0, n) for n in self._heading.all_attributes
+            }  # hidden too, for proj()
         return columns
 
     def _forget_heading(self):
@@ -292,7 +335,11 @@ class Table(QueryExpression, metaclass=TableMeta):
         class_name = parent_record.class_name if parent_record else table_name_to_class_name(fk.parent_table)
         if self._is_master_reference(fk):
             reference = "master"
-        elif fk.parent_table.split("__")[0] == self.table_name.split("__")[0] and "__" in fk.parent_table.lstrip("_") and fk.parent_schema == self.database:
+        elif (
+            fk.parent_table.split("__")[0] == self.table_name.split("__")[0]
+            and "__" in fk.parent_table.lstrip("_")
+            and fk.parent_schema == self.database
+        ):
             reference = f"master.{class_name}"
         elif fk.parent_schema != self.database:
             reference = f"{fk.parent_schema}.{class_name}"
@@ -351,13 +398,26 @@ class Table(QueryExpression, metaclass=TableMeta):
         return [FreeTable(self._connection, n) for n in names] if as_objects else names
 
     # --- data operations (insert.py, delete.py) ---
-    def insert(self, rows, replace=False, skip_duplicates=False, ignore_extra_fields=False,
-               allow_direct_insert=None, chunk_size=None):
+    def insert(
+        self,
+        rows,
+        replace=False,
+        skip_duplicates=False,
+        ignore_extra_fields=False,
+        allow_direct_insert=None,
+        chunk_size=None,
+    ):
         from .insert import insert
 
-        return insert(self, rows, replace=replace, skip_duplicates=skip_duplicates,
-                      ignore_extra_fields=ignore_extra_fields, allow_direct_insert=allow_direct_insert,
-                      chunk_size=chunk_size)
+        return insert(
+            self,
+            rows,
+            replace=replace,
+            skip_duplicates=skip_duplicates,
+            ignore_extra_fields=ignore_extra_fields,
+            allow_direct_insert=allow_direct_insert,
+            chunk_size=chunk_size,
+        )
 
     def insert1(self, row, **kwargs):
         from .insert import insert1
@@ -374,13 +434,28 @@ class Table(QueryExpression, metaclass=TableMeta):
 
         return delete_quick(self, get_count=get_count)
 
-    def delete(self, transaction=True, prompt=None, part_integrity="enforce", safemode=None,
-               force_parts=None, force_masters=None, dry_run=False):
+    def delete(
+        self,
+        transaction=True,
+        prompt=None,
+        part_integrity="enforce",
+        safemode=None,
+        force_parts=None,
+        force_masters=None,
+        dry_run=False,
+    ):
         from .delete import delete
 
-        return delete(self, transaction=transaction, prompt=prompt, part_integrity=part_integrity,
-                      safemode=safemode, force_parts=force_parts, force_masters=force_masters,
-                      dry_run=dry_run)
+        return delete(
+            self,
+            transaction=transaction,
+            prompt=prompt,
+            part_integrity=part_integrity,
+            safemode=safemode,
+            force_parts=force_parts,
+            force_masters=force_masters,
+            dry_run=dry_run,
+        )
 
     # --- drop ---
     def drop_quick(self):
@@ -394,7 +469,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         if not self.is_declared:
             logger.info("Nothing to drop: %s is not declared", self.node_name)
             return
-        children = [c for c in connection.dependencies.load().children(self.node_name)]
+        children = list(connection.dependencies.load().children(self.node_name))
         if children:
             raise DataJointError(
                 f"Cannot drop {self.node_name}: tables {', '.join(children)} depend on it. "

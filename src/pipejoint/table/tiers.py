@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 
-from ..populate.autopopulate import AutoPopulate
 from ..definition.parser import class_name_to_table_name
 from ..errors import DataJointError
+from ..populate.autopopulate import AutoPopulate
 from .table import Table
 
 TIER_PREFIXES = {"manual": "", "lookup": "#", "imported": "_", "computed": "__"}
@@ -82,15 +82,17 @@ class Part(UserTable):
     def table_name(self):
         if self._table_name is None:
             if self._master is None:
-                raise DataJointError(
-                    f"Part table `{type(self).__name__}` has no master: nest it inside a table class."
-                )
+                raise DataJointError(f"Part table `{type(self).__name__}` has no master: nest it inside a table class.")
             master_name = self._master().table_name
             type(self)._table_name = master_name + "__" + class_name_to_table_name(type(self).__name__)
         return self._table_name
 
     def _is_master_reference(self, fk):
-        return self._master is not None and fk.parent_table == self._master().table_name and fk.parent_schema == self.database
+        return (
+            self._master is not None
+            and fk.parent_table == self._master().table_name
+            and fk.parent_schema == self.database
+        )
 
     def _check_tier_rules(self, spec):
         master_table = self._master().table_name
@@ -100,8 +102,17 @@ class Part(UserTable):
                 "add `-> master` to its definition."
             )
 
-    def delete(self, transaction=True, prompt=None, part_integrity="enforce", safemode=None,
-               force_parts=None, force_masters=None, dry_run=False, force=False):
+    def delete(
+        self,
+        transaction=True,
+        prompt=None,
+        part_integrity="enforce",
+        safemode=None,
+        force_parts=None,
+        force_masters=None,
+        dry_run=False,
+        force=False,
+    ):
         if force:
             part_integrity = "ignore"
         if part_integrity == "enforce" and not dry_run:
@@ -109,9 +120,15 @@ class Part(UserTable):
                 f"Cannot delete from part table {self.node_name} directly: delete from its master "
                 f"{self._master.__name__}, or pass part_integrity='ignore' (legacy: force=True)."
             )
-        return super().delete(transaction=transaction, prompt=prompt, part_integrity=part_integrity,
-                              safemode=safemode, force_parts=force_parts, force_masters=force_masters,
-                              dry_run=dry_run)
+        return super().delete(
+            transaction=transaction,
+            prompt=prompt,
+            part_integrity=part_integrity,
+            safemode=safemode,
+            force_parts=force_parts,
+            force_masters=force_masters,
+            dry_run=dry_run,
+        )
 
     def drop(self, prompt=None, force=False, part_integrity="enforce"):
         if part_integrity == "enforce" and not force:

@@ -131,15 +131,20 @@ class MySQLBackend(Backend):
         def column(name):  # qualified, so INSERT ... SELECT's own columns do not make it ambiguous
             if target is None:
                 return exp.column(name, quoted=True)
-            return exp.Column(this=exp.to_identifier(name, quoted=True), table=exp.to_identifier(target[1], quoted=True),
-                              db=exp.to_identifier(target[0], quoted=True))
+            return exp.Column(
+                this=exp.to_identifier(name, quoted=True),
+                table=exp.to_identifier(target[1], quoted=True),
+                db=exp.to_identifier(target[0], quoted=True),
+            )
 
         if mode == "skip" or not other_names:
             first = key_names[0]
             updates = [exp.EQ(this=column(first), expression=column(first))]
         else:
             updates = [
-                exp.EQ(this=column(n), expression=exp.Anonymous(this="VALUES", expressions=[exp.column(n, quoted=True)]))
+                exp.EQ(
+                    this=column(n), expression=exp.Anonymous(this="VALUES", expressions=[exp.column(n, quoted=True)])
+                )
                 for n in other_names
             ]
         return exp.OnConflict(duplicate=True, expressions=updates, action=exp.var("UPDATE"))
@@ -199,7 +204,11 @@ class MySQLBackend(Backend):
             return [self.range_check(column, 0, None)]
         if core == "time":
             # MySQL TIME is a duration up to 838 hours; a time of day stays within one day.
-            return [exp.Between(this=column.copy(), low=exp.Literal.string("00:00:00"), high=exp.Literal.string("23:59:59.999999"))]
+            return [
+                exp.Between(
+                    this=column.copy(), low=exp.Literal.string("00:00:00"), high=exp.Literal.string("23:59:59.999999")
+                )
+            ]
         return []
 
     def table_suffix(self, comment):
@@ -210,10 +219,7 @@ class MySQLBackend(Backend):
 
     # --- schemas ---
     def create_schema(self, conn, name):
-        conn.query(
-            f"CREATE DATABASE IF NOT EXISTS {self.quote(name)} "
-            "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-        )
+        conn.query(f"CREATE DATABASE IF NOT EXISTS {self.quote(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
     def drop_schema(self, conn, name):
         conn.query(f"DROP DATABASE IF EXISTS {self.quote(name)}")
@@ -227,8 +233,7 @@ class MySQLBackend(Backend):
 
     def list_tables(self, conn, schema):
         rows = conn.query(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
-            "ORDER BY table_name",
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
             (schema,),
         ).fetchall()
         return [r[0] for r in rows]

@@ -62,9 +62,7 @@ class PostgresBackend(Backend):
         try:
             import psycopg
         except ModuleNotFoundError as error:
-            raise DataJointError(
-                "The PostgreSQL backend needs psycopg: pip install 'pipejoint[postgres]'"
-            ) from error
+            raise DataJointError("The PostgreSQL backend needs psycopg: pip install 'pipejoint[postgres]'") from error
         s = self.settings
         try:
             return psycopg.connect(
@@ -86,8 +84,13 @@ class PostgresBackend(Backend):
         return f"{s.get('user') or 'postgres'}@{s.get('host') or 'localhost'}:{s.get('port') or self.default_port}/{s.get('name') or 'postgres'}"
 
     encoders = {}
-    decoders = {"uint64": "int_from_number", "char": "rstrip", "bytes": "to_bytes", "blob": "to_bytes",
-                "float32": "to_float32"}
+    decoders = {
+        "uint64": "int_from_number",
+        "char": "rstrip",
+        "bytes": "to_bytes",
+        "blob": "to_bytes",
+        "float32": "to_float32",
+    }
 
     def encoder(self, attr_type):
         if attr_type.storage_core == "json":
@@ -128,8 +131,10 @@ class PostgresBackend(Backend):
     def key_array_condition(self, columns, markers, attributes):
         """(a, b) IN (SELECT * FROM UNNEST(%s::int[], %s::text[])): any number of keys in one parameter
         per attribute (PostgreSQL accepts at most 65,535 parameters)."""
-        arrays = [exp.Cast(this=m, to=exp.DataType.build(self.column_type(a.attr_type) + "[]", dialect="postgres"))
-                  for m, a in zip(markers, attributes)]
+        arrays = [
+            exp.Cast(this=m, to=exp.DataType.build(self.column_type(a.attr_type) + "[]", dialect="postgres"))
+            for m, a in zip(markers, attributes)
+        ]
         keys = exp.select(exp.Star()).from_(exp.Unnest(expressions=arrays))
         left = columns[0] if len(columns) == 1 else exp.Tuple(expressions=columns)
         return exp.In(this=left, query=exp.Subquery(this=keys))
@@ -242,9 +247,12 @@ class PostgresBackend(Backend):
         import psycopg
 
         state = getattr(error, "sqlstate", None) or ""
-        return state.startswith("08") or state in ("57P01", "57P02", "57P03") or (
-            isinstance(error, psycopg.OperationalError) and not state
-        ) or isinstance(error, psycopg.InterfaceError)
+        return (
+            state.startswith("08")
+            or state in ("57P01", "57P02", "57P03")
+            or (isinstance(error, psycopg.OperationalError) and not state)
+            or isinstance(error, psycopg.InterfaceError)
+        )
 
     def is_transient(self, error):
         """Deadlocks and serialization failures between concurrent workers: retry the transaction."""

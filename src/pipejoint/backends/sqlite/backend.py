@@ -89,8 +89,7 @@ class SQLiteBackend(Backend):
         name = settings.get("database.name") or "pipejoint.db"
         if name == ":memory:":
             raise DataJointError(
-                "Worker processes cannot share an in-memory SQLite database: set dj.config['database.name'] "
-                "to a file."
+                "Worker processes cannot share an in-memory SQLite database: set dj.config['database.name'] to a file."
             )
         return dict(settings, **{"database.name": os.path.abspath(name)})  # workers may start elsewhere
 
@@ -102,14 +101,25 @@ class SQLiteBackend(Backend):
         return "BEGIN IMMEDIATE"
 
     encoders = {
-        "date": "iso_datetime", "datetime": "iso_datetime", "timestamp": "iso_datetime", "time": "iso_datetime",
-        "uuid": "uuid_bytes", "json": "json_dumps", "decimal": "sqlite_decimal", "bool": "int_from_number",
-        "uint64": "sqlite_uint64", "char": "rstrip_text",
+        "date": "iso_datetime",
+        "datetime": "iso_datetime",
+        "timestamp": "iso_datetime",
+        "time": "iso_datetime",
+        "uuid": "uuid_bytes",
+        "json": "json_dumps",
+        "decimal": "sqlite_decimal",
+        "bool": "int_from_number",
+        "uint64": "sqlite_uint64",
+        "char": "rstrip_text",
     }
     stores_inf = True
     decoders = {
-        "bool": "to_bool", "date": "date_from_text", "datetime": "datetime_from_text",
-        "timestamp": "datetime_from_text", "time": "time_from_text", "uuid": "uuid_from_bytes",
+        "bool": "to_bool",
+        "date": "date_from_text",
+        "datetime": "datetime_from_text",
+        "timestamp": "datetime_from_text",
+        "time": "time_from_text",
+        "uuid": "uuid_from_bytes",
         "json": "json_loads",
     }
 
@@ -161,10 +171,14 @@ class SQLiteBackend(Backend):
         if core == "json":
             return [_null_or(column, _call("json_valid", column))]  # json_valid(NULL) is 0
         if core == "date":
-            return [_null_or(column, exp.And(this=_glob(column, _DATE_GLOB), expression=_not_null(_call("date", column))))]
+            return [
+                _null_or(column, exp.And(this=_glob(column, _DATE_GLOB), expression=_not_null(_call("date", column))))
+            ]
         if core in ("datetime", "timestamp"):
             pattern = f"{_DATE_GLOB} {_TIME_GLOB}*"
-            return [_null_or(column, exp.And(this=_glob(column, pattern), expression=_not_null(_call("julianday", column))))]
+            return [
+                _null_or(column, exp.And(this=_glob(column, pattern), expression=_not_null(_call("julianday", column))))
+            ]
         if core == "time":
             return [_glob(column, f"{_TIME_GLOB}*")]
         return []
@@ -213,7 +227,7 @@ class SQLiteBackend(Backend):
             "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ? ORDER BY name",
             (len(prefix), prefix),
         ).fetchall()
-        return [r[0][len(prefix):] for r in rows]
+        return [r[0][len(prefix) :] for r in rows]
 
     # --- errors ---
     def translate_error(self, error, sql=""):

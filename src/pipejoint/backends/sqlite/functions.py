@@ -245,7 +245,7 @@ def _regexp(pattern, value):
 def _left(s, n):
     if s is None or n is None:
         return None
-    return _text(s)[:max(int(n), 0)]
+    return _text(s)[: max(int(n), 0)]
 
 
 def _right(s, n):
@@ -268,7 +268,7 @@ def _pad(left):
             return text[:n]
         if not fill:
             return None
-        padding = (fill * n)[:n - len(text)]
+        padding = (fill * n)[: n - len(text)]
         return padding + text if left else text + padding
 
     return pad
@@ -285,7 +285,7 @@ def _substring(s, start, length=-1):
         first = len(text) + start
     else:
         return ""
-    return text[first:] if length == -1 else text[first:first + max(int(length), 0)]
+    return text[first:] if length == -1 else text[first : first + max(int(length), 0)]
 
 
 def _integer(x):
@@ -303,8 +303,20 @@ def _integer(x):
 # --- dates and times (ISO text, as SQLite stores them) --------------------------------------
 
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                "October", "November", "December")
+_MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _MONTHS_PER_UNIT = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}
 _DATE_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
 
@@ -403,9 +415,29 @@ def _date_format(moment, fmt):
 
 
 _PARSE_FORMATS = {  # MySQL's STR_TO_DATE specifiers as strptime directives
-    "a": "%a", "b": "%b", "c": "%m", "d": "%d", "e": "%d", "f": "%f", "H": "%H", "h": "%I", "I": "%I",
-    "i": "%M", "j": "%j", "k": "%H", "l": "%I", "M": "%B", "m": "%m", "p": "%p", "r": "%I:%M:%S %p",
-    "S": "%S", "s": "%S", "T": "%H:%M:%S", "W": "%A", "Y": "%Y", "y": "%y",
+    "a": "%a",
+    "b": "%b",
+    "c": "%m",
+    "d": "%d",
+    "e": "%d",
+    "f": "%f",
+    "H": "%H",
+    "h": "%I",
+    "I": "%I",
+    "i": "%M",
+    "j": "%j",
+    "k": "%H",
+    "l": "%I",
+    "M": "%B",
+    "m": "%m",
+    "p": "%p",
+    "r": "%I:%M:%S %p",
+    "S": "%S",
+    "s": "%S",
+    "T": "%H:%M:%S",
+    "W": "%A",
+    "Y": "%Y",
+    "y": "%y",
 }
 
 
@@ -527,8 +559,12 @@ SCALARS = {
     "TIME_TO_SEC": (1, _time_to_sec),
     "SEC_TO_TIME": (1, _sec_to_time),
 }
-VOLATILE = {"NOW": (0, _now), "CURDATE": (0, _curdate), "RAND": (0, random.random),
-            "UNIX_TIMESTAMP": (0, lambda: int(time.time()))}
+VOLATILE = {
+    "NOW": (0, _now),
+    "CURDATE": (0, _curdate),
+    "RAND": (0, random.random),
+    "UNIX_TIMESTAMP": (0, lambda: int(time.time())),
+}
 AGGREGATES = {
     "STD": _PopulationStd,
     "STDDEV": _PopulationStd,

@@ -5,6 +5,7 @@ Built-ins: ``<blob>`` (DataJoint's blob format), ``<hash@>``, ``<attach>``, ``<o
 ``dj.AttributeAdapter`` subclasses still work.
 """
 
+from . import builtin  # noqa: F401  (registers the built-in codecs)
 from .adapter import AttributeAdapter
 from .registry import (
     Codec,
@@ -17,10 +18,18 @@ from .registry import (
     stored_type,
     unregister_codec,
 )
-from . import builtin  # noqa: F401,E402  (registers the built-in codecs)
-from .stored import SchemaCodec  # noqa: E402
+from .stored import SchemaCodec
 
 __all__ = [
-    "AttributeAdapter", "Codec", "CodecError", "SchemaCodec", "check_declared", "get_codec", "list_codecs",
-    "register_codec", "resolve", "stored_type", "unregister_codec",
+    "AttributeAdapter",
+    "Codec",
+    "CodecError",
+    "SchemaCodec",
+    "check_declared",
+    "get_codec",
+    "list_codecs",
+    "register_codec",
+    "resolve",
+    "stored_type",
+    "unregister_codec",
 ]

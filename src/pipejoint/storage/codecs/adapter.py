@@ -13,7 +13,9 @@ class AttributeAdapter(Codec, register=False):
 
     def get_dtype(self, is_store):
         if not self.attribute_type:
-            raise CodecError(f"Adapter {type(self).__name__} has no attribute_type: set e.g. attribute_type = 'longblob'.")
+            raise CodecError(
+                f"Adapter {type(self).__name__} has no attribute_type: set e.g. attribute_type = 'longblob'."
+            )
         return self.attribute_type
 
     def put(self, obj):

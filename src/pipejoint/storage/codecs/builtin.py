@@ -11,8 +11,8 @@ import contextlib
 import os
 import secrets
 
-from .. import stores as storage
 from ...errors import DataJointError
+from .. import stores as storage
 from .registry import Codec
 
 
@@ -26,7 +26,6 @@ class BlobCodec(Codec):
 
     def encode(self, value, *, key=None):
         from .. import blob
-
         from .pipeline import PROBE_BYTES
 
         return blob.pack(value, probe_bytes=PROBE_BYTES)
@@ -34,8 +33,9 @@ class BlobCodec(Codec):
     def decode(self, stored, *, key=None):
         from .. import blob
 
-        return blob.unpack(stored if isinstance(stored, bytes) else bytes(stored),
-                           squeeze=bool(key and key.get("_squeeze")))
+        return blob.unpack(
+            stored if isinstance(stored, bytes) else bytes(stored), squeeze=bool(key and key.get("_squeeze"))
+        )
 
 
 class HashCodec(Codec):
@@ -70,8 +70,13 @@ class HashCodec(Codec):
             return [(store, path, False)]
 
         storage.upload((store.name, path), write)
-        return {"hash": digest, "path": path, "schema": schema, "store": store.name,
-                "size": storage.payload_size(value)}
+        return {
+            "hash": digest,
+            "path": path,
+            "schema": schema,
+            "store": store.name,
+            "size": storage.payload_size(value),
+        }
 
     def decode(self, stored, *, key=None):
         store = storage.get_store(stored["store"])

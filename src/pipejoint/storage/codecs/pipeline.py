@@ -62,6 +62,7 @@ def decoder(attr, squeeze=False):
     try:
         chain = chain_of(attr)
     except Exception as error:  # an unregistered codec fails on first use, not when the table loads
+
         def refuse(stored, error=error):
             raise type(error)(f"Cannot decode `{attr.name}`: {error}") from None
 

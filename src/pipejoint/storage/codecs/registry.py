@@ -47,7 +47,9 @@ class Codec:
     def get_dtype(self, is_store):
         """The stored type: a core or native type, or another codec such as ``<blob>``."""
         if self.dtype is None:
-            raise CodecError(f"Codec <{self.name}> defines neither `dtype` nor get_dtype(): say how its values are stored.")
+            raise CodecError(
+                f"Codec <{self.name}> defines neither `dtype` nor get_dtype(): say how its values are stored."
+            )
         return self.dtype
 
     def encode(self, value, *, key=None, store_name=None):
@@ -155,7 +157,7 @@ def get_codec(name):
         codec = _registry.get(bare)
     if codec is None:
         raise CodecError(
-            f"Codec <{bare}> is not registered. Registered codecs: {', '.join('<%s>' % n for n in sorted(_registry))}. "
+            f"Codec <{bare}> is not registered. Registered codecs: {', '.join(f'<{n}>' for n in sorted(_registry))}. "
             f"Define it (class MyCodec(dj.Codec): name = '{bare}' ...) or import the module that does before using it."
         )
     return codec
@@ -211,7 +213,9 @@ def resolve(codec_name, store):
 
 def _check_store_use(codec, store):
     if codec.store_only and store is None:
-        raise CodecError(f"<{codec.name}> requires a store: write <{codec.name}@store_name> (or <{codec.name}@> for the default store).")
+        raise CodecError(
+            f"<{codec.name}> requires a store: write <{codec.name}@store_name> (or <{codec.name}@> for the default store)."
+        )
     if codec.in_table_only and store is not None:
         raise CodecError(f"<{codec.name}> is kept in the table and takes no store: write <{codec.name}>.")
 

@@ -15,8 +15,8 @@ import os
 import posixpath
 import urllib.parse
 
-from .. import stores as storage
 from ...errors import DataJointError
+from .. import stores as storage
 from .registry import Codec
 
 
@@ -105,8 +105,15 @@ class ObjectCodec(SchemaCodec):
             data = data.read() if hasattr(data, "read") else bytes(data)
             path = self.build_path(store, key, ext if not ext or ext.startswith(".") else "." + ext)
             storage.upload((store.name, path), lambda: (store.put_bytes(path, data), [(store, path, False)])[1])
-            return {"path": path, "store": store.name, "size": len(data), "ext": ext or None, "is_dir": False,
-                    "hash": hashlib.md5(data).hexdigest(), "timestamp": _now()}
+            return {
+                "path": path,
+                "store": store.name,
+                "size": len(data),
+                "ext": ext or None,
+                "is_dir": False,
+                "hash": hashlib.md5(data).hexdigest(),
+                "timestamp": _now(),
+            }
         local = os.fspath(value)
         if os.path.isdir(local):
             return self._encode_folder(store, key, local)
@@ -117,8 +124,15 @@ class ObjectCodec(SchemaCodec):
             while chunk := f.read(storage.CHUNK):
                 digest.update(chunk)
         storage.upload((store.name, path), lambda: (store.put_file(local, path), [(store, path, False)])[1])
-        return {"path": path, "store": store.name, "size": os.path.getsize(local), "ext": ext or None,
-                "is_dir": False, "hash": digest.hexdigest(), "timestamp": _now()}
+        return {
+            "path": path,
+            "store": store.name,
+            "size": os.path.getsize(local),
+            "ext": ext or None,
+            "is_dir": False,
+            "hash": digest.hexdigest(),
+            "timestamp": _now(),
+        }
 
     def _encode_folder(self, store, key, local):
         ext = "".join(_suffixes(local.rstrip(os.sep)))
@@ -127,7 +141,9 @@ class ObjectCodec(SchemaCodec):
         total = sum(os.path.getsize(f) for f in files)
         manifest = {
             "files": sorted(os.path.relpath(f, local).replace(os.sep, "/") for f in files),
-            "total_size": total, "item_count": len(files), "created": _now(),
+            "total_size": total,
+            "item_count": len(files),
+            "created": _now(),
         }
 
         def write():
@@ -136,8 +152,15 @@ class ObjectCodec(SchemaCodec):
             return [(store, path, True), (store, path + ".manifest.json", False)]
 
         storage.upload((store.name, path), write)
-        return {"path": path, "store": store.name, "size": total, "ext": ext or None, "is_dir": True,
-                "item_count": len(files), "timestamp": _now()}
+        return {
+            "path": path,
+            "store": store.name,
+            "size": total,
+            "ext": ext or None,
+            "is_dir": True,
+            "item_count": len(files),
+            "timestamp": _now(),
+        }
 
     def decode(self, stored, *, key=None):
         from ..objectref import ObjectRef
@@ -199,14 +222,18 @@ class FilepathCodec(Codec):
 
     def encode(self, value, *, key=None, store_name=None):
         self.validate(value)
-        store = storage.get_store(storage.resolve_store_name(store_name, filepath=True, field=(key or {}).get("_field")))
+        store = storage.get_store(
+            storage.resolve_store_name(store_name, filepath=True, field=(key or {}).get("_field"))
+        )
         path = os.fspath(value).replace(os.sep, "/")
         root = store.root.rstrip("/") + "/"
         if store.is_local and path.startswith(root):
-            path = path[len(root):]
+            path = path[len(root) :]
         elif path.startswith("/") or "://" in path:
-            raise ValueError(f"{path} is not under the root of store '{store.name}' ({store.root}); "
-                             "place the file there and give its path relative to the root")
+            raise ValueError(
+                f"{path} is not under the root of store '{store.name}' ({store.root}); "
+                "place the file there and give its path relative to the root"
+            )
         path = posixpath.normpath(path)
         if path.startswith("..") or path == ".":
             raise ValueError(f"{value} points outside store '{store.name}'")
@@ -216,15 +243,29 @@ class FilepathCodec(Codec):
         if store.filepath_prefix and not path.startswith(store.filepath_prefix.strip("/") + "/"):
             raise ValueError(f"{path} must be under {store.filepath_prefix} in store '{store.name}'")
         if not store.exists(path):
-            raise ValueError(f"{path} does not exist in store '{store.name}' ({store.full_path(path)}); copy it there first")
+            raise ValueError(
+                f"{path} does not exist in store '{store.name}' ({store.full_path(path)}); copy it there first"
+            )
         if store.isdir(path):
             files = store.walk_files(path)
             size = sum(int(i.get("size") or 0) for i in files.values())
-            return {"path": path, "store": store.name, "size": size, "is_dir": True, "item_count": len(files),
-                    "timestamp": _now()}
+            return {
+                "path": path,
+                "store": store.name,
+                "size": size,
+                "is_dir": True,
+                "item_count": len(files),
+                "timestamp": _now(),
+            }
         size = int(store.info(path).get("size") or 0)
-        return {"path": path, "store": store.name, "size": size, "is_dir": False,
-                "hash": store.checksum(path), "timestamp": _now()}
+        return {
+            "path": path,
+            "store": store.name,
+            "size": size,
+            "is_dir": False,
+            "hash": store.checksum(path),
+            "timestamp": _now(),
+        }
 
     def decode(self, stored, *, key=None):
         from ..objectref import ObjectRef
