@@ -13,6 +13,7 @@ from sqlglot import exp
 
 from ..core.types import AttributeType
 from ..errors import DataJointError
+from .rewriting import rewrite
 
 
 class Backend:
@@ -69,20 +70,18 @@ class Backend:
         return self.table(schema, table_name).sql(dialect=self.dialect)
 
     # --- rendering --------------------------------------------------------------------
-    fragment_rewrite = None  # per-node rewrite that makes MySQL-flavoured fragments portable (portable.py)
+    # {sqlglot node class: rewrite} that makes MySQL-flavoured fragments mean here what they mean
+    # in MySQL (each engine's rewrites.py); None renders the tree as sqlglot transpiles it
+    fragment_rewrites = None
     key_array_condition = None  # (columns, markers, attributes) -> condition, where parameters are limited
 
     def render(self, tree, has_params=False):
         """Render a sqlglot tree as SQL text for this backend's driver."""
-        return self.portable(tree).sql(dialect=self.dialect)
-
-    def portable(self, tree):
-        """The tree with this dialect's rewrites of MySQL-flavoured functions applied (a copy)."""
-        if self.fragment_rewrite is None:
-            return tree
-        from .portable import rewrite
-
-        return rewrite(tree, type(self).fragment_rewrite)
+        if self.fragment_rewrites is not None:
+            tree = rewrite(tree, self.fragment_rewrites)
+        if has_params and self.paramstyle == "format":
+            tree = escape_percent(tree)
+        return tree.sql(dialect=self.dialect)
 
     # --- types ------------------------------------------------------------------------
     def column_type(self, attr_type: AttributeType) -> str:
@@ -228,6 +227,17 @@ class Backend:
     # The database's clock in seconds since the epoch: job leases are compared against one
     # clock, the server's, so workers on hosts with skewed clocks still agree.
     epoch_now_sql = None
+
+
+def escape_percent(tree):
+    """Double `%` in literals and turn `a % b` into MOD(a, b): %s-style drivers read `%` as a marker."""
+    tree = tree.copy()
+    for literal in tree.find_all(exp.Literal):
+        if literal.is_string and "%" in literal.this:
+            literal.set("this", literal.this.replace("%", "%%"))
+    for mod in list(tree.find_all(exp.Mod)):
+        mod.replace(exp.Anonymous(this="MOD", expressions=[mod.this, mod.expression]))
+    return tree
 
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")

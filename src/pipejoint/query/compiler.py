@@ -104,8 +104,8 @@ def alias(i):
 
 def column_sql(column):
     """SQL for a Column or Computed attribute mapping."""
-    from .condition import substitute_columns
     from .expression import Column
+    from .fragments import substitute_columns
 
     if isinstance(column, Column):
         return exp.Column(

@@ -518,7 +518,7 @@ def query_name(expression):
 def computed_attribute(name, text, heading, columns, aggregate_allowed=False, owner=""):
     """Parse a projection/aggregation expression; check its names; infer its type."""
     from ..settings import config
-    from .condition import parse_fragment
+    from .fragments import parse_fragment
     from .typing_rules import infer_type
 
     fragment = parse_fragment(text, heading, config["query.dialect"], owner)

@@ -200,7 +200,7 @@ def infer_type(node, heading):
 
 def _cast_type(node):
     """The type of CAST(x AS type) for MySQL's cast targets."""
-    from ..backends.portable import cast_target
+    from ..core.fragment_language import cast_target
 
     target = cast_target(node)
     if target in ("CHAR", "VARCHAR", "NCHAR", "NVARCHAR", "TEXT"):
@@ -223,9 +223,9 @@ def _cast_type(node):
 
 
 def _shifted(node):
-    from ..backends.portable import _interval_operands
+    from ..core.fragment_language import interval_operands
 
-    shift = _interval_operands(node)
+    shift = interval_operands(node)
     return None if shift is None else shift[:3]
 
 
@@ -245,7 +245,7 @@ def _shifted_type(value, _amount, unit, heading):
 
 def _parsed_type(node):
     """STR_TO_DATE: a date, time or datetime by the specifiers in its format."""
-    from ..backends.portable import format_kind, mysql_format
+    from ..core.fragment_language import format_kind, mysql_format
 
     text = mysql_format(node)
     return ANY if text is None else parse_type(format_kind(text))

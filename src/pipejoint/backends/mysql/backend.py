@@ -22,7 +22,7 @@ from ...errors import (
     UnknownAttributeError,
 )
 from ..base import Backend
-from ..postgres.backend import escape_percent
+from .rewrites import REWRITES
 
 _INTEGERS = {
     "int8": "tinyint",
@@ -91,6 +91,7 @@ class MySQLBackend(Backend):
     inline_indexes = True
     inline_column_comments = True
     default_port = 3306
+    fragment_rewrites = REWRITES
     epoch_now_sql = "UNIX_TIMESTAMP(NOW(6))"
 
     def connect(self):
@@ -155,18 +156,6 @@ class MySQLBackend(Backend):
 
     def begin_sql(self):
         return "START TRANSACTION"
-
-    @staticmethod
-    def fragment_rewrite(node):
-        from ..portable import mysql_rewrite
-
-        return mysql_rewrite(node)
-
-    def render(self, tree, has_params=False):
-        tree = self.portable(tree)
-        if has_params:
-            tree = escape_percent(tree)
-        return tree.sql(dialect=self.dialect)
 
     def quote(self, name):
         return "`" + name.replace("`", "``") + "`"

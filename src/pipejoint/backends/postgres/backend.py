@@ -20,6 +20,7 @@ from ...errors import (
     UnknownAttributeError,
 )
 from ..base import Backend
+from .rewrites import REWRITES
 
 _INTEGERS = {
     "int8": "smallint",
@@ -56,6 +57,7 @@ class PostgresBackend(Backend):
     supports_returning = True
     stores_nan = True
     stores_inf = True
+    fragment_rewrites = REWRITES
     epoch_now_sql = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)"
 
     def connect(self):
@@ -115,12 +117,6 @@ class PostgresBackend(Backend):
             for row in rows:
                 copy.write_row(row)
 
-    @staticmethod
-    def fragment_rewrite(node):
-        from ..portable import postgres_rewrite
-
-        return postgres_rewrite(node)
-
     def select_value(self, node, attr_type):
         # date + interval is a timestamp here; MySQL keeps a date for day, month and year steps,
         # and the computed attribute's inferred type says so
@@ -138,12 +134,6 @@ class PostgresBackend(Backend):
         keys = exp.select(exp.Star()).from_(exp.Unnest(expressions=arrays))
         left = columns[0] if len(columns) == 1 else exp.Tuple(expressions=columns)
         return exp.In(this=left, query=exp.Subquery(this=keys))
-
-    def render(self, tree, has_params=False):
-        tree = self.portable(tree)
-        if has_params:
-            tree = escape_percent(tree)
-        return tree.sql(dialect=self.dialect)
 
     # --- types ---
     def column_type(self, t):
@@ -257,14 +247,3 @@ class PostgresBackend(Backend):
     def is_transient(self, error):
         """Deadlocks and serialization failures between concurrent workers: retry the transaction."""
         return (getattr(error, "sqlstate", None) or "") in ("40001", "40P01")
-
-
-def escape_percent(tree):
-    """Double `%` in literals and turn `a % b` into MOD(a, b): %s-style drivers read `%` as a marker."""
-    tree = tree.copy()
-    for literal in tree.find_all(exp.Literal):
-        if literal.is_string and "%" in literal.this:
-            literal.set("this", literal.this.replace("%", "%%"))
-    for mod in list(tree.find_all(exp.Mod)):
-        mod.replace(exp.Anonymous(this="MOD", expressions=[mod.this, mod.expression]))
-    return tree

@@ -25,6 +25,7 @@ from ...errors import (
     UnknownAttributeError,
 )
 from ..base import Backend
+from .rewrites import REWRITES
 
 SCHEMA_REGISTRY = "~schemas"
 MIN_VERSION = (3, 37, 0)
@@ -123,12 +124,7 @@ class SQLiteBackend(Backend):
         "json": "json_loads",
     }
 
-    # --- rendering ---
-    @staticmethod
-    def fragment_rewrite(node):
-        from ..portable import sqlite_rewrite
-
-        return sqlite_rewrite(node)
+    fragment_rewrites = REWRITES
 
     # --- names ---
     def table(self, schema, table_name):

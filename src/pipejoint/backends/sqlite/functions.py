@@ -16,7 +16,7 @@ import statistics
 import time
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from ..portable import format_kind, split_format
+from ...core.fragment_language import format_kind, split_format
 
 
 def _parse(value):
