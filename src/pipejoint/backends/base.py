@@ -26,6 +26,9 @@ class Backend:
     supports_returning = False
     stores_nan = False  # PostgreSQL stores NaN in float columns; SQLite and MySQL cannot
     stores_inf = False  # PostgreSQL and SQLite store ±inf in float columns; MySQL cannot
+    # A failed statement leaves the open transaction unusable until it is rolled back (PostgreSQL),
+    # so nothing more can be asked after an error unless a savepoint was taken before it.
+    error_aborts_transaction = False
 
     def __init__(self, settings):
         self.settings = settings

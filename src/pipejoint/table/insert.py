@@ -641,7 +641,7 @@ def _send(connection, plan, rows, indices):
             except Exception:
                 several = False
         raise _integrity_error(
-            connection, plan, rows, indices, error, lookup=several or connection.backend.name != "postgresql"
+            connection, plan, rows, indices, error, lookup=several or not connection.backend.error_aborts_transaction
         ) from None
 
 

@@ -57,6 +57,7 @@ class PostgresBackend(Backend):
     supports_returning = True
     stores_nan = True
     stores_inf = True
+    error_aborts_transaction = True
     fragment_rewrites = REWRITES
     epoch_now_sql = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)"
 
