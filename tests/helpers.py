@@ -16,7 +16,7 @@ import uuid
 
 import pytest
 
-from pipejoint.backends.connection import Connection
+from pipejoint.catalog.connection import Connection
 from pipejoint.errors import LostConnectionError
 
 BACKENDS = ("sqlite", "postgresql", "mysql")

@@ -9,7 +9,7 @@ import pytest
 
 import pipejoint as dj
 from helpers import stored_files
-from pipejoint.backends.connection import Connection
+from pipejoint.catalog.connection import Connection
 from pipejoint.errors import DataJointError
 from pipejoint.storage import stores as storage
 

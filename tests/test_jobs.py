@@ -13,7 +13,7 @@ import pytest
 
 import pipejoint as dj
 from helpers import drop_schema, environment_for, unique_name
-from pipejoint.backends import connection as connection_module
+from pipejoint.catalog import connection as connection_module
 from pipejoint.errors import DataJointError
 from pipejoint.populate.workers import load_module
 

@@ -49,8 +49,8 @@ def key_hash(mapping):
 
 # public name -> (module, attribute); resolved on first access
 _LAZY = {
-    "conn": ("backends.connection", "conn"),
-    "Connection": ("backends.connection", "Connection"),
+    "conn": ("catalog.connection", "conn"),
+    "Connection": ("catalog.connection", "Connection"),
     "Schema": ("schemas.schema", "Schema"),
     "schema": ("schemas.schema", "Schema"),
     "list_schemas": ("schemas.schema", "list_schemas"),
@@ -58,12 +58,12 @@ _LAZY = {
     "FreeTable": ("table.table", "FreeTable"),
     "Manual": ("table.tiers", "Manual"),
     "Lookup": ("table.tiers", "Lookup"),
-    "Imported": ("table.tiers", "Imported"),
-    "Computed": ("table.tiers", "Computed"),
+    "Imported": ("populate.autopopulate", "Imported"),
+    "Computed": ("populate.autopopulate", "Computed"),
     "Part": ("table.tiers", "Part"),
     "Entry": ("table.tiers", "Entry"),
-    "Ingest": ("table.tiers", "Ingest"),
-    "Compute": ("table.tiers", "Compute"),
+    "Ingest": ("populate.autopopulate", "Ingest"),
+    "Compute": ("populate.autopopulate", "Compute"),
     "AutoPopulate": ("populate.autopopulate", "AutoPopulate"),
     "QueryExpression": ("query.expression", "QueryExpression"),
     "U": ("query.expression", "U"),

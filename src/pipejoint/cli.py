@@ -43,11 +43,11 @@ def build_parser():
     populate.add_argument("target", help="MODULE or MODULE.Table")
     populate.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     populate.add_argument("--reserve-jobs", action="store_true", help="coordinate through the jobs table")
-    populate.set_defaults(handler=_delegate("populate.autopopulate", "populate_command"))
+    populate.set_defaults(handler=_delegate("populate.commands", "populate_command"))
 
     worker = commands.add_parser("worker", help="take jobs of a pipeline module until none are left")
     worker.add_argument("module", help="importable module (or file.py) that defines the pipeline")
-    worker.set_defaults(handler=_delegate("populate.autopopulate", "worker_command"))
+    worker.set_defaults(handler=_delegate("populate.commands", "worker_command"))
     return parser
 
 

@@ -44,7 +44,7 @@ class Dependencies:
         connection = self._connection
         # read the catalogs afresh (other processes may have declared tables); this is no change of
         # the catalog, so compiled SQL and headings in use stay (catalog_cache_clear would drop them)
-        connection.catalog_cache.clear()
+        connection.cache.clear("catalog")
         graph = nx.MultiDiGraph()
         for schema in connection.backend.list_schemas(connection):
             for table_name, record in read_schema(connection, schema).items():

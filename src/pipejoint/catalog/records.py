@@ -121,9 +121,10 @@ def _record_from_row(schema, row):
 
 def read_schema(connection, schema):
     """All records of a schema, by table name ({} when the schema has no catalog)."""
-    cache = connection.catalog_cache
-    if schema in cache:
-        return cache[schema]
+    key = ("catalog", schema)
+    records = connection.cache.get(key)
+    if records is not None:
+        return records
     if CATALOG_TABLE not in connection.backend.list_tables(connection, schema):
         records = {}
     else:
@@ -136,14 +137,13 @@ def read_schema(connection, schema):
             rows = []
         records = {row[0]: _record_from_row(schema, row) for row in rows}
     if not connection.in_transaction:
-        cache[schema] = records
+        connection.cache.put(key, records)
     return records
 
 
 def read_record(connection, schema, table_name):
     record = read_schema(connection, schema).get(table_name)
-    if record is None and schema in connection.catalog_cache:
+    if record is None and connection.cache.pop(("catalog", schema)) is not None:
         # another process may have declared it since we looked
-        connection.catalog_cache.pop(schema, None)
         record = read_schema(connection, schema).get(table_name)
     return record

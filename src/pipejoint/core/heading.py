@@ -131,7 +131,9 @@ class Heading:
         self._names = tuple(self._visible)
         self._primary_key = tuple(n for n, a in self._visible.items() if a.in_key)
         self._secondary = tuple(n for n, a in self._visible.items() if not a.in_key)
-        self.cache = {}  # derived per-heading data, e.g. fetch decoders per backend
+        # data derived from this heading alone (fetch decoders per backend, ...): it lives and dies with the
+        # heading, and a table's heading with its catalog record in the connection's bounded cache
+        self.cache = {}
 
     # --- mapping-like access ---
     def __getitem__(self, name):

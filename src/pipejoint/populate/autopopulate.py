@@ -1,4 +1,5 @@
-"""AutoPopulate: Imported and Computed tables fill themselves by calling make() for missing keys.
+"""AutoPopulate and its tiers, Imported and Computed: tables that fill themselves by calling make()
+for missing keys.
 
 Each key is one transaction: the master row and its parts are stored together or not at all.
 make() comes in three forms: a plain method, a generator (fetch, then compute outside the
@@ -20,6 +21,8 @@ import traceback
 from ..errors import DataJointError, DuplicateError
 from ..settings import config
 from ..table.insert import making
+from ..table.tiers import UserTable
+from .progress import progress_bar
 
 logger = logging.getLogger("pipejoint")
 TRANSIENT_RETRIES = 60  # write conflicts between workers (SQLite busy, deadlocks) are retried this often
@@ -167,10 +170,12 @@ class AutoPopulate:
         return True
 
     def _making_names(self):
-        """This table and its parts: the tables make() may insert into (looked up once per populate)."""
-        names = self.__dict__.get("_making_cache")
+        """This table and its parts: the tables make() may insert into (kept in the connection's cache)."""
+        cache = self._connection.cache
+        key = ("making", self.node_name)
+        names = cache.get(key)
         if names is None:
-            names = self.__dict__["_making_cache"] = frozenset({self.node_name, *self.parts()})
+            names = cache.put(key, frozenset({self.node_name, *self.parts()}))
         return names
 
     def _already_made(self, key):
@@ -179,12 +184,12 @@ class AutoPopulate:
         backend = connection.backend
         heading = self.heading
         names = tuple(n for n in heading.primary_key if n in key)
-        cache = self.__dict__.setdefault("_exists_cache", {})
-        sql = cache.get(names)
+        cache_key = ("made", self.node_name, names)
+        sql = connection.cache.get(cache_key)
         if sql is None:
             p = "?" if backend.paramstyle == "qmark" else "%s"
             where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names) or "1 = 1"
-            sql = cache[names] = f"SELECT 1 FROM {self.full_table_name} WHERE {where} LIMIT 1"
+            sql = connection.cache.put(cache_key, f"SELECT 1 FROM {self.full_table_name} WHERE {where} LIMIT 1")
         args = [backend.encode(key[n], heading[n]) for n in names]
         return connection.query(sql, args or None).fetchone() is not None
 
@@ -410,6 +415,25 @@ class AutoPopulate:
         return fetch_metadata(self, restrictions)
 
 
+class Imported(AutoPopulate, UserTable):
+    """Data read from outside sources (files, instruments) by make()."""
+
+    tier = "imported"
+    tier_prefix = "_"
+
+
+class Computed(AutoPopulate, UserTable):
+    """Results computed from other tables by make()."""
+
+    tier = "computed"
+    tier_prefix = "__"
+
+
+# 2.3.5 aliases
+Ingest = Imported
+Compute = Computed
+
+
 def populate_schema(schema, *restrictions, **kwargs):
     """Populate every auto-populated table of a schema, parents before children.
 
@@ -437,18 +461,6 @@ def auto_populated_classes(schema):
     return [classes[n] for n in ordered]
 
 
-def populate_command(args):
-    from .workers import populate_command as command
-
-    return command(args)
-
-
-def worker_command(args):
-    from .workers import worker_command as command
-
-    return command(args)
-
-
 def _by_priority(todo, jobs, priority):
     """Keys ordered by their job's priority (smaller first); with `priority`, only those at or below it.
 
@@ -465,17 +477,6 @@ def _by_priority(todo, jobs, priority):
             ranked.append((rank, i, key))
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [k for _, _, k in ranked]
-
-
-def progress_bar(total, description):
-    """A tqdm bar of keys, without tqdm's monitor thread: a thread left running in this process
-    would keep populate(processes=N) from forking its workers."""
-    from tqdm import tqdm
-
-    class Bar(tqdm):
-        monitor_interval = 0
-
-    return Bar(total=total, desc=description, unit="key")
 
 
 def _finish(on_commit, made):

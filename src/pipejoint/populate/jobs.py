@@ -15,7 +15,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime
-import functools
 import getpass
 import hashlib
 import logging
@@ -58,8 +57,6 @@ pid = 0 : int32
 token = "" : varchar(32)           # identifies one reservation
 """
 
-_records = {}
-
 
 def key_hash(key, names):
     """A stable hash of a key's values (the same in every process and on every host)."""
@@ -75,17 +72,16 @@ def _now():
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
-@functools.lru_cache(maxsize=1)
-def _user():
+def _login_name():
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers
         return ""
 
 
-@functools.lru_cache(maxsize=1)
-def _host():
-    return socket.gethostname()
+# who and where this process runs, written into the job rows it reserves (fixed for its lifetime)
+USER = _login_name()
+HOST = socket.gethostname()
 
 
 class JobTable(Table):
@@ -103,13 +99,15 @@ class JobTable(Table):
 
     @property
     def _record(self):
-        record = _records.get(self.database)
+        """The jobs table's record, made from its definition (it is not in the catalog)."""
+        key = ("jobs record", self.database)
+        record = self._connection.cache.get(key)
         if record is None:
             spec = parse_definition(DEFINITION, self.database, JOBS_TABLE, {}, self.tier)
             record = TableRecord(
                 self.database, JOBS_TABLE, self.tier, "Jobs", DEFINITION, spec.heading, [], spec.indexes
             )
-            _records[self.database] = record
+            self._connection.cache.put(key, record)
         return record
 
     @property
@@ -312,8 +310,8 @@ class Jobs:
             "key": {n: key[n] for n in self.key_names},
             "priority": config["jobs.default_priority"] if priority is None else priority,
             "created_time": _now(),
-            "user": _user(),
-            "host": _host(),
+            "user": USER,
+            "host": HOST,
             "pid": os.getpid(),
         }
 
@@ -393,7 +391,7 @@ class Jobs:
         token = uuid.uuid4().hex
         connection = self.target._connection
         lease = float(config["jobs.lease_seconds"])
-        args = (token, _host(), os.getpid(), _user(), self._encode("reserved_time", _now()), lease, self._table_name, h)
+        args = (token, HOST, os.getpid(), USER, self._encode("reserved_time", _now()), lease, self._table_name, h)
         if connection.query(self.sql.reserve, args).rowcount == 1:
             return token
         if self.target._already_made(key):  # made by another worker since this one listed its keys
@@ -499,7 +497,7 @@ class Heartbeat:
 
 def clone_connection(connection):
     """A new connection to the same database, with the same settings."""
-    from ..backends.connection import Connection
+    from ..catalog.connection import Connection
 
     s = connection.settings
     return Connection(

@@ -20,7 +20,6 @@ from ..errors import DataJointError
 
 _MARKER = "\x01{}\x01"
 _MARKER_PATTERN = re.compile("\x01(\\d+)\x01")
-_CACHE_LIMIT = 4096
 
 
 class Context:
@@ -67,7 +66,7 @@ def compile_query(expression, *, count=False, exists=False):
     key = expression._shape()
     if count or exists:
         key = ("count" if count else "exists", key)
-    cached = connection.sql_cache.get(key)
+    cached = connection.cache.get(key)
     if cached is not None:
         return cached
     ctx = Context()
@@ -82,9 +81,7 @@ def compile_query(expression, *, count=False, exists=False):
     else:
         tree = build_select(expression, ctx)
     compiled = finish(connection.backend, tree, ctx)
-    if len(connection.sql_cache) >= _CACHE_LIMIT:
-        connection.sql_cache.clear()
-    connection.sql_cache[key] = compiled
+    connection.cache.put(key, compiled)
     return compiled
 
 

@@ -10,8 +10,8 @@ import inspect
 import logging
 import re
 
-from ..backends.connection import conn as global_connection
-from ..backends.connection import require_no_transaction
+from ..backends.session import require_no_transaction
+from ..catalog.connection import conn as global_connection
 from ..catalog.dependencies import split_node
 from ..catalog.records import CATALOG_TABLE, ensure_catalog, read_schema
 from ..errors import DataJointError
@@ -209,7 +209,7 @@ class Schema:
 
     def make_classes(self, into=None):
         """Create classes for tables that have none in `into` (default: the caller's namespace)."""
-        from .virtual import make_classes
+        from .classes import make_classes
 
         if into is None:
             into = self.context if self.context is not None else inspect.currentframe().f_back.f_locals
@@ -247,7 +247,7 @@ class Schema:
     # --- drop ---
     def drop(self, prompt=None, force=False):
         """Drop the schema with all its tables (after asking, when safemode is on)."""
-        from ..table.table import ask_yes_no
+        from ..table.prompt import ask_yes_no
 
         if self.database is None:
             raise DataJointError("This schema is not activated: nothing to drop.")

@@ -16,17 +16,18 @@ from ..catalog.dependencies import node_name, split_node
 from ..errors import DataJointError, IntegrityError, TransactionError
 from ..query.compiler import Context, build_select, finish
 from ..settings import config
+from .prompt import ask_yes_no
 
 logger = logging.getLogger("pipejoint")
 
 
 def delete_statement(expression):
     """The compiled DELETE of a restricted table, cached like queries by the expression's shape."""
-    cache = expression._connection.sql_cache
+    cache = expression._connection.cache
     key = ("delete", expression._shape())
     compiled = cache.get(key)
     if compiled is None:
-        compiled = cache[key] = _delete_statement(expression)
+        compiled = cache.put(key, _delete_statement(expression))
     return compiled
 
 
@@ -96,14 +97,13 @@ def _run_delete(expression):
     return cursor.rowcount
 
 
-def cascade_plan(connection, roots):
+def cascade_plan(connection, roots, free_table):
     """[(node, restricted table)] for the roots and every dependent row, parents first.
 
     `roots` maps node names to restricted tables. A dependent table is restricted by the OR of
     its parents' doomed rows (renamed foreign keys followed), so each row is found once.
+    `free_table(connection, node)` makes the table of a node (see delete()).
     """
-    from .table import FreeTable
-
     graph = connection.dependencies.load()
     nodes = set()
     for root in roots:
@@ -120,25 +120,24 @@ def cascade_plan(connection, roots):
         if node in roots and len(conditions) == 1:
             restricted[node] = roots[node]
         elif conditions:
-            restricted[node] = FreeTable(connection, node) & conditions
+            restricted[node] = free_table(connection, node) & conditions
     return list(restricted.items())
 
 
-def _with_stable_roots(connection, roots, plan):
+def _with_stable_roots(connection, roots, plan, free_table):
     """The plan, after reading out the keys of roots whose restriction reads a table the cascade
     deletes from: `(Subject & Session).delete()` deletes the sessions first, and a restriction
     evaluated after that would no longer find the subjects."""
     from ..query.condition import query_tables
-    from .table import FreeTable
 
     nodes = {node for node, _ in plan}
     changed = False
     for node, root in list(roots.items()):
         tables = query_tables(root)
         if tables is None or any(node_name(*t) in nodes for t in tables if node_name(*t) != node):
-            roots[node] = FreeTable(connection, node) & root.keys()
+            roots[node] = free_table(connection, node) & root.keys()
             changed = True
-    return cascade_plan(connection, roots) if changed else plan
+    return cascade_plan(connection, roots, free_table) if changed else plan
 
 
 def _part_master(node):
@@ -151,6 +150,7 @@ def _part_master(node):
 
 def delete(
     table,
+    free_table,
     transaction=True,
     prompt=None,
     part_integrity="enforce",
@@ -159,7 +159,11 @@ def delete(
     force_masters=None,
     dry_run=False,
 ):
-    """Delete the rows of a (restricted) table and all rows that depend on them."""
+    """Delete the rows of a (restricted) table and all rows that depend on them.
+
+    `free_table(connection, node)` makes the table of a node the cascade reaches: table.py passes
+    FreeTable (it imports this module, so this one cannot import it back).
+    """
     if safemode is not None:
         prompt = safemode
     if force_parts:
@@ -173,9 +177,9 @@ def delete(
     if connection.in_transaction and prompt:
         raise TransactionError("delete() cannot ask for confirmation inside a transaction: pass prompt=False.")
     roots = {table.node_name: table}
-    plan = _with_stable_roots(connection, roots, cascade_plan(connection, roots))
+    plan = _with_stable_roots(connection, roots, cascade_plan(connection, roots, free_table), free_table)
     if part_integrity == "cascade":
-        plan = _with_masters(connection, roots, plan)
+        plan = _with_masters(connection, roots, plan, free_table)
     if dry_run or prompt:
         counts = {node: len(expr) for node, expr in plan}
         if dry_run:
@@ -236,8 +240,6 @@ def _run_delete_of(node, expression, table):
 
 
 def _confirm():
-    from .table import ask_yes_no
-
     return ask_yes_no("Commit deletes?")
 
 
@@ -264,28 +266,26 @@ def _check_parts_after(plan, deleted, table):
             )
 
 
-def _with_masters(connection, roots, plan):
+def _with_masters(connection, roots, plan, free_table):
     """part_integrity='cascade': add the masters of deleted parts as roots, until none is missing.
 
     Master keys are read out before anything is deleted: once the parts are gone, a restriction
     by them would find nothing.
     """
-    from .table import FreeTable
-
     while True:
         added = False
         for node, expression in plan:
             master = _part_master(node)
             if master is None or master in roots:
                 continue
-            master_table = FreeTable(connection, master)
+            master_table = free_table(connection, master)
             keys = (master_table & expression.proj()).keys()
             if keys:
                 roots[master] = master_table & keys
                 added = True
         if not added:
             return plan
-        plan = cascade_plan(connection, roots)
+        plan = cascade_plan(connection, roots, free_table)
 
 
 def delete_quick(table, get_count=False):

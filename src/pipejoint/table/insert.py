@@ -317,16 +317,13 @@ def encode_row(table, columns, row, index, key=None):
     return out
 
 
-_STATEMENTS = {}  # rendered INSERT statements by (backend, table, names, key, mode): make() inserts reuse them
-
-
 def insert_statement(backend, table, names, key_names, mode):
-    cache_key = (backend.name, table.database, table.table_name, tuple(names), tuple(key_names), mode)
-    sql = _STATEMENTS.get(cache_key)
+    """The rendered INSERT, kept in the connection's cache: make() inserts reuse it."""
+    cache = table._connection.cache
+    cache_key = ("insert", table.database, table.table_name, tuple(names), tuple(key_names), mode)
+    sql = cache.get(cache_key)
     if sql is None:
-        if len(_STATEMENTS) > 2000:
-            _STATEMENTS.clear()
-        sql = _STATEMENTS[cache_key] = _render_insert(backend, table, names, key_names, mode)
+        sql = cache.put(cache_key, _render_insert(backend, table, names, key_names, mode))
     return sql
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from ..backends.connection import require_no_transaction
+from ..backends.session import require_no_transaction
 from ..catalog.dependencies import node_name
 from ..catalog.records import delete_record, read_record, write_record
 from ..definition.parser import class_name_to_table_name, parse_definition, table_name_to_class_name
 from ..errors import DataJointError, DeclarationError, MissingTableError
 from ..query.expression import Column, QueryExpression, Source
+from .prompt import ask_yes_no
 
 logger = logging.getLogger("pipejoint")
 
@@ -448,6 +449,7 @@ class Table(QueryExpression, metaclass=TableMeta):
 
         return delete(
             self,
+            FreeTable,
             transaction=transaction,
             prompt=prompt,
             part_integrity=part_integrity,
@@ -532,7 +534,7 @@ class FreeTable(Table):
     def __init__(self, connection, full_table_name=None):
         super().__init__()
         if full_table_name is None:
-            from ..backends.connection import conn
+            from ..catalog.connection import conn
 
             connection, full_table_name = conn(), connection
         schema, table = _split_full_name(full_table_name)
@@ -573,12 +575,3 @@ def _split_full_name(name):
         schema, table = cleaned.split(".", 1)
         return schema.strip("`"), table.strip("`")
     raise DataJointError(f"`{name}` is not a full table name: write `schema.table`.")
-
-
-def ask_yes_no(question):
-    """Ask on the terminal; no terminal (CI, a job) means no."""
-    try:
-        answer = input(f"{question} [yes, No]: ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("yes", "y")

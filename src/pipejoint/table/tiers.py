@@ -1,4 +1,5 @@
-"""The table tiers users subclass: Manual, Lookup, Imported, Computed and Part.
+"""The table tiers users subclass: Manual, Lookup and Part (Imported and Computed, the tiers that
+populate themselves, are in populate/autopopulate.py).
 
 The tier decides the stored name's prefix (DataJoint's convention, so other clients recognise
 it): `#` lookup, `_` imported, `__` computed, `master__part` for parts.
@@ -10,7 +11,6 @@ import re
 
 from ..definition.parser import class_name_to_table_name
 from ..errors import DataJointError
-from ..populate.autopopulate import AutoPopulate
 from .table import Table
 
 TIER_PREFIXES = {"manual": "", "lookup": "#", "imported": "_", "computed": "__"}
@@ -49,20 +49,6 @@ class Lookup(UserTable):
     tier = "lookup"
     tier_prefix = "#"
     contents = ()
-
-
-class Imported(AutoPopulate, UserTable):
-    """Data read from outside sources (files, instruments) by make()."""
-
-    tier = "imported"
-    tier_prefix = "_"
-
-
-class Computed(AutoPopulate, UserTable):
-    """Results computed from other tables by make()."""
-
-    tier = "computed"
-    tier_prefix = "__"
 
 
 class Part(UserTable):
@@ -139,7 +125,5 @@ class Part(UserTable):
         return super().drop(prompt=prompt, force=force, part_integrity="ignore")
 
 
-# 2.3.5 aliases
+# 2.3.5 alias (Ingest and Compute are with Imported and Computed, in populate/autopopulate.py)
 Entry = Manual
-Ingest = Imported
-Compute = Computed

@@ -1,4 +1,4 @@
-"""A connection to one database: queries, transactions, reconnects.
+"""The driver session with one database: queries, transactions, reconnects, error translation.
 
 Outside a transaction every statement commits on its own (autocommit). ``with conn.transaction:``
 groups statements: commit on success, rollback on any exception. A connection lost outside a
@@ -12,15 +12,16 @@ import contextlib
 import logging
 import weakref
 
-from ..errors import DataJointError, LostConnectionError, TransactionError
+from ..errors import LostConnectionError, TransactionError
 from ..settings import config
 from . import get_backend
+from .cache import LRUCache
 
-_live = weakref.WeakSet()  # every Connection of this process, for closing them before a fork
+_live = weakref.WeakSet()  # every Session of this process, for closing them before a fork
 
 
 def live_connections():
-    """The Connection objects of this process that are still referenced."""
+    """The sessions (connections) of this process that are still referenced."""
     return list(_live)
 
 
@@ -52,8 +53,9 @@ class DictCursor:
         return getattr(self._cursor, name)
 
 
-class Connection:
-    """A database connection with pipejoint's error translation and transactions.
+class Session:
+    """A database connection with pipejoint's error translation and transactions. The user-facing
+    ``dj.Connection`` (catalog/connection.py) adds the pipeline's table graph to it.
 
     Arguments left as None come from ``dj.config``.
     """
@@ -72,11 +74,7 @@ class Connection:
         self.settings = settings
         self._raw = None
         self._in_transaction = False
-        self.schemas = {}
-        self._dependencies = None
-        self.sql_cache = {}
-        self.catalog_cache = {}
-        self.catalog_version = 0  # counts changes of the catalog seen by this connection
+        self.cache = LRUCache()  # compiled SQL, catalog records and other derived data (cache.py)
         self.connect()
 
     # --- connecting ---
@@ -116,26 +114,9 @@ class Connection:
     def ping(self):
         self.backend.ping(self._raw)
 
-    def catalog_cache_clear(self):
-        """Forget cached catalog records, the SQL compiled from them and the table graph (after a
-        declare or drop)."""
-        self.catalog_version += 1
-        self.catalog_cache.clear()
-        self.sql_cache.clear()
-        if self._dependencies is not None:
-            self._dependencies.clear()
-
     @property
     def backend_name(self):
         return self.backend.name
-
-    @property
-    def dependencies(self):
-        if self._dependencies is None:
-            from ..catalog.dependencies import Dependencies
-
-            self._dependencies = Dependencies(self)
-        return self._dependencies
 
     def __repr__(self):
         state = "connected" if self._raw is not None else "disconnected"
@@ -262,31 +243,9 @@ class Connection:
                 yield self
 
 
-_connection = None
-
-
-def conn(host=None, user=None, password=None, *, reset=False, backend=None, port=None, database_name=None):
-    """The process-wide connection, created from ``dj.config`` on first use.
-
-    Passing credentials (or ``reset=True``) creates a new connection from them.
-    """
-    global _connection
-    if reset or _connection is None or any(v is not None for v in (host, user, password, backend, port)):
-        if _connection is not None:
-            _connection.close()
-        _connection = Connection(host, user, password, port, backend=backend, database_name=database_name)
-    return _connection
-
-
-def _forget_connection():
-    """Drop the process-wide connection (used after fork: a child must not share the parent's)."""
-    global _connection
-    _connection = None
-
-
 def require_no_transaction(connection, action):
     if connection.in_transaction:
         raise TransactionError(f"{action} cannot run inside a transaction: commit or roll back first.")
 
 
-__all__ = ["Connection", "conn", "DataJointError"]
+__all__ = ["Session", "live_connections", "require_no_transaction"]

@@ -1,0 +1,65 @@
+"""The user-facing connection: ``dj.conn()`` and ``dj.Connection``.
+
+A database session (backends/session.py) that also knows the pipeline stored in it: the graph of
+tables and foreign keys (``conn.dependencies``), the schemas opened on it, and when its catalog
+changed last.
+"""
+
+from __future__ import annotations
+
+from ..backends.session import Session
+
+
+class Connection(Session):
+    """A database connection with pipejoint's error translation, transactions and table graph.
+
+    Arguments left as None come from ``dj.config``.
+    """
+
+    def __init__(self, host=None, user=None, password=None, port=None, *, backend=None, database_name=None):
+        self.schemas = {}
+        self._dependencies = None
+        self.catalog_version = 0  # counts changes of the catalog seen by this connection
+        super().__init__(host, user, password, port, backend=backend, database_name=database_name)
+
+    def catalog_cache_clear(self):
+        """Forget what was derived from the catalog (records, compiled SQL) and the table graph,
+        after a declare or drop."""
+        self.catalog_version += 1
+        self.cache.clear()
+        if self._dependencies is not None:
+            self._dependencies.clear()
+
+    @property
+    def dependencies(self):
+        """The table graph of the whole database (networkx), loaded on first use."""
+        if self._dependencies is None:
+            from .dependencies import Dependencies  # (on first use: dj.conn() alone stays light)
+
+            self._dependencies = Dependencies(self)
+        return self._dependencies
+
+
+_connection = None
+
+
+def conn(host=None, user=None, password=None, *, reset=False, backend=None, port=None, database_name=None):
+    """The process-wide connection, created from ``dj.config`` on first use.
+
+    Passing credentials (or ``reset=True``) creates a new connection from them.
+    """
+    global _connection
+    if reset or _connection is None or any(v is not None for v in (host, user, password, backend, port)):
+        if _connection is not None:
+            _connection.close()
+        _connection = Connection(host, user, password, port, backend=backend, database_name=database_name)
+    return _connection
+
+
+def _forget_connection():
+    """Drop the process-wide connection (used after fork: a child must not share the parent's)."""
+    global _connection
+    _connection = None
+
+
+__all__ = ["Connection", "conn"]

@@ -1,0 +1,12 @@
+"""Confirmation of destructive actions (delete, drop) on the terminal."""
+
+from __future__ import annotations
+
+
+def ask_yes_no(question):
+    """Ask on the terminal; no terminal (CI, a job) means no."""
+    try:
+        answer = input(f"{question} [yes, No]: ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("yes", "y")
