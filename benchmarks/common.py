@@ -10,7 +10,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
 from conftest import server_settings
-from pipejoint.backends.connection import Connection
+from pipejoint.catalog.connection import Connection
 
 BACKENDS = ["sqlite", "postgresql", "mysql"]
 

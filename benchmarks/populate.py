@@ -26,7 +26,7 @@ import time
 
 import pipejoint as dj
 from common import argument_parser, server_settings, timed
-from pipejoint.backends import connection as connection_module
+from pipejoint.catalog import connection as connection_module
 from pipejoint.populate.workers import load_module
 
 PIPELINE = '''
