@@ -36,19 +36,20 @@ ARRAYS_ABOVE = 10_000  # parameters: above this a key set goes as arrays where t
 class Context:
     """Hands out parameter markers while a tree is built, and records how values are bound.
 
-    Markers are numbered in the order they are handed out, which is the order of the values
-    (`params`). `slots` records the runs of values that need work before the driver gets them:
+    Markers are numbered in the order they are handed out, and stand for the expression's values
+    (its `params`) in the same order: one value each, except a key set sent as arrays (one marker
+    per column). `binding` records the runs of values that need work before the driver gets them:
     (first value, rows, width, encoders per column, attributes per column, sent as arrays)."""
 
     def __init__(self):
         self.count = 0  # markers handed out
         self.values = 0  # values they stand for
-        self.slots = []
+        self.binding = []
 
     def param(self, encode=None, attribute=None):
         """A marker for one value; `encode` turns it into the driver's value (for `attribute`)."""
         if encode is not None:
-            self.slots.append((self.values, 1, 1, (encode,), (attribute,), False))
+            self.binding.append((self.values, 1, 1, (encode,), (attribute,), False))
         self.values += 1
         return self._marker()
 
@@ -61,7 +62,7 @@ class Context:
         """One node holding `rows` groups of `width` markers, `(m, m), (m, m)`: large key sets stay
         one small tree instead of a node per value."""
         if encoders is not None and any(encoders):
-            self.slots.append((self.values, rows, width, tuple(encoders), tuple(attributes), False))
+            self.binding.append((self.values, rows, width, tuple(encoders), tuple(attributes), False))
         self.values += rows * width
         markers = [_MARKER.format(i) for i in range(self.count, self.count + rows * width)]
         self.count += rows * width
@@ -73,7 +74,7 @@ class Context:
     def param_arrays(self, rows, encoders, attributes):
         """One marker per column of `rows` key values (given row by row), each bound to an array."""
         width = len(encoders)
-        self.slots.append((self.values, rows, width, tuple(encoders), tuple(attributes), True))
+        self.binding.append((self.values, rows, width, tuple(encoders), tuple(attributes), True))
         self.values += rows * width
         return [self._marker() for _ in range(width)]
 
@@ -82,7 +83,7 @@ class Context:
 class Compiled:
     sql: str
     order: tuple  # argument indices in the order the placeholders appear in `sql`
-    slots: tuple = ()  # how values become arguments (see Context), empty when they go as they are
+    binding: tuple = ()  # how values become arguments (see Context), empty when they go as they are
 
     def __post_init__(self):
         self.reordered = self.order != tuple(range(len(self.order)))
@@ -92,16 +93,16 @@ class Compiled:
         if not self.order:
             return None
         values = expression._params([])
-        if self.slots:
-            values = _bind(self.slots, values, expression)
+        if self.binding:
+            values = _bind(self.binding, values, expression)
         return [values[i] for i in self.order] if self.reordered else values
 
 
-def _bind(slots, values, expression):
+def _bind(binding, values, expression):
     """The driver's arguments for the values: encoded, key columns grouped into arrays."""
     out = []
     position = 0
-    for first, rows, width, encoders, attributes, as_arrays in slots:
+    for first, rows, width, encoders, attributes, as_arrays in binding:
         out += values[position:first]
         position = first + rows * width
         run = values[first:position]
@@ -178,7 +179,7 @@ def finish(backend, tree, ctx):
     if len(order) != ctx.count:
         raise DataJointError("Internal error: a query parameter was lost while rendering SQL.")
     placeholder = "?" if backend.paramstyle == "qmark" else "%s"
-    return Compiled(_MARKER_PATTERN.sub(placeholder, sql), order, tuple(ctx.slots))
+    return Compiled(_MARKER_PATTERN.sub(placeholder, sql), order, tuple(ctx.binding))
 
 
 def build_select(expression, ctx, only=None):
