@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlglot import exp
-
 from ..core.heading import Heading
 from ..errors import DataJointError
-from .expression import Computed, Join, QueryExpression, check_lineage, computed_attribute, query_name
+from .computed import computed_attribute
+from .nodes import Join
+from .relation import Relation, check_lineage, query_name
 
 
 def _as_query(value, expression):
     if isinstance(value, type):
         value = value()
-    if not isinstance(value, QueryExpression) or type(value).__name__ == "U":
+    if not isinstance(value, Relation) or value._is_universe:
         given = "nothing" if value is None else f"{type(value).__name__} {value!r}"
         raise DataJointError(
             f"aggr() on {_name(expression)} needs a grouping relation (a table or query) to aggregate over, "
@@ -28,18 +28,7 @@ def _as_query(value, expression):
 
 
 def _name(expression):
-    return repr(expression) if type(expression).__name__ == "U" else query_name(expression)
-
-
-def _count_matches(fragment, marker_column):
-    """COUNT(*) -> COUNT(<a key column of the group>): unmatched rows of a left join count 0."""
-
-    def rewrite(node):
-        if isinstance(node, exp.Count) and isinstance(node.this, exp.Star):
-            return exp.Count(this=exp.column(marker_column))
-        return node
-
-    return fragment.transform(rewrite)
+    return repr(expression) if expression._is_universe else query_name(expression)
 
 
 def aggregate(expression, group, attributes, named, exclude_nonmatching):
@@ -87,26 +76,19 @@ def aggregate(expression, group, attributes, named, exclude_nonmatching):
             name, text, combined_heading, combined, aggregate_allowed=True, owner=query_name(group)
         )
         if marker is not None and not exclude_nonmatching:
-            column = Computed(
-                column.text,
-                _count_matches(column.fragment, marker),
-                tuple(sorted({**dict(column.inputs), marker: combined[marker]}.items())),
-                column.aggregate,
+            column = replace(
+                column, inputs=tuple(sorted({**dict(column.inputs), marker: combined[marker]}.items())), counts=marker
             )
         attrs.append(replace(attr, nullable=True))
         columns[name] = column
-    result = QueryExpression()
-    result._connection = expression._connection
-    result._heading = Heading(attrs)
-    result._sources = left._sources + right._sources
-    result._joins = joins + tuple(
-        Join(j.source + offset, j.kind, tuple((a.shifted(offset), b.shifted(offset)) for a, b in j.pairs))
-        for j in right._joins
+    return expression._derived(
+        _heading=Heading(attrs),
+        _sources=left._sources + right._sources,
+        _joins=joins + tuple(j.shifted(offset) for j in right._joins),
+        _columns=columns,
+        _where=left._where,
+        _group=tuple(left._columns[n] for n in keep),  # columns, so later renames cannot lose them
     )
-    result._columns = columns
-    result._where = left._where
-    result._group = tuple(left._columns[n] for n in keep)  # columns, so later renames cannot lose them
-    return result
 
 
 def aggregate_universal(universe, group, named):
@@ -132,7 +114,7 @@ def union(left, right):
     """Rows in either operand; both must have the same primary key."""
     if isinstance(right, type):
         right = right()
-    if not isinstance(right, QueryExpression):
+    if not isinstance(right, Relation):
         raise DataJointError(f"Cannot form a union with {type(right).__name__}.")
     if left._connection is not right._connection:
         raise DataJointError("Cannot combine expressions from different connections.")
@@ -160,20 +142,15 @@ def union(left, right):
         second = missing_left.proj(*right_secondary, **nulls) if nulls else missing_left
         order = first.heading.names
         second = _reorder(second, order, first.heading)
-    result = QueryExpression()
-    result._connection = left._connection
-    result._heading = Heading(
+    heading = Heading(
         [
             replace(a, nullable=a.nullable or not a.in_key) if not a.in_key else a
             for a in first.heading.attributes.values()
         ]
     )
-    result._sources = ()
-    result._columns = {}
     # ORDER BY / LIMIT cannot sit on a member of a UNION: such operands become subqueries
     first, second = (e._as_subquery() if e._top is not None else e for e in (first, second))
-    result._union = (first, second)
-    return result
+    return left._derived(_heading=heading, _sources=(), _columns={}, _union=(first, second))
 
 
 def _reorder(expression, order, heading):

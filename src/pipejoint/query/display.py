@@ -8,11 +8,10 @@ from __future__ import annotations
 import html
 
 from ..settings import config
+from .fetch import to_dicts
 
 
 def _preview_rows(expression, limit):
-    from .fetch import to_dicts
-
     rows = to_dicts(expression, order_by="KEY", limit=limit + 1)
     return rows[:limit], len(rows) > limit
 

@@ -1,220 +1,37 @@
 """Query expressions: immutable, lazily compiled descriptions of a set of rows.
 
-An expression is a FROM list (base tables or subqueries, each with an alias ``t0``, ``t1``, …),
-a mapping from each attribute to its SQL over those aliases, WHERE conditions, and optionally a
-GROUP BY, DISTINCT and ORDER/LIMIT. Operators add to these when the result stays one flat
-SELECT and wrap the operand as a subquery only when the meaning requires it (after a LIMIT,
-a GROUP BY, a DISTINCT, or a union).
+An expression is a relation (relation.py: FROM items, attribute columns, WHERE conditions,
+grouping, order) with the DataJoint algebra on top. Operators add to the relation when the
+result stays one flat SELECT and wrap the operand as a subquery only when the meaning requires
+it (after a LIMIT, a GROUP BY, a DISTINCT, or a union). SQL is built only by compiler.py, when
+the expression is fetched.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from ..core.heading import Attribute, Heading
+from ..core.heading import Heading
 from ..errors import DataJointError, UnknownAttributeError
 from . import fetch as _fetch
-from .condition import Combination, Top, dict_condition, make_condition
+from .aggregation import aggregate, aggregate_universal, union
+from .compiler import compile_query
+from .computed import computed_attribute
+from .display import html_preview, text_preview
+from .nodes import Column, Join, Ordering
+from .relation import Relation, check_lineage, query_name
+from .restriction import Not, Top, dict_condition, make_condition
 
 
-@dataclass(frozen=True)
-class Column:
-    """An attribute read straight from a FROM item: alias index and column name."""
+class QueryExpression(Relation):
+    """The query algebra over a relation. Subclasses: Table (base tables), U."""
 
-    source: int
-    name: str
+    def _plain(self):
+        return QueryExpression.__new__(QueryExpression)
 
-    def shape(self):
-        shape = self.__dict__.get("_shape")
-        if shape is None:
-            shape = self.__dict__["_shape"] = ("c", self.source, self.name)  # built once: the hot path reads it
-        return shape
-
-    def shifted(self, offset):
-        return Column(self.source + offset, self.name)
-
-
-@dataclass(frozen=True)
-class Computed:
-    """An attribute computed by a SQL fragment; `inputs` maps the names it uses to their SQL."""
-
-    text: str
-    fragment: object  # parsed sqlglot tree over attribute names
-    inputs: tuple  # ((name, Column|Computed), ...)
-    aggregate: bool = False
-
-    def shape(self):
-        return ("x", self.text, tuple((n, c.shape()) for n, c in self.inputs))
-
-    def shifted(self, offset):
-        return Computed(self.text, self.fragment, tuple((n, c.shifted(offset)) for n, c in self.inputs), self.aggregate)
-
-
-@dataclass(frozen=True)
-class Source:
-    """A FROM item: a base table (schema, table_name) or a subquery."""
-
-    schema: str | None = None
-    table_name: str | None = None
-    query: object = None
-
-    def shape(self):
-        return ("t", self.schema, self.table_name) if self.query is None else ("q", self.query._shape())
-
-
-@dataclass(frozen=True)
-class Join:
-    """How FROM item `source` joins: 'inner', 'left' or 'cross', on pairs of column SQL."""
-
-    source: int
-    kind: str
-    pairs: tuple = ()  # ((left Column|Computed, right Column), ...)
-
-    def shape(self):
-        return (self.source, self.kind, tuple((a.shape(), b.shape()) for a, b in self.pairs))
-
-    def shifted(self, offset):
-        return Join(
-            self.source + offset, self.kind, tuple((a.shifted(offset), b.shifted(offset)) for a, b in self.pairs)
-        )
-
-
-@dataclass(frozen=True)
-class Ordering:
-    """A dj.Top applied: (column, descending) items, the order as written, limit and offset."""
-
-    items: tuple
-    order_names: tuple
-    limit: int | None
-    offset: int
-
-    def shape(self):
-        return (tuple((c.shape(), desc) for c, desc in self.items), self.limit, self.offset)
-
-    def shifted(self, offset):
-        return replace(self, items=tuple((c.shifted(offset), desc) for c, desc in self.items))
-
-
-class QueryExpression:
-    """Base of tables and query results. Subclasses: Table (base tables), U."""
-
-    _connection = None
-    _heading = None
-    _sources = ()
-    _joins = ()
-    _columns = None  # name -> Column | Computed
-    _where = ()  # ((Condition, columns-at-that-time), ...)
-    _group = None  # tuple of the columns grouped by, when aggregated
-    _distinct = False
-    _top = None
-    _union = None  # (left, right) for a union
-    _is_base_table = False
-
-    # --- basic properties ---
     @property
     def connection(self):
         return self._connection
-
-    @property
-    def heading(self):
-        return self._heading
-
-    @property
-    def primary_key(self):
-        return self.heading.primary_key
-
-    _FIELDS = (
-        "_connection",
-        "_heading",
-        "_sources",
-        "_joins",
-        "_columns",
-        "_where",
-        "_group",
-        "_distinct",
-        "_top",
-        "_union",
-    )
-
-    def _copy(self, **changes):
-        """A modified copy, as a plain QueryExpression (restrictions use _with_condition)."""
-        result = QueryExpression.__new__(QueryExpression)
-        for name in self._FIELDS:
-            setattr(result, name, getattr(self, name))
-        for key, value in changes.items():
-            setattr(result, key, value)
-        result._frame_shape = None
-        return result
-
-    @property
-    def _is_wrappable(self):
-        return self._group is not None or self._distinct or self._top is not None or self._union is not None
-
-    def _as_subquery(self):
-        """This expression as the only FROM item of a new one, attributes passed through."""
-        heading = self.heading
-        result = QueryExpression()
-        result._connection = self._connection
-        result._heading = Heading(
-            [replace(a, expression=None) for a in heading.attributes.values()], heading.table_comment
-        )
-        result._sources = (Source(query=self),)
-        result._joins = ()
-        result._columns = {n: Column(0, n) for n in heading.names}
-        result._where = ()
-        return result
-
-    # --- shape and params: the SQL cache key and the values, in one fixed order ---
-    _frame_shape = None  # (heading, shape of everything but WHERE), shared with restrictions of this expression
-
-    def _frame(self):
-        """(heading, the shape of everything but the WHERE conditions). The shape is kept as its
-        repr text: a string caches its hash, so looking up the SQL of `(T & key)` in the cache does
-        not walk the whole nested structure on every query."""
-        heading = self._heading
-        cached = self._frame_shape
-        if cached is None or cached[0] is not heading:
-            cached = self._frame_shape = (
-                heading,
-                repr(
-                    (
-                        tuple(s.shape() for s in self._sources),
-                        tuple(j.shape() for j in self._joins),
-                        tuple(heading.names),
-                        tuple((n, c.shape()) for n, c in self._columns.items()),  # all of them: see _shape
-                        None if self._group is None else tuple(c.shape() for c in self._group),
-                        self._distinct,
-                        self._top.shape() if self._top else None,
-                        tuple(heading.primary_key),
-                    )
-                ),
-            )
-        return cached
-
-    def _shape(self):
-        if self._union is not None:
-            return ("union", self._union[0]._shape(), self._union[1]._shape())
-        # a condition reads its attributes through the columns it was built on: when those are the
-        # expression's own columns, the frame already holds their shapes (None stands for them)
-        columns = self._columns
-        where = []
-        for condition, cols in self._where:
-            where.append(
-                (condition.shape(), None if cols is columns else tuple([cols[n].shape() for n in condition.names()]))
-            )
-        return self._frame()[1], tuple(where)
-
-    def _params(self, out):
-        if self._union is not None:
-            self._union[0]._params(out)
-            self._union[1]._params(out)
-            return out
-        for source in self._sources:
-            if source.query is not None:
-                source.query._params(out)
-        for condition, _ in self._where:
-            condition.params(out)
-        return out
 
     # --- restriction ---
     def restrict(self, restriction, semantic_check=True):
@@ -235,16 +52,6 @@ class QueryExpression:
             return self
         return base._with_condition(condition)
 
-    def _with_condition(self, condition):
-        """A copy with one more WHERE condition. A restricted table keeps its class (so that
-        `(T & key).delete()` works), and the rest of its SQL cache key is shared, not rebuilt."""
-        if self._frame_shape is None:
-            self._frame()  # computed once on this expression, inherited by its restrictions
-        result = object.__new__(type(self))
-        result.__dict__.update(self.__dict__)
-        result._where = self._where + ((condition, self._columns),)
-        return result
-
     def __and__(self, restriction):
         return self.restrict(restriction)
 
@@ -253,15 +60,11 @@ class QueryExpression:
         return self.restrict(restriction, semantic_check=False)
 
     def __sub__(self, restriction):
-        from .condition import Not
-
         if isinstance(restriction, Top):
             raise DataJointError("Cannot subtract a dj.Top: restrict with & dj.Top(...) instead.")
         return self.restrict(Not(restriction))
 
     def __neg__(self):
-        from .condition import Not
-
         return Not(self)
 
     def _apply_top(self, top):
@@ -356,14 +159,13 @@ class QueryExpression:
         where = left_expr._where + tuple(
             (cond, {n: c.shifted(offset) for n, c in cols.items()}) for cond, cols in right_expr._where
         )
-        result = QueryExpression()
-        result._connection = self._connection
-        result._heading = heading
-        result._sources = left_expr._sources + right_expr._sources
-        result._joins = tuple(joins)
-        result._columns = {n: columns[n] for n in heading.names}
-        result._where = where
-        return result
+        return self._derived(
+            _heading=heading,
+            _sources=left_expr._sources + right_expr._sources,
+            _joins=tuple(joins),
+            _columns={n: columns[n] for n in heading.names},
+            _where=where,
+        )
 
     def __mul__(self, other):
         return self.join(other)
@@ -378,8 +180,6 @@ class QueryExpression:
     # --- aggregation ---
     def aggr(self, group=None, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
         """Per row of self, aggregates over the matching rows of `group` (all rows of self are kept)."""
-        from .aggregation import aggregate
-
         if keep_all_rows is not None:
             exclude_nonmatching = not keep_all_rows
         return aggregate(self, group, attributes, named, exclude_nonmatching)
@@ -388,14 +188,13 @@ class QueryExpression:
 
     # --- union ---
     def __add__(self, other):
-        from .aggregation import union
-
         return union(self, other)
 
     # --- SQL ---
     def make_sql(self, fields=None):
-        from .compiler import compile_query
-
+        """The SELECT statement, as sent to the database. `fields` is accepted because DataJoint's
+        make_sql takes it (to select only some attributes); pipejoint always selects the whole
+        heading: use .proj() to select fewer."""
         return compile_query(self).sql
 
     def __str__(self):
@@ -403,8 +202,6 @@ class QueryExpression:
 
     # --- fetching: see fetch.py ---
     def cursor(self, as_dict=False):
-        from .compiler import compile_query
-
         compiled = compile_query(self)
         return self._connection.query(compiled.sql, compiled.arguments(self), as_dict=as_dict)
 
@@ -435,18 +232,12 @@ class QueryExpression:
         return bool(self & item)
 
     def __repr__(self):
-        from .display import text_preview
-
         return text_preview(self)
 
     def _repr_html_(self):
-        from .display import html_preview
-
         return html_preview(self)
 
     def preview(self, limit=None, width=None):
-        from .display import text_preview
-
         return text_preview(self, limit=limit, width=width)
 
 
@@ -503,37 +294,6 @@ def expand_order_by(order_by, heading):
     return result
 
 
-def query_name(expression):
-    """The tables an expression reads, for error messages: `lab.student * lab.enroll`."""
-    if expression._union is not None:
-        return " + ".join(query_name(e) for e in expression._union)
-    names = []
-    for source in expression._sources:
-        names.append(
-            f"`{source.schema}.{source.table_name}`" if source.query is None else f"({query_name(source.query)})"
-        )
-    return " * ".join(names)
-
-
-def computed_attribute(name, text, heading, columns, aggregate_allowed=False, owner=""):
-    """Parse a projection/aggregation expression; check its names; infer its type."""
-    from ..settings import config
-    from .fragments import parse_fragment
-    from .typing_rules import infer_type
-
-    fragment = parse_fragment(text, heading, config["query.dialect"], owner)
-    from sqlglot import exp
-
-    is_aggregate = any(isinstance(node, exp.AggFunc) for node in fragment.walk())
-    if is_aggregate and not aggregate_allowed:
-        raise DataJointError(f"`{name}={text!r}` uses an aggregate function: use .aggr() to aggregate over a group.")
-    used = sorted({c.name for c in fragment.find_all(exp.Column) if not c.table})
-    inputs = tuple((n, columns[n]) for n in used)
-    attr_type = infer_type(fragment, heading)
-    attribute = Attribute(name, attr_type, in_key=False, nullable=True, lineage=None, expression=text)
-    return Computed(text, fragment, inputs, is_aggregate), attribute
-
-
 def join_heading(left, right, left_join):
     """Attributes of both, with the primary key by functional dependency (DataJoint 2.x)."""
     left_names = set(left.names)
@@ -565,29 +325,11 @@ def join_heading(left, right, left_join):
     return Heading(ordered)
 
 
-def check_lineage(left, right, shared):
-    """Same name must mean the same thing: attributes are matched by name *and* lineage."""
-    for name in shared:
-        a = left.heading[name].lineage
-        b = right.heading[name].lineage
-        if a != b or a is None:
-            raise DataJointError(
-                f"Cannot match {query_name(left)} and {query_name(right)} on attribute `{name}`: it comes from "
-                f"{_origin(a)} on the left and from {_origin(b)} on the right (different lineages), so the two "
-                f"sides mean different things by `{name}`. Rename it on one side with .proj(), e.g. `.proj(other_{name}='{name}')`, "
-                "or pass semantic_check=False to match by name only."
-            )
-
-
-def _origin(lineage):
-    return f"`{lineage}`" if lineage else "a computed expression (no lineage)"
-
-
 def renamed_base(expression):
-    """For `Table` or `Table.proj(new='old', ...)` (renames only): (table, {new: old}); else (None, None)."""
-    from ..table.table import Table
+    """For `Table` or `Table.proj(new='old', ...)` (renames only): (table, {new: old}); else (None, None).
 
-    if isinstance(expression, Table):
+    A table marks itself with `_is_base_table`; its renaming projection keeps it as `_base_table`."""
+    if expression._is_base_table:
         return expression, {}
     if (
         len(expression._sources) == 1
@@ -613,6 +355,8 @@ def renamed_base(expression):
 
 class U(QueryExpression):
     """A universal set over the named attributes: ``dj.U('a') & table`` is the distinct values of a."""
+
+    _is_universe = True
 
     def __init__(self, *attributes):
         for a in attributes:
@@ -658,8 +402,6 @@ class U(QueryExpression):
     __mul__ = join
 
     def aggr(self, group=None, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
-        from .aggregation import aggregate_universal
-
         return aggregate_universal(self, group, named)
 
     aggregate = aggr
@@ -677,4 +419,4 @@ class U(QueryExpression):
         raise DataJointError("dj.U is not a set of rows until restricted by a query.")
 
 
-__all__ = ["QueryExpression", "U", "Combination"]
+__all__ = ["QueryExpression", "U"]

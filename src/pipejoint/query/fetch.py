@@ -12,7 +12,9 @@ import operator
 
 from ..errors import DataJointError, UnknownAttributeError
 from .compiler import compile_query
-from .condition import KeyAfter, Top
+from .nodes import KeyAfter
+from .relation import query_name
+from .restriction import Top
 
 PAGE = 2000  # rows per query when iterating
 
@@ -268,8 +270,6 @@ def to_arrow(expression, order_by=None, limit=None, offset=None):
 
 
 def _name(expression):
-    from .expression import query_name
-
     try:
         return query_name(expression)
     except Exception:

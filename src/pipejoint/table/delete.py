@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from ..catalog.dependencies import node_name, split_node
 from ..errors import DataJointError, IntegrityError, TransactionError
-from ..query.compiler import Context, build_select, finish
+from ..query.compiler import Context, build_select, condition_sql, finish
 from ..settings import config
 from .prompt import ask_yes_no
 
@@ -66,7 +66,7 @@ def _delete_statement(expression):
 def _direct_condition(expression, backend, ctx):
     """The WHERE condition over the table's own columns (True: every row), or None when the
     derived-table form is needed."""
-    from ..query.expression import Column
+    from ..query.nodes import Column
 
     source = expression._sources[0]
     target = (source.schema, source.table_name)
@@ -85,7 +85,9 @@ def _direct_condition(expression, backend, ctx):
             db=table.args["db"].copy() if table.args.get("db") else None,
         )
 
-    parts = [c.to_ast(lambda name, cols=cols: column(name, cols), ctx) for c, cols in expression._where]
+    parts = [
+        condition_sql(c, lambda name, cols=cols: column(name, cols), backend, ctx) for c, cols in expression._where
+    ]
     if not parts:
         return True
     return parts[0] if len(parts) == 1 else exp.and_(*[exp.Paren(this=p) for p in parts])
@@ -128,7 +130,7 @@ def _with_stable_roots(connection, roots, plan, free_table):
     """The plan, after reading out the keys of roots whose restriction reads a table the cascade
     deletes from: `(Subject & Session).delete()` deletes the sessions first, and a restriction
     evaluated after that would no longer find the subjects."""
-    from ..query.condition import query_tables
+    from ..query.nodes import query_tables
 
     nodes = {node for node, _ in plan}
     changed = False

@@ -13,7 +13,8 @@ from ..catalog.dependencies import node_name
 from ..catalog.records import delete_record, read_record, write_record
 from ..definition.parser import class_name_to_table_name, parse_definition, table_name_to_class_name
 from ..errors import DataJointError, DeclarationError, MissingTableError
-from ..query.expression import Column, QueryExpression, Source
+from ..query.expression import QueryExpression
+from ..query.nodes import Column, Source
 from .prompt import ask_yes_no
 
 logger = logging.getLogger("pipejoint")
