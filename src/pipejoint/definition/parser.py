@@ -17,7 +17,6 @@ _ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _INDEX = re.compile(r"^(?P<unique>unique\s+)?index\s*\((?P<args>[^)]*)\)\s*(#.*)?$", re.I)
 _FOREIGN_KEY = re.compile(r"^->\s*(\[(?P<options>[^\]]*)\])?\s*(?P<ref>.+?)\s*(#.*)?$")
 _SEPARATOR = re.compile(r"^-{3,}\s*(#.*)?$")
-_CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 
 @dataclass
@@ -416,25 +415,3 @@ def _singleton_attribute(schema, table_name):
         comment="singleton primary key",
         lineage=f"{schema}.{table_name}._singleton",
     )
-
-
-def class_name_to_table_name(class_name):
-    """`MyTable2B` -> `my_table2_b`. Class names must be CamelCase."""
-    if not _CLASS_NAME.match(class_name):
-        raise DeclarationError(
-            f"Table class name `{class_name}` is not CamelCase: start with a capital letter and use only "
-            f"letters and digits, e.g. `{_suggest_camel(class_name)}`."
-        )
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
-
-
-def _suggest_camel(name):
-    parts = re.split(r"[^A-Za-z0-9]+", name)
-    suggestion = "".join(p[:1].upper() + p[1:] for p in parts if p)
-    return suggestion if suggestion and suggestion[0].isalpha() else "MyTable"
-
-
-def table_name_to_class_name(table_name):
-    """`#my_table` -> `MyTable`, `__comp__part` -> `Part` (the last segment)."""
-    base = table_name.lstrip("#_~").split("__")[-1]
-    return "".join(part.capitalize() for part in base.split("_"))

@@ -423,7 +423,7 @@ def populate_schema(schema, *restrictions, **kwargs):
 
 def auto_populated_classes(schema):
     """The auto-populated table classes declared in a schema, in dependency order."""
-    from ..catalog.dependencies import node_name
+    from ..core.naming import node_name
 
     classes = {}
     stack = [AutoPopulate]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import types
 
 from ..catalog.records import read_schema
+from ..core.naming import master_of
 
 _TIER_CLASSES = {}
 
@@ -44,7 +45,7 @@ def build_classes(schema):
     for table_name, record in records.items():
         if record.tier != "part":
             continue
-        master = by_table.get(table_name[: table_name.rfind("__")])
+        master = by_table.get(master_of(table_name))
         if master is None:
             continue
         part = type(record.class_name, (Part,), {"definition": record.definition, "__module__": master.__module__})

@@ -1,35 +1,14 @@
 """The table tiers users subclass: Manual, Lookup, Imported, Computed and Part.
 
-The tier decides the stored name's prefix (DataJoint's convention, so other clients recognise
-it): `#` lookup, `_` imported, `__` computed, `master__part` for parts.
+The tier decides the stored name's prefix (DataJoint's convention, see core/naming.py).
 """
 
 from __future__ import annotations
 
-import re
-
-from ..definition.parser import class_name_to_table_name
+from ..core.naming import TIER_PREFIXES, part_table_name
 from ..errors import DataJointError
 from ..populate.autopopulate import AutoPopulate
 from .table import Table
-
-TIER_PREFIXES = {"manual": "", "lookup": "#", "imported": "_", "computed": "__"}
-_BASE = r"[a-z][a-z0-9]*(_[a-z][a-z0-9]*)*"
-TIER_PATTERNS = {
-    "part": re.compile(rf"^(#|_|__)?{_BASE}__{_BASE}$"),
-    "lookup": re.compile(rf"^#{_BASE}$"),
-    "computed": re.compile(rf"^__{_BASE}$"),
-    "imported": re.compile(rf"^_{_BASE}$"),
-    "manual": re.compile(rf"^{_BASE}$"),
-}
-
-
-def tier_of(table_name):
-    """The tier a stored table name implies, or None for hidden tables."""
-    for tier, pattern in TIER_PATTERNS.items():
-        if pattern.match(table_name):
-            return tier
-    return None
 
 
 class UserTable(Table):
@@ -40,14 +19,14 @@ class Manual(UserTable):
     """Data entered by people or by scripts outside the pipeline."""
 
     tier = "manual"
-    tier_prefix = ""
+    tier_prefix = TIER_PREFIXES["manual"]
 
 
 class Lookup(UserTable):
     """Small reference tables; `contents` rows are inserted when the table is declared."""
 
     tier = "lookup"
-    tier_prefix = "#"
+    tier_prefix = TIER_PREFIXES["lookup"]
     contents = ()
 
 
@@ -55,14 +34,14 @@ class Imported(AutoPopulate, UserTable):
     """Data read from outside sources (files, instruments) by make()."""
 
     tier = "imported"
-    tier_prefix = "_"
+    tier_prefix = TIER_PREFIXES["imported"]
 
 
 class Computed(AutoPopulate, UserTable):
     """Results computed from other tables by make()."""
 
     tier = "computed"
-    tier_prefix = "__"
+    tier_prefix = TIER_PREFIXES["computed"]
 
 
 class Part(UserTable):
@@ -84,7 +63,7 @@ class Part(UserTable):
             if self._master is None:
                 raise DataJointError(f"Part table `{type(self).__name__}` has no master: nest it inside a table class.")
             master_name = self._master().table_name
-            type(self)._table_name = master_name + "__" + class_name_to_table_name(type(self).__name__)
+            type(self)._table_name = part_table_name(master_name, type(self).__name__)
         return self._table_name
 
     def _is_master_reference(self, fk):
