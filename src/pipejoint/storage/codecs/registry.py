@@ -10,16 +10,12 @@ from __future__ import annotations
 import inspect
 import threading
 
-from ...errors import DataJointError, DeclarationError
+from ...errors import CodecError, DataJointError, DeclarationError
 
 _registry = {}
 _lock = threading.RLock()
 _version = [0]  # bumped on every (un)registration; caches of resolved chains key on it
 _entry_points_loaded = [False]
-
-
-class CodecError(DataJointError):
-    """A codec is missing, misdeclared or failed on a value."""
 
 
 class Codec:
