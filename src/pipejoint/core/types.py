@@ -93,14 +93,15 @@ class AttributeType:
 
     @property
     def storage_core(self):
-        """The core type of the column that actually holds the value."""
+        """The core type of the column that holds the value.
+
+        A codec's column has the type at the end of its codec chain (``<attach@s>`` -> ``<hash@s>``
+        -> json), which only the codec registry knows: code handling codec columns passes the
+        resolved type (``storage.codecs.stored_type``). A codec type itself answers with its
+        default column: json with a store, bytes without.
+        """
         if self.codec is None:
             return self.core
-        from ..storage.codecs import stored_type  # the end of the codec chain, e.g. <attach@s> -> <hash@s> -> json
-
-        stored = stored_type(self)
-        if stored is not None:
-            return stored.core
         return "json" if self.store is not None else "bytes"
 
     @property

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from ..errors import DataJointError
+from ..storage.codecs import stored_type
 
 _MARKER = "\x01{}\x01"
 _MARKER_PATTERN = re.compile("\x01(\\d+)\x01")
@@ -143,7 +144,10 @@ def build_select(expression, ctx, only=None):
     resolve = resolver(expression._columns)
     heading = expression.heading
     select = exp.Select(
-        expressions=[exp.alias_(backend.select_value(resolve(n), heading[n].attr_type), n, quoted=True) for n in names]
+        expressions=[
+            exp.alias_(backend.select_value(resolve(n), stored_type(heading[n].attr_type)), n, quoted=True)
+            for n in names
+        ]
     )
     if not names:
         select = exp.Select(expressions=[exp.Literal.number(1)])

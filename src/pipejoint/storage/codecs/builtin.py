@@ -166,6 +166,3 @@ def _holds(path, content):
             return f.read() == content
     except OSError:
         return False
-
-
-from . import stored as _stored_codecs  # noqa: E402,F401  (registers object, npy and filepath)
