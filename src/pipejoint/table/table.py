@@ -21,6 +21,7 @@ from ..core.naming import (
 from ..definition.parser import parse_definition
 from ..errors import DataJointError, DeclarationError, MissingTableError
 from ..query.expression import Column, QueryExpression, Source
+from .declare import resolve_reference
 
 logger = logging.getLogger("pipejoint")
 
@@ -279,7 +280,9 @@ class Table(QueryExpression, metaclass=TableMeta):
                 f"Table name `{self.table_name}` is longer than {connection.backend.max_name_length} characters: "
                 "choose a shorter class name."
             )
-        spec = parse_definition(definition, self.database, self.table_name, context or {}, self.tier)
+        spec = parse_definition(
+            definition, self.database, self.table_name, context or {}, self.tier, resolve_reference=resolve_reference
+        )
         self._check_tier_rules(spec)
         from ..definition.ddl import create_table_statements, drop_table_statement
 
