@@ -470,10 +470,6 @@ def _check_required(names, heading, table, index):
             )
 
 
-class _Regroup(Exception):
-    """A batch needs the row-by-row path (rows differ in their fields, or None means 'default')."""
-
-
 def _uniform(batch, names, heading):
     """(names, tuples) when every row of a batch has the same fields; None otherwise."""
     first = batch[0]
