@@ -10,9 +10,9 @@ import pytest
 
 import pipejoint as dj
 from helpers import store_spec, stored_files
-from pipejoint.errors import DataJointError, DeclarationError, DuplicateError
+from pipejoint.errors import DataJointError, DeclarationError, DuplicateError, ObjectChangedError
 from pipejoint.storage import stores as storage
-from pipejoint.storage.objectref import IntegrityError, NpyRef, ObjectRef
+from pipejoint.storage.objectref import NpyRef, ObjectRef
 
 
 def test_blob_in_store_is_hash_addressed_and_deduplicated(schema, store):
@@ -132,10 +132,10 @@ def test_filepath_tracks_size_and_checksum(schema, store):
     assert ref.verify()
     assert stored_files() == ["raw/session1/data.bin"]  # tracked where it is, never copied
     main.put_bytes("raw/session1/data.bin", b"9876543210")
-    with pytest.raises(IntegrityError, match="checksum"):
+    with pytest.raises(ObjectChangedError, match="checksum"):
         ref.verify()
     main.put_bytes("raw/session1/data.bin", b"012345678")
-    with pytest.raises(IntegrityError, match="9 bytes, 10 were recorded"):
+    with pytest.raises(ObjectChangedError, match="9 bytes, 10 were recorded"):
         ref.verify()
     for bad, message in [("raw/missing.bin", "does not exist"), ("_hash/x", "managed area"), ("../up.bin", "outside")]:
         with pytest.raises(dj.InvalidValueError, match=message) as info:

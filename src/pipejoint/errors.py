@@ -64,6 +64,22 @@ class MissingExternalFile(DataJointError):
     """A file referenced from a row is missing in its store."""
 
 
+class ObjectChangedError(DataJointError):
+    """An object in a store no longer matches the size or checksum recorded with its row."""
+
+
+class StoreError(DataJointError):
+    """A store is misconfigured or unreachable."""
+
+
+class BlobError(DataJointError):
+    """A value cannot be packed, or bytes are not a valid blob."""
+
+
+class CodecError(DataJointError):
+    """A codec is missing, misdeclared or failed on a value."""
+
+
 class BucketInaccessible(DataJointError):
     """An object store bucket cannot be reached."""
 

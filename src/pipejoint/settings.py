@@ -31,7 +31,7 @@ DEFAULTS = {
     "database.reconnect": True,
     "database.create_tables": True,
     "database.busy_timeout": 30.0,
-    "connection.charset": "",
+    "connection.charset": "",  # DataJoint's key, accepted and unused: MySQL connections always use utf8mb4
     "display.limit": 12,
     "display.width": 14,
     "display.show_tuple_count": True,

@@ -7,17 +7,9 @@ Node names are `` `schema`.`table` ``, as in DataJoint.
 
 from __future__ import annotations
 
+from ..core.naming import master_node, node_name, split_node, without_tier_prefix
 from ..errors import DataJointError
 from .records import read_schema
-
-
-def node_name(schema, table_name):
-    return f"`{schema}`.`{table_name}`"
-
-
-def split_node(name):
-    schema, table = name.split("`.`")
-    return schema.strip("`"), table.strip("`")
 
 
 class Dependencies:
@@ -114,13 +106,13 @@ class Dependencies:
         order = list(nx.lexicographical_topological_sort(graph, key=_master_first_key))
         # Move each part up to just after its master (and its own other parents).
         for node in list(order):
-            master = _master_of(node)
+            master = master_node(node)
             if master is None or master not in order:
                 continue
             order.remove(node)
             after = max([order.index(master)] + [order.index(p) for p in graph.predecessors(node)])
             position = after + 1
-            while position < len(order) and _master_of(order[position]) == master:
+            while position < len(order) and master_node(order[position]) == master:
                 position += 1  # keep sibling parts in their order
             order.insert(position, node)
         return order
@@ -129,13 +121,4 @@ class Dependencies:
 def _master_first_key(node):
     """Sort key that places parts next to their masters (`master__part` sorts after `master`)."""
     schema, table = split_node(node)
-    return (schema, table.lstrip("#_"), table)
-
-
-def _master_of(node):
-    """The master's node name of a part table, or None."""
-    schema, table = split_node(node)
-    base = table.lstrip("#_")
-    if "__" not in base:
-        return None
-    return node_name(schema, table[: table.rfind("__")])
+    return (schema, without_tier_prefix(table), table)

@@ -31,10 +31,6 @@ class TableRecord:
     foreign_keys: list
     indexes: list
 
-    @property
-    def full_name(self):
-        return f"`{self.schema}`.`{self.table_name}`"
-
 
 def _catalog_spec(schema):
     def attr(name, declared, in_key=False):

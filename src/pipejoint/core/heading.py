@@ -185,15 +185,9 @@ class Heading:
     def non_blobs(self):
         return [n for n, a in self.attributes.items() if not a.is_blob]
 
-    def lineages(self):
-        return {n: a.lineage for n, a in self.attributes.items()}
-
     def select(self, names):
         """A heading of only the named attributes, in the given order."""
         return Heading([self[n] for n in names], self.table_comment)
-
-    def with_attributes(self, attributes):
-        return Heading(attributes, self.table_comment)
 
     def set_primary_key(self, key_names):
         """A copy whose primary key is exactly `key_names` (used by join, U and aggregation)."""

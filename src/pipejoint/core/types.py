@@ -27,7 +27,6 @@ INTEGER_RANGES = {
 MYSQL_INTEGERS = {"tinyint": "8", "smallint": "16", "mediumint": "24", "int": "32", "integer": "32", "bigint": "64"}
 BLOB_TYPES = ("tinyblob", "blob", "mediumblob", "longblob")
 TEXT_TYPES = ("tinytext", "text", "mediumtext", "longtext")
-STORE_CODECS = ("blob", "attach", "filepath", "object", "npy", "hash")
 
 SUPPORTED = (
     "int8 int16 int32 int64 uint8 uint16 uint32 uint64, float32 float64, bool, decimal(p,s), "
@@ -71,10 +70,6 @@ class AttributeType:
         return self.core in ("char", "varchar", "enum", "text")
 
     @property
-    def is_temporal(self):
-        return self.core in ("date", "datetime", "time", "timestamp")
-
-    @property
     def is_uuid(self):
         return self.core == "uuid"
 
@@ -93,23 +88,20 @@ class AttributeType:
 
     @property
     def storage_core(self):
-        """The core type of the column that actually holds the value."""
+        """The core type of the column that holds the value.
+
+        A codec's column has the type at the end of its codec chain (``<attach@s>`` -> ``<hash@s>``
+        -> json), which only the codec registry knows: code handling codec columns passes the
+        resolved type (``storage.codecs.stored_type``). A codec type itself answers with its
+        default column: json with a store, bytes without.
+        """
         if self.codec is None:
             return self.core
-        from ..storage.codecs import stored_type  # the end of the codec chain, e.g. <attach@s> -> <hash@s> -> json
-
-        stored = stored_type(self)
-        if stored is not None:
-            return stored.core
         return "json" if self.store is not None else "bytes"
 
     @property
     def integer_range(self):
         return INTEGER_RANGES.get(self.core)
-
-
-def _int(text):
-    return int(text.strip())
 
 
 def _split_enum_values(inner, declared):

@@ -10,6 +10,8 @@ import hashlib
 
 from sqlglot import exp
 
+from ..storage.codecs import stored_type
+
 
 def _ident(name):
     return exp.to_identifier(name, quoted=True)
@@ -22,11 +24,7 @@ def _index_name(schema, table_name, attributes, unique):
 
 
 def column_definition(backend, attr, pk_names):
-    t = attr.attr_type
-    if t.codec is not None:  # a codec's column has the type at the end of its chain
-        from ..storage.codecs import stored_type
-
-        t = stored_type(t) or t
+    t = stored_type(attr.attr_type)  # a codec's column has the type at the end of its chain
     column = exp.column(attr.name, quoted=True)
     constraints = []
     if not attr.nullable:
@@ -77,10 +75,15 @@ def create_table_statements(backend, spec):
     statements = [backend.render(create) + backend.table_suffix(spec.comment)] + later
     columns = [(a.name, a.comment) for a in spec.attributes]
     statements += backend.after_create(spec.schema, spec.table_name, columns, spec.comment)
-    serialized = [a.name for a in spec.attributes if a.attr_type.codec is not None and a.attr_type.is_blob]
+    serialized = [a.name for a in spec.attributes if _serialized_in_table(a.attr_type)]
     if serialized:
         statements += backend.serialized_column_statements(spec.schema, spec.table_name, serialized)
     return statements
+
+
+def _serialized_in_table(attr_type):
+    """A codec whose bytes stay in the row (blobs, attachments): backends may mark such columns."""
+    return attr_type.codec is not None and attr_type.store is None and stored_type(attr_type).is_blob
 
 
 def create_index_statement(backend, spec, name, index):

@@ -17,7 +17,6 @@ _ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _INDEX = re.compile(r"^(?P<unique>unique\s+)?index\s*\((?P<args>[^)]*)\)\s*(#.*)?$", re.I)
 _FOREIGN_KEY = re.compile(r"^->\s*(\[(?P<options>[^\]]*)\])?\s*(?P<ref>.+?)\s*(#.*)?$")
 _SEPARATOR = re.compile(r"^-{3,}\s*(#.*)?$")
-_CLASS_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 
 @dataclass
@@ -106,8 +105,13 @@ def split_unquoted(text, separator):
     return text, None
 
 
+def line_error(table, line, problem, fix):
+    """The error for one line of a definition: it quotes the line and says what to write instead."""
+    return DeclarationError(f"Table `{table}`, line `{line}`: {problem} {fix}")
+
+
 def _fail(table, line, problem, fix):
-    raise DeclarationError(f"Table `{table}`, line `{line}`: {problem} {fix}")
+    raise line_error(table, line, problem, fix)
 
 
 def parse_attribute(line, in_key, table):
@@ -233,52 +237,9 @@ def _strip_autoincrement(attr_type):
     return replace(parse_type(declared))
 
 
-def resolve_reference(ref, context, table, line):
-    """Evaluate `Parent`, `module.Parent` or `Parent.proj(new='old')` in the declaration context."""
-    try:
-        target = eval(ref, {"__builtins__": {}}, dict(context))
-    except Exception as error:
-        names = sorted(k for k, v in context.items() if _is_table_or_module(v))[:40]
-        _fail(
-            table,
-            line,
-            f"the foreign key reference `{ref}` could not be resolved ({type(error).__name__}: {error}).",
-            f"Name a table class defined before this one, or pass it in the schema context. Tables and modules in scope: {', '.join(names) or 'none'}.",
-        )
-    from ..query.expression import QueryExpression, renamed_base
-
-    if isinstance(target, type):
-        try:
-            target = target()
-        except Exception as error:
-            _fail(
-                table, line, f"`{ref}` is not a table class ({error}).", "Refer to a table class such as `-> Subject`."
-            )
-    if not isinstance(target, QueryExpression):
-        _fail(
-            table,
-            line,
-            f"`{ref}` is a {type(target).__name__}, not a table.",
-            "Refer to a table class such as `-> Subject`.",
-        )
-    base, renames = renamed_base(target)
-    if base is None:
-        _fail(
-            table,
-            line,
-            f"`{ref}` is a query, not a table or a renamed table.",
-            "A foreign key refers to a table, optionally renamed: `-> Parent.proj(new_name='parent_attr')`.",
-        )
-    return base, renames
-
-
-def _is_table_or_module(value):
-    from ..query.expression import QueryExpression
-
-    return (isinstance(value, type) and issubclass(value, QueryExpression)) or type(value).__name__ == "module"
-
-
-def parse_foreign_key(line, in_key, context, spec, table):
+def parse_foreign_key(line, in_key, context, spec, table, resolve_reference):
+    """A `-> Parent` line. `resolve_reference(ref, context, table, line)` evaluates the reference in the
+    declaration context and returns (parent table, {new name: parent attribute}); the table layer supplies it."""
     match = _FOREIGN_KEY.match(line)
     if not match:
         _fail(table, line, "is not a valid foreign key.", "Write `-> Parent` or `-> [nullable] Parent`.")
@@ -294,6 +255,8 @@ def parse_foreign_key(line, in_key, context, spec, table):
             "a foreign key in the primary key cannot be nullable.",
             "Move `-> [nullable] ...` below the `---` line.",
         )
+    if resolve_reference is None:
+        _fail(table, line, "foreign keys cannot be declared here.", "Remove the `->` line.")
     parent, renames = resolve_reference(match.group("ref"), context, table, line)
     if not parent.is_declared:
         _fail(
@@ -341,8 +304,12 @@ def parse_foreign_key(line, in_key, context, spec, table):
     return ForeignKeySpec(parent.database, parent.table_name, attr_map, nullable, "unique" in options, in_key, line)
 
 
-def parse_definition(definition, schema, table_name, context, tier=None):
-    """Parse a definition string into a TableSpec (no SQL runs here)."""
+def parse_definition(definition, schema, table_name, context, tier=None, resolve_reference=None):
+    """Parse a definition string into a TableSpec (no SQL runs here).
+
+    `context` is the declaration's namespace (parent tables, legacy adapters); foreign keys are
+    evaluated in it by `resolve_reference` (see parse_foreign_key).
+    """
     if not isinstance(definition, str) or not definition.strip():
         raise DeclarationError(f"Table `{table_name}` has an empty definition: write at least one attribute.")
     spec = TableSpec(schema, table_name)
@@ -360,7 +327,7 @@ def parse_definition(definition, schema, table_name, context, tier=None):
             in_key = False
             continue
         if line.startswith("->"):
-            spec.foreign_keys.append(parse_foreign_key(line, in_key, context, spec, table_name))
+            spec.foreign_keys.append(parse_foreign_key(line, in_key, context, spec, table_name, resolve_reference))
             continue
         if _INDEX.match(line):
             index_lines.append(line)
@@ -416,25 +383,3 @@ def _singleton_attribute(schema, table_name):
         comment="singleton primary key",
         lineage=f"{schema}.{table_name}._singleton",
     )
-
-
-def class_name_to_table_name(class_name):
-    """`MyTable2B` -> `my_table2_b`. Class names must be CamelCase."""
-    if not _CLASS_NAME.match(class_name):
-        raise DeclarationError(
-            f"Table class name `{class_name}` is not CamelCase: start with a capital letter and use only "
-            f"letters and digits, e.g. `{_suggest_camel(class_name)}`."
-        )
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", class_name).lower()
-
-
-def _suggest_camel(name):
-    parts = re.split(r"[^A-Za-z0-9]+", name)
-    suggestion = "".join(p[:1].upper() + p[1:] for p in parts if p)
-    return suggestion if suggestion and suggestion[0].isalpha() else "MyTable"
-
-
-def table_name_to_class_name(table_name):
-    """`#my_table` -> `MyTable`, `__comp__part` -> `Part` (the last segment)."""
-    base = table_name.lstrip("#_~").split("__")[-1]
-    return "".join(part.capitalize() for part in base.split("_"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import types
 from pathlib import Path
 
-from ..catalog.dependencies import _master_of, split_node
+from ..core.naming import master_node, split_node
 from ..errors import DataJointError
 from ..settings import config
 
@@ -153,7 +153,7 @@ class Diagram:
 
     def add_parts(self):
         """The diagram with the part tables of every master it shows."""
-        parts = {n for n in self._graph.nodes if _master_of(n) in self._nodes}
+        parts = {n for n in self._graph.nodes if master_node(n) in self._nodes}
         return self._copy(self._nodes | parts, self._expanded | parts)
 
     def collapse(self, *schemas):

@@ -8,8 +8,8 @@ Parallel foreign keys between two tables are drawn as one edge that lists them a
 
 from __future__ import annotations
 
-from ..catalog.dependencies import _master_of, split_node
 from ..catalog.records import read_schema
+from ..core.naming import master_node, split_node
 from .style import node_size
 
 
@@ -110,7 +110,7 @@ def _label(full, node):
     """Class name, `Master.Part` for parts, the raw table name when no class is recorded."""
     data = full.nodes[node]
     name = data.get("class_name") or split_node(node)[1]
-    master = _master_of(node)
+    master = master_node(node)
     if data.get("tier") == "part" and master in full:
         master_name = full.nodes[master].get("class_name") or split_node(master)[1]
         return f"{master_name}.{name}"

@@ -18,6 +18,7 @@ import random
 import time
 import traceback
 
+from ..core.naming import TIER_PREFIXES
 from ..errors import DataJointError, DuplicateError
 from ..settings import config
 from ..table.insert import making
@@ -419,14 +420,14 @@ class Imported(AutoPopulate, UserTable):
     """Data read from outside sources (files, instruments) by make()."""
 
     tier = "imported"
-    tier_prefix = "_"
+    tier_prefix = TIER_PREFIXES["imported"]
 
 
 class Computed(AutoPopulate, UserTable):
     """Results computed from other tables by make()."""
 
     tier = "computed"
-    tier_prefix = "__"
+    tier_prefix = TIER_PREFIXES["computed"]
 
 
 # 2.3.5 aliases
@@ -447,7 +448,7 @@ def populate_schema(schema, *restrictions, **kwargs):
 
 def auto_populated_classes(schema):
     """The auto-populated table classes declared in a schema, in dependency order."""
-    from ..catalog.dependencies import node_name
+    from ..core.naming import node_name
 
     classes = {}
     stack = [AutoPopulate]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from ..errors import DataJointError, InvalidValueError
+from ..storage.codecs import stored_type
 from .fragments import substitute_columns
 from .nodes import Column
 from .relation import query_name
@@ -250,7 +251,8 @@ class Compiler:
         heading = expression.heading
         select = exp.Select(
             expressions=[
-                exp.alias_(backend.select_value(resolve(n), heading[n].attr_type), n, quoted=True) for n in names
+                exp.alias_(backend.select_value(resolve(n), stored_type(heading[n].attr_type)), n, quoted=True)
+                for n in names
             ]
         )
         if not names:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 
 from ..errors import DataJointError, UnknownAttributeError
+from ..storage.codecs import stored_type
 from .compiler import compile_query
 from .nodes import KeyAfter
 from .relation import query_name
@@ -63,7 +64,7 @@ def _build_decoders(backend, heading, names, squeeze):
     decoders = []
     for name in names:
         attr = heading[name]
-        decode = backend.decoder(_stored_type(attr.attr_type))
+        decode = backend.decoder(stored_type(attr.attr_type))
         if attr.expression is not None:  # computed: coerce to the inferred type (MIN(date) decodes as a date)
             decode = _coercion(attr) or decode
         unpack = _unpacker(attr, squeeze) if attr.expression is None else None
@@ -74,15 +75,6 @@ def _build_decoders(backend, heading, names, squeeze):
             combined = unpack or decode
         decoders.append(combined)
     return decoders
-
-
-def _stored_type(attr_type):
-    """The type of the column itself: for a codec, the end of its chain."""
-    if attr_type.codec is None:
-        return attr_type
-    from ..storage.codecs import stored_type
-
-    return stored_type(attr_type) or attr_type
 
 
 def _coercion(attr):

@@ -8,6 +8,7 @@ working table classes, parts attached to their masters, from what the catalog re
 from __future__ import annotations
 
 from ..catalog.records import read_schema
+from ..core.naming import master_of
 
 
 def _tier_class(tier):
@@ -42,7 +43,7 @@ def build_classes(schema):
     for table_name, record in records.items():
         if record.tier != "part":
             continue
-        master = by_table.get(table_name[: table_name.rfind("__")])
+        master = by_table.get(master_of(table_name))
         if master is None:
             continue
         part = type(record.class_name, (Part,), {"definition": record.definition, "__module__": master.__module__})

@@ -12,8 +12,8 @@ import re
 
 from ..backends.session import require_no_transaction
 from ..catalog.connection import conn as global_connection
-from ..catalog.dependencies import split_node
 from ..catalog.records import CATALOG_TABLE, ensure_catalog, read_schema
+from ..core.naming import TIER_PREFIXES, class_name_to_table_name, split_node
 from ..errors import DataJointError
 from ..settings import config
 
@@ -184,13 +184,11 @@ class Schema:
         return self._find_table_name(name) is not None
 
     def _find_table_name(self, name):
-        from ..definition.parser import class_name_to_table_name
-
         tables = read_schema(self.connection, self.database)
         if name in tables:
             return name
         snake = class_name_to_table_name(name) if name[:1].isupper() and name.isalnum() else name
-        for prefix in ("", "#", "_", "__"):
+        for prefix in TIER_PREFIXES.values():
             if prefix + snake in tables:
                 return prefix + snake
         return None

@@ -41,7 +41,7 @@ import zlib
 
 import numpy as np
 
-from ..errors import DataJointError
+from ..errors import BlobError
 
 __all__ = ["pack", "unpack", "MatCell", "MatStruct", "BlobError", "use_32bit_dims"]
 
@@ -70,10 +70,6 @@ _TWO_U32 = struct.Struct("<II")
 _F64 = struct.Struct("<d")
 _C128 = struct.Struct("<dd")
 _DATETIME = struct.Struct("<iq")
-
-
-class BlobError(DataJointError):
-    """A value cannot be packed, or bytes are not a valid blob."""
 
 
 class MatCell(np.ndarray):

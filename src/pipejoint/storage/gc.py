@@ -29,8 +29,11 @@ DEFAULT_MIN_AGE = 3600  # seconds: objects younger than this may belong to an in
 
 
 def references(*schemas):
-    """{store name: set of paths} that rows of the schemas refer to, through their codecs."""
-    from ..query.compiler import compile_query
+    """{store name: set of paths} that rows of the schemas refer to, through their codecs.
+
+    The schemas are dj.Schema objects: their tables are read through the tables' own cursor(),
+    as stored (a codec's outer layers are not decoded, so no object is read from a store).
+    """
     from .codecs import pipeline
 
     found = {}
@@ -45,9 +48,8 @@ def references(*schemas):
                     continue
                 decode = backend.decoder(chain.stored_type)
                 query = table.proj(attr.name)
-                compiled = compile_query(query)
                 position = query.heading.names.index(attr.name)
-                rows = schema.connection.query(compiled.sql, compiled.arguments(query)).fetchall()
+                rows = query.cursor().fetchall()
                 inner = chain.links[-1][0]
                 for row in rows:
                     stored = row[position]

@@ -11,11 +11,7 @@ import os
 import posixpath
 import tempfile
 
-from ..errors import DataJointError, MissingExternalFile
-
-
-class IntegrityError(DataJointError):
-    """An object in a store no longer matches the size or checksum recorded with its row."""
+from ..errors import DataJointError, MissingExternalFile, ObjectChangedError
 
 
 class ObjectRef:
@@ -136,20 +132,20 @@ class ObjectRef:
         return target
 
     def verify(self):
-        """Check the stored size and checksum; raises IntegrityError when they differ."""
+        """Check the stored size and checksum; raises ObjectChangedError when they differ."""
         store = self._store
         if not store.exists(self.path):
             raise MissingExternalFile(f"{self.path} is missing from store '{self.store}'.")
         if self.is_dir:
             total = sum(int(info.get("size") or 0) for info in store.walk_files(self.path).values())
             if self.size is not None and total != self.size:
-                raise IntegrityError(f"{self.path}: folder holds {total} bytes, {self.size} were recorded.")
+                raise ObjectChangedError(f"{self.path}: folder holds {total} bytes, {self.size} were recorded.")
             return True
         size = int(store.info(self.path).get("size") or 0)
         if self.size is not None and size != self.size:
-            raise IntegrityError(f"{self.path}: file has {size} bytes, {self.size} were recorded.")
+            raise ObjectChangedError(f"{self.path}: file has {size} bytes, {self.size} were recorded.")
         if self.hash and store.checksum(self.path) != self.hash:
-            raise IntegrityError(f"{self.path}: checksum differs from the one recorded; the file was changed.")
+            raise ObjectChangedError(f"{self.path}: checksum differs from the one recorded; the file was changed.")
         return True
 
     def __eq__(self, other):

@@ -30,7 +30,7 @@ import posixpath
 import secrets
 import threading
 
-from ..errors import DataJointError, MissingExternalFile
+from ..errors import MissingExternalFile, StoreError
 
 CHUNK = 4 * 1024 * 1024  # bytes read at a time when hashing or copying files
 MAX_WORKERS = 8  # parallel transfers
@@ -38,10 +38,6 @@ HASH_PREFIX = "_hash"
 SCHEMA_PREFIX = "_schema"
 _TMP_MARK = ".pjtmp-"
 IN_USE_MARK = ".inuse-"  # {path}.inuse-{token}: an insert shares the object at path (see mark_in_use)
-
-
-class StoreError(DataJointError):
-    """A store is misconfigured or unreachable."""
 
 
 # --- configuration --------------------------------------------------------------------------

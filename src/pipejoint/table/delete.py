@@ -12,7 +12,7 @@ import logging
 
 from sqlglot import exp
 
-from ..catalog.dependencies import node_name, split_node
+from ..core.naming import master_node, node_name
 from ..errors import DataJointError, IntegrityError, TransactionError
 from ..query.compiler import Context, build_select, condition_sql, finish
 from ..settings import config
@@ -142,14 +142,6 @@ def _with_stable_roots(connection, roots, plan, free_table):
     return cascade_plan(connection, roots, free_table) if changed else plan
 
 
-def _part_master(node):
-    schema, table = split_node(node)
-    base = table.lstrip("_#")
-    if "__" not in base:
-        return None
-    return f"`{schema}`.`{table[: table.rfind('__')]}`"
-
-
 def delete(
     table,
     free_table,
@@ -250,7 +242,7 @@ def _check_parts(plan, counts, table):
     if counts is None:
         return
     for node, n in counts.items():
-        master = _part_master(node)
+        master = master_node(node)
         if n and master is not None and master != node and (master not in counts or counts[master] == 0):
             raise DataJointError(
                 f"Deleting from part table {node} without its master {master}: delete from the master instead, "
@@ -260,7 +252,7 @@ def _check_parts(plan, counts, table):
 
 def _check_parts_after(plan, deleted, table):
     for node, n in deleted.items():
-        master = _part_master(node)
+        master = master_node(node)
         if n and master is not None and deleted.get(master, 0) == 0:
             raise DataJointError(
                 f"Deleting from part table {node} without its master {master}: delete from the master instead, "
@@ -277,7 +269,7 @@ def _with_masters(connection, roots, plan, free_table):
     while True:
         added = False
         for node, expression in plan:
-            master = _part_master(node)
+            master = master_node(node)
             if master is None or master in roots:
                 continue
             master_table = free_table(connection, master)

@@ -26,6 +26,7 @@ from ..errors import (
     UnknownAttributeError,
 )
 from ..query.compiler import Context, build_select, finish
+from ..storage.codecs import stored_type
 
 DEFAULT_CHUNK = 5000
 
@@ -50,7 +51,7 @@ class _Column:
     def __init__(self, attr, backend):
         self.name = attr.name
         self.attr = attr
-        self.stored = _stored_type(attr.attr_type)
+        self.stored = stored_type(attr.attr_type)
         self.normalize = normalizer(self.stored)
         self.encode = backend.encoder(self.stored)
         self.pack = _packer(attr)
@@ -81,15 +82,6 @@ def _packer(attr):
     if needs_key:
         encode.needs_key = True
     return encode
-
-
-def _stored_type(attr_type):
-    """The type of the column itself: for a codec, the end of its chain."""
-    if attr_type.codec is None:
-        return attr_type
-    from ..storage.codecs import stored_type
-
-    return stored_type(attr_type) or attr_type
 
 
 def _pack_keyed(table, columns, tuples, indices, key=None):
@@ -229,7 +221,7 @@ def _encode_values(table, column, values, indices, types):
     normalized = column.fast(values, types) if column.fast is not None else None
     if normalized is None:
         normalized = [_normalize_one(table, column, v, indices[k]) for k, v in enumerate(values)]
-    if column.attr.attr_type.storage_core in ("float32", "float64") and not all(map(math.isfinite, normalized)):
+    if column.stored.storage_core in ("float32", "float64") and not all(map(math.isfinite, normalized)):
         for k, value in enumerate(normalized):
             _check_special_float(table, column, value, indices[k])
     if column.encode is None:
@@ -473,10 +465,6 @@ def _check_required(names, heading, table, index):
                 "no value given and the attribute has no default",
                 "Include it in the row.",
             )
-
-
-class _Regroup(Exception):
-    """A batch needs the row-by-row path (rows differ in their fields, or None means 'default')."""
 
 
 def _uniform(batch, names, heading):

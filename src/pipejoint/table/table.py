@@ -9,12 +9,20 @@ from __future__ import annotations
 import logging
 
 from ..backends.session import require_no_transaction
-from ..catalog.dependencies import node_name
 from ..catalog.records import delete_record, read_record, write_record
-from ..definition.parser import class_name_to_table_name, parse_definition, table_name_to_class_name
+from ..core.naming import (
+    class_name_to_table_name,
+    master_node,
+    master_of,
+    node_name,
+    split_full_name,
+    table_name_to_class_name,
+)
+from ..definition.parser import parse_definition
 from ..errors import DataJointError, DeclarationError, MissingTableError
 from ..query.expression import QueryExpression
 from ..query.nodes import Column, Source
+from .declare import resolve_reference
 from .prompt import ask_yes_no
 
 logger = logging.getLogger("pipejoint")
@@ -274,7 +282,9 @@ class Table(QueryExpression, metaclass=TableMeta):
                 f"Table name `{self.table_name}` is longer than {connection.backend.max_name_length} characters: "
                 "choose a shorter class name."
             )
-        spec = parse_definition(definition, self.database, self.table_name, context or {}, self.tier)
+        spec = parse_definition(
+            definition, self.database, self.table_name, context or {}, self.tier, resolve_reference=resolve_reference
+        )
         self._check_tier_rules(spec)
         from ..definition.ddl import create_table_statements, drop_table_statement
 
@@ -338,9 +348,9 @@ class Table(QueryExpression, metaclass=TableMeta):
         if self._is_master_reference(fk):
             reference = "master"
         elif (
-            fk.parent_table.split("__")[0] == self.table_name.split("__")[0]
-            and "__" in fk.parent_table.lstrip("_")
-            and fk.parent_schema == self.database
+            fk.parent_schema == self.database
+            and master_of(fk.parent_table) is not None
+            and master_of(fk.parent_table) == master_of(self.table_name)
         ):
             reference = f"master.{class_name}"
         elif fk.parent_schema != self.database:
@@ -391,11 +401,10 @@ class Table(QueryExpression, metaclass=TableMeta):
         return [FreeTable(self._connection, n) for n in names] if as_objects else names
 
     def parts(self, as_objects=False):
-        prefix = self.table_name + "__"
         names = [
             node_name(self.database, t)
             for t in self._connection.backend.list_tables(self._connection, self.database)
-            if t.startswith(prefix)
+            if master_of(t) == self.table_name
         ]
         return [FreeTable(self._connection, n) for n in names] if as_objects else names
 
@@ -514,16 +523,12 @@ class Table(QueryExpression, metaclass=TableMeta):
     def _check_part_drop(self, names):
         """A part cannot be dropped without its master (its master's definition names it)."""
         for name in names:
-            _schema, table = name.split("`.`")
-            table = table.strip("`")
-            if "__" in table.lstrip("_"):
-                master_table = table[: table.rfind("__")]
-                master = node_name(_schema.strip("`"), master_table)
-                if master not in names:
-                    raise DataJointError(
-                        f"Cannot drop part table {name} without its master {master}: drop the master, "
-                        "or pass part_integrity='ignore'."
-                    )
+            master = master_node(name)
+            if master is not None and master not in names:
+                raise DataJointError(
+                    f"Cannot drop part table {name} without its master {master}: drop the master, "
+                    "or pass part_integrity='ignore'."
+                )
 
     def __repr__(self):
         return super().__repr__()
@@ -538,7 +543,7 @@ class FreeTable(Table):
             from ..catalog.connection import conn
 
             connection, full_table_name = conn(), connection
-        schema, table = _split_full_name(full_table_name)
+        schema, table = split_full_name(full_table_name)
         self._free_connection = connection
         self._free_schema = schema
         self._table_name = table
@@ -564,15 +569,3 @@ class FreeTable(Table):
 
     def __repr__(self):
         return f"FreeTable({self.node_name})\n" + super().__repr__()
-
-
-def _split_full_name(name):
-    """Accepts `schema`.`table`, "schema"."table" and schema.table."""
-    cleaned = name.replace('"', "`")
-    if "`.`" in cleaned:
-        schema, table = cleaned.split("`.`")
-        return schema.strip("`"), table.strip("`")
-    if "." in cleaned:
-        schema, table = cleaned.split(".", 1)
-        return schema.strip("`"), table.strip("`")
-    raise DataJointError(f"`{name}` is not a full table name: write `schema.table`.")

@@ -1,35 +1,14 @@
 """The table tiers users subclass: Manual, Lookup and Part (Imported and Computed, the tiers that
 populate themselves, are in populate/autopopulate.py).
 
-The tier decides the stored name's prefix (DataJoint's convention, so other clients recognise
-it): `#` lookup, `_` imported, `__` computed, `master__part` for parts.
+The tier decides the stored name's prefix (DataJoint's convention, see core/naming.py).
 """
 
 from __future__ import annotations
 
-import re
-
-from ..definition.parser import class_name_to_table_name
+from ..core.naming import TIER_PREFIXES, part_table_name
 from ..errors import DataJointError
 from .table import Table
-
-TIER_PREFIXES = {"manual": "", "lookup": "#", "imported": "_", "computed": "__"}
-_BASE = r"[a-z][a-z0-9]*(_[a-z][a-z0-9]*)*"
-TIER_PATTERNS = {
-    "part": re.compile(rf"^(#|_|__)?{_BASE}__{_BASE}$"),
-    "lookup": re.compile(rf"^#{_BASE}$"),
-    "computed": re.compile(rf"^__{_BASE}$"),
-    "imported": re.compile(rf"^_{_BASE}$"),
-    "manual": re.compile(rf"^{_BASE}$"),
-}
-
-
-def tier_of(table_name):
-    """The tier a stored table name implies, or None for hidden tables."""
-    for tier, pattern in TIER_PATTERNS.items():
-        if pattern.match(table_name):
-            return tier
-    return None
 
 
 class UserTable(Table):
@@ -40,14 +19,14 @@ class Manual(UserTable):
     """Data entered by people or by scripts outside the pipeline."""
 
     tier = "manual"
-    tier_prefix = ""
+    tier_prefix = TIER_PREFIXES["manual"]
 
 
 class Lookup(UserTable):
     """Small reference tables; `contents` rows are inserted when the table is declared."""
 
     tier = "lookup"
-    tier_prefix = "#"
+    tier_prefix = TIER_PREFIXES["lookup"]
     contents = ()
 
 
@@ -70,7 +49,7 @@ class Part(UserTable):
             if self._master is None:
                 raise DataJointError(f"Part table `{type(self).__name__}` has no master: nest it inside a table class.")
             master_name = self._master().table_name
-            type(self)._table_name = master_name + "__" + class_name_to_table_name(type(self).__name__)
+            type(self)._table_name = part_table_name(master_name, type(self).__name__)
         return self._table_name
 
     def _is_master_reference(self, fk):

@@ -3,14 +3,17 @@
 Built-ins: ``<blob>`` (DataJoint's blob format), ``<hash@>``, ``<attach>``, ``<object@>``,
 ``<npy@>``, ``<filepath@>``. User codecs register by subclassing ``dj.Codec``; legacy
 ``dj.AttributeAdapter`` subclasses still work.
+
+The registry is the bottom of the package: the codec modules import it and register their
+codecs when this package is imported (importing any of its modules imports it first), so the
+registry never imports them back.
 """
 
-from . import builtin  # noqa: F401  (registers the built-in codecs)
-from .adapter import AttributeAdapter
+from . import builtin, stored  # noqa: F401  (the built-in codecs register themselves in the registry)
+from .adapter import AttributeAdapter, check_declared
 from .registry import (
     Codec,
     CodecError,
-    check_declared,
     get_codec,
     list_codecs,
     register_codec,

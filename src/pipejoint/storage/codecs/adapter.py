@@ -1,8 +1,10 @@
-"""DataJoint 0.14's ``dj.AttributeAdapter``: ``attribute_type``, ``put`` and ``get``, kept working as a codec."""
+"""DataJoint 0.14's ``dj.AttributeAdapter``: ``attribute_type``, ``put`` and ``get``, kept working as a codec,
+and the declaration-time check of codec attributes, which finds such adapters in the declaration context."""
 
 from __future__ import annotations
 
-from .registry import Codec, CodecError
+from ...errors import CodecError, DeclarationError
+from .registry import Codec, is_registered, register_codec, resolve
 
 
 class AttributeAdapter(Codec, register=False):
@@ -29,3 +31,22 @@ class AttributeAdapter(Codec, register=False):
 
     def decode(self, stored, *, key=None):
         return self.get(stored)
+
+
+def check_declared(attr_type, context=None):
+    """Declaration-time check of a codec attribute: registered, store use valid, chain resolvable.
+
+    A legacy ``dj.AttributeAdapter`` instance found in the declaration context under the codec's
+    name is registered on the way (DataJoint 0.14 found adapters that way).
+    """
+    name = attr_type.codec
+    if name is None:
+        return None
+    if context and not is_registered(name):
+        candidate = context.get(name)
+        if isinstance(candidate, AttributeAdapter):
+            register_codec(candidate, name)
+    try:
+        return resolve(name, attr_type.store)
+    except CodecError as error:
+        raise DeclarationError(str(error)) from None

@@ -11,7 +11,7 @@ import contextlib
 import os
 import secrets
 
-from ...errors import DataJointError
+from ...errors import ObjectChangedError
 from .. import stores as storage
 from .registry import Codec
 
@@ -82,7 +82,7 @@ class HashCodec(Codec):
         store = storage.get_store(stored["store"])
         data = store.get_bytes(stored["path"])
         if storage.content_hash([data]) != stored["hash"]:
-            raise DataJointError(
+            raise ObjectChangedError(
                 f"Hash mismatch for {stored['path']} in store '{store.name}': the object was changed after it was "
                 "stored. Restore the original or re-insert the row."
             )
@@ -166,6 +166,3 @@ def _holds(path, content):
             return f.read() == content
     except OSError:
         return False
-
-
-from . import stored as _stored_codecs  # noqa: E402,F401  (registers object, npy and filepath)

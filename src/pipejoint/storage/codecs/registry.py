@@ -10,16 +10,13 @@ from __future__ import annotations
 import inspect
 import threading
 
-from ...errors import DataJointError, DeclarationError
+from ...core.types import parse_type
+from ...errors import CodecError, DataJointError
 
 _registry = {}
 _lock = threading.RLock()
 _version = [0]  # bumped on every (un)registration; caches of resolved chains key on it
 _entry_points_loaded = [False]
-
-
-class CodecError(DataJointError):
-    """A codec is missing, misdeclared or failed on a value."""
 
 
 class Codec:
@@ -141,15 +138,11 @@ def _load_entry_points():
 
 def list_codecs():
     """Names of the registered codecs."""
-    from . import builtin  # noqa: F401  (registers the built-ins)
-
     return sorted(_registry)
 
 
 def get_codec(name):
     """The codec registered as ``name`` (``<name>`` and ``<name@store>`` accepted)."""
-    from . import builtin  # noqa: F401
-
     bare = name.strip().strip("<>").split("@")[0].strip()
     codec = _registry.get(bare)
     if codec is None:
@@ -183,8 +176,6 @@ _chains = {}
 
 def resolve(codec_name, store):
     """The Chain of ``<codec_name@store>``; raises CodecError for unknown codecs and cycles."""
-    from ...core.types import parse_type
-
     cache_key = (codec_name, store, _version[0])
     chain = _chains.get(cache_key)
     if chain is not None:
@@ -220,34 +211,18 @@ def _check_store_use(codec, store):
         raise CodecError(f"<{codec.name}> is kept in the table and takes no store: write <{codec.name}>.")
 
 
-def check_declared(attr_type, context=None):
-    """Declaration-time check of a codec attribute: registered, store use valid, chain resolvable.
-
-    A legacy ``dj.AttributeAdapter`` instance found in the declaration context under the codec's
-    name is registered on the way (DataJoint 0.14 found adapters that way).
-    """
-    name = attr_type.codec
-    if name is None:
-        return None
-    from . import builtin  # noqa: F401
-
-    if name not in _registry and context:
-        from .adapter import AttributeAdapter
-
-        candidate = context.get(name)
-        if isinstance(candidate, AttributeAdapter):
-            register_codec(candidate, name)
-    try:
-        return resolve(name, attr_type.store)
-    except CodecError as error:
-        raise DeclarationError(str(error)) from None
+def is_registered(name):
+    return name in _registry
 
 
 def stored_type(attr_type):
-    """The column type of an attribute: itself, or the end of its codec chain (None if unresolvable)."""
+    """The type of the column that holds an attribute: its own type, or the end of its codec chain
+    (``<attach@s>`` -> ``<hash@s>`` -> json). A chain that cannot be resolved (an unregistered codec)
+    leaves the codec type, whose ``storage_core`` is its default column: json with a store, bytes without.
+    """
     if attr_type.codec is None:
         return attr_type
     try:
         return resolve(attr_type.codec, attr_type.store).stored_type
     except DataJointError:
-        return None
+        return attr_type
