@@ -1,0 +1,1 @@
+"""What the database holds about tables: the user-facing Connection, table records, and the foreign-key graph."""

@@ -1,0 +1,1 @@
+"""The definition language: a table's definition string becomes a TableSpec, and a TableSpec becomes CREATE TABLE statements."""

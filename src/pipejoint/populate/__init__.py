@@ -1,0 +1,1 @@
+"""Computation: populate() and make(), key sources, the jobs table, worker processes and executors, run metadata."""

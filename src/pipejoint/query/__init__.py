@@ -1,0 +1,1 @@
+"""The query algebra: expressions as data, restrictions from user input, SQL fragments, the one compiler that builds SQL, fetching and previews."""

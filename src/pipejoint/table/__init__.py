@@ -1,0 +1,1 @@
+"""Tables: Table, FreeTable and the tiers; declaring a class, insert, update1 and cascading delete."""

@@ -1,0 +1,1 @@
+"""MySQL and MariaDB through PyMySQL, and their fragment rewrites."""
