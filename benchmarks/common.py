@@ -1,5 +1,5 @@
 """What the benchmark scripts share: the backends they run on, a connection to the test servers
-(the settings tests/conftest.py uses), and the clock."""
+(the settings tests/helpers.py defines), and the clock."""
 
 import argparse
 import os
@@ -9,7 +9,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
-from conftest import server_settings
+from helpers import server_settings
 from pipejoint.catalog.connection import Connection
 
 BACKENDS = ["sqlite", "postgresql", "mysql"]
