@@ -176,7 +176,7 @@ class _Statements:
         if backend.epoch_now_sql is None:
             raise DataJointError(f"The {backend.name} backend does not say how to read its clock (epoch_now_sql).")
         q = backend.quote
-        p = "?" if backend.paramstyle == "qmark" else "%s"
+        p = backend.placeholder
         table = backend.full_table_name(database, JOBS_TABLE)
         now = backend.epoch_now_sql
         this_job = f"{q('table_name')} = {p} AND {q('key_hash')} = {p}"

@@ -45,7 +45,7 @@ def integrity_error(connection, plan, rows, indices, error, lookup):
         try:
             for index, fk, values in candidates:
                 condition = " AND ".join(
-                    f"{connection.backend.quote(p)} = {_placeholder(connection)}" for p in fk.attr_map.values()
+                    f"{connection.backend.quote(p)} = {connection.backend.placeholder}" for p in fk.attr_map.values()
                 )
                 sql = (
                     f"SELECT 1 FROM {connection.backend.full_table_name(fk.parent_schema, fk.parent_table)} "
@@ -99,7 +99,9 @@ def duplicate_error(connection, plan, rows, indices, error, lookup):
             raise LookupError
         for index, row in zip(indices, rows):
             key = tuple(row[p] for p in positions)
-            condition = " AND ".join(f"{connection.backend.quote(k)} = {_placeholder(connection)}" for k in key_names)
+            condition = " AND ".join(
+                f"{connection.backend.quote(k)} = {connection.backend.placeholder}" for k in key_names
+            )
             sql = f"SELECT 1 FROM {connection.backend.full_table_name(table.database, table.table_name)} WHERE {condition}"
             if connection.query(sql, list(key), reconnect=False).fetchone() is not None:
                 return DuplicateError(
@@ -109,10 +111,6 @@ def duplicate_error(connection, plan, rows, indices, error, lookup):
     except Exception:
         pass
     return DuplicateError(f"Cannot insert into {table.node_name}: {error}. {fix}")
-
-
-def _placeholder(connection):
-    return "?" if connection.backend.paramstyle == "qmark" else "%s"
 
 
 def _key_text(names, values):
