@@ -26,7 +26,6 @@ class Backend:
     inline_indexes = False  # MySQL declares indexes inside CREATE TABLE
     inline_column_comments = False  # MySQL keeps column comments in CREATE TABLE
     max_name_length = 64
-    supports_returning = False
     stores_nan = False  # PostgreSQL stores NaN in float columns; SQLite and MySQL cannot
     stores_inf = False  # PostgreSQL and SQLite store ±inf in float columns; MySQL cannot
     # A failed statement leaves the open transaction unusable until it is rolled back (PostgreSQL),

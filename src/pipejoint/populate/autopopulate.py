@@ -56,9 +56,6 @@ class AutoPopulate:
             source = part if source is None else source * part
         return source
 
-    def _target(self):
-        return self
-
     def _jobs_key_source(self, restrictions):
         source = self.key_source
         if isinstance(source, type):

@@ -327,6 +327,8 @@ class Jobs:
         Reserved and ignored jobs stay. Returns {"added": n, "re_pended": n, "removed": n}.
 
         populate() passes `todo`, the keys it is about to make, and skips the removal.
+        `ignored` takes DataJoint's other keyword arguments (delay, stale_timeout, orphan_timeout)
+        so that calls written for DataJoint run; they have no effect here.
         """
         prune = todo is None
         if todo is None:

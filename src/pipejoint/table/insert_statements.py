@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from ..errors import UnknownAttributeError
 from ..query.compiler import Context, build_select, finish
-from .insert_encoding import Column, check_value_sizes, encode_column, encode_row, pack_keyed
+from .insert_encoding import Column, check_value_sizes, encode_column, pack_keyed
 from .insert_sources import check_required
 
 
@@ -34,9 +34,6 @@ class Plan:
         self.value_limit = backend.max_value_bytes(connection) if has_bytes else None
         if has_bytes:
             self.copy = None  # text COPY escapes every byte of a blob; bound binary parameters do not
-
-    def encode(self, row, index):
-        return encode_row(self.table, self.columns, row, index)
 
     def encode_rows(self, tuples, indices):
         """Check and encode many rows column by column; the rows for the driver. When no value had
