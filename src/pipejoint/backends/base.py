@@ -15,15 +15,17 @@ from ..core.types import AttributeType
 from ..errors import DataJointError
 from .rewriting import rewrite
 
+# The DBAPI paramstyles our drivers use, and the marker each puts where a value goes in SQL text.
+PLACEHOLDERS = {"qmark": "?", "format": "%s"}
+
 
 class Backend:
     name = "base"
     dialect = None  # sqlglot dialect (name or instance)
-    paramstyle = "qmark"  # or "format" (%s)
+    paramstyle = "qmark"  # the driver's DBAPI paramstyle: "qmark" (?) or "format" (%s)
     inline_indexes = False  # MySQL declares indexes inside CREATE TABLE
     inline_column_comments = False  # MySQL keeps column comments in CREATE TABLE
     max_name_length = 64
-    supports_returning = False
     stores_nan = False  # PostgreSQL stores NaN in float columns; SQLite and MySQL cannot
     stores_inf = False  # PostgreSQL and SQLite store ±inf in float columns; MySQL cannot
     # A failed statement leaves the open transaction unusable until it is rolled back (PostgreSQL),
@@ -32,6 +34,9 @@ class Backend:
 
     def __init__(self, settings):
         self.settings = settings
+        # The value marker of SQL text for this driver ("?" or "%s"), set from paramstyle: the one
+        # rule for SQL written by hand (catalog records, jobs, populate); the compiler uses it too.
+        self.placeholder = PLACEHOLDERS[self.paramstyle]
 
     def max_value_bytes(self, connection):
         """The largest single value an INSERT can carry (None: no limit short of the type's own)."""

@@ -67,12 +67,8 @@ def _table(connection, schema):
     return connection.backend.full_table_name(schema, CATALOG_TABLE)
 
 
-def _placeholder(connection):
-    return "?" if connection.backend.paramstyle == "qmark" else "%s"
-
-
 def write_record(connection, spec, tier, class_name, definition):
-    p = _placeholder(connection)
+    p = connection.backend.placeholder
     connection.query(
         f"INSERT INTO {_table(connection, spec.schema)} (table_name, tier, class_name, definition, heading, "
         f"foreign_keys, indexes, format_version) VALUES ({', '.join([p] * 8)})",
@@ -91,7 +87,7 @@ def write_record(connection, spec, tier, class_name, definition):
 
 
 def delete_record(connection, schema, table_name):
-    p = _placeholder(connection)
+    p = connection.backend.placeholder
     connection.query(f"DELETE FROM {_table(connection, schema)} WHERE table_name = {p}", (table_name,))
     connection.catalog_cache_clear()
 

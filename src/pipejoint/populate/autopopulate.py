@@ -56,9 +56,6 @@ class AutoPopulate:
             source = part if source is None else source * part
         return source
 
-    def _target(self):
-        return self
-
     def _jobs_key_source(self, restrictions):
         source = self.key_source
         if isinstance(source, type):
@@ -188,7 +185,7 @@ class AutoPopulate:
         cache_key = ("made", self.node_name, names)
         sql = connection.cache.get(cache_key)
         if sql is None:
-            p = "?" if backend.paramstyle == "qmark" else "%s"
+            p = backend.placeholder
             where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names) or "1 = 1"
             sql = connection.cache.put(cache_key, f"SELECT 1 FROM {self.full_table_name} WHERE {where} LIMIT 1")
         args = [backend.encode(key[n], heading[n]) for n in names]

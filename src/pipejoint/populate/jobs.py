@@ -176,7 +176,7 @@ class _Statements:
         if backend.epoch_now_sql is None:
             raise DataJointError(f"The {backend.name} backend does not say how to read its clock (epoch_now_sql).")
         q = backend.quote
-        p = "?" if backend.paramstyle == "qmark" else "%s"
+        p = backend.placeholder
         table = backend.full_table_name(database, JOBS_TABLE)
         now = backend.epoch_now_sql
         this_job = f"{q('table_name')} = {p} AND {q('key_hash')} = {p}"
@@ -327,6 +327,8 @@ class Jobs:
         Reserved and ignored jobs stay. Returns {"added": n, "re_pended": n, "removed": n}.
 
         populate() passes `todo`, the keys it is about to make, and skips the removal.
+        `ignored` takes DataJoint's other keyword arguments (delay, stale_timeout, orphan_timeout)
+        so that calls written for DataJoint run; they have no effect here.
         """
         prune = todo is None
         if todo is None:

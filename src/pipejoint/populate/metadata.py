@@ -95,7 +95,7 @@ class RunMetadata:
         attrs = table.heading.all_attributes
         names = [n for n in table.heading.primary_key if n in key]
         if self._sql is None:
-            p = "?" if backend.paramstyle == "qmark" else "%s"
+            p = backend.placeholder
             sets = ", ".join(f"{backend.quote(n)} = {p}" for n in NAMES)
             where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names)
             self._sql = f"UPDATE {table.full_table_name} SET {sets} WHERE {where}"

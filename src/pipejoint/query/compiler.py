@@ -175,8 +175,7 @@ def finish(backend, tree, ctx):
     order = tuple(int(i) for i in _MARKER_PATTERN.findall(sql))
     if len(order) != ctx.count:
         raise DataJointError("Internal error: a query parameter was lost while rendering SQL.")
-    placeholder = "?" if backend.paramstyle == "qmark" else "%s"
-    return Compiled(_MARKER_PATTERN.sub(placeholder, sql), order, tuple(ctx.binding))
+    return Compiled(_MARKER_PATTERN.sub(backend.placeholder, sql), order, tuple(ctx.binding))
 
 
 def build_select(expression, ctx, only=None):

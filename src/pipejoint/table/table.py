@@ -263,10 +263,6 @@ class Table(QueryExpression, metaclass=TableMeta):
     def is_declared(self):
         return read_record(self._connection, self.database, self.table_name) is not None
 
-    @property
-    def definition_text(self):
-        return self._record.definition
-
     # --- declaration ---
     def declare(self, context=None):
         """Create the table from its definition (does nothing if it exists)."""

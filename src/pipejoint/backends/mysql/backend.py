@@ -71,7 +71,7 @@ SQL_MODE = (
 
 
 class PipejointMySQL(MySQL):
-    """MySQL as PyMySQL wants it: `%s` placeholders."""
+    """MySQL as MariaDB reads it: REGEXP where sqlglot writes REGEXP_LIKE()."""
 
     class Generator(MySQL.Generator):
         TRANSFORMS = {
@@ -79,9 +79,6 @@ class PipejointMySQL(MySQL):
             # MariaDB has the REGEXP operator but no REGEXP_LIKE()
             exp.RegexpLike: lambda self, e: f"{self.sql(e, 'this')} REGEXP {self.sql(e, 'expression')}",
         }
-
-        def placeholder_sql(self, expression):
-            return "%s"
 
 
 class MySQLBackend(Backend):

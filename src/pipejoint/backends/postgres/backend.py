@@ -54,7 +54,6 @@ class PostgresBackend(Backend):
     paramstyle = "format"
     default_port = 5432
     max_name_length = 63
-    supports_returning = True
     stores_nan = True
     stores_inf = True
     error_aborts_transaction = True
