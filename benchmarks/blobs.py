@@ -79,7 +79,7 @@ def measure(backend, repeat, big_mb):
         )
         for statement in backend_obj.serialized_column_statements(schema.database, "raw_bytes", ["data"]):
             conn.query(statement)  # the same column storage as pipejoint's blob column
-        p = "?" if backend_obj.paramstyle == "qmark" else "%s"
+        p = backend_obj.placeholder
         raw = conn._raw
         insert_sql = f"INSERT INTO {raw_table} ({q('signal_id')}, {q('data')}) VALUES ({p}, {p})"
         select_sql = f"SELECT {q('signal_id')}, {q('data')} FROM {raw_table}"

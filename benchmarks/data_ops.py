@@ -41,7 +41,7 @@ def run(backend, n, repeat):
         q = conn.backend.quote
         item = conn.backend.full_table_name(schema.database, Item.table_name)
         child = conn.backend.full_table_name(schema.database, Child.table_name)
-        p = "?" if conn.backend.paramstyle == "qmark" else "%s"
+        p = conn.backend.placeholder
         rows = [{"id": i, "a": i % 1000, "x": i * 0.5, "name": f"name{i}"} for i in range(n)]
         tuples = [tuple(r.values()) for r in rows]
         insert_sql = f"INSERT INTO {item} ({', '.join(map(q, ['id', 'a', 'x', 'name']))}) VALUES ({', '.join([p] * 4)})"

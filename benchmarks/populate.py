@@ -134,7 +134,7 @@ class Raw:
     def __init__(self, connection):
         self.backend = connection.backend
         self.raw = self.backend.connect()
-        self.p = "?" if self.backend.paramstyle == "qmark" else "%s"
+        self.p = self.backend.placeholder
 
     def name(self, table):
         return table.full_table_name

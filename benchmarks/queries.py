@@ -59,7 +59,7 @@ def run(backend, n_rows, repeat):
 
         raw = conn._raw
         q = conn.backend.quote
-        p = "?" if conn.backend.paramstyle == "qmark" else "%s"
+        p = conn.backend.placeholder
         subject = conn.backend.full_table_name(schema.database, Subject.table_name)
         trial = conn.backend.full_table_name(schema.database, Trial.table_name)
 
