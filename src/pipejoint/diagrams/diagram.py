@@ -33,10 +33,7 @@ if TYPE_CHECKING:
     from ..table.table import FreeTable, Table
     from .layout import Layout
 
-DiagramSource: TypeAlias = (
-    "Diagram | Schema | Table | type[Table] | types.ModuleType"
-    " | list[DiagramSource] | tuple[DiagramSource, ...] | set[Any] | frozenset[Any]"
-)
+DiagramSource: TypeAlias = "Diagram | Schema | Table | type[Table] | types.ModuleType | list[DiagramSource] | tuple[DiagramSource, ...] | set[Any] | frozenset[Any]"
 """What a diagram is made of: a schema, a table (class or instance), a module holding a schema,
 a diagram, or a list of them."""
 

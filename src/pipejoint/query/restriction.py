@@ -29,10 +29,8 @@ if TYPE_CHECKING:
 
     from ..core.hints import OrderBy
 
-Restriction: TypeAlias = (
-    "Relation | type[Relation] | Mapping[str, Any] | str | bool | Not | AndList"
-    " | np.ndarray | np.void | pd.DataFrame | Iterable[Restriction]"
-)
+# (one string: type checkers do not join implicitly concatenated strings in a type)
+Restriction: TypeAlias = "Relation | type[Relation] | Mapping[str, Any] | str | bool | Not | AndList | np.ndarray | np.void | pd.DataFrame | Iterable[Restriction]"
 """What `&` and `-` accept: a query expression or table class (Relation is their base), a dict of
 attribute values, a SQL condition string, True/False, dj.Not, dj.AndList (all must hold), numpy
 records, a DataFrame, or a list of any of these (any may hold). `restrict()` and `&` also take dj.Top."""
