@@ -125,12 +125,14 @@ def _connect_again(settings):
 
 
 def test_gc_spares_an_old_orphan_that_an_uncommitted_insert_shares_again(schema, store, connection, settings):
+    # AGE leaves a loaded machine seconds to write the marker and list the store while it is young
+    AGE = 3
     Shot = _declare(schema)
     image = np.arange(7)
     Shot.insert1({"shot_id": 1, "image": image})
     (path,) = stored_files()
     (Shot & {"shot_id": 1}).delete_quick()
-    time.sleep(1.5)  # the orphan is now older than min_age=1
+    time.sleep(AGE + 0.5)  # the orphan is now older than min_age
     other = _connect_again(settings)
     try:
         elsewhere = dj.Schema(schema.database, connection=other)  # gc run by another process
@@ -138,11 +140,11 @@ def test_gc_spares_an_old_orphan_that_an_uncommitted_insert_shares_again(schema,
             Shot.insert1({"shot_id": 2, "image": image.copy()})  # shares the stored object again
             markers = [p for p in stored_files() if p.startswith(path + storage.IN_USE_MARK)]
             assert len(markers) == 1
-            report = elsewhere.gc(dry_run=False, min_age=1)  # does not see the uncommitted row
+            report = elsewhere.gc(dry_run=False, min_age=AGE)  # does not see the uncommitted row
             assert report["deleted"] == 0 and ("main", path) in report["recent"]
         np.testing.assert_array_equal(Shot.fetch1("image"), image)
-        time.sleep(1.5)
-        report = elsewhere.gc(dry_run=False, min_age=1)  # the row is committed: the object is referenced
+        time.sleep(AGE + 0.5)
+        report = elsewhere.gc(dry_run=False, min_age=AGE)  # the row is committed: the object is referenced
         assert report["orphaned"] == [("main", markers[0])]  # the marker of an insert in a caller's transaction
         assert stored_files() == [path]
     finally:

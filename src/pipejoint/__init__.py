@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .errors import (
@@ -31,6 +32,53 @@ from .errors import (
 )
 from .settings import config
 
+if TYPE_CHECKING:  # what __getattr__ below loads on first use, for type checkers and editors
+    from collections.abc import Mapping
+
+    from . import cli as cli
+    from .catalog.connection import Connection as Connection
+    from .catalog.connection import conn as conn
+    from .core.heading import Attribute as Attribute
+    from .core.heading import Heading as Heading
+    from .diagrams import diagram as diagram
+    from .diagrams.diagram import Diagram as Di
+    from .diagrams.diagram import Diagram as Diagram
+    from .diagrams.diagram import Diagram as ERD
+    from .populate.autopopulate import AutoPopulate as AutoPopulate
+    from .populate.autopopulate import Compute as Compute
+    from .populate.autopopulate import Computed as Computed
+    from .populate.autopopulate import Imported as Imported
+    from .populate.autopopulate import Ingest as Ingest
+    from .query.expression import QueryExpression as QueryExpression
+    from .query.expression import U as U
+    from .query.restriction import AndList as AndList
+    from .query.restriction import Not as Not
+    from .query.restriction import Top as Top
+    from .schemas.schema import Schema as Schema
+    from .schemas.schema import Schema as schema
+    from .schemas.schema import list_schemas as list_schemas
+    from .schemas.virtual import VirtualModule as VirtualModule
+    from .schemas.virtual import create_virtual_module as create_virtual_module
+    from .schemas.virtual import virtual_schema as virtual_schema
+    from .storage import blob as blob
+    from .storage import codecs as codecs
+    from .storage import gc as gc
+    from .storage.blob import MatCell as MatCell
+    from .storage.blob import MatStruct as MatStruct
+    from .storage.codecs import AttributeAdapter as AttributeAdapter
+    from .storage.codecs import Codec as Codec
+    from .storage.codecs import SchemaCodec as SchemaCodec
+    from .storage.codecs import get_codec as get_codec
+    from .storage.codecs import list_codecs as list_codecs
+    from .storage.objectref import NpyRef as NpyRef
+    from .storage.objectref import ObjectRef as ObjectRef
+    from .table.table import FreeTable as FreeTable
+    from .table.table import Table as Table
+    from .table.tiers import Entry as Entry
+    from .table.tiers import Lookup as Lookup
+    from .table.tiers import Manual as Manual
+    from .table.tiers import Part as Part
+
 __version__ = "0.1.0"
 
 logger = logging.getLogger("pipejoint")
@@ -39,7 +87,7 @@ logger = logging.getLogger("pipejoint")
 key = "KEY"  # `T.fetch(dj.key)` is `T.fetch("KEY")`
 
 
-def key_hash(mapping):
+def key_hash(mapping: Mapping[str, Any]) -> str:
     """DataJoint 0.14's hash of a key: md5 of its values in the order of their sorted names."""
     digest = hashlib.md5()
     for _, value in sorted(mapping.items()):
@@ -120,7 +168,7 @@ __all__ = sorted(
 )
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     try:
         module_name, attribute = _LAZY[name]
     except KeyError:
@@ -131,5 +179,5 @@ def __getattr__(name):
     return value
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return __all__

@@ -5,7 +5,11 @@ It is the same module object as `pipejoint.storage.blob`, so settings such as
 """
 
 import sys
+from typing import TYPE_CHECKING
 
 from .storage import blob as _blob
+
+if TYPE_CHECKING:  # what this module is at run time, for type checkers
+    from .storage.blob import *  # noqa: F403
 
 sys.modules[__name__] = _blob

@@ -12,8 +12,12 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataJointError
+
+if TYPE_CHECKING:
+    from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping
 
 logger = logging.getLogger("pipejoint")
 
@@ -21,7 +25,7 @@ BACKENDS = ("sqlite", "postgresql", "mysql")
 BACKEND_ALIASES = {"postgres": "postgresql", "pg": "postgresql", "mariadb": "mysql", "sqlite3": "sqlite"}
 CONFIG_FILES = ("pipejoint.toml", "pipejoint.json", "datajoint.json", "dj_local_conf.json")
 
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "database.backend": "sqlite",
     "database.host": "localhost",
     "database.port": None,
@@ -98,24 +102,26 @@ def _flatten(data, prefix=""):
 class _Group:
     """Attribute access to one group of keys: ``config.database.host``."""
 
-    def __init__(self, config, prefix):
+    def __init__(self, config: Config, prefix: str) -> None:
         object.__setattr__(self, "_config", config)
         object.__setattr__(self, "_prefix", prefix)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         key = f"{self._prefix}.{name}"
         if key not in self._config:
             raise AttributeError(f"No setting {key!r}")
         return self._config[key]
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         self._config[f"{self._prefix}.{name}"] = value
 
 
 class Config:
     """The process-wide settings object, ``dj.config``."""
 
-    def __init__(self, load_files=True):
+    source_file: str | None  # the file the settings were loaded from
+
+    def __init__(self, load_files: bool = True) -> None:
         self._values = copy.deepcopy(DEFAULTS)
         self.source_file = None
         if load_files:
@@ -124,41 +130,41 @@ class Config:
         self._apply_loglevel()
 
     # --- mapping interface ---
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         if key not in self._values:
             raise KeyError(f"Setting {key!r} not found. Known settings: {', '.join(sorted(self._values))}")
         return self._values[key]
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: str, value: Any) -> None:
         if key not in self._values and not key.startswith(("stores.", "custom.")):
             raise KeyError(f"Setting {key!r} not found. Known settings: {', '.join(sorted(self._values))}")
         self._values[key] = _coerce(key, value)
         if key == "loglevel":
             self._apply_loglevel()
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         self._values[key] = copy.deepcopy(DEFAULTS.get(key))
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self._values
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._values.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Any]:
         return self._values.items()
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
         return self._values.get(key, default)
 
-    def update(self, other=(), **kwargs):
+    def update(self, other: Mapping[str, Any] | Iterable[tuple[str, Any]] = (), **kwargs: Any) -> None:
         for key, value in dict(other, **kwargs).items():
             self[key] = value
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         if name in self._values:
@@ -167,18 +173,18 @@ class Config:
             return _Group(self, name)
         raise AttributeError(f"No setting {name!r}")
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if name.startswith("_") or name == "source_file":
             object.__setattr__(self, name, value)
         else:
             self[name] = value
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         shown = {k: ("***" if k == "database.password" and v else v) for k, v in self._values.items()}
         return "pipejoint config " + json.dumps(shown, indent=2, default=str)
 
     # --- files and environment ---
-    def load(self, path):
+    def load(self, path: str | os.PathLike[str]) -> None:
         """Load settings from a JSON or TOML file (nested tables or dotted keys)."""
         path = Path(path)
         text = path.read_text()
@@ -187,7 +193,7 @@ class Config:
                 import tomllib
             except ModuleNotFoundError:  # Python 3.10
                 try:
-                    import tomli as tomllib
+                    import tomli as tomllib  # type: ignore[no-redef]
                 except ModuleNotFoundError as error:
                     raise DataJointError(
                         f"Reading {path} needs a TOML parser on Python 3.10: pip install tomli, "
@@ -206,7 +212,7 @@ class Config:
         self.source_file = str(path)
         self._apply_loglevel()
 
-    def save(self, path="pipejoint.json"):
+    def save(self, path: str | os.PathLike[str] = "pipejoint.json") -> None:
         """Write the current settings (except the password) to a JSON file."""
         data = {k: v for k, v in self._values.items() if k != "database.password"}
         Path(path).write_text(json.dumps(data, indent=2, default=str) + "\n")
@@ -231,7 +237,7 @@ class Config:
         logger.setLevel(str(self._values.get("loglevel", "INFO")).upper())
 
     @contextlib.contextmanager
-    def override(self, **kwargs):
+    def override(self, **kwargs: Any) -> Iterator[Config]:
         """Temporarily change settings; nested keys use ``__``: ``override(display__limit=5)``."""
         saved = copy.deepcopy(self._values)
         try:
@@ -242,7 +248,7 @@ class Config:
             self._values = saved
             self._apply_loglevel()
 
-    def connection_settings(self):
+    def connection_settings(self) -> dict[str, Any]:
         """The settings a connection is made from, as a plain dict."""
         return {k.split(".", 1)[1]: v for k, v in self._values.items() if k.startswith("database.")}
 

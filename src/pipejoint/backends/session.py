@@ -11,16 +11,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import weakref
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LostConnectionError, TransactionError
 from ..settings import config
 from . import get_backend
 from .cache import LRUCache
 
-_live = weakref.WeakSet()  # every Session of this process, for closing them before a fork
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
+    from typing_extensions import Self
+
+_live: weakref.WeakSet[Session] = weakref.WeakSet()  # every Session of this process, for closing them before a fork
 
 
-def live_connections():
+def live_connections() -> list[Session]:
     """The sessions (connections) of this process that are still referenced."""
     return list(_live)
 
@@ -31,25 +37,25 @@ logger = logging.getLogger("pipejoint")
 class DictCursor:
     """Wraps a DBAPI cursor so rows come back as dicts."""
 
-    def __init__(self, cursor):
+    def __init__(self, cursor: Any) -> None:
         self._cursor = cursor
         self._names = [d[0] for d in cursor.description] if cursor.description else []
 
-    def fetchone(self):
+    def fetchone(self) -> dict[str, Any] | None:
         row = self._cursor.fetchone()
         return None if row is None else dict(zip(self._names, row))
 
-    def fetchall(self):
+    def fetchall(self) -> list[dict[str, Any]]:
         return [dict(zip(self._names, row)) for row in self._cursor.fetchall()]
 
-    def fetchmany(self, size):
+    def fetchmany(self, size: int) -> list[dict[str, Any]]:
         return [dict(zip(self._names, row)) for row in self._cursor.fetchmany(size)]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         for row in self._cursor:
             yield dict(zip(self._names, row))
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._cursor, name)
 
 
@@ -60,7 +66,16 @@ class Session:
     Arguments left as None come from ``dj.config``.
     """
 
-    def __init__(self, host=None, user=None, password=None, port=None, *, backend=None, database_name=None):
+    def __init__(
+        self,
+        host: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        port: int | str | None = None,
+        *,
+        backend: str | None = None,
+        database_name: str | None = None,
+    ) -> None:
         settings = config.connection_settings()
         overrides = {"host": host, "user": user, "password": password, "port": port, "name": database_name}
         settings.update({k: v for k, v in overrides.items() if v is not None})
@@ -72,13 +87,13 @@ class Session:
         backend_name = _coerce("database.backend", backend_name)
         self.backend = get_backend(backend_name, settings)
         self.settings = settings
-        self._raw = None
+        self._raw: Any = None  # the driver's connection
         self._in_transaction = False
         self.cache = LRUCache()  # compiled SQL, catalog records and other derived data (cache.py)
         self.connect()
 
     # --- connecting ---
-    def connect(self):
+    def connect(self) -> None:
         """(Re)open the underlying connection."""
         with contextlib.suppress(Exception):
             if self._raw is not None:
@@ -88,21 +103,21 @@ class Session:
         self._in_transaction = False
         _live.add(self)
 
-    def close(self):
+    def close(self) -> None:
         self._kept_cursor = None
         if self._raw is not None:
             with contextlib.suppress(Exception):
                 self._raw.close()
             self._raw = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
-    def is_connected(self):
+    def is_connected(self) -> bool:
         if self._raw is None:
             return False
         try:
@@ -111,24 +126,31 @@ class Session:
             return False
         return True
 
-    def ping(self):
+    def ping(self) -> None:
         self.backend.ping(self._raw)
 
     @property
-    def backend_name(self):
+    def backend_name(self) -> str:
         return self.backend.name
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = "connected" if self._raw is not None else "disconnected"
         return f"pipejoint connection ({state}) {self.backend.describe_target()}"
 
     # --- queries ---
-    def query(self, sql, args=None, *, as_dict=False, reconnect=None):
+    def query(
+        self,
+        sql: str,
+        args: Sequence[Any] | Mapping[str, Any] | None = None,
+        *,
+        as_dict: bool = False,
+        reconnect: bool | None = None,
+    ) -> Any:
         """Run one statement and return its cursor. Driver errors become pipejoint errors."""
         cursor = self._execute(sql, args, reconnect, keep=False)
         return DictCursor(cursor) if as_dict else cursor
 
-    def first_rows(self, sql, args, limit):
+    def first_rows(self, sql: str, args: Sequence[Any] | Mapping[str, Any] | None, limit: int) -> list[Any]:
         """At most `limit` rows of a query, for short reads (fetch1, len, bool).
 
         They run on a cursor the connection keeps, since making a cursor per query costs about
@@ -170,7 +192,7 @@ class Session:
             raise self._translate(error, sql) from None
         return cursor
 
-    def executemany(self, sql, rows):
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         """Run one statement for many parameter rows (batch insert)."""
         if self._raw is None:
             self.connect()
@@ -190,10 +212,10 @@ class Session:
 
     # --- transactions ---
     @property
-    def in_transaction(self):
+    def in_transaction(self) -> bool:
         return self._in_transaction
 
-    def start_transaction(self):
+    def start_transaction(self) -> None:
         if self._in_transaction:
             raise TransactionError(
                 "A transaction is already open on this connection: nested transactions are not "
@@ -202,7 +224,7 @@ class Session:
         self.query(self.backend.begin_sql())
         self._in_transaction = True
 
-    def commit_transaction(self):
+    def commit_transaction(self) -> None:
         if not self._in_transaction:
             raise TransactionError("No transaction is open to commit.")
         try:
@@ -212,7 +234,7 @@ class Session:
             raise self._translate(error, "COMMIT") from None
         self._in_transaction = False
 
-    def cancel_transaction(self):
+    def cancel_transaction(self) -> None:
         """Roll back the open transaction (does nothing when none is open)."""
         if not self._in_transaction:
             return
@@ -222,7 +244,7 @@ class Session:
 
     @property
     @contextlib.contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[Self]:
         """``with conn.transaction:`` commits on success and rolls back on any exception."""
         self.start_transaction()
         try:
@@ -234,7 +256,7 @@ class Session:
             self.commit_transaction()
 
     @contextlib.contextmanager
-    def atomic(self):
+    def atomic(self) -> Iterator[Self]:
         """A transaction unless one is already open (then the outer one decides)."""
         if self._in_transaction:
             yield self
@@ -243,7 +265,7 @@ class Session:
                 yield self
 
 
-def require_no_transaction(connection, action):
+def require_no_transaction(connection: Session, action: str) -> None:
     if connection.in_transaction:
         raise TransactionError(f"{action} cannot run inside a transaction: commit or roll back first.")
 

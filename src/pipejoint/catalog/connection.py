@@ -7,7 +7,12 @@ changed last.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ..backends.session import Session
+
+if TYPE_CHECKING:
+    from .dependencies import Dependencies
 
 
 class Connection(Session):
@@ -16,13 +21,22 @@ class Connection(Session):
     Arguments left as None come from ``dj.config``.
     """
 
-    def __init__(self, host=None, user=None, password=None, port=None, *, backend=None, database_name=None):
-        self.schemas = {}
-        self._dependencies = None
+    def __init__(
+        self,
+        host: str | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        port: int | str | None = None,
+        *,
+        backend: str | None = None,
+        database_name: str | None = None,
+    ) -> None:
+        self.schemas: dict[str, Any] = {}  # name -> the dj.Schema activated on this connection (schemas/)
+        self._dependencies: Dependencies | None = None
         self.catalog_version = 0  # counts changes of the catalog seen by this connection
         super().__init__(host, user, password, port, backend=backend, database_name=database_name)
 
-    def catalog_cache_clear(self):
+    def catalog_cache_clear(self) -> None:
         """Forget what was derived from the catalog (records, compiled SQL) and the table graph,
         after a declare or drop."""
         self.catalog_version += 1
@@ -31,7 +45,7 @@ class Connection(Session):
             self._dependencies.clear()
 
     @property
-    def dependencies(self):
+    def dependencies(self) -> Dependencies:
         """The table graph of the whole database (networkx), loaded on first use."""
         if self._dependencies is None:
             from .dependencies import Dependencies  # (on first use: dj.conn() alone stays light)
@@ -40,10 +54,19 @@ class Connection(Session):
         return self._dependencies
 
 
-_connection = None
+_connection: Connection | None = None
 
 
-def conn(host=None, user=None, password=None, *, reset=False, backend=None, port=None, database_name=None):
+def conn(
+    host: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    *,
+    reset: bool = False,
+    backend: str | None = None,
+    port: int | str | None = None,
+    database_name: str | None = None,
+) -> Connection:
     """The process-wide connection, created from ``dj.config`` on first use.
 
     Passing credentials (or ``reset=True``) creates a new connection from them.
@@ -56,7 +79,7 @@ def conn(host=None, user=None, password=None, *, reset=False, backend=None, port
     return _connection
 
 
-def _forget_connection():
+def _forget_connection() -> None:
     """Drop the process-wide connection (used after fork: a child must not share the parent's)."""
     global _connection
     _connection = None

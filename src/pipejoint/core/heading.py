@@ -7,9 +7,13 @@ is plain data that serializes to JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UnknownAttributeError
 from .types import AttributeType, parse_type
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
 
 
 @dataclass(frozen=True)
@@ -35,58 +39,58 @@ class Attribute:
     revealed: bool = False
 
     @property
-    def type(self):
+    def type(self) -> str:
         return self.attr_type.declared
 
     @property
-    def original_type(self):
+    def original_type(self) -> str:
         return self.attr_type.declared
 
     @property
-    def core(self):
+    def core(self) -> str:
         return self.attr_type.core
 
     @property
-    def numeric(self):
+    def numeric(self) -> bool:
         return self.attr_type.is_numeric
 
     @property
-    def string(self):
+    def string(self) -> bool:
         return self.attr_type.is_string
 
     @property
-    def uuid(self):
+    def uuid(self) -> bool:
         return self.attr_type.is_uuid
 
     @property
-    def json(self):
+    def json(self) -> bool:
         return self.attr_type.core == "json"
 
     @property
-    def is_blob(self):
+    def is_blob(self) -> bool:
         return self.attr_type.is_blob
 
     @property
-    def codec(self):
+    def codec(self) -> str | None:
         return self.attr_type.codec
 
     @property
-    def store(self):
+    def store(self) -> str | None:
         return self.attr_type.store
 
     @property
-    def autoincrement(self):
+    def autoincrement(self) -> bool:
         return self.attr_type.autoincrement
 
     @property
-    def is_hidden(self):
+    def is_hidden(self) -> bool:
         return self.name.startswith("_") and not self.revealed
 
     @property
-    def has_default(self):
+    def has_default(self) -> bool:
         return self.nullable or self.default is not None or self.autoincrement
 
-    def to_catalog(self):
+    def to_catalog(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "type": self.attr_type.declared,
@@ -98,7 +102,7 @@ class Attribute:
         }
 
     @classmethod
-    def from_catalog(cls, data):
+    def from_catalog(cls, data: Mapping[str, Any]) -> Attribute:
         return cls(
             name=data["name"],
             attr_type=parse_type(data["type"]),
@@ -109,7 +113,7 @@ class Attribute:
             lineage=data.get("lineage"),
         )
 
-    def definition_line(self):
+    def definition_line(self) -> str:
         """The attribute as a definition line, for describe()."""
         default = ""
         if self.nullable:
@@ -123,7 +127,7 @@ class Attribute:
 class Heading:
     """An ordered set of attributes with a primary key."""
 
-    def __init__(self, attributes, table_comment=""):
+    def __init__(self, attributes: Iterable[Attribute], table_comment: str = "") -> None:
         self._attributes = {a.name: a for a in attributes}
         self.table_comment = table_comment
         # A heading never changes: compute the views once (they are read on every query).
@@ -133,10 +137,10 @@ class Heading:
         self._secondary = tuple(n for n, a in self._visible.items() if not a.in_key)
         # data derived from this heading alone (fetch decoders per backend, ...): it lives and dies with the
         # heading, and a table's heading with its catalog record in the connection's bounded cache
-        self.cache = {}
+        self.cache: dict[Any, Any] = {}
 
     # --- mapping-like access ---
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> Attribute:
         try:
             return self._attributes[name]
         except KeyError:
@@ -144,65 +148,65 @@ class Heading:
                 f"Attribute `{name}` is not in the heading. Available: {', '.join(self.names)}."
             ) from None
 
-    def __contains__(self, name):
+    def __contains__(self, name: object) -> bool:
         return name in self._attributes
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._names)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._names)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self._attributes)
 
     @property
-    def attributes(self):
+    def attributes(self) -> Mapping[str, Attribute]:
         """Visible attributes by name (hidden ones, starting with `_`, are left out). Read-only."""
         return self._visible
 
     @property
-    def all_attributes(self):
+    def all_attributes(self) -> dict[str, Attribute]:
         return dict(self._attributes)
 
     @property
-    def names(self):
+    def names(self) -> list[str]:
         return list(self._names)
 
     @property
-    def primary_key(self):
+    def primary_key(self) -> list[str]:
         return list(self._primary_key)
 
     @property
-    def secondary_attributes(self):
+    def secondary_attributes(self) -> list[str]:
         return list(self._secondary)
 
     @property
-    def blobs(self):
+    def blobs(self) -> list[str]:
         return [n for n, a in self.attributes.items() if a.is_blob]
 
     @property
-    def non_blobs(self):
+    def non_blobs(self) -> list[str]:
         return [n for n, a in self.attributes.items() if not a.is_blob]
 
-    def select(self, names):
+    def select(self, names: Iterable[str]) -> Heading:
         """A heading of only the named attributes, in the given order."""
         return Heading([self[n] for n in names], self.table_comment)
 
-    def set_primary_key(self, key_names):
+    def set_primary_key(self, key_names: Iterable[str]) -> Heading:
         """A copy whose primary key is exactly `key_names` (used by join, U and aggregation)."""
         key = set(key_names)
         ordered = list(key_names) + [n for n in self._attributes if n not in key]
         return Heading([replace(self._attributes[n], in_key=n in key) for n in ordered], self.table_comment)
 
-    def to_catalog(self):
+    def to_catalog(self) -> list[dict[str, Any]]:
         return [a.to_catalog() for a in self._attributes.values()]
 
     @classmethod
-    def from_catalog(cls, data, table_comment=""):
+    def from_catalog(cls, data: Iterable[Mapping[str, Any]], table_comment: str = "") -> Heading:
         return cls([Attribute.from_catalog(d) for d in data], table_comment)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"# {self.table_comment}"] if self.table_comment else []
         keys = [a for a in self.attributes.values() if a.in_key]
         rest = [a for a in self.attributes.values() if not a.in_key]

@@ -11,10 +11,31 @@ from __future__ import annotations
 
 import types
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..core.naming import master_node, split_node
 from ..errors import DataJointError
 from ..settings import config
+
+if TYPE_CHECKING:
+    import argparse
+    import io
+    import os
+    from collections.abc import Iterable, Iterator, Mapping
+    from typing import Literal, TypeAlias
+
+    import networkx as nx
+    import numpy as np
+    from typing_extensions import TypeIs
+
+    from ..catalog.connection import Connection
+    from ..schemas.schema import Schema
+    from ..table.table import FreeTable, Table
+    from .layout import Layout
+
+DiagramSource: TypeAlias = "Diagram | Schema | Table | type[Table] | types.ModuleType | list[DiagramSource] | tuple[DiagramSource, ...] | set[Any] | frozenset[Any]"
+"""What a diagram is made of: a schema, a table (class or instance), a module holding a schema,
+a diagram, or a list of them."""
 
 FORMATS = {".svg": "svg", ".png": "png", ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot"}
 _DRAWN_TIERS = {"manual", "lookup", "imported", "computed", "part", None}
@@ -24,21 +45,27 @@ class SVG(str):
     """SVG text that Jupyter displays as a picture (and that is still a plain string)."""
 
     @property
-    def data(self):
+    def data(self) -> str:
         return str(self)
 
-    def _repr_svg_(self):
+    def _repr_svg_(self) -> str:
         return str(self)
 
 
 class Diagram:
     """The tables of a schema, a table, a module or a sequence of them, with their dependencies."""
 
-    def __init__(self, source=None, context=None, *, connection=None):
+    def __init__(
+        self,
+        source: DiagramSource | None = None,
+        context: Mapping[str, Any] | None = None,
+        *,
+        connection: Connection | None = None,
+    ) -> None:
         self.context = context
-        self._connection = connection
-        self._nodes = set()
-        self._expanded = set()
+        self._connection: Any = connection  # a Connection, taken from the source when not given
+        self._nodes: set[str] = set()
+        self._expanded: set[str] = set()
         if source is None:
             if connection is None:
                 raise DataJointError(
@@ -55,7 +82,7 @@ class Diagram:
             self.context = context if context is not None else source.context
 
     @classmethod
-    def from_sequence(cls, sequence):
+    def from_sequence(cls, sequence: Iterable[DiagramSource]) -> Diagram:
         """The union of the diagrams of each item."""
         return cls(list(sequence))
 
@@ -82,35 +109,35 @@ class Diagram:
         return other
 
     @property
-    def connection(self):
+    def connection(self) -> Connection | None:
         return self._connection
 
     @property
-    def nodes_to_show(self):
+    def nodes_to_show(self) -> set[str]:
         return set(self._nodes)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._nodes)
 
-    def __contains__(self, table):
+    def __contains__(self, table: object) -> bool:
         return _node_name_of(table) in self._nodes
 
-    def topo_sort(self):
+    def topo_sort(self) -> list[str]:
         """Node names of the diagram, parents first."""
         return self._connection.dependencies.topo_sort(self._nodes)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[FreeTable]:
         from ..table.table import FreeTable
 
         for name in self.topo_sort():
             yield FreeTable(self._connection, ".".join(split_node(name)))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         schemas = sorted({split_node(n)[0] for n in self._nodes})
         return f"Diagram of {len(self._nodes)} tables in {', '.join(schemas) or 'no schema'}"
 
     # --- algebra ---
-    def _other(self, other):
+    def _other(self, other: DiagramSource) -> Diagram:
         diagram = other if isinstance(other, Diagram) else Diagram(other)
         if self._connection is None:
             self._use_connection(diagram._connection)
@@ -118,19 +145,19 @@ class Diagram:
             self._use_connection(diagram._connection)  # raises with a clear message
         return diagram
 
-    def __add__(self, other):
+    def __add__(self, other: DiagramSource | int) -> Diagram:
         if _is_count(other):
             return self._expand(other, downstream=True) if other >= 0 else self._expand(-other, downstream=False)
         other = self._other(other)
         return self._copy(self._nodes | other._nodes, self._expanded | other._expanded)
 
-    def __sub__(self, other):
+    def __sub__(self, other: DiagramSource | int) -> Diagram:
         if _is_count(other):
             return self._expand(other, downstream=False) if other >= 0 else self._expand(-other, downstream=True)
         other = self._other(other)
         return self._copy(self._nodes - other._nodes)
 
-    def __mul__(self, other):
+    def __mul__(self, other: DiagramSource) -> Diagram:
         if _is_count(other):
             raise DataJointError(
                 f"Diagram * {other!r}: multiply a diagram by another diagram (intersection); "
@@ -151,12 +178,12 @@ class Diagram:
             nodes |= frontier
         return self._copy(nodes, self._expanded | (nodes - self._nodes))
 
-    def add_parts(self):
+    def add_parts(self) -> Diagram:
         """The diagram with the part tables of every master it shows."""
         parts = {n for n in self._graph.nodes if master_node(n) in self._nodes}
         return self._copy(self._nodes | parts, self._expanded | parts)
 
-    def collapse(self, *schemas):
+    def collapse(self, *schemas: str | Schema) -> Diagram:
         """Draw these schemas (all, when none is named) as one box each; expanded wins in unions."""
         names = {s if isinstance(s, str) else getattr(s, "database", None) for s in schemas}
         known = {split_node(n)[0] for n in self._nodes}
@@ -171,7 +198,7 @@ class Diagram:
 
     # --- the drawn graph ---
     @property
-    def graph(self):
+    def graph(self) -> nx.DiGraph:
         """A networkx DiGraph of what is drawn: one node per table or collapsed schema."""
         from .model import drawn_graph
 
@@ -186,13 +213,13 @@ class Diagram:
             )
         return direction
 
-    def layout(self, direction=None):
+    def layout(self, direction: str | None = None) -> Layout:
         from .layout import layered_layout
 
         return layered_layout(self.graph, self._direction(direction))
 
     # --- output ---
-    def svg_string(self, direction=None, layout="builtin"):
+    def svg_string(self, direction: str | None = None, layout: Literal["builtin", "graphviz"] = "builtin") -> str:
         if layout == "graphviz":
             from .dot import graphviz_svg
 
@@ -205,41 +232,46 @@ class Diagram:
         graph = self.graph
         return svg.render(layered_layout(graph, self._direction(direction)), graph)
 
-    def make_svg(self, direction=None, layout="builtin"):
+    def make_svg(self, direction: str | None = None, layout: Literal["builtin", "graphviz"] = "builtin") -> SVG:
         """The diagram as SVG (a string that Jupyter displays as a picture)."""
         return SVG(self.svg_string(direction, layout))
 
-    def make_mermaid(self, direction=None):
+    def make_mermaid(self, direction: str | None = None) -> str:
         """Mermaid flowchart text (renders on GitHub, GitLab and in many Markdown tools)."""
         from .mermaid import render
 
         return render(self.graph, self._direction(direction))
 
-    def make_dot(self, direction=None):
+    def make_dot(self, direction: str | None = None) -> Any:
         """A pydot graph in DataJoint's notation (needs pydot; Graphviz only to lay it out)."""
         from .dot import make_dot
 
         return make_dot(self.graph, self._direction(direction))
 
-    def make_png(self, direction=None, scale=1.0):
+    def make_png(self, direction: str | None = None, scale: float = 1.0) -> io.BytesIO:
         """PNG bytes in a BytesIO (needs cairosvg)."""
         import io
 
         return io.BytesIO(_rasterize(self.svg_string(direction), scale))
 
-    def make_image(self, direction=None):
+    def make_image(self, direction: str | None = None) -> np.ndarray:
         """The diagram as an image array (needs cairosvg and matplotlib)."""
         plt = _matplotlib()
         return plt.imread(self.make_png(direction), format="png")
 
-    def draw(self, direction=None, ax=None):
+    def draw(self, direction: str | None = None, ax: Any = None) -> Any:
         """Draw with matplotlib (installed separately); returns the figure."""
         from .draw import draw
 
         _matplotlib()
         return draw(self.layout(direction), self.graph, ax=ax)
 
-    def save(self, filename, format=None, direction=None):
+    def save(
+        self,
+        filename: str | os.PathLike[str],
+        format: Literal["svg", "png", "mermaid", "dot"] | None = None,
+        direction: str | None = None,
+    ) -> Path:
         """Write .svg, .png (needs cairosvg), .mmd/.mermaid or .dot; returns the path."""
         path = Path(filename)
         kind = format or FORMATS.get(path.suffix.lower())
@@ -264,17 +296,17 @@ class Diagram:
         return path
 
     # --- Jupyter ---
-    def _repr_svg_(self):
+    def _repr_svg_(self) -> str:
         return self.svg_string()
 
-    def _repr_html_(self):
+    def _repr_html_(self) -> str:
         return f'<div style="max-width:100%;max-height:85vh;overflow:auto">{self.svg_string()}</div>'
 
 
 ERD = Di = Diagram
 
 
-def _is_count(value):
+def _is_count(value: object) -> TypeIs[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -362,7 +394,7 @@ def _rasterize(svg_text, scale=1.0):
 
 
 # --- the command line: `pipejoint diagram MODULE -o pipeline.svg` ---
-def command(args):
+def command(args: argparse.Namespace) -> int:
     """Import a pipeline module (a name or a .py file) and save its diagram."""
     module = import_pipeline(args.module)
     diagram = Diagram(module)

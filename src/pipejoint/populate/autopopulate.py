@@ -17,7 +17,9 @@ import numbers
 import random
 import time
 import traceback
+from typing import TYPE_CHECKING, Any
 
+from ..core.hints import class_level, class_level_property
 from ..core.naming import TIER_PREFIXES
 from ..errors import DataJointError, DuplicateError
 from ..settings import config
@@ -25,17 +27,31 @@ from ..table.insert import making
 from ..table.tiers import UserTable
 from .progress import progress_bar
 
+if TYPE_CHECKING:
+    import concurrent.futures
+    from collections.abc import Mapping
+    from typing import Literal
+
+    from ..core.hints import Key, PopulateResult
+    from ..query.expression import QueryExpression
+    from ..query.restriction import Restriction
+    from .jobs import Jobs
+
+    _Mixin = UserTable  # for type checkers, AutoPopulate is the table class it is always mixed into
+else:
+    _Mixin = object
+
 logger = logging.getLogger("pipejoint")
 TRANSIENT_RETRIES = 60  # write conflicts between workers (SQLite busy, deadlocks) are retried this often
 
 
-class AutoPopulate:
+class AutoPopulate(_Mixin):
     """Mixin for tables filled by populate()."""
 
-    _key_source = None
+    _key_source: Any = None
 
-    @property
-    def key_source(self):
+    @class_level_property
+    def key_source(self) -> QueryExpression:
         """The keys make() is called for: the join of the primary-key parents' keys."""
         if self._key_source is not None:
             return self._key_source
@@ -48,7 +64,7 @@ class AutoPopulate:
                 f"{self.node_name} has no foreign keys in its primary key, so populate() has no keys to make: "
                 "add `-> Parent` above `---`, or define a key_source property."
             )
-        source = None
+        source: Any = None  # (a QueryExpression once the loop has run, as it does at least once)
         for fk in primary:
             parent = FreeTable(self._connection, f"{fk.parent_schema}.{fk.parent_table}")
             renames = {c: p for c, p in fk.attr_map.items() if c != p}
@@ -74,8 +90,8 @@ class AutoPopulate:
         source = self._jobs_key_source(restrictions)
         return source.proj() - self.proj()
 
-    @property
-    def jobs(self):
+    @class_level_property
+    def jobs(self) -> Jobs:
         """This table's jobs: pending, reserved, errors, ignored, completed, refresh(), ignore(), progress()."""
         from .jobs import Jobs
 
@@ -223,23 +239,24 @@ class AutoPopulate:
                 time.sleep(backoff * 2 ** (failures - 1))
 
     # --- populate ---
+    @class_level
     def populate(
         self,
-        *restrictions,
-        suppress_errors=False,
-        return_exception_objects=False,
-        reserve_jobs=False,
-        max_calls=None,
-        display_progress=False,
-        processes=1,
-        make_kwargs=None,
-        priority=None,
-        refresh=None,
-        order="original",
-        limit=None,
-        keys=None,
-        executor=None,
-    ):
+        *restrictions: Restriction,
+        suppress_errors: bool = False,
+        return_exception_objects: bool = False,
+        reserve_jobs: bool = False,
+        max_calls: int | None = None,
+        display_progress: bool = False,
+        processes: int = 1,
+        make_kwargs: Mapping[str, Any] | None = None,
+        priority: int | None = None,
+        refresh: bool | None = None,
+        order: Literal["original", "reverse", "random"] = "original",
+        limit: int | None = None,
+        keys: list[Key] | None = None,
+        executor: concurrent.futures.Executor | None = None,
+    ) -> PopulateResult:
         """Call make() for every key of key_source (restricted) not yet in the table.
 
         Returns {"success_count": n, "error_list": [(key, error), ...]}.
@@ -393,7 +410,8 @@ class AutoPopulate:
         finally:
             heartbeat.drop()
 
-    def progress(self, *restrictions, display=False):
+    @class_level
+    def progress(self, *restrictions: Restriction, display: bool = False) -> tuple[int, int]:
         """(remaining, total) keys of key_source."""
         source = self._jobs_key_source(restrictions)
         total = len(source.proj())
@@ -404,7 +422,8 @@ class AutoPopulate:
             print(f"{self.class_name}: completed {done} of {total} ({percent:.1f}%), {remaining} remaining")
         return remaining, total
 
-    def job_metadata(self, *restrictions):
+    @class_level
+    def job_metadata(self, *restrictions: Restriction) -> list[dict[str, Any]]:
         """The hidden run metadata of the rows (when made, how long make() took, on which host, code
         version), as dicts with their keys. The same as naming the attributes:
         `(Table & restrictions).proj("_job_start_time", "_job_duration", "_job_host", "_job_version")`."""
@@ -432,7 +451,7 @@ Ingest = Imported
 Compute = Computed
 
 
-def populate_schema(schema, *restrictions, **kwargs):
+def populate_schema(schema: Any, *restrictions: Restriction, **kwargs: Any) -> dict[str, PopulateResult]:
     """Populate every auto-populated table of a schema, parents before children.
 
     Returns {table class name: populate() result}.

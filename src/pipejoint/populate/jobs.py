@@ -22,12 +22,19 @@ import os
 import socket
 import threading
 import uuid
+from typing import TYPE_CHECKING, Any
 
 from ..catalog.records import TableRecord
 from ..definition.parser import parse_definition
 from ..errors import DataJointError, DuplicateError
 from ..settings import config
 from ..table.table import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+
+    from ..core.hints import Key
+    from ..query.restriction import Restriction
 
 logger = logging.getLogger("pipejoint")
 
@@ -58,7 +65,7 @@ token = "" : varchar(32)           # identifies one reservation
 """
 
 
-def key_hash(key, names):
+def key_hash(key: Mapping[str, Any], names: Iterable[str]) -> str:
     """A stable hash of a key's values (the same in every process and on every host)."""
     digest = hashlib.md5()
     for name in names:
@@ -91,7 +98,7 @@ class JobTable(Table):
     _table_name = JOBS_TABLE
     definition = DEFINITION
 
-    def __init__(self, schema=None):
+    def __init__(self, schema: Any = None) -> None:  # a dj.Schema
         super().__init__()
         if schema is not None:
             self._schema = schema
@@ -111,7 +118,7 @@ class JobTable(Table):
         return record
 
     @property
-    def is_declared(self):
+    def is_declared(self) -> bool:
         connection = self._connection
         return JOBS_TABLE in connection.backend.list_tables(connection, self.database)
 
@@ -123,7 +130,7 @@ class JobTable(Table):
             self.declare()
         schema._jobs_declared = True
 
-    def declare(self, context=None):
+    def declare(self, context: Mapping[str, Any] | None = None) -> None:
         """Create the jobs table (kept out of the catalog: it is no step of the pipeline)."""
         from ..definition.ddl import create_table_statements
 
@@ -145,7 +152,7 @@ class JobTable(Table):
         """Delete these job rows (no prompt: jobs are bookkeeping, nothing depends on them)."""
         return self.delete_quick(get_count=True)
 
-    def drop(self, prompt=None, force=False, part_integrity="enforce"):
+    def drop(self, prompt: bool | None = None, force: bool = False, part_integrity: str = "enforce") -> None:
         from ..definition.ddl import drop_table_statement
 
         connection = self._connection
@@ -155,16 +162,16 @@ class JobTable(Table):
     drop_quick = drop
 
     @property
-    def class_name(self):
+    def class_name(self) -> str:
         return "Jobs"
 
-    def parts(self, as_objects=False):
+    def parts(self, as_objects: bool = False) -> list[Any]:
         return []
 
-    def children(self, *args, **kwargs):
+    def children(self, *args: Any, **kwargs: Any) -> list[Any]:
         return []
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Jobs of schema `{self.database}`\n" + super().__repr__()
 
 
@@ -213,14 +220,14 @@ class _Statements:
 class Jobs:
     """`Table.jobs`: the jobs of one auto-populated table, and the reservation protocol for it."""
 
-    def __init__(self, target):
+    def __init__(self, target: Any) -> None:  # an AutoPopulate table (autopopulate.py imports this module)
         self.target = target
         self._schema = target.schema
         self._table_name = target.table_name
         self.table = JobTable(self._schema)
-        self._key_names = None
-        self._sql = None
-        self._heading = None
+        self._key_names: list[str] | None = None
+        self._sql: Any = None
+        self._heading: Any = None
 
     # --- views (restrictions of the jobs table) ---
     @property
@@ -231,58 +238,58 @@ class Jobs:
         return self._all & {"status": status}
 
     @property
-    def pending(self):
+    def pending(self) -> JobTable:
         return self._status("pending")
 
     @property
-    def reserved(self):
+    def reserved(self) -> JobTable:
         return self._status("reserved")
 
     @property
-    def errors(self):
+    def errors(self) -> JobTable:
         return self._status("error")
 
     @property
-    def ignored(self):
+    def ignored(self) -> JobTable:
         return self._status("ignore")
 
     @property
-    def completed(self):
+    def completed(self) -> JobTable:
         return self._status("success")
 
-    def __and__(self, restriction):
+    def __and__(self, restriction: Restriction) -> JobTable:
         return self._all & restriction
 
-    def __sub__(self, restriction):
+    def __sub__(self, restriction: Restriction) -> JobTable:
         return self._all - restriction
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._all)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self._all)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self._all, name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Jobs of {self.target.node_name}\n" + repr(self._all)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> int:
         return self._all.delete()
 
     # --- bookkeeping ---
     @property
-    def key_names(self):
+    def key_names(self) -> list[str]:
         """A job is one key of key_source (tables may add key attributes of their own, made by make())."""
         if self._key_names is None:
             source = self.target._jobs_key_source(()).heading.primary_key
             self._key_names = [n for n in self.target.primary_key if n in source]
         return self._key_names
 
-    def hash(self, key):
+    def hash(self, key: Mapping[str, Any]) -> str:
         missing = [n for n in self.key_names if n not in key]
         if missing:
             raise DataJointError(
@@ -315,7 +322,9 @@ class Jobs:
             "pid": os.getpid(),
         }
 
-    def refresh(self, *restrictions, priority=None, todo=None, **ignored):
+    def refresh(
+        self, *restrictions: Restriction, priority: int | None = None, todo: Iterable[Key] | None = None, **ignored: Any
+    ) -> dict[str, int]:
         """Bring the queue up to date with key_source and the table.
 
         - adds a pending job for every key still to make (key_source & restrictions, minus the
@@ -334,7 +343,7 @@ class Jobs:
         if todo is None:
             todo = self.target._todo(restrictions).keys(order_by="KEY")
         existing = self.states()
-        wanted = {}
+        wanted: Any = {}  # {hash: key}, later the hashes to keep
         for key in todo:
             wanted.setdefault(self.hash(key), key)
         rows = [self._row(key, "pending", priority) for h, key in wanted.items() if h not in existing]
@@ -359,12 +368,12 @@ class Jobs:
                 removed += (self._all & stale[chunk : chunk + 500]).delete_quick(get_count=True) or 0
         return {"added": len(rows), "re_pended": re_pended, "removed": removed}
 
-    def states(self):
+    def states(self) -> dict[str, tuple[str, int]]:
         """{key_hash: (status, priority)} of this table's jobs."""
         hashes, statuses, priorities = self._all.fetch("key_hash", "status", "priority")
         return {h: (s, int(p)) for h, s, p in zip(hashes, statuses, priorities)}
 
-    def ignore(self, key):
+    def ignore(self, key: Mapping[str, Any]) -> None:
         """Mark a key so that populate never makes it (until its job row is deleted)."""
         h = self.hash(key)
         connection = self.target._connection
@@ -375,7 +384,7 @@ class Jobs:
             except DuplicateError:
                 connection.query(self.sql.ignore, (self._table_name, h))
 
-    def progress(self):
+    def progress(self) -> dict[str, int]:
         """Counts of jobs per status, with their total."""
         counts = collections.Counter(self._all.fetch("status"))
         result = {status: counts.get(status, 0) for status in STATUSES}
@@ -383,7 +392,7 @@ class Jobs:
         return result
 
     # --- the reservation protocol ---
-    def reserve(self, key, h=None):
+    def reserve(self, key: Mapping[str, Any], h: str | None = None) -> str | None:
         """Take the job for `key` if nobody holds it; a token for this reservation, or None.
 
         A pending job may be stale (its key made since a refresh listed it): make() checks that
@@ -411,7 +420,7 @@ class Jobs:
             return None
         return token
 
-    def complete(self, h, token, duration):
+    def complete(self, h: str, token: str, duration: float) -> None:
         """Record success; run inside the transaction that stored the result."""
         connection = self.target._connection
         if config["jobs.keep_completed"]:
@@ -421,7 +430,7 @@ class Jobs:
         else:
             connection.query(self.sql.complete, (self._table_name, h, token))
 
-    def error(self, h, token, message, stack, attempts, duration):
+    def error(self, h: str, token: str, message: str, stack: str, attempts: int, duration: float) -> None:
         connection = self.target._connection
         connection.query(
             self.sql.fail,
@@ -437,7 +446,7 @@ class Jobs:
             ),
         )
 
-    def release(self, h, token):
+    def release(self, h: str, token: str) -> None:
         """Give a job back (the worker is stopping before it finished the key)."""
         with contextlib.suppress(Exception):
             self.target._connection.query(self.sql.release, (self._table_name, h, token))

@@ -10,8 +10,10 @@ the expression is fetched.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any, overload
 
 from ..core.heading import Heading
+from ..core.hints import class_level, class_level_property
 from ..errors import DataJointError, UnknownAttributeError
 from . import fetch as _fetch
 from .aggregation import aggregate, aggregate_universal, union
@@ -22,6 +24,17 @@ from .nodes import Column, Join, Ordering
 from .relation import Relation, check_lineage, query_name
 from .restriction import Not, Top, dict_condition, make_condition
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from types import EllipsisType
+    from typing import NoReturn
+
+    from typing_extensions import Self
+
+    from ..backends.session import Session
+    from ..core.hints import Key, OrderBy
+    from .restriction import Restriction
+
 
 class QueryExpression(Relation):
     """The query algebra over a relation. Subclasses: Table (base tables), U."""
@@ -29,12 +42,18 @@ class QueryExpression(Relation):
     def _plain(self):
         return QueryExpression.__new__(QueryExpression)
 
-    @property
-    def connection(self):
+    @class_level_property
+    def connection(self) -> Session:
         return self._connection
 
     # --- restriction ---
-    def restrict(self, restriction, semantic_check=True):
+    # A table restricted by a condition keeps its class, so `(Session & key).delete()` type-checks;
+    # a dj.Top gives a plain query.
+    @overload
+    def restrict(self, restriction: Top, semantic_check: bool = True) -> QueryExpression: ...
+    @overload
+    def restrict(self, restriction: Restriction, semantic_check: bool = True) -> Self: ...
+    def restrict(self, restriction: Restriction | Top, semantic_check: bool = True) -> QueryExpression:
         """Rows that satisfy `restriction` (any form DataJoint accepts).
 
         A string is SQL (MySQL syntax, made portable) and is used as written: never build one from
@@ -52,19 +71,27 @@ class QueryExpression(Relation):
             return self
         return base._with_condition(condition)
 
-    def __and__(self, restriction):
+    @overload
+    def __and__(self, restriction: Top) -> QueryExpression: ...
+    @overload
+    def __and__(self, restriction: Restriction) -> Self: ...
+    def __and__(self, restriction: Restriction | Top) -> QueryExpression:
         return self.restrict(restriction)
 
-    def __xor__(self, restriction):
+    @overload
+    def __xor__(self, restriction: Top) -> QueryExpression: ...
+    @overload
+    def __xor__(self, restriction: Restriction) -> Self: ...
+    def __xor__(self, restriction: Restriction | Top) -> QueryExpression:
         """Legacy `A ^ B`: restriction without the semantic check (2.x: `A.restrict(B, semantic_check=False)`)."""
         return self.restrict(restriction, semantic_check=False)
 
-    def __sub__(self, restriction):
+    def __sub__(self, restriction: Restriction) -> Self:
         if isinstance(restriction, Top):
             raise DataJointError("Cannot subtract a dj.Top: restrict with & dj.Top(...) instead.")
         return self.restrict(Not(restriction))
 
-    def __neg__(self):
+    def __neg__(self) -> Not:
         return Not(self)
 
     def _apply_top(self, top):
@@ -78,14 +105,16 @@ class QueryExpression(Relation):
         return base._copy(_top=Ordering(items, tuple(order), top.limit, top.offset))
 
     # --- projection ---
-    def proj(self, *attributes, **named):
+    @class_level
+    def proj(self, *attributes: str | EllipsisType, **named: str) -> QueryExpression:
         """Keep, rename, compute or exclude attributes; the primary key always stays."""
         heading = self.heading
         computes = any(isinstance(v, str) and v.strip() not in heading for v in named.values())
         base = self._as_subquery() if self._union is not None or (computes and self._is_wrappable) else self
         heading = base.heading
         keep, excluded = _positional_projection(attributes, heading)
-        renames, computed = {}, {}
+        renames: dict[str, str] = {}
+        computed: dict[str, str] = {}
         for new, spec in named.items():
             if not isinstance(spec, str):
                 raise DataJointError(f"proj({new}=...) takes a string: an attribute name or a SQL expression.")
@@ -119,7 +148,10 @@ class QueryExpression(Relation):
         return result
 
     # --- join ---
-    def join(self, other, semantic_check=True, left=False):
+    @class_level
+    def join(
+        self, other: QueryExpression | type[QueryExpression], semantic_check: bool = True, left: bool = False
+    ) -> QueryExpression:
         """Natural join on attributes with the same name and lineage."""
         if isinstance(other, type):
             other = other()
@@ -167,18 +199,27 @@ class QueryExpression(Relation):
             _where=where,
         )
 
-    def __mul__(self, other):
+    def __mul__(self, other: QueryExpression | type[QueryExpression]) -> QueryExpression:
         return self.join(other)
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: QueryExpression | type[QueryExpression]) -> QueryExpression:
         """Legacy `A @ B`: the join without the semantic check (2.x: `A.join(B, semantic_check=False)`)."""
         return self.join(other, semantic_check=False)
 
-    def extend(self, other, semantic_check=True):
+    @class_level
+    def extend(self, other: QueryExpression | type[QueryExpression], semantic_check: bool = True) -> QueryExpression:
         return self.join(other, semantic_check=semantic_check, left=True)
 
     # --- aggregation ---
-    def aggr(self, group=None, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
+    @class_level
+    def aggr(
+        self,
+        group: QueryExpression | type[QueryExpression] | None = None,
+        *attributes: str | EllipsisType,
+        exclude_nonmatching: bool = False,
+        keep_all_rows: bool | None = None,
+        **named: str,
+    ) -> QueryExpression:
         """Per row of self, aggregates over the matching rows of `group` (all rows of self are kept)."""
         if keep_all_rows is not None:
             exclude_nonmatching = not keep_all_rows
@@ -187,40 +228,46 @@ class QueryExpression(Relation):
     aggregate = aggr
 
     # --- union ---
-    def __add__(self, other):
+    def __add__(self, other: QueryExpression | type[QueryExpression]) -> QueryExpression:
         return union(self, other)
 
     # --- SQL ---
-    def make_sql(self, fields=None):
+    @class_level
+    def make_sql(self, fields: Iterable[str] | None = None) -> str:
         """The SELECT statement, as sent to the database. `fields` is accepted because DataJoint's
         make_sql takes it (to select only some attributes); pipejoint always selects the whole
         heading: use .proj() to select fewer."""
         return compile_query(self).sql
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.make_sql()
 
     # --- fetching: see fetch.py ---
-    def cursor(self, as_dict=False):
+    @class_level
+    def cursor(self, as_dict: bool = False) -> Any:
         compiled = compile_query(self)
         return self._connection.query(compiled.sql, compiled.arguments(self), as_dict=as_dict)
 
     # the fetch methods are fetch.py's functions themselves (no wrapper call on the hot path)
-    fetch = _fetch.fetch
-    fetch1 = _fetch.fetch1
-    to_dicts = _fetch.to_dicts
-    to_pandas = _fetch.to_pandas
-    to_arrays = _fetch.to_arrays
-    to_polars = _fetch.to_polars
-    to_arrow = _fetch.to_arrow
+    # (class_level is the function itself at run time; see core/hints.py)
+    fetch = class_level(_fetch.fetch)
+    fetch1 = class_level(_fetch.fetch1)
+    to_dicts = class_level(_fetch.to_dicts)
+    to_pandas = class_level(_fetch.to_pandas)
+    to_arrays = class_level(_fetch.to_arrays)
+    to_polars = class_level(_fetch.to_polars)
+    to_arrow = class_level(_fetch.to_arrow)
 
-    def keys(self, order_by=None, limit=None, offset=None):
+    @class_level
+    def keys(self, order_by: OrderBy | None = None, limit: int | None = None, offset: int | None = None) -> list[Key]:
         return _fetch.to_dicts(self.proj(), order_by=order_by, limit=limit, offset=offset)
 
-    def head(self, limit=25):
+    @class_level
+    def head(self, limit: int = 25) -> list[dict[str, Any]]:
         return self.to_dicts(order_by="KEY", limit=limit)
 
-    def tail(self, limit=25):
+    @class_level
+    def tail(self, limit: int = 25) -> list[dict[str, Any]]:
         rows = self.to_dicts(order_by="KEY DESC", limit=limit)
         return rows[::-1]
 
@@ -228,16 +275,18 @@ class QueryExpression(Relation):
     __len__ = _fetch.count
     __bool__ = _fetch.exists
 
-    def __contains__(self, item):
+    def __contains__(self, item: Restriction) -> bool:
         return bool(self & item)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return text_preview(self)
 
-    def _repr_html_(self):
+    @class_level
+    def _repr_html_(self) -> str:
         return html_preview(self)
 
-    def preview(self, limit=None, width=None):
+    @class_level
+    def preview(self, limit: int | None = None, width: int | None = None) -> str:
         return text_preview(self, limit=limit, width=width)
 
 
@@ -274,9 +323,9 @@ def _positional_projection(attributes, heading):
     return list(dict.fromkeys(keep)), excluded
 
 
-def expand_order_by(order_by, heading):
+def expand_order_by(order_by: Iterable[str], heading: Heading) -> list[str]:
     """Expand 'KEY' and validate 'attr [ASC|DESC]' items."""
-    result = []
+    result: list[str] = []
     for item in order_by:
         parts = item.split()
         name = parts[0]
@@ -294,7 +343,7 @@ def expand_order_by(order_by, heading):
     return result
 
 
-def join_heading(left, right, left_join):
+def join_heading(left: Heading, right: Heading, left_join: bool) -> Heading:
     """Attributes of both, with the primary key by functional dependency (DataJoint 2.x)."""
     left_names = set(left.names)
     right_names = set(right.names)
@@ -358,21 +407,23 @@ class U(QueryExpression):
 
     _is_universe = True
 
-    def __init__(self, *attributes):
+    def __init__(self, *attributes: str) -> None:
         for a in attributes:
             if not isinstance(a, str):
                 raise DataJointError("dj.U takes attribute names as strings.")
         self._attributes = attributes
 
     @property
-    def primary_key(self):
+    def primary_key(self) -> list[str]:
         return list(self._attributes)
 
     @property
-    def heading(self):
+    def heading(self) -> Heading:
         raise DataJointError("dj.U has no heading of its own: restrict it by a query, e.g. dj.U('a') & table.")
 
-    def restrict(self, restriction, semantic_check=True):
+    def restrict(  # type: ignore[override]  # dj.U & query is a query, not a dj.U
+        self, restriction: QueryExpression | type[QueryExpression], semantic_check: bool = True
+    ) -> QueryExpression:
         if isinstance(restriction, type):
             restriction = restriction()
         if not isinstance(restriction, QueryExpression) or isinstance(restriction, U):
@@ -390,32 +441,39 @@ class U(QueryExpression):
             _distinct=True,
         )
 
-    def __and__(self, restriction):
+    def __and__(self, restriction: QueryExpression | type[QueryExpression]) -> QueryExpression:  # type: ignore[override]
         return self.restrict(restriction)
 
-    def __sub__(self, other):
+    def __sub__(self, other: object) -> NoReturn:
         raise DataJointError("dj.U(...) - query would be an infinite set: restrict dj.U by a query instead.")
 
-    def join(self, other, semantic_check=True, left=False):
+    def join(self, other: object, semantic_check: bool = True, left: bool = False) -> NoReturn:
         raise DataJointError("Joining with dj.U is not supported: restrict instead, e.g. dj.U('a') & table.")
 
     __mul__ = join
 
-    def aggr(self, group=None, *attributes, exclude_nonmatching=False, keep_all_rows=None, **named):
+    def aggr(
+        self,
+        group: QueryExpression | type[QueryExpression] | None = None,
+        *attributes: str | EllipsisType,
+        exclude_nonmatching: bool = False,
+        keep_all_rows: bool | None = None,
+        **named: str,
+    ) -> QueryExpression:
         return aggregate_universal(self, group, named)
 
     aggregate = aggr
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"dj.U({', '.join(repr(a) for a in self._attributes)})"
 
-    def __len__(self):
+    def __len__(self) -> int:
         raise DataJointError("dj.U is not a set of rows until restricted by a query.")
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return True
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         raise DataJointError("dj.U is not a set of rows until restricted by a query.")
 
 

@@ -9,6 +9,7 @@ a whole, and converted to its native dtype in C.
 from __future__ import annotations
 
 import operator
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import DataJointError, UnknownAttributeError
 from ..storage.codecs import stored_type
@@ -16,6 +17,19 @@ from .compiler import compile_query
 from .nodes import KeyAfter
 from .relation import query_name
 from .restriction import Top
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterator
+
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+    from ..core.hints import OrderBy
+
+# The functions below are QueryExpression's fetch methods (expression.py assigns them): their first
+# parameter, `expression`, is the method's self, left unannotated as self is.
 
 PAGE = 2000  # rows per query when iterating
 
@@ -186,14 +200,30 @@ def _structured(heading, names, columns, count):
 # --- 2.x API -----------------------------------------------------------------------------
 
 
-def to_dicts(expression, order_by=None, limit=None, offset=None, squeeze=False):
+def to_dicts(
+    expression,
+    order_by: OrderBy | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    squeeze: bool = False,
+) -> list[dict[str, Any]]:
     expression = _with_order(expression, order_by, limit, offset)
     names = expression.heading.names
     rows = decode_rows(expression, None, _rows(expression), squeeze)
     return [dict(zip(names, r)) for r in rows]
 
 
-def to_arrays(expression, *attrs, include_key=False, order_by=None, limit=None, offset=None, squeeze=False):
+def to_arrays(
+    expression,
+    *attrs: str,
+    include_key: bool = False,
+    order_by: OrderBy | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    squeeze: bool = False,
+) -> Any:
+    """A structured array of all attributes, one array per named attribute (a tuple of them for
+    several), and the keys as dicts first with include_key=True."""
     expression = _with_order(expression, order_by, limit, offset)
     heading = expression.heading
     if attrs:
@@ -228,7 +258,13 @@ def _pick(rows, names, wanted):
     return list(map(operator.itemgetter(*positions), rows))
 
 
-def to_pandas(expression, order_by=None, limit=None, offset=None, squeeze=False):
+def to_pandas(
+    expression,
+    order_by: OrderBy | None = None,
+    limit: int | None = None,
+    offset: int | None = None,
+    squeeze: bool = False,
+) -> pd.DataFrame:
     import pandas as pd
 
     expression = _with_order(expression, order_by, limit, offset)
@@ -241,7 +277,9 @@ def to_pandas(expression, order_by=None, limit=None, offset=None, squeeze=False)
     return frame
 
 
-def to_polars(expression, order_by=None, limit=None, offset=None):
+def to_polars(
+    expression, order_by: OrderBy | None = None, limit: int | None = None, offset: int | None = None
+) -> pl.DataFrame:
     try:
         import polars as pl
     except ModuleNotFoundError as error:
@@ -250,7 +288,9 @@ def to_polars(expression, order_by=None, limit=None, offset=None):
     return pl.DataFrame(rows) if rows else pl.DataFrame({n: [] for n in expression.heading.names})
 
 
-def to_arrow(expression, order_by=None, limit=None, offset=None):
+def to_arrow(
+    expression, order_by: OrderBy | None = None, limit: int | None = None, offset: int | None = None
+) -> pa.Table:
     try:
         import pyarrow as pa
     except ModuleNotFoundError as error:
@@ -290,16 +330,17 @@ def _select_names(expression, attrs):
 
 def fetch(
     expression,
-    *attrs,
-    offset=None,
-    limit=None,
-    order_by=None,
-    format=None,
-    as_dict=None,
-    squeeze=False,
-    download_path=None,
-):
-    """DataJoint's legacy fetch: a structured array, dicts, a DataFrame, or arrays per attribute.
+    *attrs: str,
+    offset: int | None = None,
+    limit: int | None = None,
+    order_by: OrderBy | None = None,
+    format: Literal["array", "frame"] | None = None,
+    as_dict: bool | None = None,
+    squeeze: bool = False,
+    download_path: str | os.PathLike[str] | None = None,
+) -> Any:
+    """DataJoint's legacy fetch: a structured array, dicts, a DataFrame, or arrays per attribute
+    (one, or a tuple of them for several; "KEY" gives the keys as dicts).
 
     ``download_path``: the folder ``<attach>`` files are written to (default: config['download_path']).
     """
@@ -331,7 +372,7 @@ def fetch(
             return to_dicts(expression, squeeze=squeeze)
         return to_arrays(expression, squeeze=squeeze)
     heading = expression.heading
-    wanted = []
+    wanted: list[str] = []
     for a in attrs:
         if a == "KEY":
             wanted.extend(k for k in heading.primary_key if k not in wanted)
@@ -356,7 +397,7 @@ def fetch(
     return results[0] if len(results) == 1 else tuple(results)
 
 
-def fetch1(expression, *attrs, squeeze=False, download_path=None):
+def fetch1(expression, *attrs: str, squeeze: bool = False, download_path: str | os.PathLike[str] | None = None) -> Any:
     """Exactly one row: a dict, one value, or a tuple of values (``download_path`` as in fetch)."""
     if download_path is not None:
         from ..storage.codecs.pipeline import downloading
@@ -410,7 +451,7 @@ def _skips_codec_attributes(heading, attrs):
     return any(heading[n].codec is not None and n not in attrs for n in heading.names)
 
 
-def iterate(expression):
+def iterate(expression) -> Iterator[dict[str, Any]]:
     """Rows as dicts, read one page at a time so memory stays flat.
 
     Pages follow the primary key: each page is the next `PAGE` rows after the last key seen
@@ -435,11 +476,11 @@ def iterate(expression):
         page = expression & KeyAfter(key, [last[p] for p in positions]) & Top(PAGE, "KEY")
 
 
-def count(expression):
+def count(expression) -> int:
     compiled = compile_query(expression, count=True)
     return int(expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2)[0][0])
 
 
-def exists(expression):
+def exists(expression) -> bool:
     compiled = compile_query(expression, exists=True)
     return bool(expression._connection.first_rows(compiled.sql, compiled.arguments(expression), 2))

@@ -10,25 +10,30 @@ GROUP BY, DISTINCT and ORDER/LIMIT, or else a union of two relations. `QueryExpr
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from ..core.heading import Heading
+from ..core.hints import class_level_property
 from ..errors import DataJointError
 from .nodes import Column, Source
+
+if TYPE_CHECKING:
+    from .nodes import Computed, Join, Ordering
 
 
 class Relation:
     """What a query expression holds. Subclasses: QueryExpression, and through it Table and U."""
 
-    _connection = None
-    _heading = None
-    _sources = ()
-    _joins = ()
-    _columns = None  # name -> Column | Computed
-    _where = ()  # ((Condition, columns-at-that-time), ...)
-    _group = None  # tuple of the columns grouped by, when aggregated
+    _connection: Any = None  # the Connection it runs on (catalog/connection.py, a layer above)
+    _heading: Any = None  # its Heading, set on every expression (None only on the class)
+    _sources: tuple[Source, ...] = ()
+    _joins: tuple[Join, ...] = ()
+    _columns: Any = None  # name -> Column | Computed
+    _where: tuple[tuple[Any, dict[str, Column | Computed]], ...] = ()  # ((Condition, columns-at-that-time), ...)
+    _group: tuple[Column | Computed, ...] | None = None  # the columns grouped by, when aggregated
     _distinct = False
-    _top = None  # an Ordering
-    _union = None  # (left, right) for a union
+    _top: Ordering | None = None
+    _union: tuple[Relation, Relation] | None = None  # (left, right) for a union
     _is_base_table = False  # a Table: a foreign key may refer to it
     _is_universe = False  # dj.U: a set of attribute names, not of rows
 
@@ -45,12 +50,12 @@ class Relation:
         "_union",
     )
 
-    @property
-    def heading(self):
+    @class_level_property
+    def heading(self) -> Heading:
         return self._heading
 
-    @property
-    def primary_key(self):
+    @class_level_property
+    def primary_key(self) -> list[str]:
         return self.heading.primary_key
 
     # --- new relations ---

@@ -8,6 +8,7 @@ driver later, by the compiler, for the connection the query runs on.
 from __future__ import annotations
 
 import collections.abc
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
@@ -19,6 +20,21 @@ from .fragments import parse_fragment
 from .nodes import Always, Combination, Condition, Equals, Exists, KeySet, Negation, SemiJoin, SQLFragment
 from .relation import Relation, check_lineage, query_name
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any, TypeAlias
+
+    import numpy as np
+    import pandas as pd
+
+    from ..core.hints import OrderBy
+
+# (one string: type checkers do not join implicitly concatenated strings in a type)
+Restriction: TypeAlias = "Relation | type[Relation] | Mapping[str, Any] | str | bool | Not | AndList | np.ndarray | np.void | pd.DataFrame | Iterable[Restriction]"
+"""What `&` and `-` accept: a query expression or table class (Relation is their base), a dict of
+attribute values, a SQL condition string, True/False, dj.Not, dj.AndList (all must hold), numpy
+records, a DataFrame, or a list of any of these (any may hold). `restrict()` and `&` also take dj.Top."""
+
 
 class AndList(list):
     """A list of conditions that must all hold: ``dj.AndList([c1, c2])``."""
@@ -27,14 +43,14 @@ class AndList(list):
 class Not:
     """The negation of a condition: ``T & dj.Not(cond)`` is ``T - cond``."""
 
-    def __init__(self, restriction):
+    def __init__(self, restriction: Restriction) -> None:
         self.restriction = restriction
 
 
 class Top:
     """The first `limit` rows in `order_by` order, after skipping `offset`: ``T & dj.Top(5, 'score DESC')``."""
 
-    def __init__(self, limit=1, order_by="KEY", offset=0):
+    def __init__(self, limit: int | None = 1, order_by: OrderBy | None = "KEY", offset: int = 0) -> None:
         if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
             raise TypeError("Top limit must be a non-negative integer or None")
         if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
@@ -47,7 +63,7 @@ class Top:
         self.order_by = list(order_by) if order_by is not None else None
         self.offset = offset
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Top(limit={self.limit}, order_by={self.order_by}, offset={self.offset})"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
 from ..catalog.connection import conn as global_connection
@@ -16,6 +17,18 @@ from ..catalog.records import CATALOG_TABLE, ensure_catalog, read_schema
 from ..core.naming import TIER_PREFIXES, class_name_to_table_name, split_node
 from ..errors import DataJointError
 from ..settings import config
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from typing import TypeVar
+
+    from ..catalog.connection import Connection
+    from ..core.hints import PopulateResult
+    from ..populate.jobs import JobTable
+    from ..query.restriction import Restriction
+    from ..table.table import FreeTable, Table
+
+    _TableClass = TypeVar("_TableClass", bound=type[Table])
 
 logger = logging.getLogger("pipejoint")
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -37,21 +50,21 @@ class Schema:
 
     def __init__(
         self,
-        schema_name=None,
-        context=None,
+        schema_name: str | None = None,
+        context: dict[str, Any] | None = None,
         *,
-        connection=None,
-        create_schema=True,
-        create_tables=None,
-        add_objects=None,
-    ):
-        self.database = None
+        connection: Connection | None = None,
+        create_schema: bool = True,
+        create_tables: bool | None = None,
+        add_objects: dict[str, Any] | None = None,
+    ) -> None:
+        self.database: str | None = None
         self.context = context
         self._connection = connection
         self.create_schema = create_schema
         self.create_tables = create_tables
         self.add_objects = add_objects or {}
-        self._queue = []
+        self._queue: list[tuple[type[Table], Mapping[str, Any]]] = []
         if schema_name is not None:
             self.activate(
                 schema_name,
@@ -62,7 +75,15 @@ class Schema:
             )
 
     # --- activation ---
-    def activate(self, schema_name=None, *, connection=None, create_schema=None, create_tables=None, add_objects=None):
+    def activate(
+        self,
+        schema_name: str | None = None,
+        *,
+        connection: Connection | None = None,
+        create_schema: bool | None = None,
+        create_tables: bool | None = None,
+        add_objects: dict[str, Any] | None = None,
+    ) -> None:
         """Bind to a database schema (creating it if allowed) and declare any queued classes."""
         if schema_name is None:
             if self.database is None:
@@ -108,22 +129,28 @@ class Schema:
         return config["database.create_tables"] if self.create_tables is None else self.create_tables
 
     @property
-    def connection(self):
+    def connection(self) -> Connection:
         if self._connection is None:
             self._connection = global_connection()
         return self._connection
 
-    def is_activated(self):
+    def is_activated(self) -> bool:
         return self.database is not None
 
     @property
-    def exists(self):
+    def exists(self) -> bool:
         if self.database is None:
             raise DataJointError("This schema is not activated: call schema.activate(name).")
         return self.connection.backend.schema_exists(self.connection, self.database)
 
     # --- the decorator ---
-    def __call__(self, cls=None, *, context=None):
+    @overload
+    def __call__(self, cls: _TableClass, *, context: Mapping[str, Any] | None = None) -> _TableClass: ...
+    @overload
+    def __call__(
+        self, cls: None = None, *, context: Mapping[str, Any] | None = None
+    ) -> Callable[[_TableClass], _TableClass]: ...
+    def __call__(self, cls: Any = None, *, context: Mapping[str, Any] | None = None) -> Any:
         if cls is None:
             return lambda c: self(c, context=context)
         context = context if context is not None else (self.context if self.context is not None else _caller_context())
@@ -167,20 +194,20 @@ class Schema:
             cls.__doc__ = (doc + "\n" if doc else "") + definition.strip()
 
     # --- contents ---
-    def list_tables(self):
+    def list_tables(self) -> list[str]:
         """Table names of this schema, parents before children (hidden tables left out)."""
         connection = self.connection
         graph = connection.dependencies.load()
         nodes = [n for n in graph.graph.nodes if split_node(n)[0] == self.database]
         return [split_node(n)[1] for n in graph.topo_sort(nodes)]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[FreeTable]:
         from ..table.table import FreeTable
 
         for name in self.list_tables():
             yield FreeTable(self.connection, f"{self.database}.{name}")
 
-    def __contains__(self, name):
+    def __contains__(self, name: str) -> bool:
         return self._find_table_name(name) is not None
 
     def _find_table_name(self, name):
@@ -193,7 +220,7 @@ class Schema:
                 return prefix + snake
         return None
 
-    def get_table(self, name):
+    def get_table(self, name: str) -> FreeTable:
         from ..table.table import FreeTable
 
         table_name = self._find_table_name(name)
@@ -205,19 +232,19 @@ class Schema:
 
     __getitem__ = get_table
 
-    def make_classes(self, into=None):
+    def make_classes(self, into: dict[str, Any] | None = None) -> None:
         """Create classes for tables that have none in `into` (default: the caller's namespace)."""
         from .classes import make_classes
 
         if into is None:
-            into = self.context if self.context is not None else inspect.currentframe().f_back.f_locals
+            into = self.context if self.context is not None else inspect.currentframe().f_back.f_locals  # type: ignore[union-attr]
         make_classes(self, into)
 
     spawn_missing_classes = make_classes
 
     # --- populate and jobs (autopopulate.py, jobs.py) ---
     @property
-    def jobs(self):
+    def jobs(self) -> JobTable:
         """The schema's jobs table: `schema.jobs & {'status': 'error'}`, `(schema.jobs & ...).delete()`."""
         from ..populate.jobs import JobTable
 
@@ -225,14 +252,14 @@ class Schema:
             raise DataJointError("This schema is not activated: call schema.activate(name) before using its jobs.")
         return JobTable(self)
 
-    def populate(self, *restrictions, **kwargs):
+    def populate(self, *restrictions: Restriction, **kwargs: Any) -> dict[str, PopulateResult]:
         """Populate every auto-populated table of this schema, parents first; {class name: result}."""
         from ..populate.autopopulate import populate_schema
 
         return populate_schema(self, *restrictions, **kwargs)
 
     # --- store objects (gc.py) ---
-    def gc(self, **kwargs):
+    def gc(self, **kwargs: Any) -> dict[str, Any]:
         """Objects of this schema in the stores that no row refers to: ``dj.gc(self, **kwargs)``.
 
         A dry run unless ``dry_run=False``; ``store=`` limits it to one store; objects younger than
@@ -243,7 +270,7 @@ class Schema:
         return collect(self, **kwargs)
 
     # --- drop ---
-    def drop(self, prompt=None, force=False):
+    def drop(self, prompt: bool | None = None, force: bool = False) -> None:
         """Drop the schema with all its tables (after asking, when safemode is on)."""
         from ..table.prompt import ask_yes_no
 
@@ -278,7 +305,7 @@ class Schema:
         connection.schemas.pop(self.database, None)
         logger.info("Dropped schema `%s`", self.database)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Schema `{self.database}`" if self.database else "Schema (not activated)"
 
 
@@ -295,7 +322,7 @@ def _sync_lookup_contents(table):
         table.insert(rows, skip_duplicates=True, allow_direct_insert=True)
 
 
-def list_schemas(connection=None):
+def list_schemas(connection: Connection | None = None) -> list[str]:
     """Names of all schemas in the database."""
     connection = connection or global_connection()
     return list(connection.backend.list_schemas(connection))

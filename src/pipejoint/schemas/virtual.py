@@ -5,17 +5,28 @@ catalog (classes.py), for a process that has no Python source for the pipeline.
 from __future__ import annotations
 
 import types
+from typing import TYPE_CHECKING, Any
 
 from .classes import make_classes
 from .schema import Schema
+
+if TYPE_CHECKING:
+    from ..catalog.connection import Connection
 
 
 class VirtualModule(types.ModuleType):
     """A module whose attributes are the tables of a schema: `lab = dj.VirtualModule('lab', 'lab_schema')`."""
 
     def __init__(
-        self, module_name, schema_name, *, create_schema=False, create_tables=False, connection=None, add_objects=None
-    ):
+        self,
+        module_name: str,
+        schema_name: str,
+        *,
+        create_schema: bool = False,
+        create_tables: bool = False,
+        connection: Connection | None = None,
+        add_objects: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(module_name)
         schema = Schema(schema_name, connection=connection, create_schema=create_schema, create_tables=create_tables)
         self.schema = schema
@@ -24,7 +35,14 @@ class VirtualModule(types.ModuleType):
         make_classes(schema, self.__dict__)
 
 
-def virtual_schema(schema_name, *, connection=None, create_schema=False, create_tables=False, add_objects=None):
+def virtual_schema(
+    schema_name: str,
+    *,
+    connection: Connection | None = None,
+    create_schema: bool = False,
+    create_tables: bool = False,
+    add_objects: dict[str, Any] | None = None,
+) -> VirtualModule:
     """The 2.x name: a virtual module named after the schema."""
     return VirtualModule(
         schema_name,
@@ -37,8 +55,13 @@ def virtual_schema(schema_name, *, connection=None, create_schema=False, create_
 
 
 def create_virtual_module(
-    module_name, schema_name, create_schema=False, create_tables=False, connection=None, add_objects=None
-):
+    module_name: str,
+    schema_name: str,
+    create_schema: bool = False,
+    create_tables: bool = False,
+    connection: Connection | None = None,
+    add_objects: dict[str, Any] | None = None,
+) -> VirtualModule:
     """The legacy name of VirtualModule."""
     return VirtualModule(
         module_name,

@@ -31,6 +31,8 @@ Choices worth knowing (each one keeps DataJoint able to read what we write):
   the subclass of matrices, named tuples and ordered dicts.
 """
 
+from __future__ import annotations
+
 import collections.abc
 import datetime
 import decimal
@@ -38,6 +40,7 @@ import math
 import struct
 import uuid
 import zlib
+from typing import Any
 
 import numpy as np
 
@@ -397,7 +400,7 @@ def _worth_compressing(envelope, probe_bytes=None):
     return packed < COMPRESS_PROBE_RATIO * raw
 
 
-def pack(obj, compress=True, probe_bytes=None):
+def pack(obj: Any, compress: bool = True, probe_bytes: int | None = None) -> bytes:
     """Encode ``obj`` as a DataJoint blob.
 
     ``compress`` allows the zlib envelope for blobs longer than 1000 bytes
@@ -727,7 +730,7 @@ def _decompress(data):
     return inflated
 
 
-def unpack(blob, squeeze=False):
+def unpack(blob: bytes | bytearray | memoryview | None, squeeze: bool = False) -> Any:
     """Decode a DataJoint blob; None for None or an unknown protocol, as DataJoint does.
 
     ``squeeze`` drops singleton dimensions and turns 0-d arrays into scalars.

@@ -69,7 +69,7 @@ def resolve_store_name(name, *, filepath=False, field=None):
     return chosen
 
 
-_stores = {}
+_stores: dict[tuple[str, str], Store] = {}  # (name, its settings as JSON) -> Store
 _stores_lock = threading.Lock()
 
 

@@ -7,9 +7,11 @@ class is only needed to declare a table, not to use one (see FreeTable and Virtu
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
 from ..catalog.records import delete_record, read_record, write_record
+from ..core.hints import class_level, class_level_property
 from ..core.naming import (
     class_name_to_table_name,
     master_node,
@@ -24,6 +26,21 @@ from ..query.expression import QueryExpression
 from ..query.nodes import Column, Source
 from .declare import resolve_reference
 from .prompt import ask_yes_no
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+    from typing import Literal, TypeVar
+
+    import numpy as np
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+    from ..catalog.connection import Connection
+    from ..core.hints import Row
+    from ..query.restriction import Not, Restriction, Top
+
+    _Table = TypeVar("_Table")  # a table class's instances (mypy takes no bound on a metaclass's self type)
 
 logger = logging.getLogger("pipejoint")
 
@@ -83,12 +100,12 @@ CLASS_LEVEL = {
 class TableMeta(type):
     """Lets table classes be used where instances are: `Session & key`, `Session.insert1(row)`."""
 
-    def __getattribute__(cls, name):
+    def __getattribute__(cls, name: str) -> Any:
         if name in CLASS_LEVEL:
             return getattr(cls(), name)
         return super().__getattribute__(name)
 
-    def _shared(cls):
+    def _shared(cls: Any) -> Any:  # (Any: the operators below pass their `type[_Table]` self)
         """The instance that class-level restrictions start from (`Session & key`). It is kept with
         the class, so its heading is read from the catalog once, and replaced when the connection's
         catalog has changed since (a table declared or dropped)."""
@@ -99,40 +116,48 @@ class TableMeta(type):
             type.__setattr__(cls, "_shared_instance", table)
         return table
 
-    def __and__(cls, restriction):
+    @overload
+    def __and__(cls, restriction: Top) -> QueryExpression: ...
+    @overload
+    def __and__(cls: type[_Table], restriction: Restriction) -> _Table: ...
+    def __and__(cls, restriction: Restriction | Top) -> Any:
         return TableMeta._shared(cls) & restriction
 
-    def __sub__(cls, restriction):
+    def __sub__(cls: type[_Table], restriction: Restriction) -> _Table:
         return TableMeta._shared(cls) - restriction
 
-    def __mul__(cls, other):
+    def __mul__(cls, other: QueryExpression | type[QueryExpression]) -> QueryExpression:
         return cls() * other
 
-    def __rmul__(cls, other):
+    def __rmul__(cls, other: QueryExpression) -> QueryExpression:
         return other * cls()
 
-    def __matmul__(cls, other):
+    def __matmul__(cls, other: QueryExpression | type[QueryExpression]) -> QueryExpression:
         return cls() @ other
 
-    def __rmatmul__(cls, other):
+    def __rmatmul__(cls, other: QueryExpression) -> QueryExpression:
         return other @ cls()
 
-    def __xor__(cls, restriction):
+    @overload
+    def __xor__(cls, restriction: Top) -> QueryExpression: ...
+    @overload
+    def __xor__(cls: type[_Table], restriction: Restriction) -> _Table: ...
+    def __xor__(cls, restriction: Restriction | Top) -> Any:
         return cls() ^ restriction
 
-    def __add__(cls, other):
+    def __add__(cls, other: QueryExpression | type[QueryExpression]) -> QueryExpression:
         return cls() + other
 
-    def __iter__(cls):
+    def __iter__(cls) -> Iterator[dict[str, Any]]:
         return iter(cls())
 
-    def __len__(cls):
+    def __len__(cls) -> int:
         return len(cls())
 
-    def __contains__(cls, item):
+    def __contains__(cls, item: Restriction) -> bool:
         return item in cls()
 
-    def __neg__(cls):
+    def __neg__(cls) -> Not:
         return -cls()
 
 
@@ -158,23 +183,23 @@ class _KeptOnInstance:
 class Table(QueryExpression, metaclass=TableMeta):
     """A stored table. Subclass one of the tiers (Manual, Lookup, Imported, Computed, Part)."""
 
-    tier = None
+    tier: str | None = None
     tier_prefix = ""
     _is_base_table = True
-    _schema = None
-    _table_name = None  # for FreeTable
+    _schema: Any = None  # the dj.Schema (schemas/, a layer above) the class was declared in
+    _table_name: Any = None  # str, for FreeTable and once computed
     _shared_instance = None  # see TableMeta._shared
 
-    def __init__(self):
+    def __init__(self) -> None:
         pass  # a base table: no WHERE, joins, grouping or order (QueryExpression's defaults)
 
     # --- identity ---
     @property
-    def schema(self):
+    def schema(self) -> Any:  # a dj.Schema
         return self._schema
 
-    @property
-    def database(self):
+    @class_level_property
+    def database(self) -> str | None:
         if self._schema is None:
             raise DataJointError(
                 f"Table class `{type(self).__name__}` is not associated with a schema: decorate it with @schema."
@@ -190,21 +215,21 @@ class Table(QueryExpression, metaclass=TableMeta):
         return self._schema.connection
 
     @property
-    def class_name(self):
+    def class_name(self) -> str:
         return type(self).__name__
 
-    @property
-    def table_name(self):
+    @class_level_property
+    def table_name(self) -> str:
         if self._table_name is None:
             type(self)._table_name = self.tier_prefix + class_name_to_table_name(type(self).__name__)
         return self._table_name
 
-    @property
-    def full_table_name(self):
+    @class_level_property
+    def full_table_name(self) -> str:
         return self._connection.backend.full_table_name(self.database, self.table_name)
 
-    @property
-    def node_name(self):
+    @class_level_property
+    def node_name(self) -> str:
         return node_name(self.database, self.table_name)
 
     # --- heading and the expression fields it implies ---
@@ -259,12 +284,12 @@ class Table(QueryExpression, metaclass=TableMeta):
             condition.params(out)
         return out
 
-    @property
-    def is_declared(self):
+    @class_level_property
+    def is_declared(self) -> bool:
         return read_record(self._connection, self.database, self.table_name) is not None
 
     # --- declaration ---
-    def declare(self, context=None):
+    def declare(self, context: Mapping[str, Any] | None = None) -> None:
         """Create the table from its definition (does nothing if it exists)."""
         connection = self._connection
         require_no_transaction(connection, f"Declaring table `{self.class_name}`")
@@ -306,12 +331,13 @@ class Table(QueryExpression, metaclass=TableMeta):
         """Tier-specific rules on a parsed definition (parts need their master, etc.)."""
 
     # --- introspection ---
-    def describe(self, context=None, printout=False):
+    @class_level
+    def describe(self, context: Mapping[str, Any] | None = None, printout: bool = False) -> str:
         """A definition that declares this same table again."""
         record = self._record
         heading = record.heading
         lines = [f"# {heading.table_comment}"] if heading.table_comment else []
-        fk_by_first = {}
+        fk_by_first: dict[str, list[Any]] = {}
         fk_attrs = set()
         for fk in record.foreign_keys:
             fk_by_first.setdefault(next(iter(fk.attr_map)), []).append(fk)
@@ -362,13 +388,19 @@ class Table(QueryExpression, metaclass=TableMeta):
     def _is_master_reference(self, fk):
         return False
 
-    def parents(self, primary=None, as_objects=False, foreign_key_info=False):
+    @class_level
+    def parents(
+        self, primary: bool | None = None, as_objects: bool = False, foreign_key_info: bool = False
+    ) -> list[Any]:
         graph = self._connection.dependencies
         graph.load(force=False)
         result = graph.parents(self.node_name, primary)
         return self._neighbor_list(result, as_objects, foreign_key_info)
 
-    def children(self, primary=None, as_objects=False, foreign_key_info=False):
+    @class_level
+    def children(
+        self, primary: bool | None = None, as_objects: bool = False, foreign_key_info: bool = False
+    ) -> list[Any]:
         graph = self._connection.dependencies
         graph.load(force=False)
         result = graph.children(self.node_name, primary)
@@ -384,19 +416,22 @@ class Table(QueryExpression, metaclass=TableMeta):
             items = list(dict.fromkeys(items)) if not as_objects else items
         return items
 
-    def ancestors(self, as_objects=False):
+    @class_level
+    def ancestors(self, as_objects: bool = False) -> list[Any]:
         graph = self._connection.dependencies
         graph.load(force=False)
         names = graph.ancestors(self.node_name)
         return [FreeTable(self._connection, n) for n in names] if as_objects else names
 
-    def descendants(self, as_objects=False):
+    @class_level
+    def descendants(self, as_objects: bool = False) -> list[Any]:
         graph = self._connection.dependencies
         graph.load(force=False)
         names = graph.descendants(self.node_name)
         return [FreeTable(self._connection, n) for n in names] if as_objects else names
 
-    def parts(self, as_objects=False):
+    @class_level
+    def parts(self, as_objects: bool = False) -> list[Any]:
         names = [
             node_name(self.database, t)
             for t in self._connection.backend.list_tables(self._connection, self.database)
@@ -405,15 +440,23 @@ class Table(QueryExpression, metaclass=TableMeta):
         return [FreeTable(self._connection, n) for n in names] if as_objects else names
 
     # --- data operations (insert.py, delete.py) ---
+    @class_level
     def insert(
         self,
-        rows,
-        replace=False,
-        skip_duplicates=False,
-        ignore_extra_fields=False,
-        allow_direct_insert=None,
-        chunk_size=None,
-    ):
+        rows: Iterable[Row]
+        | QueryExpression
+        | type[QueryExpression]
+        | pd.DataFrame
+        | pl.DataFrame
+        | pa.Table
+        | pa.RecordBatch
+        | np.ndarray,
+        replace: bool = False,
+        skip_duplicates: bool = False,
+        ignore_extra_fields: bool = False,
+        allow_direct_insert: bool | None = None,
+        chunk_size: int | None = None,
+    ) -> None:
         from .insert import insert
 
         return insert(
@@ -426,31 +469,35 @@ class Table(QueryExpression, metaclass=TableMeta):
             chunk_size=chunk_size,
         )
 
-    def insert1(self, row, **kwargs):
+    @class_level
+    def insert1(self, row: Row, **kwargs: Any) -> None:
         from .insert import insert1
 
         return insert1(self, row, **kwargs)
 
-    def update1(self, row):
+    @class_level
+    def update1(self, row: Mapping[str, Any]) -> None:
         from .insert import update1
 
         return update1(self, row)
 
-    def delete_quick(self, get_count=False):
+    @class_level
+    def delete_quick(self, get_count: bool = False) -> int | None:
         from .delete import delete_quick
 
         return delete_quick(self, get_count=get_count)
 
+    @class_level
     def delete(
         self,
-        transaction=True,
-        prompt=None,
-        part_integrity="enforce",
-        safemode=None,
-        force_parts=None,
-        force_masters=None,
-        dry_run=False,
-    ):
+        transaction: bool = True,
+        prompt: bool | None = None,
+        part_integrity: Literal["enforce", "ignore", "cascade"] = "enforce",
+        safemode: bool | None = None,
+        force_parts: bool | None = None,
+        force_masters: bool | None = None,
+        dry_run: bool = False,
+    ) -> int | dict[str, int]:
         from .delete import delete
 
         return delete(
@@ -466,7 +513,8 @@ class Table(QueryExpression, metaclass=TableMeta):
         )
 
     # --- drop ---
-    def drop_quick(self):
+    @class_level
+    def drop_quick(self) -> None:
         """Drop this table only (fails if other tables depend on it)."""
         from ..definition.ddl import drop_table_statement
 
@@ -488,7 +536,10 @@ class Table(QueryExpression, metaclass=TableMeta):
         self._forget_heading()
         logger.info("Dropped table %s", self.node_name)
 
-    def drop(self, prompt=None, force=False, part_integrity="enforce"):
+    @class_level
+    def drop(
+        self, prompt: bool | None = None, force: bool = False, part_integrity: Literal["enforce", "ignore"] = "enforce"
+    ) -> None:
         """Drop this table and every table that depends on it, after listing them."""
         from ..settings import config
 
@@ -526,14 +577,18 @@ class Table(QueryExpression, metaclass=TableMeta):
                     "or pass part_integrity='ignore'."
                 )
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return super().__repr__()
 
 
 class FreeTable(Table):
     """A table used by its name alone, without a class: `dj.FreeTable(conn, 'schema.table')`."""
 
-    def __init__(self, connection, full_table_name=None):
+    @overload
+    def __init__(self, connection: Connection, full_table_name: str) -> None: ...
+    @overload
+    def __init__(self, connection: str) -> None: ...  # the legacy form, on dj.conn(): FreeTable('schema.table')
+    def __init__(self, connection: Any, full_table_name: str | None = None) -> None:
         super().__init__()
         if full_table_name is None:
             from ..catalog.connection import conn
@@ -551,17 +606,17 @@ class FreeTable(Table):
         return self._free_connection
 
     @property
-    def database(self):
+    def database(self) -> str:
         return self._free_schema
 
     @property
-    def table_name(self):
+    def table_name(self) -> str:
         return self._table_name
 
     @property
-    def class_name(self):
+    def class_name(self) -> str:
         record = read_record(self._connection, self.database, self.table_name)
         return record.class_name if record else table_name_to_class_name(self.table_name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"FreeTable({self.node_name})\n" + super().__repr__()

@@ -6,9 +6,18 @@ The tier decides the stored name's prefix (DataJoint's convention, see core/nami
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from ..core.hints import class_level, class_level_property
 from ..core.naming import TIER_PREFIXES, part_table_name
 from ..errors import DataJointError
 from .table import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Literal
+
+    from ..core.hints import Row
 
 
 class UserTable(Table):
@@ -27,7 +36,7 @@ class Lookup(UserTable):
 
     tier = "lookup"
     tier_prefix = TIER_PREFIXES["lookup"]
-    contents = ()
+    contents: Iterable[Row] = ()
 
 
 class Part(UserTable):
@@ -37,14 +46,14 @@ class Part(UserTable):
     """
 
     tier = "part"
-    _master = None
+    _master: Any = None  # the master's class, set when the schema processes the master
 
     @property
-    def master(self):
+    def master(self) -> type[Table] | None:
         return self._master
 
-    @property
-    def table_name(self):
+    @class_level_property
+    def table_name(self) -> str:
         if self._table_name is None:
             if self._master is None:
                 raise DataJointError(f"Part table `{type(self).__name__}` has no master: nest it inside a table class.")
@@ -67,17 +76,18 @@ class Part(UserTable):
                 "add `-> master` to its definition."
             )
 
+    @class_level
     def delete(
         self,
-        transaction=True,
-        prompt=None,
-        part_integrity="enforce",
-        safemode=None,
-        force_parts=None,
-        force_masters=None,
-        dry_run=False,
-        force=False,
-    ):
+        transaction: bool = True,
+        prompt: bool | None = None,
+        part_integrity: Literal["enforce", "ignore", "cascade"] = "enforce",
+        safemode: bool | None = None,
+        force_parts: bool | None = None,
+        force_masters: bool | None = None,
+        dry_run: bool = False,
+        force: bool = False,
+    ) -> int | dict[str, int]:
         if force:
             part_integrity = "ignore"
         if part_integrity == "enforce" and not dry_run:
@@ -95,7 +105,10 @@ class Part(UserTable):
             dry_run=dry_run,
         )
 
-    def drop(self, prompt=None, force=False, part_integrity="enforce"):
+    @class_level
+    def drop(
+        self, prompt: bool | None = None, force: bool = False, part_integrity: Literal["enforce", "ignore"] = "enforce"
+    ) -> None:
         if part_integrity == "enforce" and not force:
             raise DataJointError(
                 f"Cannot drop part table {self.node_name} on its own: drop its master "

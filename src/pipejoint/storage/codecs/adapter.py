@@ -3,6 +3,8 @@ and the declaration-time check of codec attributes, which finds such adapters in
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...errors import CodecError, DeclarationError
 from .registry import Codec, is_registered, register_codec, resolve
 
@@ -11,25 +13,25 @@ class AttributeAdapter(Codec, register=False):
     """Legacy adapter. Found under its variable name in the schema's context (``<graph>`` for
     ``graph = GraphAdapter()``), or registered like a codec when the class sets ``name``."""
 
-    attribute_type = None
+    attribute_type: str | None = None
 
-    def get_dtype(self, is_store):
+    def get_dtype(self, is_store: bool) -> str:
         if not self.attribute_type:
             raise CodecError(
                 f"Adapter {type(self).__name__} has no attribute_type: set e.g. attribute_type = 'longblob'."
             )
         return self.attribute_type
 
-    def put(self, obj):
+    def put(self, obj: Any) -> Any:
         raise NotImplementedError(f"Adapter {type(self).__name__} does not implement put(obj).")
 
-    def get(self, value):
+    def get(self, value: Any) -> Any:
         raise NotImplementedError(f"Adapter {type(self).__name__} does not implement get(value).")
 
-    def encode(self, value, *, key=None):
+    def encode(self, value: Any, *, key: dict[str, Any] | None = None) -> Any:  # type: ignore[override]  # (no store_name: Codec._encode passes it only to codecs that take it)
         return self.put(value)
 
-    def decode(self, stored, *, key=None):
+    def decode(self, stored: Any, *, key: dict[str, Any] | None = None) -> Any:
         return self.get(stored)
 
 

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import inspect
 import threading
+from typing import TYPE_CHECKING, Any
 
 from ...core.types import parse_type
 from ...errors import CodecError, DataJointError
 
-_registry = {}
+if TYPE_CHECKING:
+    from ...core.types import AttributeType
+
+_registry: dict[str, Codec] = {}
 _lock = threading.RLock()
 _version = [0]  # bumped on every (un)registration; caches of resolved chains key on it
 _entry_points_loaded = [False]
@@ -31,17 +35,17 @@ class Codec:
     ``class Base(dj.Codec, register=False)`` defines a base class without registering it.
     """
 
-    name = None
-    dtype = None  # stored type, when it does not depend on whether a store is used
+    name: str | None = None
+    dtype: str | None = None  # stored type, when it does not depend on whether a store is used
     store_only = False  # True: only usable as <name@store>
     in_table_only = False  # True: <name@store> is refused
 
-    def __init_subclass__(cls, register=True, **kwargs):
+    def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if register and cls.__dict__.get("name", None) is not None:
             register_codec(cls)
 
-    def get_dtype(self, is_store):
+    def get_dtype(self, is_store: bool) -> str:
         """The stored type: a core or native type, or another codec such as ``<blob>``."""
         if self.dtype is None:
             raise CodecError(
@@ -49,16 +53,16 @@ class Codec:
             )
         return self.dtype
 
-    def encode(self, value, *, key=None, store_name=None):
+    def encode(self, value: Any, *, key: dict[str, Any] | None = None, store_name: str | None = None) -> Any:
         raise NotImplementedError(f"Codec <{self.name}> does not implement encode(value, *, key).")
 
-    def decode(self, stored, *, key=None):
+    def decode(self, stored: Any, *, key: dict[str, Any] | None = None) -> Any:
         raise NotImplementedError(f"Codec <{self.name}> does not implement decode(stored, *, key).")
 
-    def validate(self, value):
+    def validate(self, value: Any) -> None:
         """Raise TypeError or ValueError for a value this codec cannot encode (optional)."""
 
-    def referenced_paths(self, stored):
+    def referenced_paths(self, stored: Any) -> list[tuple[str, str]]:
         """(store, path) pairs a stored value refers to; used by garbage collection."""
         if isinstance(stored, dict) and stored.get("path") and stored.get("store"):
             return [(stored["store"], stored["path"])]
@@ -81,11 +85,11 @@ class Codec:
             self.__dict__["_store_kw"] = cached
         return cached
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name}> ({type(self).__name__})"
 
 
-def register_codec(cls_or_instance, name=None):
+def register_codec(cls_or_instance: type[Codec] | Codec, name: str | None = None) -> Codec:
     """Register a codec class (or instance) under its name; the same name from another class is an error."""
     instance = cls_or_instance() if isinstance(cls_or_instance, type) else cls_or_instance
     name = name or instance.name
@@ -114,7 +118,7 @@ def _same_definition(a, b):
     return a is b or (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__)
 
 
-def unregister_codec(name):
+def unregister_codec(name: str) -> None:
     with _lock:
         _registry.pop(name.strip("<>").split("@")[0], None)
         _version[0] += 1
@@ -136,12 +140,12 @@ def _load_entry_points():
                 register_codec(loaded, entry.name if loaded.name is None else None)
 
 
-def list_codecs():
+def list_codecs() -> list[str]:
     """Names of the registered codecs."""
     return sorted(_registry)
 
 
-def get_codec(name):
+def get_codec(name: str) -> Codec:
     """The codec registered as ``name`` (``<name>`` and ``<name@store>`` accepted)."""
     bare = name.strip().strip("<>").split("@")[0].strip()
     codec = _registry.get(bare)
@@ -171,7 +175,7 @@ class Chain:
         return any(store is not None for _, store in self.links)
 
 
-_chains = {}
+_chains: dict[tuple[str, str | None, int], Chain] = {}
 
 
 def resolve(codec_name, store):
@@ -211,11 +215,11 @@ def _check_store_use(codec, store):
         raise CodecError(f"<{codec.name}> is kept in the table and takes no store: write <{codec.name}>.")
 
 
-def is_registered(name):
+def is_registered(name: str) -> bool:
     return name in _registry
 
 
-def stored_type(attr_type):
+def stored_type(attr_type: AttributeType) -> AttributeType:
     """The type of the column that holds an attribute: its own type, or the end of its codec chain
     (``<attach@s>`` -> ``<hash@s>`` -> json). A chain that cannot be resolved (an unregistered codec)
     leaves the codec type, whose ``storage_core`` is its default column: json with a store, bytes without.
