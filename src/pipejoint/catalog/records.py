@@ -15,6 +15,7 @@ from ..core.heading import Attribute, Heading
 from ..core.types import parse_type
 from ..definition.parser import ForeignKeySpec, IndexSpec, TableSpec
 from ..errors import DataJointError, MissingTableError
+from .lineage import delete_lineage, write_lineage
 
 CATALOG_TABLE = "~catalog"
 FORMAT_VERSION = 1
@@ -87,12 +88,14 @@ def write_record(connection, spec, tier, class_name, definition):
             FORMAT_VERSION,
         ),
     )
+    write_lineage(connection, spec)  # DataJoint's ~lineage, where the backend keeps it
     connection.catalog_cache_clear()
 
 
 def delete_record(connection, schema, table_name):
     p = _placeholder(connection)
     connection.query(f"DELETE FROM {_table(connection, schema)} WHERE table_name = {p}", (table_name,))
+    delete_lineage(connection, schema, table_name)
     connection.catalog_cache_clear()
 
 

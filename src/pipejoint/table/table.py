@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from ..backends.session import require_no_transaction
+from ..catalog.lineage import ensure_lineage_table
 from ..catalog.records import delete_record, read_record, write_record
 from ..core.naming import (
     class_name_to_table_name,
@@ -290,6 +291,7 @@ class Table(QueryExpression, metaclass=TableMeta):
 
         statements = create_table_statements(connection.backend, spec)
         backend = connection.backend
+        ensure_lineage_table(connection, self.database)  # before the transaction: MySQL commits on CREATE
         created = False
         try:
             with connection.transaction:
@@ -488,6 +490,8 @@ class Table(QueryExpression, metaclass=TableMeta):
                 "Use drop() to drop them together."
             )
         connection.query(drop_table_statement(connection.backend, self.database, self.table_name))
+        for statement in connection.backend.after_drop(self.database):
+            connection.query(statement)
         delete_record(connection, self.database, self.table_name)
         self._forget_heading()
         logger.info("Dropped table %s", self.node_name)
