@@ -44,12 +44,18 @@ kind : varchar(16)
 ---
 description = "" : varchar(255)
 """
+DEVICE = """
+device : uuid     # serial id of the device
+---
+model : varchar(32)
+"""
 SESSION = """
 # one recording session
 -> Subject
 session : int16
 ---
 -> Kind
+-> [nullable] Device
 started : datetime(3)
 ok = 1 : bool
 price = 1.5 : decimal(8,2)
@@ -107,6 +113,7 @@ def declare_pipeline(dj, schema):
 
     add("Subject", dj.Manual, SUBJECT)
     add("Kind", dj.Lookup, KIND)
+    add("Device", dj.Lookup, DEVICE)
     add("Session", dj.Manual, SESSION, Trial=type("Trial", (dj.Part,), {"definition": TRIAL}))
     add("Stored", dj.Manual, STORED)
     add("Settings", dj.Manual, SETTINGS)
@@ -435,6 +442,10 @@ def test_tables_are_declared_as_datajoint_declares_them(server, make_schema, dat
     session = got["session"]["columns"]
     comments = {c[0]: c[-1] for c in session}
     assert comments["trace"] == ":<blob>:" and comments["gain"] == ":float32:" and comments["ok"] == ":bool:"
+    # copied by a foreign key: the parent's comment, with only :uuid: restored, and only on MySQL
+    mysql = connection.backend.name == "mysql"
+    assert comments["device"] == (":uuid:serial id of the device" if mysql else None)
+    assert comments["subject_id"] == ("subject number" if mysql else None)
     assert got["session"]["comment"] == "one recording session"
     assert "CASCADE" in repr(got["session"]["foreign"]) and "RESTRICT" in repr(got["session"]["foreign"])
     settings_columns = [c[0] for c in got["settings"]["columns"]]
@@ -640,6 +651,28 @@ def test_lineage_rows_follow_declare_and_drop(shared, datajoint):
 
     tables["Result"].drop()
     assert not any(r[0] == "__result" for r in _lineage_rows(connection, schema.database))
+
+
+def test_schemas_of_earlier_pipejoint_get_their_lineage_rows(server, schema):
+    """A schema an earlier pipejoint made has no ~lineage table: the next declaration creates it with
+    the rows of every table already there (from pipejoint's catalog)."""
+    connection, _ = server
+    tables = declare_pipeline(pj, schema)
+    complete = _lineage_rows(connection, schema.database)
+    connection.query(f"DROP TABLE {connection.backend.full_table_name(schema.database, '~lineage')}")
+
+    Session = tables["Session"]  # noqa: F841  (the definition names it)
+
+    @schema
+    class Later(pj.Manual):
+        definition = """
+        -> Session
+        later : int32
+        """
+
+    rows = _lineage_rows(connection, schema.database)
+    assert [r for r in rows if r[0] != "later"] == complete
+    assert ("later", "session", "S.session.session") in rows and len(tables) == 8
 
 
 # --- enum attributes in SQL fragments mean the same on every backend -----------------------------------

@@ -31,10 +31,12 @@ def _lineage_spec(schema):
     return TableSpec(schema, LINEAGE_TABLE, "", attributes)
 
 
-def ensure_lineage_table(connection, schema):
+def ensure_lineage_table(connection, schema, existing=None):
     """Create the schema's ~lineage table if the backend keeps one and it does not exist yet.
 
-    Run outside a transaction: MySQL commits any open transaction when it creates a table.
+    `existing()` gives (table name, attributes, foreign keys) of the tables declared before the
+    table was kept (by an earlier pipejoint): their rows are written too. Run outside a
+    transaction: MySQL commits any open transaction when it creates a table.
     """
     backend = connection.backend
     if not backend.keeps_lineage_table or LINEAGE_TABLE in backend.list_tables(connection, schema):
@@ -46,16 +48,15 @@ def ensure_lineage_table(connection, schema):
     comments = {name: comment if backend.inline_column_comments else "" for name, _, comment in _COLUMNS}
     for statement in create_table_statements(backend, _lineage_spec(schema), if_not_exists=True, comments=comments):
         connection.query(statement)
+    if existing is not None:
+        rows = [row for table in existing() for row in lineage_rows(*table)]
+        _insert(connection, schema, rows)
 
 
-def lineage_rows(spec):
-    """(table, attribute, lineage) for the primary-key and foreign-key attributes of a declared table."""
-    foreign = set(spec.copied)
-    for fk in spec.foreign_keys:
-        foreign.update(fk.attr_map)
-    return [
-        (spec.table_name, a.name, a.lineage) for a in spec.attributes if (a.in_key or a.name in foreign) and a.lineage
-    ]
+def lineage_rows(table_name, attributes, foreign_keys):
+    """(table, attribute, lineage) for the primary-key and foreign-key attributes of a table."""
+    foreign = {name for fk in foreign_keys for name in fk.attr_map}
+    return [(table_name, a.name, a.lineage) for a in attributes if (a.in_key or a.name in foreign) and a.lineage]
 
 
 def _placeholder(connection):
@@ -67,11 +68,14 @@ def write_lineage(connection, spec):
     if not connection.backend.keeps_lineage_table:
         return
     delete_lineage(connection, spec.schema, spec.table_name)
-    rows = lineage_rows(spec)
+    _insert(connection, spec.schema, lineage_rows(spec.table_name, spec.attributes, spec.foreign_keys))
+
+
+def _insert(connection, schema, rows):
     if not rows:
         return
     p = _placeholder(connection)
-    table = connection.backend.full_table_name(spec.schema, LINEAGE_TABLE)
+    table = connection.backend.full_table_name(schema, LINEAGE_TABLE)
     values = ", ".join(f"({p}, {p}, {p})" for _ in rows)
     connection.query(
         f"INSERT INTO {table} (table_name, attribute_name, lineage) VALUES {values}",

@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 
 from ..backends.session import require_no_transaction
-from ..catalog.lineage import ensure_lineage_table
-from ..catalog.records import delete_record, read_record, write_record
+from ..catalog.records import delete_record, ensure_lineage, read_record, write_record
 from ..core.naming import (
     class_name_to_table_name,
     master_node,
@@ -291,7 +290,7 @@ class Table(QueryExpression, metaclass=TableMeta):
 
         statements = create_table_statements(connection.backend, spec)
         backend = connection.backend
-        ensure_lineage_table(connection, self.database)  # before the transaction: MySQL commits on CREATE
+        ensure_lineage(connection, self.database)  # before the transaction: MySQL commits on CREATE
         created = False
         try:
             with connection.transaction:
