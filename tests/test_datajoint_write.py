@@ -518,6 +518,36 @@ def test_datajoint_reads_every_value_pipejoint_writes(shared, datajoint, tmp_pat
     assert len(theirs["Session"].Trial()) == 2 and len(theirs["Session"] * theirs["Subject"]) == 1
 
 
+def test_compressed_blobs_and_native_times_read_the_same(server, schema, datajoint, tmp_path):
+    """A large blob is stored compressed (DataJoint's ZL123 header) and DataJoint unpacks it; native time
+    and timestamp columns (no type marker) come back as the driver gives them to DataJoint."""
+    connection, _ = server
+    dj, _ = datajoint
+
+    @schema
+    class Clock(pj.Manual):
+        definition = """
+        clock : int32
+        ---
+        image : <blob>
+        at : time
+        stamp : timestamp
+        """
+
+    image = np.zeros((200, 300))
+    image[::7, ::5] = 1.5
+    at, stamp = datetime.time(13, 14, 15), datetime.datetime(2024, 5, 6, 7, 8, 9)
+    Clock.insert1(dict(clock=1, image=image, at=at, stamp=stamp))
+    (raw,) = connection.query(f"SELECT image FROM {Clock.full_table_name}").fetchone()
+    assert bytes(raw).startswith(b"ZL123\0") and len(raw) < image.nbytes / 10
+
+    row = dj.VirtualModule("clock", schema.database).Clock.fetch1()
+    assert np.array_equal(row["image"], image)
+    # pymysql gives TIME as a timedelta, psycopg2 as a time of day
+    assert row["at"] in (at, datetime.timedelta(hours=13, minutes=14, seconds=15))
+    assert row["stamp"] == stamp
+
+
 def test_pipejoint_reads_what_datajoint_inserts(shared, datajoint, tmp_path):
     connection = shared[0].connection
     schema, tables = shared

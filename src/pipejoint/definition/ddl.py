@@ -16,6 +16,7 @@ from sqlglot import exp
 
 from ..core.conventions import column_comment, foreign_key_comment
 from ..storage.codecs import stored_type
+from .parser import IndexSpec
 
 
 def _ident(name):
@@ -124,8 +125,6 @@ def _foreign_key_indexes(backend, spec):
     unless the primary key, a declared index or a longer such index starts with those columns."""
     if not backend.declares_foreign_key_indexes:
         return []
-    from .parser import IndexSpec
-
     covering = [tuple(spec.primary_key)] + [tuple(i.attributes) for i in spec.indexes]
     added = []
     for columns in sorted((tuple(fk.attr_map) for fk in spec.foreign_keys if not fk.unique), key=len, reverse=True):
