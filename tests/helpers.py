@@ -162,3 +162,29 @@ def stored_files(name="main", prefix=""):
     from pipejoint.storage.stores import get_store
 
     return sorted(get_store(name).walk_files(prefix))
+
+
+def configure_datajoint(settings, stores=None, download_path=None):
+    """DataJoint 2.3.5 (a test dependency) connected to the same server as `settings`: its global
+    config set the way a user sets it, and a fresh connection. Returns the datajoint module."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no datajoint.json here; MariaDB is "best effort" for DataJoint
+        import datajoint
+
+        config = datajoint.config
+        config.database.backend = settings["backend"]
+        config["database.host"] = settings["host"]
+        config["database.port"] = settings["port"]
+        config["database.user"] = settings["user"]
+        config["database.password"] = settings["password"] or ""
+        config["database.use_tls"] = False  # the test servers have no TLS: no failed attempt first
+        if settings["backend"] == "postgresql":
+            config["database.name"] = settings["database_name"]
+        config["safemode"] = False
+        config["stores"] = dict(stores or {})
+        if download_path is not None:
+            config["download_path"] = str(download_path)
+        datajoint.conn(reset=True)
+    return datajoint

@@ -294,13 +294,13 @@ def test_run_metadata(make_schema):
     assert {r["_job_host"] for r in rows} == {socket.gethostname()}
     head = _git_head(__file__)
     versions = {r["_job_version"] for r in rows}
-    assert versions == {None} if head is None else {v.split("+")[0] for v in versions} == {head}
+    assert versions == {""} if head is None else {v.split("+")[0] for v in versions} == {head}
     assert (Result & {"source_id": 2}).fetch1("_job_host") == socket.gethostname()
     total, host = (Result & {"source_id": 2}).fetch1("total", "_job_host")
     assert total == 6.0 and host == socket.gethostname()
     assert len(Result.fetch("_job_duration")) == 4
     durations, totals = Result.to_arrays("_job_duration", "total", order_by="source_id")
-    assert len(durations) == 4 and durations.dtype == np.float64 and list(totals) == sorted(totals)
+    assert len(durations) == 4 and durations.dtype == np.float32 and list(totals) == sorted(totals)
     keys, hosts = Result.to_arrays("_job_host", include_key=True)
     assert len(keys) == 4 and set(hosts) == {socket.gethostname()}
     shown = Result.proj("total", "_job_duration")

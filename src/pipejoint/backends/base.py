@@ -25,6 +25,12 @@ class Backend:
     paramstyle = "qmark"  # the driver's DBAPI paramstyle: "qmark" (?) or "format" (%s)
     inline_indexes = False  # MySQL declares indexes inside CREATE TABLE
     inline_column_comments = False  # MySQL keeps column comments in CREATE TABLE
+    # The database indexes no foreign key by itself (PostgreSQL), so tables get the supporting
+    # index DataJoint declares; MySQL indexes them itself, and SQLite's tables stay as they were.
+    declares_foreign_key_indexes = False
+    # The schema keeps DataJoint 2.x's ~lineage table (MySQL, PostgreSQL); SQLite keeps lineage only
+    # in pipejoint's hidden catalog.
+    keeps_lineage_table = False
     max_name_length = 64
     stores_nan = False  # PostgreSQL stores NaN in float columns; SQLite and MySQL cannot
     stores_inf = False  # PostgreSQL and SQLite store ±inf in float columns; MySQL cannot
@@ -92,8 +98,17 @@ class Backend:
         return tree.sql(dialect=self.dialect)
 
     # --- types ------------------------------------------------------------------------
-    def column_type(self, attr_type: AttributeType) -> str:
+    def column_type(self, attr_type: AttributeType, type_schema=None) -> str:
+        """The column's SQL type. `type_schema` is where types the column is made of live (PostgreSQL's enums)."""
         raise NotImplementedError
+
+    def type_statements(self, attr_type: AttributeType, type_schema) -> list:
+        """Statements that create the types a column needs before CREATE TABLE (PostgreSQL's enums)."""
+        return []
+
+    def after_drop(self, schema) -> list:
+        """Statements run after DROP TABLE (PostgreSQL removes enum types no column uses any more)."""
+        return []
 
     def checks(self, column: exp.Expression, attr_type: AttributeType) -> list:
         """CHECK conditions that make the column enforce its declared type."""

@@ -15,6 +15,7 @@ from ..core.heading import Attribute, Heading
 from ..core.types import parse_type
 from ..definition.parser import ForeignKeySpec, IndexSpec, TableSpec
 from ..errors import DataJointError, MissingTableError
+from .lineage import delete_lineage, ensure_lineage_table, write_lineage
 
 CATALOG_TABLE = "~catalog"
 FORMAT_VERSION = 1
@@ -83,12 +84,27 @@ def write_record(connection, spec, tier, class_name, definition):
             FORMAT_VERSION,
         ),
     )
+    write_lineage(connection, spec)  # DataJoint's ~lineage, where the backend keeps it
     connection.catalog_cache_clear()
+
+
+def ensure_lineage(connection, schema):
+    """DataJoint's ~lineage table for a schema (MySQL, PostgreSQL), with rows for the tables an
+    earlier pipejoint declared there before it kept one. Outside a transaction."""
+
+    def existing():
+        return [
+            (r.table_name, r.heading.all_attributes.values(), r.foreign_keys)
+            for r in read_schema(connection, schema).values()
+        ]
+
+    ensure_lineage_table(connection, schema, existing)
 
 
 def delete_record(connection, schema, table_name):
     p = connection.backend.placeholder
     connection.query(f"DELETE FROM {_table(connection, schema)} WHERE table_name = {p}", (table_name,))
+    delete_lineage(connection, schema, table_name)
     connection.catalog_cache_clear()
 
 

@@ -1,7 +1,11 @@
 """CREATE TABLE and CREATE INDEX statements, built as sqlglot trees and rendered per backend.
 
 The tree is the same on every backend; the backend supplies column types, CHECK constraints,
-defaults and whatever must follow the CREATE (comments on PostgreSQL, indexes outside MySQL).
+defaults and whatever must come before the CREATE (PostgreSQL's enum types) or after it
+(comments on PostgreSQL, indexes outside MySQL). Tables are declared as DataJoint 2.x declares
+them, so that DataJoint reads them: column comments carry the declared type
+(core/conventions.py), foreign keys are ON UPDATE CASCADE ON DELETE RESTRICT, and where the
+database does not index foreign keys itself they get the supporting index DataJoint adds.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ import hashlib
 
 from sqlglot import exp
 
+from ..core.conventions import column_comment, foreign_key_comment
 from ..storage.codecs import stored_type
+from .parser import IndexSpec
 
 
 def _ident(name):
@@ -23,8 +29,33 @@ def _index_name(schema, table_name, attributes, unique):
     return f"{'uq' if unique else 'ix'}_{digest}"
 
 
-def column_definition(backend, attr, pk_names):
+def column_comments(backend, spec):
+    """{attribute: comment text} as DataJoint writes them.
+
+    A declared attribute's comment carries its type (`:int32:session number`). A column copied
+    from a parent by `-> Parent` gets the parent's user comment, with only `:uuid:` restored,
+    and DataJoint writes that only where comments are part of the column definition (MySQL).
+    """
+    comments = {}
+    for a in spec.attributes:
+        if a.name in spec.copied:
+            comments[a.name] = foreign_key_comment(a.attr_type, a.comment) if backend.inline_column_comments else ""
+        else:
+            comments[a.name] = column_comment(a.attr_type, a.comment)
+    return comments
+
+
+def _type_schema(spec, attr):
+    """The schema of types a column is made of (PostgreSQL's enum types): a column copied from a
+    parent uses the parent's type, which lives with the attribute's origin."""
+    if attr.name in spec.copied and attr.lineage:
+        return attr.lineage.split(".", 1)[0]
+    return spec.schema
+
+
+def column_definition(backend, attr, pk_names, comment=None, type_schema=None):
     t = stored_type(attr.attr_type)  # a codec's column has the type at the end of its chain
+    comment = attr.comment if comment is None else comment
     column = exp.column(attr.name, quoted=True)
     constraints = []
     if not attr.nullable:
@@ -34,20 +65,27 @@ def column_definition(backend, attr, pk_names):
         constraints.append(exp.ColumnConstraint(kind=exp.DefaultColumnConstraint(this=default)))
     if t.autoincrement:
         constraints.extend(backend.autoincrement_constraints(attr, pk_names))
-    if backend.inline_column_comments and attr.comment:  # before CHECK: MariaDB insists
-        constraints.append(
-            exp.ColumnConstraint(kind=exp.CommentColumnConstraint(this=exp.Literal.string(attr.comment)))
-        )
+    if backend.inline_column_comments and comment:  # before CHECK: MariaDB insists
+        constraints.append(exp.ColumnConstraint(kind=exp.CommentColumnConstraint(this=exp.Literal.string(comment))))
     for check in backend.checks(column, t):
         constraints.append(exp.ColumnConstraint(kind=exp.CheckColumnConstraint(this=check)))
-    kind = exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=backend.column_type(t))
+    kind = exp.DataType(this=exp.DataType.Type.USERDEFINED, kind=backend.column_type(t, type_schema=type_schema))
     return exp.ColumnDef(this=_ident(attr.name), kind=kind, constraints=constraints)
 
 
-def create_table_statements(backend, spec):
-    """The statements that declare `spec`, in order."""
+def create_table_statements(backend, spec, if_not_exists=False, comments=None):
+    """The statements that declare `spec`, in order. `comments` replaces the column comments DataJoint's
+    convention gives (for tables of DataJoint's own with a fixed layout)."""
     pk_names = spec.primary_key
-    elements = [column_definition(backend, a, pk_names) for a in spec.attributes]
+    comments = column_comments(backend, spec) if comments is None else comments
+    statements = []
+    for a in spec.attributes:
+        for statement in backend.type_statements(stored_type(a.attr_type), _type_schema(spec, a)):
+            if statement not in statements:
+                statements.append(statement)
+    elements = [
+        column_definition(backend, a, pk_names, comments[a.name], _type_schema(spec, a)) for a in spec.attributes
+    ]
     autoinc_pk = any(a.autoincrement for a in spec.attributes) and backend.autoincrement_is_primary_key
     if not autoinc_pk:
         elements.append(exp.PrimaryKey(expressions=[_ident(n) for n in pk_names]))
@@ -61,7 +99,7 @@ def create_table_statements(backend, spec):
         )
         elements.append(exp.ForeignKey(expressions=[_ident(c) for c in fk.attr_map], reference=reference))
     later = []
-    for index in spec.indexes:
+    for index in spec.indexes + _foreign_key_indexes(backend, spec):
         name = _index_name(spec.schema, spec.table_name, index.attributes, index.unique)
         if backend.inline_indexes:
             columns = ", ".join(backend.quote(a) for a in index.attributes)
@@ -70,15 +108,30 @@ def create_table_statements(backend, spec):
             later.append(create_index_statement(backend, spec, name, index))
     create = exp.Create(
         kind="TABLE",
+        exists=if_not_exists,
         this=exp.Schema(this=backend.table(spec.schema, spec.table_name), expressions=elements),
     )
-    statements = [backend.render(create) + backend.table_suffix(spec.comment)] + later
-    columns = [(a.name, a.comment) for a in spec.attributes]
+    statements += [backend.render(create) + backend.table_suffix(spec.comment)] + later
+    columns = [(a.name, comments[a.name]) for a in spec.attributes]
     statements += backend.after_create(spec.schema, spec.table_name, columns, spec.comment)
     serialized = [a.name for a in spec.attributes if _serialized_in_table(a.attr_type)]
     if serialized:
         statements += backend.serialized_column_statements(spec.schema, spec.table_name, serialized)
     return statements
+
+
+def _foreign_key_indexes(backend, spec):
+    """The index DataJoint adds on a foreign key's columns where the database adds none (PostgreSQL),
+    unless the primary key, a declared index or a longer such index starts with those columns."""
+    if not backend.declares_foreign_key_indexes:
+        return []
+    covering = [tuple(spec.primary_key)] + [tuple(i.attributes) for i in spec.indexes]
+    added = []
+    for columns in sorted((tuple(fk.attr_map) for fk in spec.foreign_keys if not fk.unique), key=len, reverse=True):
+        if not any(prefix[: len(columns)] == columns for prefix in covering):
+            added.append(IndexSpec(columns, False))
+            covering.append(columns)
+    return added
 
 
 def _serialized_in_table(attr_type):

@@ -77,6 +77,7 @@ class TableSpec:
     attributes: list = field(default_factory=list)
     foreign_keys: list = field(default_factory=list)
     indexes: list = field(default_factory=list)
+    copied: set = field(default_factory=set)  # attributes a foreign key copied from its parent
 
     @property
     def heading(self):
@@ -150,6 +151,13 @@ def parse_attribute(line, in_key, table):
             "Write a value after `=`, or `= null` for an optional attribute.",
         )
     comment = (comment or "").strip()
+    if comment.startswith(":"):
+        _fail(
+            table,
+            line,
+            f"the comment of `{name}` starts with a colon, which marks a type in DataJoint's column comments.",
+            "Start the comment with another character.",
+        )
     try:
         attr_type = parse_type(type_text)
     except DeclarationError as error:
@@ -292,6 +300,7 @@ def parse_foreign_key(line, in_key, context, spec, table, resolve_reference):
             lineage=parent_attr.lineage,
         )
         spec.attributes.append(attr)
+        spec.copied.add(child_name)
         existing[child_name] = attr
     unknown = set(renames) - set(attr_map)
     if unknown:
@@ -316,6 +325,11 @@ def parse_definition(definition, schema, table_name, context, tier=None, resolve
     lines = [line.strip() for line in definition.strip().splitlines()]
     if lines and lines[0].startswith("#"):
         spec.comment = lines.pop(0)[1:].strip()
+        if spec.comment.startswith(":"):
+            raise DeclarationError(
+                f"Table `{table_name}`: the table comment `{spec.comment}` starts with a colon, which DataJoint "
+                "reserves. Start the comment with another character."
+            )
     in_key = True
     index_lines = []
     for line in lines:
@@ -354,8 +368,8 @@ def parse_definition(definition, schema, table_name, context, tier=None, resolve
     for fk in spec.foreign_keys:
         if fk.unique:
             spec.indexes.append(IndexSpec(tuple(fk.attr_map), True))
-    if not any(a.in_key for a in spec.attributes):
-        spec.attributes.insert(0, _singleton_attribute(schema, table_name))
+    if not any(a.in_key for a in spec.attributes):  # after the others, where DataJoint declares it
+        spec.attributes.append(_singleton_attribute(schema, table_name))
     autoinc = [a for a in spec.attributes if a.autoincrement]
     if len(autoinc) > 1:
         raise DeclarationError(f"Table `{table_name}` has more than one auto_increment attribute; keep one.")

@@ -5,11 +5,14 @@ With dj.config["jobs.add_job_metadata"] = True, Computed and Imported tables dec
 on get hidden attributes (names starting with `_`, as DataJoint 2.x's `_job_*` columns):
 
     _job_start_time   datetime(3)    when make() started
-    _job_duration     float64        seconds make() took, up to its inserts
-    _job_host         varchar(255)   the host that ran make()
+    _job_duration     float32        seconds make() took, up to its inserts
     _job_version      varchar(64)    git commit of the file that defines the table class
-                                     ("+dirty" when that file has uncommitted changes; NULL
+                                     ("+dirty" when that file has uncommitted changes; ""
                                      outside a git repository)
+    _job_host         varchar(255)   the host that ran make() (pipejoint's; DataJoint has none)
+
+The first three are declared as DataJoint 2.x declares them (types, defaults, comments), so
+DataJoint's populate fills them in pipejoint's tables and pipejoint's in DataJoint's.
 
 populate() fills them in the transaction that stores the rows. fetch() and to_dicts() leave them
 out; name them to get them: `Table.fetch("KEY", "_job_duration")`, `Table.proj("_job_host")`,
@@ -29,13 +32,13 @@ from ..core.heading import Attribute
 from ..core.types import parse_type
 from ..errors import DataJointError
 
-COLUMNS = (
-    ("_job_start_time", "datetime(3)", "when make() started"),
-    ("_job_duration", "float64", "seconds make() took"),
-    ("_job_host", "varchar(255)", "host that ran make()"),
-    ("_job_version", "varchar(64)", "git commit of the pipeline code"),
+COLUMNS = (  # name, type, default, comment
+    ("_job_start_time", "datetime(3)", "null", "when computation began"),
+    ("_job_duration", "float32", "null", "computation duration in seconds"),
+    ("_job_version", "varchar(64)", '""', "code version"),
+    ("_job_host", "varchar(255)", "null", "host that ran make()"),
 )
-NAMES = tuple(name for name, _, _ in COLUMNS)
+NAMES = tuple(name for name, _, _, _ in COLUMNS)
 
 
 def metadata_attributes(schema, table_name):
@@ -44,12 +47,12 @@ def metadata_attributes(schema, table_name):
             name,
             parse_type(declared),
             in_key=False,
-            nullable=True,
-            default="null",
+            nullable=default == "null",
+            default=None if default == "null" else default,
             comment=comment,
             lineage=f"{schema}.{table_name}.{name}",
         )
-        for name, declared, comment in COLUMNS
+        for name, declared, default, comment in COLUMNS
     ]
 
 
@@ -83,7 +86,7 @@ class RunMetadata:
 
     def __init__(self, table):
         self.table = table
-        self.version = code_version(table)
+        self.version = code_version(table) or ""  # DataJoint's column is NOT NULL DEFAULT ""
         self.host = socket.gethostname()
         self._sql = None
 
@@ -94,9 +97,10 @@ class RunMetadata:
         backend = connection.backend
         attrs = table.heading.all_attributes
         names = [n for n in table.heading.primary_key if n in key]
+        filled = [n for n in NAMES if n in attrs]  # tables DataJoint declared have no _job_host
         if self._sql is None:
             p = backend.placeholder
-            sets = ", ".join(f"{backend.quote(n)} = {p}" for n in NAMES)
+            sets = ", ".join(f"{backend.quote(n)} = {p}" for n in filled)
             where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names)
             self._sql = f"UPDATE {table.full_table_name} SET {sets} WHERE {where}"
         started = datetime.datetime.fromtimestamp(start)
@@ -106,7 +110,7 @@ class RunMetadata:
             "_job_host": self.host,
             "_job_version": self.version,
         }
-        args = [None if v is None else backend.encode(v, attrs[n]) for n, v in values.items()]
+        args = [None if values[n] is None else backend.encode(values[n], attrs[n]) for n in filled]
         args += [backend.encode(key[n], attrs[n]) for n in names]
         connection.query(self._sql, args)
 
@@ -121,4 +125,4 @@ def fetch_metadata(table, restrictions):
     restricted = table
     for r in restrictions:
         restricted = restricted & r
-    return restricted.proj(*NAMES).to_dicts(order_by="KEY")
+    return restricted.proj(*[n for n in NAMES if n in table.heading]).to_dicts(order_by="KEY")

@@ -60,6 +60,10 @@ def parse_fragment(text, heading, dialect, owner=""):
                 f"Available attributes: {', '.join(names)}. Check the spelling, or write SQL keywords in "
                 "upper case and string values in quotes."
             )
+        if heading.attributes[column.name].attr_type.core == "enum":
+            # compared and matched as text, as MySQL does with enums in expressions (backends whose
+            # enum type orders by position, PostgreSQL's, cast it: see their rewrites)
+            column.meta["enum"] = True
     return tree
 
 
@@ -84,7 +88,10 @@ def substitute_columns(tree, resolve):
 
     def replace(node):
         if isinstance(node, exp.Column) and not node.table:
-            return resolve(node.name)
+            resolved = resolve(node.name)
+            if node.meta.get("enum"):
+                resolved.meta["enum"] = True
+            return resolved
         return node
 
     return tree.copy().transform(replace)

@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
-from ..catalog.records import delete_record, read_record, write_record
+from ..catalog.records import delete_record, ensure_lineage, read_record, write_record
 from ..core.hints import class_level, class_level_property
 from ..core.naming import (
     class_name_to_table_name,
@@ -311,6 +311,7 @@ class Table(QueryExpression, metaclass=TableMeta):
 
         statements = create_table_statements(connection.backend, spec)
         backend = connection.backend
+        ensure_lineage(connection, self.database)  # before the transaction: MySQL commits on CREATE
         created = False
         try:
             with connection.transaction:
@@ -532,6 +533,8 @@ class Table(QueryExpression, metaclass=TableMeta):
                 "Use drop() to drop them together."
             )
         connection.query(drop_table_statement(connection.backend, self.database, self.table_name))
+        for statement in connection.backend.after_drop(self.database):
+            connection.query(statement)
         delete_record(connection, self.database, self.table_name)
         self._forget_heading()
         logger.info("Dropped table %s", self.node_name)

@@ -87,6 +87,7 @@ class MySQLBackend(Backend):
     paramstyle = "format"
     inline_indexes = True
     inline_column_comments = True
+    keeps_lineage_table = True
     default_port = 3306
     fragment_rewrites = REWRITES
     epoch_now_sql = "UNIX_TIMESTAMP(NOW(6))"
@@ -158,7 +159,7 @@ class MySQLBackend(Backend):
         return "`" + name.replace("`", "``") + "`"
 
     # --- types ---
-    def column_type(self, t):
+    def column_type(self, t, type_schema=None):
         core = t.storage_core
         if t.is_integer:
             return _INTEGERS[core] + (" AUTO_INCREMENT" if t.autoincrement else "")

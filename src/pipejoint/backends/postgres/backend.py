@@ -1,10 +1,14 @@
 """PostgreSQL through psycopg 3. A DataJoint schema is a PostgreSQL schema in `database.name`.
 
-PostgreSQL has no unsigned integers and no enum columns without creating types, so unsigned
-ranges and enum values are CHECK constraints; uint64 is numeric(20) with a range check.
+PostgreSQL has no unsigned integers, so unsigned ranges are CHECK constraints; uint64 is
+numeric(20) with a range check. Enum columns use an enum type in the schema, named as DataJoint
+names it (`enum_` and 8 hex digits of the md5 of the sorted values joined by `_`), so tables
+with the same values share it, and DataJoint reads the column as the enum it declared.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from sqlglot import exp
 
@@ -53,6 +57,8 @@ class PostgresBackend(Backend):
     dialect = "postgres"
     paramstyle = "format"
     default_port = 5432
+    declares_foreign_key_indexes = True
+    keeps_lineage_table = True
     max_name_length = 63
     stores_nan = True
     stores_inf = True
@@ -131,13 +137,21 @@ class PostgresBackend(Backend):
             exp.Cast(this=m, to=exp.DataType.build(self.column_type(a.attr_type) + "[]", dialect="postgres"))
             for m, a in zip(markers, attributes)
         ]
+        # enum columns compare as text: the column's enum type (or, in schemas made before enum types,
+        # varchar) need not be named here
+        columns = [
+            exp.Cast(this=c, to=exp.DataType.build("text")) if a.attr_type.storage_core == "enum" else c
+            for c, a in zip(columns, attributes)
+        ]
         keys = exp.select(exp.Star()).from_(exp.Unnest(expressions=arrays))
         left = columns[0] if len(columns) == 1 else exp.Tuple(expressions=columns)
         return exp.In(this=left, query=exp.Subquery(this=keys))
 
     # --- types ---
-    def column_type(self, t):
+    def column_type(self, t, type_schema=None):
         core = t.storage_core
+        if core == "enum":
+            return "text" if type_schema is None else self._enum_type(t.values, type_schema)
         if t.is_integer:
             sql = _INTEGERS[core]
             if t.autoincrement:
@@ -151,7 +165,6 @@ class PostgresBackend(Backend):
             "decimal": f"numeric({t.precision},{t.scale})",
             "char": f"char({t.length})",
             "varchar": f"varchar({t.length})",
-            "enum": f"varchar({max(len(v) for v in t.values) if t.values else 1})",
             "date": "date",
             "datetime": f"timestamp({t.fsp or 0})",
             "timestamp": f"timestamp({t.fsp or 0})",
@@ -174,9 +187,37 @@ class PostgresBackend(Backend):
             return []
         if (core in ("float32", "float64", "decimal")) and t.unsigned:
             return [self.range_check(column, 0, None)]
-        if core == "enum":
-            return [self.enum_check(column, t.values)]
         return []
+
+    @staticmethod
+    def enum_type_name(values):
+        """DataJoint's name for the enum type of these values."""
+        return "enum_" + hashlib.md5("_".join(sorted(values)).encode()).hexdigest()[:8]
+
+    def _enum_type(self, values, type_schema):
+        return f"{self.quote(type_schema)}.{self.quote(self.enum_type_name(values))}"
+
+    def type_statements(self, t, type_schema):
+        """CREATE TYPE for an enum column, unless the type exists (other tables share it)."""
+        if t.storage_core != "enum":
+            return []
+        values = ", ".join(exp.Literal.string(v).sql(self.dialect) for v in t.values)
+        return [
+            f"DO $$ BEGIN CREATE TYPE {self._enum_type(t.values, type_schema)} AS ENUM ({values}); "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        ]
+
+    def after_drop(self, schema):
+        """Drop the schema's DataJoint-named enum types that no column uses any more, as DataJoint does."""
+        name = exp.Literal.string(schema).sql(self.dialect)
+        return [
+            "DO $$ DECLARE r record; BEGIN "
+            "FOR r IN SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+            f"WHERE n.nspname = {name} AND t.typtype = 'e' AND t.typname ~ '^enum_[0-9a-f]{{8}}$' "
+            "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.atttypid = t.oid AND NOT a.attisdropped) "
+            f"LOOP BEGIN EXECUTE format('DROP TYPE %I.%I', {name}, r.typname); "
+            "EXCEPTION WHEN dependent_objects_still_exist THEN NULL; END; END LOOP; END $$"
+        ]
 
     def bool_literal(self, value):
         return exp.Boolean(this=bool(value))

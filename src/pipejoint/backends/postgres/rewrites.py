@@ -414,7 +414,15 @@ def _by_name(node):
     return node if function is None else function(node)
 
 
+def _enum_as_text(node):
+    """An enum attribute in a fragment: PostgreSQL's enum type compares by position and has no LIKE;
+    MySQL compares and matches an enum as its text."""
+    return cast(node, "text") if node.meta.get("enum") else node
+
+
 REWRITES = {
+    exp.Column: _enum_as_text,
+    exp.Paren: _enum_as_text,
     exp.Hour: _time_part("HOUR"),
     exp.Minute: _time_part("MINUTE"),
     exp.Second: _time_part("SECOND"),

@@ -131,7 +131,7 @@ class SQLiteBackend(Backend):
         return exp.Table(this=exp.to_identifier(f"{schema}.{table_name}", quoted=True))
 
     # --- types ---
-    def column_type(self, t):
+    def column_type(self, t, type_schema=None):
         core = t.storage_core
         if t.autoincrement:
             return "INTEGER"

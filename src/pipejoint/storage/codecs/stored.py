@@ -21,7 +21,7 @@ from .registry import Codec
 
 
 def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()  # as DataJoint writes it
 
 
 def _key_value(value):
@@ -111,6 +111,7 @@ class ObjectCodec(SchemaCodec):
                 "size": len(data),
                 "ext": ext or None,
                 "is_dir": False,
+                "item_count": None,
                 "hash": hashlib.md5(data).hexdigest(),
                 "timestamp": _now(),
             }
@@ -130,6 +131,7 @@ class ObjectCodec(SchemaCodec):
             "size": os.path.getsize(local),
             "ext": ext or None,
             "is_dir": False,
+            "item_count": None,
             "hash": digest.hexdigest(),
             "timestamp": _now(),
         }
@@ -199,12 +201,23 @@ class NpyCodec(SchemaCodec):
             return [(store, path, False)]
 
         storage.upload((store.name, path), write)
-        return {"path": path, "store": store.name, "dtype": value.dtype.str, "shape": list(value.shape)}
+        return {"path": path, "store": store.name, "dtype": _dtype_name(value.dtype), "shape": list(value.shape)}
 
     def decode(self, stored, *, key=None):
         from ..objectref import NpyRef
 
         return NpyRef(**stored)
+
+
+def _dtype_name(dtype):
+    """The dtype as DataJoint records it (`int16`), or numpy's code where that name does not read back."""
+    import numpy as np
+
+    name = str(dtype)
+    try:
+        return name if np.dtype(name) == dtype else dtype.str
+    except TypeError:
+        return dtype.str
 
 
 class FilepathCodec(Codec):
