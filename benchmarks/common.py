@@ -9,8 +9,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+from helpers import connect as connect_with
 from helpers import server_settings
-from pipejoint.catalog.connection import Connection
 
 BACKENDS = ["sqlite", "postgresql", "mysql"]
 
@@ -24,15 +24,7 @@ def argument_parser(**kwargs):
 
 def connect(backend):
     """A Connection to `backend` as the tests configure it (SQLite: a file in a new temp folder)."""
-    s = dict(server_settings(backend, tempfile.mkdtemp()))
-    return Connection(
-        s.pop("host", None),
-        s.pop("user", None),
-        s.pop("password", None) or None,
-        s.pop("port", None),
-        backend=s.pop("backend"),
-        database_name=s.pop("database_name", None),
-    )
+    return connect_with(server_settings(backend, tempfile.mkdtemp()))
 
 
 def timed(fn):

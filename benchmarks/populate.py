@@ -26,6 +26,7 @@ import time
 
 import pipejoint as dj
 from common import argument_parser, server_settings, timed
+from helpers import CONFIG_KEYS
 from pipejoint.catalog import connection as connection_module
 from pipejoint.populate.workers import load_module
 
@@ -102,15 +103,6 @@ class Cpu(dj.Computed):
     def make_insert(self, key, total):
         self.insert1(dict(key, total=total))
 '''
-
-CONFIG_KEYS = {
-    "backend": "database.backend",
-    "host": "database.host",
-    "port": "database.port",
-    "user": "database.user",
-    "password": "database.password",
-    "database_name": "database.name",
-}
 
 
 def load_pipeline(backend, work):

@@ -45,6 +45,17 @@ def server_settings(backend, tmp_dir=None):
     }
 
 
+# server_settings() keys -> the dj.config keys that make the global connection use them
+CONFIG_KEYS = {
+    "backend": "database.backend",
+    "host": "database.host",
+    "port": "database.port",
+    "user": "database.user",
+    "password": "database.password",
+    "database_name": "database.name",
+}
+
+
 def environment_for(settings):
     """DJ_* environment variables that make a fresh process connect the same way."""
     env = {"DJ_BACKEND": settings["backend"]}
@@ -64,19 +75,24 @@ def environment_for(settings):
     return env
 
 
+def connect(settings):
+    """A new Connection made from server_settings() (another process would connect the same way)."""
+    kwargs = dict(settings)
+    return Connection(
+        kwargs.pop("host", None),
+        kwargs.pop("user", None),
+        kwargs.pop("password", None) or None,
+        kwargs.pop("port", None),
+        backend=kwargs.pop("backend"),
+        database_name=kwargs.pop("database_name", None),
+    )
+
+
 def open_connection(backend, tmp_dir):
     """A connection to a backend's test server, or a skip (a failure in CI) naming the server."""
     settings = server_settings(backend, tmp_dir)
-    kwargs = dict(settings)
     try:
-        return Connection(
-            kwargs.pop("host", None),
-            kwargs.pop("user", None),
-            kwargs.pop("password", None) or None,
-            kwargs.pop("port", None),
-            backend=kwargs.pop("backend"),
-            database_name=kwargs.pop("database_name", None),
-        ), settings
+        return connect(settings), settings
     except LostConnectionError as error:
         message = f"{backend} server not reachable: {error}"
         if IN_CI:

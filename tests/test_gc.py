@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 import pipejoint as dj
-from helpers import stored_files
-from pipejoint.catalog.connection import Connection
+from helpers import connect, stored_files
 from pipejoint.errors import DataJointError
 from pipejoint.storage import stores as storage
 
@@ -111,19 +110,6 @@ def test_schema_gc_is_a_dry_run_and_spares_recent_objects_by_default(schema, sto
     assert stored_files() == []
 
 
-def _connect_again(settings):
-    """A second connection to the same database, as another process would have."""
-    kwargs = dict(settings)
-    return Connection(
-        kwargs.pop("host", None),
-        kwargs.pop("user", None),
-        kwargs.pop("password", None) or None,
-        kwargs.pop("port", None),
-        backend=kwargs.pop("backend"),
-        database_name=kwargs.pop("database_name", None),
-    )
-
-
 def test_gc_spares_an_old_orphan_that_an_uncommitted_insert_shares_again(schema, store, connection, settings):
     # AGE leaves a loaded machine seconds to write the marker and list the store while it is young
     AGE = 3
@@ -133,7 +119,7 @@ def test_gc_spares_an_old_orphan_that_an_uncommitted_insert_shares_again(schema,
     (path,) = stored_files()
     (Shot & {"shot_id": 1}).delete_quick()
     time.sleep(AGE + 0.5)  # the orphan is now older than min_age
-    other = _connect_again(settings)
+    other = connect(settings)
     try:
         elsewhere = dj.Schema(schema.database, connection=other)  # gc run by another process
         with connection.transaction:

@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 import pipejoint as dj
-from helpers import drop_schema, environment_for, unique_name
+from helpers import CONFIG_KEYS, drop_schema, environment_for, unique_name
 from pipejoint.catalog import connection as connection_module
 from pipejoint.errors import DataJointError
 from pipejoint.populate.workers import load_module
@@ -101,15 +101,6 @@ class Busy(dj.Computed):
     def make_insert(self, key, total):
         self.insert1(dict(key, total=total))
 '''
-
-CONFIG_KEYS = {
-    "backend": "database.backend",
-    "host": "database.host",
-    "port": "database.port",
-    "user": "database.user",
-    "password": "database.password",
-    "database_name": "database.name",
-}
 
 
 @contextlib.contextmanager

@@ -21,20 +21,13 @@ class Connection(Session):
     Arguments left as None come from ``dj.config``.
     """
 
-    def __init__(
-        self,
-        host: str | None = None,
-        user: str | None = None,
-        password: str | None = None,
-        port: int | str | None = None,
-        *,
-        backend: str | None = None,
-        database_name: str | None = None,
-    ) -> None:
-        self.schemas: dict[str, Any] = {}  # name -> the dj.Schema activated on this connection (schemas/)
-        self._dependencies: Dependencies | None = None
-        self.catalog_version = 0  # counts changes of the catalog seen by this connection
-        super().__init__(host, user, password, port, backend=backend, database_name=database_name)
+    catalog_version = 0  # counts changes of the catalog seen by this connection
+    _dependencies: Dependencies | None = None
+
+    @property
+    def schemas(self) -> dict[str, Any]:
+        """The dj.Schema objects activated on this connection, by name (schemas/ registers them)."""
+        return self.__dict__.setdefault("_schemas", {})
 
     def catalog_cache_clear(self) -> None:
         """Forget what was derived from the catalog (records, compiled SQL) and the table graph,
