@@ -12,7 +12,6 @@ import logging
 
 from sqlglot import exp
 
-from ..errors import DataJointError
 from .conventions import LINEAGE_TABLE, records_from_facts
 
 logger = logging.getLogger("pipejoint")
@@ -61,8 +60,8 @@ def read_server_schemas(connection, tables, outside):
             building.add(schema)
             try:
                 built[schema] = records_from_facts(facts[schema], lineage.get(schema), parent)
-            except DataJointError as error:
-                logger.warning("Cannot read the tables of schema `%s`: %s", schema, error)
+            except Exception as error:  # one odd schema must not keep the others (and the table graph) from loading
+                logger.warning("Cannot read the tables of schema `%s`: %s: %s", schema, type(error).__name__, error)
                 built[schema] = {}
             finally:
                 building.discard(schema)
