@@ -8,6 +8,7 @@ sqlglot tree in its dialect, and how to turn its driver's exceptions into pipejo
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -37,6 +38,9 @@ class Backend:
     # A failed statement leaves the open transaction unusable until it is rolled back (PostgreSQL),
     # so nothing more can be asked after an error unless a savepoint was taken before it.
     error_aborts_transaction = False
+    # The server's own catalog (information_schema, pg_catalog) describes tables fully enough to read
+    # DataJoint's conventions from it (introspect()); SQLite keeps pipejoint's hidden catalog table instead.
+    reads_server_catalog = False
 
     def __init__(self, settings):
         self.settings = settings
@@ -177,6 +181,19 @@ class Backend:
     def schema_exists(self, conn, name):
         return name in self.list_schemas(conn)
 
+    # --- introspection (reads_server_catalog) ------------------------------------------
+    def tables_by_schema(self, conn, schemas):
+        """{schema: [table name, ...]} of the given schemas, in one query (hidden tables included)."""
+        return {schema: self.list_tables(conn, schema) for schema in schemas}
+
+    def introspect(self, conn, schemas):
+        """{schema: SchemaFacts}: what the server's catalog says about every table of the schemas.
+
+        A few queries for all the schemas together, never one per table. Only backends with
+        ``reads_server_catalog`` implement it.
+        """
+        raise NotImplementedError(f"The {self.name} backend does not read its server's catalog.")
+
     def on_conflict(self, mode, key_names, other_names, target=None):
         """The clause that skips ("skip") or overwrites ("replace") rows whose key exists.
 
@@ -250,6 +267,75 @@ class Backend:
     # The database's clock in seconds since the epoch: job leases are compared against one
     # clock, the server's, so workers on hosts with skewed clocks still agree.
     epoch_now_sql = None
+
+
+# --- what introspect() reports: the raw facts of the server's catalog ----------------------------
+
+
+@dataclass(frozen=True)
+class ColumnFacts:
+    """One column as the server describes it.
+
+    ``type`` is the column's type written in the definition language (``int unsigned``,
+    ``varchar(32)``, ``enum('a','b')``, ``datetime(3)``); the backend maps its own spelling
+    (``sql_type``) to it, choosing the closest type pipejoint knows for types it has none for.
+    ``default`` is the default's value without SQL quotes (None: no default, or NULL), and
+    ``default_is_expression`` says it is an expression such as CURRENT_TIMESTAMP(3) rather than a
+    literal. ``key_position`` is the 1-based position in the primary key (None: not in it).
+    """
+
+    name: str
+    sql_type: str
+    type: str
+    nullable: bool
+    default: str | None = None
+    default_is_expression: bool = False
+    comment: str = ""
+    key_position: int | None = None
+    autoincrement: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignKeyFacts:
+    """A foreign key: child columns -> parent columns, in the constraint's order."""
+
+    name: str
+    columns: tuple
+    parent_schema: str
+    parent_table: str
+    parent_columns: tuple
+
+
+@dataclass(frozen=True)
+class IndexFacts:
+    """A secondary index over plain columns (the primary key and expression indexes are left out)."""
+
+    name: str
+    columns: tuple
+    unique: bool
+
+
+@dataclass
+class TableFacts:
+    name: str
+    comment: str = ""
+    columns: list = field(default_factory=list)  # ColumnFacts in the table's order
+    foreign_keys: list = field(default_factory=list)
+    indexes: list = field(default_factory=list)
+
+
+@dataclass
+class SchemaFacts:
+    """Every table of a schema (hidden ones included), by name, and PostgreSQL's enum types by name."""
+
+    name: str
+    tables: dict = field(default_factory=dict)
+    enum_types: dict = field(default_factory=dict)  # type name -> labels in order
+
+
+def sql_placeholders(count, placeholder="%s"):
+    """`%s, %s, ...`: one marker per value of an IN list."""
+    return ", ".join([placeholder] * count)
 
 
 def escape_percent(tree):

@@ -13,7 +13,7 @@ import logging
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LostConnectionError, TransactionError
+from ..errors import LostConnectionError, MissingTableError, TransactionError
 from ..settings import config
 from . import get_backend
 from .cache import LRUCache
@@ -149,6 +149,22 @@ class Session:
         """Run one statement and return its cursor. Driver errors become pipejoint errors."""
         cursor = self._execute(sql, args, reconnect, keep=False)
         return DictCursor(cursor) if as_dict else cursor
+
+    def rows_unless_missing(self, sql, args=None):
+        """All rows of a read of tables another client may have just dropped; [] when they are gone.
+        Inside a transaction a savepoint keeps that failure from aborting it (PostgreSQL)."""
+        savepoint = self._in_transaction and self.backend.error_aborts_transaction
+        if savepoint:
+            self.query("SAVEPOINT pj_read")
+        try:
+            rows = self.query(sql, args).fetchall()
+        except MissingTableError:
+            if savepoint:
+                self.query("ROLLBACK TO SAVEPOINT pj_read", reconnect=False)
+            return []
+        if savepoint:
+            self.query("RELEASE SAVEPOINT pj_read")
+        return rows
 
     def first_rows(self, sql: str, args: Sequence[Any] | Mapping[str, Any] | None, limit: int) -> list[Any]:
         """At most `limit` rows of a query, for short reads (fetch1, len, bool).

@@ -1,15 +1,20 @@
 """The table graph: foreign keys as edges, across every schema in the database.
 
-Built from the catalogs (not from the backend's information schema, which differs per engine),
-it answers parents, children, ancestors and descendants, and orders cascades and drops.
-Node names are `` `schema`.`table` ``, as in DataJoint.
+Built from the table records (catalog/records.py), it answers parents, children, ancestors and
+descendants, and orders cascades and drops. Node names are `` `schema`.`table` ``, as in
+DataJoint. A foreign key of a table to itself (plain SQL: an employee's manager) is no edge: it is
+kept with the node as ``self_references``, so the graph stays acyclic and the cascade follows it
+within the table.
 """
 
 from __future__ import annotations
 
+import logging
+
 from ..core.naming import master_node, node_name, split_node, without_tier_prefix
-from ..errors import DataJointError
-from .records import read_schema
+from .records import read_schemas
+
+logger = logging.getLogger("pipejoint")
 
 
 class Dependencies:
@@ -38,34 +43,35 @@ class Dependencies:
         # the catalog, so compiled SQL and headings in use stay (catalog_cache_clear would drop them)
         connection.cache.clear("catalog")
         graph = nx.MultiDiGraph()
-        for schema in connection.backend.list_schemas(connection):
-            for table_name, record in read_schema(connection, schema).items():
+        records = read_schemas(connection, connection.backend.list_schemas(connection))
+        for schema, tables in records.items():
+            for table_name, record in tables.items():
                 graph.add_node(
                     node_name(schema, table_name),
                     tier=record.tier,
                     schema=schema,
                     table_name=table_name,
                     class_name=record.class_name,
+                    self_references=[],
                 )
         for node in list(graph.nodes):
             schema, table_name = split_node(node)
-            record = read_schema(connection, schema)[table_name]
-            for fk in record.foreign_keys:
+            for fk in records[schema][table_name].foreign_keys:
                 parent = node_name(fk.parent_schema, fk.parent_table)
-                if parent not in graph:
-                    graph.add_node(parent, tier=None, schema=fk.parent_schema, table_name=fk.parent_table)
-                graph.add_edge(
-                    parent,
-                    node,
-                    key=tuple(fk.attr_map),
+                props = dict(
                     primary=fk.primary,
                     attr_map=dict(fk.attr_map),
                     aliased=fk.renamed,
                     nullable=fk.nullable,
                     unique=fk.unique,
                 )
-        if not nx.is_directed_acyclic_graph(graph):
-            raise DataJointError("The foreign keys between tables form a cycle; the database schema is inconsistent.")
+                if parent == node:
+                    graph.nodes[node]["self_references"].append(props)
+                    continue
+                if parent not in graph:
+                    graph.add_node(parent, tier=None, schema=fk.parent_schema, table_name=fk.parent_table)
+                graph.add_edge(parent, node, key=tuple(fk.attr_map), **props)
+        _break_cycles(graph)
         self._graph = graph
         return self
 
@@ -76,6 +82,10 @@ class Dependencies:
 
     def children(self, name, primary=None):
         return self._neighbors(self.graph.out_edges(name, data=True), 1, primary)
+
+    def self_references(self, name):
+        """Edge properties of the foreign keys by which a table refers to itself."""
+        return list(self.graph.nodes[name].get("self_references", ())) if name in self.graph else []
 
     @staticmethod
     def _neighbors(edges, end, primary):
@@ -116,6 +126,25 @@ class Dependencies:
                 position += 1  # keep sibling parts in their order
             order.insert(position, node)
         return order
+
+
+def _break_cycles(graph):
+    """Leave out foreign keys that close a cycle (plain SQL tables may refer to each other), with a
+    warning: one such schema must not keep every other pipeline in the database from loading.
+    Deleting along a left-out foreign key is refused by the database, which names the table."""
+    import networkx as nx
+
+    while not nx.is_directed_acyclic_graph(graph):
+        cycle = nx.find_cycle(graph)
+        parent, child, key = cycle[-1]
+        logger.warning(
+            "The foreign keys between %s form a cycle; the dependency of %s on %s is left out of the "
+            "table graph (cascading deletes do not follow it).",
+            ", ".join(edge[0] for edge in cycle),
+            child,
+            parent,
+        )
+        graph.remove_edge(parent, child, key)
 
 
 def _master_first_key(node):

@@ -1,36 +1,26 @@
-"""The catalog: a hidden table per schema that is the truth about its tables.
+"""Table records: pipejoint's hidden catalog table per schema, or the server's own catalog.
 
 Backends lose information (SQLite has no uint8 and no column comments; no backend records
 lineage). The catalog keeps each table's tier, class name, definition, heading (declared
 types, defaults, comments, lineage), foreign keys and indexes, so a fresh process with no
-Python classes rebuilds every heading from it alone.
+Python classes rebuilds every heading from it alone. Schemas pipejoint did not make (DataJoint
+2.x, plain SQL) have no catalog table; on MySQL and PostgreSQL they are read from the server's
+catalog through DataJoint's conventions (server.py, conventions.py).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from ..core.heading import Attribute, Heading
 from ..core.types import parse_type
 from ..definition.parser import ForeignKeySpec, IndexSpec, TableSpec
-from ..errors import DataJointError, MissingTableError
+from ..errors import DataJointError
 from .lineage import delete_lineage, ensure_lineage_table, write_lineage
+from .record import TableRecord
 
 CATALOG_TABLE = "~catalog"
 FORMAT_VERSION = 1
-
-
-@dataclass
-class TableRecord:
-    schema: str
-    table_name: str
-    tier: str
-    class_name: str
-    definition: str
-    heading: Heading
-    foreign_keys: list
-    indexes: list
 
 
 def _catalog_spec(schema):
@@ -54,14 +44,35 @@ def _catalog_spec(schema):
     )
 
 
+# pipejoint's own hidden tables: a schema holding only these is pipejoint's
+OWN_HIDDEN_TABLES = (CATALOG_TABLE, "~jobs")
+
+
+def keeps_catalog(connection, schema, tables=None):
+    """False for a schema made by DataJoint or plain SQL on a backend that reads its server's
+    catalog: its tables are described by the server, and pipejoint adds no catalog table to it
+    (opening an existing database changes nothing in it)."""
+    if not connection.backend.reads_server_catalog:
+        return True
+    tables = connection.backend.list_tables(connection, schema) if tables is None else tables
+    return CATALOG_TABLE in tables or all(t in OWN_HIDDEN_TABLES for t in tables)
+
+
 def ensure_catalog(connection, schema):
-    """Create the schema's catalog table if it does not exist yet."""
+    """Create the schema's catalog table if it does not exist yet (not in schemas pipejoint did not make)."""
     from ..definition.ddl import create_table_statements
 
-    if CATALOG_TABLE in connection.backend.list_tables(connection, schema):
+    tables = connection.backend.list_tables(connection, schema)
+    if CATALOG_TABLE in tables or not keeps_catalog(connection, schema, tables):
         return
     for statement in create_table_statements(connection.backend, _catalog_spec(schema)):
         connection.query(statement)
+
+
+def _has_catalog(connection, schema):
+    return not connection.backend.reads_server_catalog or CATALOG_TABLE in connection.backend.list_tables(
+        connection, schema
+    )
 
 
 def _table(connection, schema):
@@ -69,6 +80,9 @@ def _table(connection, schema):
 
 
 def write_record(connection, spec, tier, class_name, definition):
+    if not _has_catalog(connection, spec.schema):  # a schema pipejoint did not make: the server describes it
+        connection.catalog_cache_clear()
+        return
     p = connection.backend.placeholder
     connection.query(
         f"INSERT INTO {_table(connection, spec.schema)} (table_name, tier, class_name, definition, heading, "
@@ -102,6 +116,9 @@ def ensure_lineage(connection, schema):
 
 
 def delete_record(connection, schema, table_name):
+    if not _has_catalog(connection, schema):
+        connection.catalog_cache_clear()
+        return
     p = connection.backend.placeholder
     connection.query(f"DELETE FROM {_table(connection, schema)} WHERE table_name = {p}", (table_name,))
     delete_lineage(connection, schema, table_name)
@@ -128,25 +145,55 @@ def _record_from_row(schema, row):
 
 
 def read_schema(connection, schema):
-    """All records of a schema, by table name ({} when the schema has no catalog)."""
-    key = ("catalog", schema)
-    records = connection.cache.get(key)
+    """All records of a schema, by table name.
+
+    A schema with pipejoint's catalog table is read from it. Any other schema, on a backend that
+    reads its server's catalog (MySQL, PostgreSQL), is read from the server through DataJoint's
+    conventions: schemas made by DataJoint 2.x and plain SQL tables. Otherwise {}.
+    """
+    records = connection.cache.get(("catalog", schema))
     if records is not None:
         return records
-    if CATALOG_TABLE not in connection.backend.list_tables(connection, schema):
-        records = {}
-    else:
-        try:
-            rows = connection.query(
-                f"SELECT table_name, tier, class_name, definition, heading, foreign_keys, indexes, format_version "
-                f"FROM {_table(connection, schema)}"
-            ).fetchall()
-        except MissingTableError:  # another client dropped the schema since we listed it
-            rows = []
-        records = {row[0]: _record_from_row(schema, row) for row in rows}
+    return read_schemas(connection, [schema])[schema]
+
+
+def read_schemas(connection, schemas):
+    """{schema: records} for several schemas, with one listing and one introspection for all."""
+    result, missing = {}, []
+    for schema in schemas:
+        records = connection.cache.get(("catalog", schema))
+        if records is None:
+            missing.append(schema)
+        else:
+            result[schema] = records
+    if not missing:
+        return result
+    backend = connection.backend
+    tables = backend.tables_by_schema(connection, missing)
+    from_server = {}
+    for schema in missing:
+        if CATALOG_TABLE in tables[schema]:
+            result[schema] = _read_catalog(connection, schema)
+        elif backend.reads_server_catalog and tables[schema]:
+            from_server[schema] = tables[schema]
+        else:
+            result[schema] = {}
+    if from_server:
+        from .server import read_server_schemas
+
+        result.update(read_server_schemas(connection, from_server, lambda s, t: read_schema(connection, s).get(t)))
     if not connection.in_transaction:
-        connection.cache.put(key, records)
-    return records
+        for schema in missing:
+            connection.cache.put(("catalog", schema), result[schema])
+    return result
+
+
+def _read_catalog(connection, schema):
+    rows = connection.rows_unless_missing(  # another client may have dropped the schema since we listed it
+        f"SELECT table_name, tier, class_name, definition, heading, foreign_keys, indexes, format_version "
+        f"FROM {_table(connection, schema)}"
+    )
+    return {row[0]: _record_from_row(schema, row) for row in rows}
 
 
 def read_record(connection, schema, table_name):

@@ -21,7 +21,6 @@ _DATAJOINT_CORE = re.compile(
     r"|decimal\s*\(\d+\s*,\s*\d+\))",
     re.I | re.S,
 )
-_COMMENT = re.compile(r":(?P<type>[^:]+):(?P<comment>.*)", re.S)
 
 
 def declared_marker(declared_type) -> str | None:
@@ -59,12 +58,26 @@ def column_comment(declared_type, comment: str) -> str:
 
 
 def parse_column_comment(text) -> tuple:
-    """(declared type or None, user comment) from a column comment, as DataJoint reads it."""
+    """(declared type or None, user comment) from a column comment, as DataJoint reads it.
+
+    ``:int16:trial number`` -> ("int16", "trial number"); ``plain words`` -> (None, "plain words").
+    The type ends at the first colon outside quotes, so ``:enum('a:b'):`` keeps its values.
+    """
     text = text or ""
-    match = _COMMENT.match(text)
-    if match is None:
+    if not text.startswith(":"):
         return None, text
-    return match.group("type"), match.group("comment")
+    quote = None
+    for i in range(1, len(text)):
+        char = text[i]
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == ":":
+            declared = text[1:i].strip()
+            return (declared, text[i + 1 :]) if declared else (None, text)
+    return None, text
 
 
 def foreign_key_comment(parent_attr_type, parent_comment: str) -> str:

@@ -87,3 +87,29 @@ def split_full_name(name):
         schema, table = cleaned.split(".", 1)
         return schema.strip("`"), table.strip("`")
     raise DataJointError(f"`{name}` is not a full table name: write `schema.table`.")
+
+
+# --- reading names made by others (DataJoint, plain SQL) -------------------------------------
+
+_BASE = r"[a-z][a-z0-9]*(?:_[a-z][a-z0-9]*)*"
+_TIER_NAME = re.compile(rf"^(?P<prefix>#|_|__)?{_BASE}$")
+_PART_NAME = re.compile(rf"^(?P<master>(?:#|_|__)?{_BASE})__{_BASE}$")
+_PREFIX_TIERS = {prefix: tier for tier, prefix in TIER_PREFIXES.items()}
+
+
+def tier_of(table_name, table_names=()):
+    """The tier DataJoint's naming gives a stored table name, or None when the name follows no
+    DataJoint convention (a plain SQL table). A part's master must be among `table_names`."""
+    if m := _TIER_NAME.match(table_name):
+        return _PREFIX_TIERS[m.group("prefix") or ""]
+    if (m := _PART_NAME.match(table_name)) and m.group("master") in table_names:
+        return "part"
+    return None
+
+
+def plain_class_name(table_name):
+    """A CamelCase class name for a table named outside DataJoint's conventions:
+    `Employee_Records` -> `EmployeeRecords`, `order-items` -> `OrderItems`, `2024data` -> `T2024data`."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", table_name) if w]
+    name = "".join(w[:1].upper() + w[1:] for w in words) or "Table"
+    return name if name[0].isalpha() else "T" + name

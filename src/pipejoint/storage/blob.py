@@ -730,6 +730,20 @@ def _decompress(data):
     return inflated
 
 
+def is_serialized(data):
+    """True when bytes start with a blob header (``mYm``, ``dj0``, or compressed ``ZL123``)."""
+    return bytes(data[:6]).startswith((_MYM, _DJ0, _ZL_PREFIX))
+
+
+def unpack_or_bytes(blob, squeeze=False):
+    """A native blob column's value: DataJoint 0.14 serialized objects into ``longblob`` columns,
+    2.x keeps raw bytes in them; a value with a blob header is unpacked, any other stays bytes."""
+    if blob is None:
+        return None
+    data = _as_bytes(blob)
+    return unpack(data, squeeze=squeeze) if is_serialized(data) else data
+
+
 def unpack(blob: bytes | bytearray | memoryview | None, squeeze: bool = False) -> Any:
     """Decode a DataJoint blob; None for None or an unknown protocol, as DataJoint does.
 

@@ -110,7 +110,7 @@ def cascade_plan(connection, roots, free_table):
     nodes = set()
     for root in roots:
         nodes.update(graph.descendants(root))
-    restricted = {}
+    restricted, plan = {}, []
     for node in graph.topo_sort(nodes):
         conditions = [roots[node].proj()] if node in roots else []
         for parent, edges in graph.parents(node).items():
@@ -123,7 +123,60 @@ def cascade_plan(connection, roots, free_table):
             restricted[node] = roots[node]
         elif conditions:
             restricted[node] = free_table(connection, node) & conditions
-    return list(restricted.items())
+        else:
+            continue
+        references = graph.self_references(node)
+        if not references:
+            plan.append((node, restricted[node]))
+            continue
+        table = free_table(connection, node)
+        layers = _self_reference_layers(table, restricted[node], references)
+        restricted[node] = table & [key for layer in layers for key in layer]
+        plan += [(node, table & layer) for layer in reversed(layers)]
+    return plan
+
+
+def _self_reference_layers(table, doomed, references):
+    """The rows of a table that refers to itself (an employee's manager), in the layers they can be
+    deleted in: the doomed rows and, transitively, the rows that refer to them; each layer holds
+    rows no later layer refers to, so the first layer goes first. As primary-key dicts."""
+    key = table.primary_key
+    maps = [props["attr_map"] for props in references]
+    needed = list(dict.fromkeys(key + [c for m in maps for c in m] + [p for m in maps for p in m.values()]))
+
+    def pk(row):
+        return tuple(row[k] for k in key)
+
+    rows = {pk(r): r for r in doomed.fetch(*needed, as_dict=True)}
+    new = list(rows.values())
+    while new:  # rows that refer to the rows found last
+        wanted = [
+            {child: row[parent] for child, parent in m.items()}
+            for m in maps
+            for row in new
+            if all(row[parent] is not None for parent in m.values())
+        ]
+        found = (table & wanted).fetch(*needed, as_dict=True) if wanted else []
+        new = [r for r in found if pk(r) not in rows]
+        rows.update((pk(r), r) for r in new)
+    # which doomed rows each row refers to
+    index = [{tuple(r[p] for p in m.values()): k for k, r in rows.items()} for m in maps]
+    refers = {
+        k: {index[i].get(tuple(r[c] for c in m)) for i, m in enumerate(maps)} - {None, k} for k, r in rows.items()
+    }
+    referenced_by = dict.fromkeys(rows, 0)
+    for targets in refers.values():
+        for target in targets:
+            referenced_by[target] += 1
+    layers, remaining = [], set(rows)
+    while remaining:
+        layer = [k for k in remaining if referenced_by[k] == 0] or sorted(remaining, key=repr)  # a cycle: all at once
+        for k in layer:
+            remaining.discard(k)
+            for target in refers[k]:
+                referenced_by[target] -= 1
+        layers.append([dict(zip(key, k)) for k in layer])
+    return layers
 
 
 def _with_stable_roots(connection, roots, plan, free_table):
@@ -175,7 +228,9 @@ def delete(
     if part_integrity == "cascade":
         plan = _with_masters(connection, roots, plan, free_table)
     if dry_run or prompt:
-        counts = {node: len(expr) for node, expr in plan}
+        counts = {}
+        for node, expr in plan:  # a table that refers to itself is deleted in several steps
+            counts[node] = counts.get(node, 0) + len(expr)
         if dry_run:
             return dict(counts.items())
     else:
@@ -199,7 +254,7 @@ def delete(
         connection.query("SAVEPOINT pj_delete")
     try:
         for node, expression in reversed(plan):
-            deleted[node] = _run_delete_of(node, expression, table)
+            deleted[node] = deleted.get(node, 0) + _run_delete_of(node, expression, table)
         if part_integrity == "enforce":
             _check_parts_after(plan, deleted, table)
         if prompt and not _confirm():

@@ -24,7 +24,7 @@ from ..definition.parser import parse_definition
 from ..errors import DataJointError, DeclarationError, MissingTableError
 from ..query.expression import QueryExpression
 from ..query.nodes import Column, Source
-from .declare import resolve_reference
+from .declare import differences, resolve_reference
 from .prompt import ask_yes_no
 
 if TYPE_CHECKING:
@@ -294,6 +294,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         connection = self._connection
         require_no_transaction(connection, f"Declaring table `{self.class_name}`")
         if self.is_declared:
+            self._check_existing(context)
             return
         definition = getattr(self, "definition", None)
         if not isinstance(definition, str):
@@ -327,6 +328,25 @@ class Table(QueryExpression, metaclass=TableMeta):
             raise
         connection.catalog_cache_clear()
         self._forget_heading()
+
+    def _check_existing(self, context):
+        """A class whose table exists already (made by DataJoint or plain SQL) binds to it when its
+        definition describes that table; otherwise the error lists every difference."""
+        record = self._record
+        definition = getattr(self, "definition", None)
+        if record.origin != "server" or not isinstance(definition, str):
+            return  # pipejoint's catalog: the table was declared from a definition already
+        spec = parse_definition(
+            definition, self.database, self.table_name, context or {}, self.tier, resolve_reference=resolve_reference
+        )
+        found = differences(spec, record, self._connection.backend)
+        if found:
+            raise DeclarationError(
+                f"Table {self.node_name} already exists and differs from the definition of class "
+                f"`{self.class_name}`: " + "; ".join(found) + ". Nothing was changed in the database. Make the "
+                f"definition describe the table (`{self.class_name}.describe()` prints the table's definition), "
+                "or use another class name for a new table."
+            )
 
     def _check_tier_rules(self, spec):
         """Tier-specific rules on a parsed definition (parts need their master, etc.)."""

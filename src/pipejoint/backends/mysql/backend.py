@@ -225,6 +225,19 @@ class MySQLBackend(Backend):
         ).fetchall()
         return [r[0] for r in rows]
 
+    # --- introspection (introspect.py) ---
+    reads_server_catalog = True
+
+    def introspect(self, conn, schemas):
+        from .introspect import introspect
+
+        return introspect(conn, schemas)
+
+    def tables_by_schema(self, conn, schemas):
+        from .introspect import tables_by_schema
+
+        return tables_by_schema(conn, schemas)
+
     # --- errors ---
     value_limit_fix = (
         "Raise max_allowed_packet on the MySQL server (SET GLOBAL max_allowed_packet = 1073741824; or "

@@ -255,6 +255,19 @@ class PostgresBackend(Backend):
         ).fetchall()
         return [r[0] for r in rows]
 
+    # --- introspection (introspect.py) ---
+    reads_server_catalog = True
+
+    def introspect(self, conn, schemas):
+        from .introspect import introspect
+
+        return introspect(conn, schemas)
+
+    def tables_by_schema(self, conn, schemas):
+        from .introspect import tables_by_schema
+
+        return tables_by_schema(conn, schemas)
+
     # --- errors ---
     def translate_error(self, error, sql=""):
         import psycopg

@@ -70,6 +70,8 @@ def decoder(attr, squeeze=False):
     if len(chain.links) == 1 and chain.links[0][0].name == "blob" and chain.links[0][1] is None:
         from .. import blob
 
+        if attr.attr_type.core == "blob":  # a native longblob/blob column: serialized (0.14) or raw (2.x) bytes
+            return lambda v: blob.unpack_or_bytes(v, squeeze=squeeze)
         if squeeze:
             return lambda v: blob.unpack(v if isinstance(v, bytes) else bytes(v), squeeze=True)
         return lambda v: blob.unpack(v if isinstance(v, bytes) else bytes(v))

@@ -1,0 +1,24 @@
+"""TableRecord: everything pipejoint knows about one stored table, wherever it was read from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class TableRecord:
+    """A table's tier, class name, definition, heading, foreign keys and indexes.
+
+    ``origin`` says where it was read: ``"catalog"`` (pipejoint's hidden table) or ``"server"``
+    (the server's own catalog, read through DataJoint's conventions in conventions.py).
+    """
+
+    schema: str
+    table_name: str
+    tier: str
+    class_name: str
+    definition: str
+    heading: object  # core.heading.Heading
+    foreign_keys: list
+    indexes: list
+    origin: str = "catalog"

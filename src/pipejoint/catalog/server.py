@@ -1,0 +1,70 @@
+"""Table records read from the server's own catalog, for schemas pipejoint did not make.
+
+A schema made by DataJoint 2.x or by plain SQL has no pipejoint catalog table: its tables are
+described by the server (Backend.introspect) and DataJoint's conventions (conventions.py). This
+module reads both for several schemas at once: one introspection and one ``~lineage`` query for
+all of them. It only reads; nothing in the database changes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlglot import exp
+
+from .conventions import LINEAGE_TABLE, records_from_facts
+
+logger = logging.getLogger("pipejoint")
+
+
+def read_lineage(connection, schemas):
+    """{schema: {(table, attribute): lineage}} from the ``~lineage`` tables of the schemas."""
+    result = {s: {} for s in schemas}
+    if not schemas:
+        return result
+    backend = connection.backend
+    selects = [
+        f"SELECT {exp.Literal.string(s).sql(dialect=backend.dialect)}, table_name, attribute_name, lineage "
+        f"FROM {backend.full_table_name(s, LINEAGE_TABLE)}"
+        for s in schemas
+    ]
+    rows = connection.rows_unless_missing(" UNION ALL ".join(selects))
+    if not rows and len(selects) > 1:  # one may have been dropped by another client since the listing
+        rows = [row for select in selects for row in connection.rows_unless_missing(select)]
+    for schema, table, attribute, lineage in rows:
+        result[schema][(table, attribute)] = lineage
+    return result
+
+
+def read_server_schemas(connection, tables, outside):
+    """{schema: {table name: TableRecord}} for schemas without pipejoint's catalog.
+
+    `tables` maps each schema to its table names; `outside(schema, table)` gives the record of a
+    parent table in a schema not read here. A schema whose tables cannot be read as records is
+    reported in the log and read as empty, so one odd schema does not hide the others.
+    """
+    schemas = list(tables)
+    facts = connection.backend.introspect(connection, schemas)
+    lineage = read_lineage(connection, [s for s in schemas if LINEAGE_TABLE in tables[s]])
+    built, building = {}, set()
+
+    def parent(schema, table):
+        if schema in facts:
+            if schema in building:
+                return None  # foreign keys between schemas in both directions: no types to copy back
+            return build(schema).get(table)
+        return outside(schema, table)
+
+    def build(schema):
+        if schema not in built:
+            building.add(schema)
+            try:
+                built[schema] = records_from_facts(facts[schema], lineage.get(schema), parent)
+            except Exception as error:  # one odd schema must not keep the others (and the table graph) from loading
+                logger.warning("Cannot read the tables of schema `%s`: %s: %s", schema, type(error).__name__, error)
+                built[schema] = {}
+            finally:
+                building.discard(schema)
+        return built[schema]
+
+    return {schema: build(schema) for schema in schemas}
