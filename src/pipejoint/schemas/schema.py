@@ -213,7 +213,11 @@ class Schema:
             into = self.context if self.context is not None else inspect.currentframe().f_back.f_locals
         make_classes(self, into)
 
-    spawn_missing_classes = make_classes
+    def spawn_missing_classes(self, context=None):
+        """DataJoint 0.14's name for make_classes, whose argument was called `context`."""
+        if context is None:
+            context = self.context if self.context is not None else inspect.currentframe().f_back.f_locals
+        self.make_classes(into=context)
 
     # --- populate and jobs (autopopulate.py, jobs.py) ---
     @property

@@ -43,7 +43,7 @@ import numpy as np
 
 from ..errors import BlobError
 
-__all__ = ["pack", "unpack", "MatCell", "MatStruct", "BlobError", "use_32bit_dims"]
+__all__ = ["pack", "unpack", "unpack_native", "is_serialized", "MatCell", "MatStruct", "BlobError", "use_32bit_dims"]
 
 #: Read dimensions, counts and lengths as uint32, for blobs from 32-bit mYm builds.
 use_32bit_dims = False
@@ -725,6 +725,20 @@ def _decompress(data):
     if len(inflated) != expected:
         raise BlobError(f"Blob size mismatch: expected {expected} bytes after decompression, got {len(inflated)}")
     return inflated
+
+
+def is_serialized(data):
+    """True when bytes start like a DataJoint blob: a protocol tag or the compression prefix."""
+    head = bytes(data[:6])
+    return head[:4] in (_MYM, _DJ0) or head == _ZL_PREFIX
+
+
+def unpack_native(data, squeeze=False):
+    """A value of a blob column with no codec marker: a blob when it has the blob header, as
+    DataJoint 0.14 and MATLAB write them; the bytes themselves otherwise (DESIGN.md principle 4)."""
+    if is_serialized(data):
+        return unpack(data, squeeze=squeeze)
+    return data if isinstance(data, bytes) else bytes(data)
 
 
 def unpack(blob, squeeze=False):
