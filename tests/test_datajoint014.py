@@ -484,3 +484,31 @@ def test_writing_014_store_attributes_is_refused_clearly(loaded, connection, sto
     with pytest.raises(dj.DataJointError, match="DataJoint 0.14 store attribute"):
         channels.insert1(row)
     assert len(channels & {"channel": 9}) == 0
+
+
+def test_longblob_writes_are_014_blobs(loaded, connection, backend_connection):
+    """Arrays and objects written to a 0.14 longblob are serialized as 0.14 wrote them (DataJoint's own
+    reader unpacks the stored bytes); bytes are kept as they are; pipejoint reads all of them back."""
+    import datajoint
+
+    _, settings = backend_connection
+    snapshot = table_over_014(connection, loaded.lab, "snapshot")
+    written = {
+        10: np.arange(6, dtype=np.int16).reshape(2, 3),
+        11: {"trial": 3, "values": [1.5, "x"]},
+        12: bytes.fromhex("89504e470d0a"),
+    }
+    try:
+        snapshot.insert([dict(snapshot_id=k, source="pipejoint", payload=v) for k, v in written.items()])
+        raw = raw_mysql(settings)
+        with raw.cursor() as cursor:
+            cursor.execute(f"SELECT snapshot_id, payload FROM `{loaded.lab}`.`snapshot` WHERE snapshot_id >= 10")
+            stored = dict(cursor.fetchall())
+        raw.close()
+        assert values.describe(datajoint.blob.unpack(stored[10])) == values.describe(written[10])
+        assert values.describe(datajoint.blob.unpack(stored[11])) == values.describe(written[11])
+        assert stored[12] == written[12]
+        got = dict(zip(*(snapshot & "snapshot_id >= 10").fetch("snapshot_id", "payload", order_by="KEY")))
+        assert {k: values.describe(v) for k, v in got.items()} == {k: values.describe(v) for k, v in written.items()}
+    finally:
+        (snapshot & "snapshot_id >= 10").delete_quick()

@@ -43,7 +43,17 @@ import numpy as np
 
 from ..errors import BlobError
 
-__all__ = ["pack", "unpack", "unpack_native", "is_serialized", "MatCell", "MatStruct", "BlobError", "use_32bit_dims"]
+__all__ = [
+    "pack",
+    "pack_native",
+    "unpack",
+    "unpack_native",
+    "is_serialized",
+    "MatCell",
+    "MatStruct",
+    "BlobError",
+    "use_32bit_dims",
+]
 
 #: Read dimensions, counts and lengths as uint32, for blobs from 32-bit mYm builds.
 use_32bit_dims = False
@@ -739,6 +749,14 @@ def unpack_native(data, squeeze=False):
     if is_serialized(data):
         return unpack(data, squeeze=squeeze)
     return data if isinstance(data, bytes) else bytes(data)
+
+
+def pack_native(value):
+    """A value for a blob column with no codec marker: bytes as they are, anything else serialized
+    as DataJoint 0.14 serialized it (so that 0.14 and MATLAB clients read it)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    return pack(value)
 
 
 def unpack(blob, squeeze=False):

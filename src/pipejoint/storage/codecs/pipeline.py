@@ -39,6 +39,16 @@ def chain_of(attr):
     return resolve(attr.codec, attr.store)
 
 
+def native_packer(attr):
+    """fn(value) for a blob column with no codec marker (DataJoint 0.14's longblob): bytes as they
+    are, anything else serialized as 0.14 did; None for other plain attributes."""
+    if attr.attr_type.core != "blob":
+        return None
+    from ..blob import pack_native
+
+    return pack_native
+
+
 def encoder(attr):
     """fn(value, key) -> column value, and whether it needs the row's key; (None, False) for plain attributes."""
     if attr.codec is None:
@@ -97,4 +107,4 @@ def decoder(attr, squeeze=False):
     return decode
 
 
-__all__ = ["Chain", "chain_of", "encoder", "decoder", "downloading", "download_folder"]
+__all__ = ["Chain", "chain_of", "encoder", "decoder", "downloading", "download_folder", "native_packer"]
