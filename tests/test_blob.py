@@ -669,8 +669,8 @@ def test_native_blob_columns_hold_blobs_or_bytes():
     for value in (array, {"a": [1, "b"]}, np.zeros(5000)):  # mYm, dj0, and ZL123-compressed
         packed = pack(value)
         assert blob.is_serialized(packed)
-        decoded = blob.unpack_native(memoryview(packed))
+        decoded = blob.unpack_or_bytes(memoryview(packed))
         assert repr(decoded) == repr(value)
     png = bytes.fromhex("89504e470d0a1a0a0000000d49484452")
-    assert not blob.is_serialized(png) and blob.unpack_native(png) == png
-    assert blob.unpack_native(bytearray(b"mY")) == b"mY"  # shorter than any header
+    assert not blob.is_serialized(png) and blob.unpack_or_bytes(png) == png
+    assert blob.unpack_or_bytes(bytearray(b"mY")) == b"mY"  # shorter than any header

@@ -12,7 +12,8 @@ prefixes and table comments as 2.x, but its column comments differ:
   on ``binary(16)`` that type is one of the store types above;
 * no comment marker on ``longblob`` (and ``blob``, ``mediumblob``, ``tinyblob``): a serialized
   blob. DataJoint 2.x reads such columns as raw bytes; pipejoint decodes a value as a blob when it
-  starts with the blob header and returns the bytes otherwise (DESIGN.md, principle 4).
+  starts with the blob header and returns the bytes otherwise (DESIGN.md, principle 4), and writes
+  values serialized, as 0.14 did. Nothing here: the native type says it.
 
 Its hidden tables: ``~jobs`` (one job table per schema, keyed by table name and key hash),
 ``~log`` (events), ``~external_<store>`` (hash, size, attachment_name, filepath, contents_hash,
@@ -27,7 +28,7 @@ from __future__ import annotations
 import re
 
 from ..core.types import BLOB_TYPES, AttributeType, parse_type
-from ..storage.legacy import EXTERNAL_KINDS, EXTERNAL_PREFIX, EXTERNAL_SCHEMA, external_schema, is_native_blob
+from ..storage.legacy import EXTERNAL_KINDS, EXTERNAL_PREFIX, EXTERNAL_SCHEMA, external_schema
 
 JOBS_TABLE = "~jobs"
 LOG_TABLE = "~log"
@@ -35,9 +36,7 @@ __all__ = [
     "EXTERNAL_KINDS",
     "attribute_type_014",
     "external_schema",
-    "is_native_blob",
     "is_hidden_table",
-    "native_blob_type",
 ]
 
 _MARKER = re.compile(r"^:(?P<type>[^:]*):(?P<comment>.*)$", re.S)
@@ -63,11 +62,6 @@ def split_comment(comment):
     return match.group("type"), match.group("comment")
 
 
-def native_blob_type(column_type):
-    """A blob column with no codec marker: decoded as a blob when its value has the blob header."""
-    return AttributeType(column_type.lower(), "blob")
-
-
 def attribute_type_014(schema, column_type, comment):
     """The attribute type and user comment of a column in DataJoint 0.14's conventions.
 
@@ -78,10 +72,8 @@ def attribute_type_014(schema, column_type, comment):
     """
     declared, user_comment = split_comment(comment)
     column_type = " ".join(column_type.split())
-    if declared is None:
-        if column_type.lower() in BLOB_TYPES:
-            return native_blob_type(column_type), user_comment
-        return None
+    if declared is None:  # native, longblob too: parse_type gives <blob>, whose values are read as
+        return None  # blobs when they have the blob header and as bytes otherwise (codecs.pipeline)
     on_uuid_column = bool(_UUID_COLUMN.match(column_type))
     if declared.lower() == "uuid" and on_uuid_column:
         return parse_type("uuid"), user_comment

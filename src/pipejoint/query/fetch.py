@@ -98,13 +98,8 @@ def _coercion(attr):
 
 
 def _unpacker(attr, squeeze):
-    """The attribute's codec chain run backwards (innermost codec first), or None. A blob column
-    with no codec marker (DataJoint 0.14's longblob) holds a blob when its value has the header."""
+    """The attribute's codec chain run backwards (innermost codec first), or None."""
     if attr.codec is None:
-        if legacy.is_native_blob(attr.attr_type):
-            from ..storage import blob
-
-            return lambda v: blob.unpack_native(v, squeeze=squeeze)
         return None
     from ..storage.codecs import pipeline
 

@@ -43,17 +43,7 @@ import numpy as np
 
 from ..errors import BlobError
 
-__all__ = [
-    "pack",
-    "pack_native",
-    "unpack",
-    "unpack_native",
-    "is_serialized",
-    "MatCell",
-    "MatStruct",
-    "BlobError",
-    "use_32bit_dims",
-]
+__all__ = ["pack", "unpack", "MatCell", "MatStruct", "BlobError", "use_32bit_dims"]
 
 #: Read dimensions, counts and lengths as uint32, for blobs from 32-bit mYm builds.
 use_32bit_dims = False
@@ -738,25 +728,17 @@ def _decompress(data):
 
 
 def is_serialized(data):
-    """True when bytes start like a DataJoint blob: a protocol tag or the compression prefix."""
-    head = bytes(data[:6])
-    return head[:4] in (_MYM, _DJ0) or head == _ZL_PREFIX
+    """True when bytes start with a blob header (``mYm``, ``dj0``, or compressed ``ZL123``)."""
+    return bytes(data[:6]).startswith((_MYM, _DJ0, _ZL_PREFIX))
 
 
-def unpack_native(data, squeeze=False):
-    """A value of a blob column with no codec marker: a blob when it has the blob header, as
-    DataJoint 0.14 and MATLAB write them; the bytes themselves otherwise (DESIGN.md principle 4)."""
-    if is_serialized(data):
-        return unpack(data, squeeze=squeeze)
-    return data if isinstance(data, bytes) else bytes(data)
-
-
-def pack_native(value):
-    """A value for a blob column with no codec marker: bytes as they are, anything else serialized
-    as DataJoint 0.14 serialized it (so that 0.14 and MATLAB clients read it)."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
-    return pack(value)
+def unpack_or_bytes(blob, squeeze=False):
+    """A native blob column's value: DataJoint 0.14 serialized objects into ``longblob`` columns,
+    2.x keeps raw bytes in them; a value with a blob header is unpacked, any other stays bytes."""
+    if blob is None:
+        return None
+    data = _as_bytes(blob)
+    return unpack(data, squeeze=squeeze) if is_serialized(data) else data
 
 
 def unpack(blob, squeeze=False):

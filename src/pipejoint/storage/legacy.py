@@ -40,11 +40,6 @@ def external_schema(attr_type):
     return attr_type.extra.get(EXTERNAL_SCHEMA)
 
 
-def is_native_blob(attr_type):
-    """A blob column with no codec marker (0.14's longblob): a blob when its value has the header."""
-    return attr_type.codec is None and attr_type.core == "blob"
-
-
 def subfold(name, folds):
     """``subfold('aBCdefg', (2, 3))`` -> ``['ab', 'cde']``, as 0.14 names its folders."""
     out, pos = [], 0

@@ -66,10 +66,10 @@ def _packer(attr):
 
     Codecs that need the row's key (stores, user codecs) are marked ``needs_key``.
     """
+    if attr.codec is None:
+        return None
     from ..storage.codecs import pipeline
 
-    if attr.codec is None:
-        return pipeline.native_packer(attr)
     try:
         encode, needs_key = pipeline.encoder(attr)
     except DataJointError as error:

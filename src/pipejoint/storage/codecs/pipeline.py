@@ -39,16 +39,6 @@ def chain_of(attr):
     return resolve(attr.codec, attr.store)
 
 
-def native_packer(attr):
-    """fn(value) for a blob column with no codec marker (DataJoint 0.14's longblob): bytes as they
-    are, anything else serialized as 0.14 did; None for other plain attributes."""
-    if attr.attr_type.core != "blob":
-        return None
-    from ..blob import pack_native
-
-    return pack_native
-
-
 def encoder(attr):
     """fn(value, key) -> column value, and whether it needs the row's key; (None, False) for plain attributes."""
     if attr.codec is None:
@@ -92,6 +82,8 @@ def decoder(attr, squeeze=False):
     if len(chain.links) == 1 and chain.links[0][0].name == "blob" and chain.links[0][1] is None:
         from .. import blob
 
+        if attr.attr_type.core == "blob":  # a native longblob/blob column: serialized (0.14) or raw (2.x) bytes
+            return lambda v: blob.unpack_or_bytes(v, squeeze=squeeze)
         if squeeze:
             return lambda v: blob.unpack(v if isinstance(v, bytes) else bytes(v), squeeze=True)
         return lambda v: blob.unpack(v if isinstance(v, bytes) else bytes(v))
@@ -107,4 +99,4 @@ def decoder(attr, squeeze=False):
     return decode
 
 
-__all__ = ["Chain", "chain_of", "encoder", "decoder", "downloading", "download_folder", "native_packer"]
+__all__ = ["Chain", "chain_of", "encoder", "decoder", "downloading", "download_folder"]
