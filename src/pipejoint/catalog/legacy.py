@@ -28,16 +28,11 @@ from __future__ import annotations
 import re
 
 from ..core.types import BLOB_TYPES, AttributeType, parse_type
-from ..storage.legacy import EXTERNAL_KINDS, EXTERNAL_PREFIX, EXTERNAL_SCHEMA, external_schema
+from ..storage.legacy import EXTERNAL_PREFIX, EXTERNAL_SCHEMA, external_schema
 
 JOBS_TABLE = "~jobs"
 LOG_TABLE = "~log"
-__all__ = [
-    "EXTERNAL_KINDS",
-    "attribute_type_014",
-    "external_schema",
-    "is_hidden_table",
-]
+__all__ = ["attribute_type_014", "external_schema", "is_hidden_table", "split_comment"]
 
 _MARKER = re.compile(r"^:(?P<type>[^:]*):(?P<comment>.*)$", re.S)
 _STORE_TYPE = re.compile(r"^(?P<kind>blob|attach|filepath)@(?P<store>[a-z][\-\w]*)$", re.I)
@@ -48,10 +43,6 @@ _UUID_COLUMN = re.compile(r"^binary\s*\(\s*16\s*\)$", re.I)
 def is_hidden_table(table_name):
     """0.14's bookkeeping tables: ``~jobs``, ``~log``, ``~external_<store>``."""
     return table_name in (JOBS_TABLE, LOG_TABLE) or table_name.startswith(EXTERNAL_PREFIX)
-
-
-def external_table_name(store):
-    return EXTERNAL_PREFIX + store
 
 
 def split_comment(comment):
