@@ -204,3 +204,209 @@ def configure_datajoint(settings, stores=None, download_path=None):
             config["download_path"] = str(download_path)
         datajoint.conn(reset=True)
     return datajoint
+
+
+# --- DataJoint 0.14 fixtures ----------------------------------------------------------------
+
+DJ014_FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "datajoint014")
+
+
+def dj014_manifest():
+    """tests/fixtures/datajoint014/manifest.json: what DataJoint 0.14 wrote and fetched back."""
+    if "dj014" not in _server:
+        import json
+
+        with open(os.path.join(DJ014_FIXTURES, "manifest.json")) as f:
+            _server["dj014"] = json.load(f)
+    return _server["dj014"]
+
+
+def raw_mysql(settings):
+    """A plain PyMySQL connection to the MySQL test server (autocommit), independent of pipejoint."""
+    import pymysql
+
+    return pymysql.connect(
+        host=settings["host"],
+        port=settings["port"],
+        user=settings["user"],
+        password=settings["password"] or "",
+        charset="utf8mb4",
+        autocommit=True,
+    )
+
+
+def split_sql(text):
+    """The statements of a SQL dump, split at semicolons outside quotes and comments."""
+    statements, start, i, n = [], 0, 0, len(text)
+    quote = None
+    while i < n:
+        c = text[i]
+        if quote:
+            if c == "\\" and quote != "`":
+                i += 2
+                continue
+            if c == quote:
+                if i + 1 < n and text[i + 1] == quote:  # a doubled quote inside the string
+                    i += 2
+                    continue
+                quote = None
+        elif c in "'\"`":
+            quote = c
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+            continue
+        elif text.startswith("-- ", i) or (c == "#" and (i == 0 or text[i - 1] == "\n")):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif c == ";":
+            statement = text[start:i].strip()
+            if statement:
+                statements.append(statement)
+            start = i + 1
+        i += 1
+    rest = text[start:].strip()
+    if rest:
+        statements.append(rest)
+    return statements
+
+
+def rename_schemas_in_dump(text, names):
+    """The dump with every backquoted original schema name replaced by the new one.
+
+    Schema names appear in a dump only backquoted: cross-schema foreign keys (`pj014_subject`.`subject`),
+    0.14's table comments (`job reservation table for `pj014_lab``) and ~log events.
+    """
+    for original, new in names.items():
+        text = text.replace(f"`{original}`", f"`{new}`")
+    return text
+
+
+class Loaded014:
+    """The DataJoint 0.14 fixtures loaded into fresh schemas, with their store files in a folder."""
+
+    def __init__(self, names, stores, root, manifest):
+        self.names = names  # label ('lab', 'subject') -> loaded schema name
+        self.stores = stores  # store name -> spec for dj.config['stores'] (location, stage)
+        self.root = root
+        self.manifest = manifest
+
+    @property
+    def lab(self):
+        return self.names["lab"]
+
+    @property
+    def subject(self):
+        return self.names["subject"]
+
+    def schema_of(self, label):
+        return self.names[label]
+
+
+def load_datajoint014(settings, folder):
+    """Load the 0.14 dumps into fresh schemas and lay out the store files under `folder`.
+
+    Every original schema name is rewritten to its new one, in the dump (foreign keys across
+    schemas name their schema) and in the store (0.14 keeps objects under {location}/{schema}/).
+    Stores with a stage get an empty stage folder: reading a filepath copies the file there.
+    """
+    import shutil
+
+    manifest = dj014_manifest()
+    originals = manifest["schemas"]
+    names = {label: unique_name(f"pj014{label}") for label in manifest["load_order"]}
+    renames = {originals[label]: names[label] for label in names}
+    raw = raw_mysql(settings)
+    try:
+        with raw.cursor() as cursor:
+            for label in manifest["load_order"]:
+                with open(os.path.join(DJ014_FIXTURES, manifest["dumps"][label]["file"])) as f:
+                    text = rename_schemas_in_dump(f.read(), renames)
+                cursor.execute(f"CREATE DATABASE `{names[label]}`")
+                cursor.execute(f"USE `{names[label]}`")
+                for statement in split_sql(text):
+                    cursor.execute(statement)
+    finally:
+        raw.close()
+    stores = {}
+    for name, info in manifest["stores"].items():
+        location = os.path.join(folder, "store", name)
+        source = os.path.join(DJ014_FIXTURES, info["files"])
+        os.makedirs(location)
+        for entry in os.listdir(source):
+            shutil.copytree(os.path.join(source, entry), os.path.join(location, renames.get(entry, entry)))
+        spec = {"protocol": info["protocol"], "location": location}
+        if info["subfolding"] != [2, 2]:  # 0.14's default; a lab's configuration usually leaves it out
+            spec["subfolding"] = info["subfolding"]
+        if info["stage"]:
+            spec["stage"] = os.path.join(folder, "stage", name)
+            os.makedirs(spec["stage"])
+        stores[name] = spec
+    return Loaded014(names, stores, folder, manifest)
+
+
+def drop_datajoint014(settings, loaded):
+    """Drop the schemas load_datajoint014 made (the referencing one first)."""
+    raw = raw_mysql(settings)
+    try:
+        with raw.cursor() as cursor:
+            for label in reversed(loaded.manifest["load_order"]):
+                cursor.execute(f"DROP DATABASE IF EXISTS `{loaded.names[label]}`")
+    finally:
+        raw.close()
+
+
+def mysql_snapshot(settings, schemas):
+    """Everything in the schemas, for before/after comparisons: each table's CREATE statement and rows."""
+    raw = raw_mysql(settings)
+    snapshot = {}
+    try:
+        with raw.cursor() as cursor:
+            for schema in schemas:
+                cursor.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
+                    (schema,),
+                )
+                for (table,) in cursor.fetchall():
+                    cursor.execute(f"SHOW CREATE TABLE `{schema}`.`{table}`")
+                    create = cursor.fetchone()[1]
+                    cursor.execute(f"SELECT * FROM `{schema}`.`{table}`")
+                    rows = sorted(cursor.fetchall(), key=repr)
+                    snapshot[f"{schema}.{table}"] = (create, rows)
+    finally:
+        raw.close()
+    return snapshot
+
+
+def table_over_014(connection, schema, table_name):
+    """A pipejoint table over a loaded 0.14 table, its heading read from information_schema with
+    0.14's conventions (pipejoint.catalog.legacy): the value-decoding tests' way in until the
+    general reader of the server's catalog opens 0.14 schemas by itself."""
+    from pipejoint.catalog.legacy import attribute_type_014
+    from pipejoint.core.heading import Attribute, Heading
+    from pipejoint.core.types import parse_type
+    from pipejoint.table.table import FreeTable
+
+    rows = connection.query(
+        "SELECT column_name, column_type, column_comment, column_key = 'PRI', is_nullable = 'YES' "
+        "FROM information_schema.columns WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+        (schema, table_name),
+    ).fetchall()
+    attributes = []
+    for name, column_type, comment, in_key, nullable in rows:
+        found = attribute_type_014(schema, column_type, comment)
+        attr_type, comment = found if found else (parse_type(column_type), comment)
+        attributes.append(
+            Attribute(
+                name,
+                attr_type,
+                in_key=bool(in_key),
+                nullable=bool(nullable),
+                default="null" if nullable else None,
+                comment=comment,
+            )
+        )
+    table = FreeTable(connection, f"{schema}.{table_name}")
+    table.__dict__["_heading"] = Heading(attributes)
+    return table

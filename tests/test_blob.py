@@ -660,3 +660,17 @@ def test_module_imports_on_its_own():
 
     assert importlib.import_module("pipejoint.blob") is sys.modules["pipejoint.blob"]
     assert blob.use_32bit_dims is False
+
+
+def test_native_blob_columns_hold_blobs_or_bytes():
+    """A blob column with no codec marker (DataJoint 0.14's longblob) holds a blob when the value starts
+    with the blob header, plain bytes otherwise (DESIGN.md principle 4)."""
+    array = np.arange(6.0).reshape(2, 3)
+    for value in (array, {"a": [1, "b"]}, np.zeros(5000)):  # mYm, dj0, and ZL123-compressed
+        packed = pack(value)
+        assert blob.is_serialized(packed)
+        decoded = blob.unpack_or_bytes(memoryview(packed))
+        assert repr(decoded) == repr(value)
+    png = bytes.fromhex("89504e470d0a1a0a0000000d49484452")
+    assert not blob.is_serialized(png) and blob.unpack_or_bytes(png) == png
+    assert blob.unpack_or_bytes(bytearray(b"mY")) == b"mY"  # shorter than any header

@@ -64,6 +64,25 @@ pid = 0 : int32
 token = "" : varchar(32)           # identifies one reservation
 """
 
+# DataJoint 0.14's schema-wide job table, also named ~jobs: read as it is (its rows are reserved,
+# error or ignore; a missing row means the job is available). Told apart by its columns.
+DEFINITION_014 = """
+# job reservation table (DataJoint 0.14)
+table_name : varchar(255)          # className of the table
+key_hash : char(32)                # key hash
+---
+status : enum('reserved','error','ignore')
+key = null : blob                  # structure containing the key
+error_message = "" : varchar(2047)
+error_stack = null : mediumblob
+user = "" : varchar(255)
+host = "" : varchar(255)
+pid = 0 : int unsigned
+connection_id = 0 : bigint unsigned
+timestamp = CURRENT_TIMESTAMP : timestamp
+"""
+_COLUMNS_014 = {"table_name", "key_hash", "status", "key", "connection_id", "timestamp"}
+
 
 def key_hash(key: Mapping[str, Any], names: Iterable[str]) -> str:
     """A stable hash of a key's values (the same in every process and on every host)."""
@@ -106,16 +125,32 @@ class JobTable(Table):
 
     @property
     def _record(self):
-        """The jobs table's record, made from its definition (it is not in the catalog)."""
+        """The jobs table's record, made from its definition (it is not in the catalog): pipejoint's,
+        or DataJoint 0.14's when the schema's ~jobs was made by 0.14."""
         key = ("jobs record", self.database)
         record = self._connection.cache.get(key)
         if record is None:
-            spec = parse_definition(DEFINITION, self.database, JOBS_TABLE, {}, self.tier)
+            definition = DEFINITION_014 if self._made_by_014() else DEFINITION
+            spec = parse_definition(definition, self.database, JOBS_TABLE, {}, self.tier)
             record = TableRecord(
-                self.database, JOBS_TABLE, self.tier, "Jobs", DEFINITION, spec.heading, [], spec.indexes
+                self.database, JOBS_TABLE, self.tier, "Jobs", definition, spec.heading, [], spec.indexes
             )
             self._connection.cache.put(key, record)
         return record
+
+    def _made_by_014(self):
+        """True when the existing ~jobs has DataJoint 0.14's columns (read from an empty SELECT)."""
+        if not self.is_declared:
+            return False
+        connection = self._connection
+        cursor = connection.query(f"SELECT * FROM {self.full_table_name} WHERE 1 = 0")
+        columns = {d[0] for d in cursor.description}
+        cursor.close()
+        return columns >= _COLUMNS_014 and "token" not in columns
+
+    @property
+    def is_014(self):
+        return self._record.definition is DEFINITION_014
 
     @property
     def is_declared(self) -> bool:
@@ -298,8 +333,17 @@ class Jobs:
             )
         return key_hash(key, self.key_names)
 
+    def _require_own_layout(self):
+        if self.table.is_014:
+            raise DataJointError(
+                f"Schema `{self._schema.database}` keeps its jobs in DataJoint 0.14's ~jobs table: pipejoint reads it "
+                "(schema.jobs, Table.jobs.errors) but does not reserve jobs through it yet. Populate with "
+                "reserve_jobs=False, or with DataJoint 0.14."
+            )
+
     @property
     def sql(self):
+        self._require_own_layout()
         if self._sql is None:
             self._sql = _Statements(self.target._connection, self._schema.database)
         return self._sql
@@ -339,6 +383,7 @@ class Jobs:
         `ignored` takes DataJoint's other keyword arguments (delay, stale_timeout, orphan_timeout)
         so that calls written for DataJoint run; they have no effect here.
         """
+        self._require_own_layout()
         prune = todo is None
         if todo is None:
             todo = self.target._todo(restrictions).keys(order_by="KEY")

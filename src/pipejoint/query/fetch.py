@@ -12,8 +12,10 @@ import operator
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import DataJointError, UnknownAttributeError
+from ..storage import legacy
 from ..storage.codecs import stored_type
 from .compiler import compile_query
+from .legacy import ExternalDecoder
 from .nodes import KeyAfter
 from .relation import query_name
 from .restriction import Top
@@ -67,17 +69,21 @@ def _decoders(expression, names, squeeze):
     cached = heading.cache.get(key)
     if cached is None:
         names = heading.names if names is None else names
-        decoders = tuple(_build_decoders(backend, heading, names, squeeze))
+        decoders = tuple(_build_decoders(expression._connection, heading, names, squeeze))
         cached = decoders, [(i, d) for i, d in enumerate(decoders) if d is not None]
         if all(heading[n].codec is None for n in names):
             heading.cache[key] = cached
     return cached
 
 
-def _build_decoders(backend, heading, names, squeeze):
+def _build_decoders(connection, heading, names, squeeze):
+    backend = connection.backend
     decoders = []
     for name in names:
         attr = heading[name]
+        if attr.expression is None and legacy.external_schema(attr.attr_type):  # DataJoint 0.14's blob@store...
+            decoders.append(ExternalDecoder(connection, attr, squeeze))
+            continue
         decode = backend.decoder(stored_type(attr.attr_type))
         if attr.expression is not None:  # computed: coerce to the inferred type (MIN(date) decodes as a date)
             decode = _coercion(attr) or decode
@@ -115,9 +121,14 @@ def _unpacker(attr, squeeze):
 
 
 def _decode_column(decode, values):
-    """One column's values decoded (None stays None); objects in a store are read in parallel."""
+    """One column's values decoded (None stays None); objects in a store are read in parallel.
+    A decoder with ``prepare(values)`` (0.14 store columns) first looks up the whole column."""
     present = [v for v in values if v is not None]
-    if getattr(decode, "parallel", False) and len(present) > 1:
+    parallel = getattr(decode, "parallel", False)
+    prepare = getattr(decode, "prepare", None)
+    if prepare is not None and present:
+        decode = prepare(present)
+    if parallel and len(present) > 1:
         from ..storage.stores import parallel_map
 
         decoded = iter(parallel_map(decode, present))

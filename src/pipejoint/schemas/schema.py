@@ -240,7 +240,14 @@ class Schema:
             into = self.context if self.context is not None else inspect.currentframe().f_back.f_locals  # type: ignore[union-attr]
         make_classes(self, into)
 
-    spawn_missing_classes = make_classes
+    def spawn_missing_classes(
+        self, context: dict[str, Any] | None = None, *, into: dict[str, Any] | None = None
+    ) -> None:
+        """make_classes under DataJoint's name; its argument is `context` (0.14) or `into`."""
+        into = context if context is not None else into
+        if into is None:
+            into = self.context if self.context is not None else inspect.currentframe().f_back.f_locals  # type: ignore[union-attr]
+        self.make_classes(into=into)
 
     # --- populate and jobs (autopopulate.py, jobs.py) ---
     @property

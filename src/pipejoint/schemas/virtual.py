@@ -7,6 +7,7 @@ from __future__ import annotations
 import types
 from typing import TYPE_CHECKING, Any
 
+from ..storage.codecs import register_adapters
 from .classes import make_classes
 from .schema import Schema
 
@@ -32,6 +33,7 @@ class VirtualModule(types.ModuleType):
         self.schema = schema
         if add_objects:
             self.__dict__.update(add_objects)
+            register_adapters(add_objects)  # 0.14's way to name the adapters of adapted attributes
         make_classes(schema, self.__dict__)
 
 

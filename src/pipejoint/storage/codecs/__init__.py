@@ -10,7 +10,7 @@ registry never imports them back.
 """
 
 from . import builtin, stored  # noqa: F401  (the built-in codecs register themselves in the registry)
-from .adapter import AttributeAdapter, check_declared
+from .adapter import AttributeAdapter, check_declared, register_adapters
 from .registry import (
     Codec,
     CodecError,
@@ -31,6 +31,7 @@ __all__ = [
     "check_declared",
     "get_codec",
     "list_codecs",
+    "register_adapters",
     "register_codec",
     "resolve",
     "stored_type",

@@ -52,3 +52,11 @@ def check_declared(attr_type, context=None):
         return resolve(name, attr_type.store)
     except CodecError as error:
         raise DeclarationError(str(error)) from None
+
+
+def register_adapters(objects):
+    """Register the legacy adapters among ``objects`` under their names (``{'graph': GraphAdapter()}``),
+    as DataJoint 0.14 found them in a virtual module's ``add_objects`` to read adapted attributes."""
+    for name, candidate in (objects or {}).items():
+        if isinstance(candidate, AttributeAdapter) and not is_registered(name):
+            register_codec(candidate, name)

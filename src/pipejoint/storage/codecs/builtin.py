@@ -118,10 +118,10 @@ class AttachCodec(Codec):
         name, _, content = stored.partition(b"\0")
         folder = (key or {}).get("_download_path") or config["download_path"]
         os.makedirs(folder, exist_ok=True)
-        return _write_attachment(folder, name.decode(), content)
+        return write_attachment(folder, name.decode(), content)
 
 
-def _write_attachment(folder, name, content):
+def write_attachment(folder, name, content):
     """Write content as folder/name and return the path, as DataJoint does.
 
     A file already there with the same content is reused; one with other content is kept, and

@@ -27,6 +27,11 @@ def downloading(folder):
         _download_path.reset(token)
 
 
+def download_folder():
+    """The folder set by the enclosing ``downloading()`` block, or None (config['download_path'])."""
+    return _download_path.get()
+
+
 def chain_of(attr):
     """The Chain of a codec attribute, or None for plain attributes."""
     if attr.codec is None:
@@ -38,6 +43,13 @@ def encoder(attr):
     """fn(value, key) -> column value, and whether it needs the row's key; (None, False) for plain attributes."""
     if attr.codec is None:
         return None, False
+    if attr.attr_type.extra.get("external_schema"):
+        from ...errors import DataJointError
+
+        raise DataJointError(
+            f"`{attr.name}` ({attr.type}) is a DataJoint 0.14 store attribute: writing it as 0.14 did (the object "
+            "in the store, its row in ~external_<store>) is not implemented yet. Insert the row with DataJoint 0.14."
+        )
     chain = chain_of(attr)
     if len(chain.links) == 1 and chain.links[0][0].name == "blob" and chain.links[0][1] is None:
         from .. import blob
@@ -87,4 +99,4 @@ def decoder(attr, squeeze=False):
     return decode
 
 
-__all__ = ["Chain", "chain_of", "encoder", "decoder", "downloading"]
+__all__ = ["Chain", "chain_of", "encoder", "decoder", "downloading", "download_folder"]
