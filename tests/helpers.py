@@ -379,10 +379,11 @@ def mysql_snapshot(settings, schemas):
     return snapshot
 
 
-def table_over_014(connection, schema, table_name):
-    """A pipejoint table over a loaded 0.14 table, its heading read from information_schema with
-    0.14's conventions (pipejoint.catalog.legacy): the value-decoding tests' way in until the
-    general reader of the server's catalog opens 0.14 schemas by itself."""
+def hidden_table_014(connection, schema, table_name):
+    """A pipejoint table over one of 0.14's hidden tables (~log, ~external_<store>, ~jobs), its
+    heading read from information_schema with 0.14's column rules (pipejoint.catalog.legacy).
+    Hidden tables have no class and no record by design; this reads them only to compare their
+    values with what 0.14 fetched. User tables open through FreeTable / VirtualModule."""
     from pipejoint.catalog.legacy import attribute_type_014
     from pipejoint.core.heading import Attribute, Heading
     from pipejoint.core.types import parse_type

@@ -7,10 +7,10 @@ schemas on the MariaDB test server and lays the store files out in a temporary f
 
 DataJoint 0.14 runs on MySQL/MariaDB only, so these tests skip SQLite and PostgreSQL.
 
-Two ways in: `table_over_014` (tests/helpers.py) builds a table's heading from information_schema
-with pipejoint.catalog.legacy, which tests the value decoding on its own; the public API
-(VirtualModule, spawn_missing_classes, schema.jobs) needs the general reader of the server's
-catalog, and its tests are marked xfail naming what is missing.
+The tables open through the public API (FreeTable, VirtualModule, spawn_missing_classes,
+schema.jobs), read from the server's catalog with 0.14's conventions. The hidden bookkeeping
+tables (~log, ~external_<store>) have no class by design: `hidden_table_014` (tests/helpers.py)
+reads them with the same column rules, to compare their values with what 0.14 fetched.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from helpers import (
     STORE_KINDS,
     dj014_manifest,
     drop_datajoint014,
+    hidden_table_014,
     load_datajoint014,
     mysql_snapshot,
     raw_mysql,
     store_spec,
-    table_over_014,
 )
 from pipejoint.catalog.legacy import attribute_type_014, is_hidden_table
 from pipejoint.storage.codecs import get_codec, register_codec, unregister_codec
@@ -42,10 +42,10 @@ from pipejoint.storage.codecs.registry import is_registered
 from pipejoint.storage.stores import get_store
 
 MYSQL_ONLY = "DataJoint 0.14 runs on MySQL/MariaDB only: its schemas exist nowhere else"
-NEEDS_READER = (
-    "issue 12: reading 0.14 schemas is not implemented yet: the tables' headings, tiers and foreign keys are "
-    "not read from the server's catalog (column comments, information_schema), so {what}"
-)
+
+
+def _free(connection, schema, table):
+    return dj.FreeTable(connection, f"`{schema}`.`{table}`")
 
 
 def _load_values_module():
@@ -309,7 +309,7 @@ def test_every_value_decodes(loaded, connection, stores, adapters, key):
     MATLAB structs and cells (bytes that are no blob stay bytes); blob@/attach@/filepath@ through
     ~external_<store> and the store; adapted types through the adapter; uuids; parts."""
     schema, table = _schema(loaded, key), _split(key)[1]
-    got = table_over_014(connection, schema, table).fetch(as_dict=True, order_by="KEY")
+    got = _free(connection, schema, table).fetch(as_dict=True, order_by="KEY")
     check_rows(loaded, key, got, loaded.manifest["tables"][key]["rows"], stores)
 
 
@@ -317,13 +317,13 @@ def test_every_value_decodes(loaded, connection, stores, adapters, key):
 def test_hidden_tables_decode(loaded, connection, stores, key):
     """~jobs (its key blobs and error stacks), ~log and ~external_<store> read as 0.14 read them."""
     schema, table = _schema(loaded, key), _split(key)[1]
-    got = table_over_014(connection, schema, table).fetch(as_dict=True, order_by="KEY")
+    got = hidden_table_014(connection, schema, table).fetch(as_dict=True, order_by="KEY")
     check_rows(loaded, key, got, loaded.manifest["hidden_tables"][key]["rows"], stores)
 
 
 def test_one_row_and_one_attribute(loaded, connection, stores, adapters):
     """fetch1 and fetch('attr') take the same way (one ~external lookup per row or per column)."""
-    recording = table_over_014(connection, loaded.lab, "_recording")
+    recording = _free(connection, loaded.lab, "_recording")
     key = {"subject_id": 1, "session_idx": 2}
     expected = next(
         r
@@ -333,11 +333,11 @@ def test_one_row_and_one_attribute(loaded, connection, stores, adapters):
     trace, path = (recording & key).fetch1("trace_ext", "raw_file")
     assert values.describe(trace) == expected["trace_ext"]
     assert values.describe_file(path) == expected["raw_file"]
-    channels = table_over_014(connection, loaded.lab, "_recording__channel")
+    channels = _free(connection, loaded.lab, "_recording__channel")
     waveforms = channels.fetch("waveform_ext", order_by="KEY")
     described = [None if w is None else values.describe(w) for w in waveforms]
     assert described == [r["waveform_ext"] for r in loaded.manifest["tables"]["lab._recording__channel"]["rows"]]
-    analysis = table_over_014(connection, loaded.lab, "__analysis")
+    analysis = _free(connection, loaded.lab, "__analysis")
     graphs = analysis.fetch("connectivity_ext", order_by="KEY")
     assert [values.describe(g) for g in graphs] == [
         r["connectivity_ext"] for r in loaded.manifest["tables"]["lab.__analysis"]["rows"]
@@ -347,7 +347,7 @@ def test_one_row_and_one_attribute(loaded, connection, stores, adapters):
 def test_filepath_is_copied_to_the_stage_and_checked(loaded, connection, stores, tmp_path):
     """A filepath is copied from the store to the stage when missing; a stage copy that differs from
     its checksum is replaced, as 0.14 did."""
-    recording = table_over_014(connection, loaded.lab, "_recording")
+    recording = _free(connection, loaded.lab, "_recording")
     key = {"subject_id": 1, "session_idx": 1}
     path = (recording & key).fetch1("settings_file")
     assert path.startswith(stores["raw"]["stage"]) and os.path.isfile(path)
@@ -361,7 +361,7 @@ def test_filepath_is_copied_to_the_stage_and_checked(loaded, connection, stores,
 
 def test_missing_store_is_named(loaded, connection, tmp_path):
     """Reading a 0.14 store column without that store configured says which store to configure."""
-    recording = table_over_014(connection, loaded.lab, "_recording")
+    recording = _free(connection, loaded.lab, "_recording")
     with dj.config.override(stores={}, download_path=str(tmp_path)):
         with pytest.raises(dj.DataJointError, match="Store 'raw'"):
             (recording & {"subject_id": 1, "session_idx": 1}).fetch1("trace_ext")
@@ -371,8 +371,10 @@ def test_reading_values_changes_nothing(loaded, connection, backend_connection, 
     """Reading every value of every table (and the hidden ones) leaves the database exactly as it was."""
     _, settings = backend_connection
     before = mysql_snapshot(settings, loaded.names.values())
-    for key in USER_TABLES + HIDDEN_TABLES:
-        table_over_014(connection, _schema(loaded, key), _split(key)[1]).fetch(as_dict=True)
+    for key in USER_TABLES:
+        _free(connection, _schema(loaded, key), _split(key)[1]).fetch(as_dict=True)
+    for key in HIDDEN_TABLES:
+        hidden_table_014(connection, _schema(loaded, key), _split(key)[1]).fetch(as_dict=True)
     assert mysql_snapshot(settings, loaded.names.values()) == before
 
 
@@ -393,7 +395,6 @@ CLASSES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_READER.format(what="VirtualModule spawns no classes"))
 def test_virtual_module_spawns_the_014_classes(loaded, connection, stores, adapters):
     lab = dj.VirtualModule("lab", loaded.lab, connection=connection, add_objects=ADAPTERS)
     for name, tier in CLASSES["lab"].items():
@@ -413,9 +414,6 @@ def test_spawn_missing_classes_on_014_schemas(loaded, connection):
             assert name in context, f"{label}: {name} not spawned"
 
 
-@pytest.mark.xfail(
-    strict=True, reason=NEEDS_READER.format(what="the virtual module's classes and their values are missing")
-)
 def test_every_value_through_the_virtual_module(loaded, connection, stores, adapters):
     subject = dj.VirtualModule("subject", loaded.subject, connection=connection)
     lab = dj.VirtualModule("lab", loaded.lab, connection=connection, add_objects=ADAPTERS)
@@ -457,7 +455,6 @@ def test_schema_jobs_reads_the_014_jobs(loaded, connection, backend_connection):
     assert mysql_snapshot(settings, [loaded.lab]) == before
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_READER.format(what="opening a 0.14 schema gives no tables to read"))
 def test_opening_and_reading_changes_nothing(loaded, connection, backend_connection, stores, adapters):
     """Opening the schemas, reading every table and the jobs, and drawing the diagram change nothing."""
     _, settings = backend_connection
@@ -474,7 +471,7 @@ def test_opening_and_reading_changes_nothing(loaded, connection, backend_connect
 def test_writing_014_store_attributes_is_refused_clearly(loaded, connection, stores):
     """Until pipejoint writes 0.14's store attributes as 0.14 did, an insert says so instead of writing
     2.x metadata into the hash column."""
-    channels = table_over_014(connection, loaded.lab, "_recording__channel")
+    channels = _free(connection, loaded.lab, "_recording__channel")
     row = dict(subject_id=3, session_idx=1, channel=9, gain=1.0, waveform=b"raw", waveform_ext=np.zeros(3))
     with pytest.raises(dj.DataJointError, match="DataJoint 0.14 store attribute"):
         channels.insert1(row)
@@ -489,7 +486,7 @@ def test_longblob_writes_are_014_blobs(loaded, connection, backend_connection):
         import datajoint
 
     _, settings = backend_connection
-    snapshot = table_over_014(connection, loaded.lab, "snapshot")
+    snapshot = _free(connection, loaded.lab, "snapshot")
     written = {
         10: np.arange(6, dtype=np.int16).reshape(2, 3),
         11: {"trial": 3, "values": [1.5, "x"]},
@@ -509,3 +506,52 @@ def test_longblob_writes_are_014_blobs(loaded, connection, backend_connection):
         assert {k: values.describe(v) for k, v in got.items()} == {k: values.describe(v) for k, v in written.items()}
     finally:
         (snapshot & "snapshot_id >= 10").delete_quick()
+
+
+# --- lineage and dependencies: computed from the foreign keys, nothing written ------------------
+
+
+def test_lineage_comes_from_the_foreign_keys(loaded, connection, adapters):
+    """0.14 schemas have no ~lineage: a native key attribute is its own origin and a foreign-key
+    attribute takes its parent's, across schemas and through renames; references to
+    ~external_<store> are no dependencies and hidden tables are no nodes."""
+    dj.VirtualModule("subject", loaded.subject, connection=connection)
+    lab = dj.VirtualModule("lab", loaded.lab, connection=connection, add_objects=ADAPTERS)
+    subject_id = f"{loaded.subject}.subject.subject_id"
+    session_idx = f"{loaded.lab}.session.session_idx"
+    session = lab.Session.heading
+    assert session["subject_id"].lineage == subject_id
+    assert session["session_idx"].lineage == session_idx
+    assert session["device_id"].lineage == f"{loaded.lab}.#device.device_id"
+    pair = lab.SessionPair.heading
+    assert (pair["other_subject"].lineage, pair["other_session"].lineage) == (subject_id, session_idx)
+    assert lab.Recording.Channel.heading["subject_id"].lineage == subject_id
+    assert not any("~" in p for p in lab.Recording.parents() + lab.Recording.Channel.parents())
+    nodes = connection.dependencies.load().graph.nodes
+    assert not any("~" in n for n in nodes if loaded.lab in n)
+
+
+def test_declaring_in_a_014_schema_writes_no_lineage(loaded, connection, backend_connection, adapters):
+    """A table declared into a 0.14 schema gets its lineage from its foreign keys; no ~lineage table
+    appears in the schema (0.14 clients see it as they left it, plus the new table)."""
+    lab = dj.VirtualModule("lab", loaded.lab, connection=connection, add_objects=ADAPTERS)
+    schema = dj.Schema(loaded.lab, {"Session": lab.Session}, connection=connection)
+
+    @schema
+    class Note(dj.Manual):
+        definition = """
+        -> Session
+        note_idx: int16
+        ---
+        text: varchar(40)
+        """
+
+    try:
+        tables = connection.backend.list_tables(connection, loaded.lab)
+        assert "note" in tables and "~lineage" not in tables
+        assert Note.heading["subject_id"].lineage == f"{loaded.subject}.subject.subject_id"
+        assert Note.heading["note_idx"].lineage == f"{loaded.lab}.note.note_idx"
+        Note.insert1(dict(subject_id=1, session_idx=1, note_idx=1, text="seen"))
+        assert len(Note * lab.Session) == 1
+    finally:
+        Note.drop_quick()

@@ -10,6 +10,12 @@ DataJoint 2.x keeps everything it knows about a table where the server keeps the
 * lineage in the schema's ``~lineage`` table; hidden attributes (``_singleton``, ``_job_*``) start
   with ``_``; hidden tables (``~lineage``, ``~~jobs``, ``~log``) with ``~``.
 
+DataJoint 0.14 uses the same prefixes and table comments; its own column-comment forms
+(``:blob@store:``, ``:attach:``, ``:<adapter>:``) are read first (catalog/legacy.py). Its schemas
+have no ``~lineage``: lineage comes from the foreign keys (a native key attribute is its own origin,
+a foreign-key attribute takes its parent's, across schemas), and its references to
+``~external_<store>`` tables are bookkeeping, not dependencies.
+
 Tables that follow none of this (plain SQL) are Manual tables with a CamelCase class name. This
 module is a pure function of the facts: no database access. The column-comment rule itself is
 core/conventions.py, shared with the DDL that writes it.
@@ -25,6 +31,7 @@ from ..core.naming import PART_SEPARATOR, plain_class_name, table_name_to_class_
 from ..core.types import parse_type
 from ..definition.parser import ForeignKeySpec, IndexSpec
 from ..errors import DeclarationError
+from .legacy import attribute_type_014
 from .record import TableRecord
 
 LINEAGE_TABLE = "~lineage"
@@ -70,9 +77,13 @@ def _build_order(tables):
     return order
 
 
-def _attribute_type(column, parent_attr):
-    """The attribute type and user comment of a column: the comment's marker, the parent's type for
-    a column a foreign key copied, or the column's own (native) type."""
+def _attribute_type(schema, column, parent_attr):
+    """The attribute type and user comment of a column: 0.14's comment forms (catalog/legacy.py),
+    the comment's marker, the parent's type for a column a foreign key copied, or the column's own
+    (native) type."""
+    found = attribute_type_014(schema, column.sql_type, column.comment)
+    if found is not None:
+        return found
     declared, comment = parse_column_comment(column.comment)
     if declared is not None:
         text = declared + (" auto_increment" if column.autoincrement and "auto_increment" not in declared else "")
@@ -109,7 +120,7 @@ def _attributes(schema, table, parents, lineage):
     attributes = []
     for column in table.columns:
         parent_attr = parents.get(column.name)
-        attr_type, comment = _attribute_type(column, parent_attr)
+        attr_type, comment = _attribute_type(schema, column, parent_attr)
         own = lineage.get((table.name, column.name))
         if own is None:
             own = parent_attr.lineage if parent_attr is not None and parent_attr.lineage else None
@@ -157,10 +168,11 @@ def _foreign_keys(table, heading):
     return specs
 
 
-def _indexes(table, foreign_keys, primary_key):
+def _indexes(table, foreign_keys, primary_key, hidden_fk_columns=()):
     """Secondary indexes, without those that only support a foreign key (MySQL and DataJoint on
-    PostgreSQL make one per foreign key) or repeat the primary key."""
-    fk_columns = {tuple(fk.attr_map) for fk in foreign_keys}
+    PostgreSQL make one per foreign key, 0.14 one per reference to ``~external_<store>``) or
+    repeat the primary key."""
+    fk_columns = {tuple(fk.attr_map) for fk in foreign_keys} | set(hidden_fk_columns)
     indexes = []
     for index in table.indexes:
         if not index.unique and index.columns in fk_columns:
@@ -240,6 +252,9 @@ def records_from_facts(facts, lineage=None, outside=None):
     records = {}
     for name in _build_order(tables):
         table = tables[name]
+        # 0.14's references to its ~external_<store> tables are bookkeeping, not dependencies
+        hidden_fk_columns = [tuple(fk.columns) for fk in table.foreign_keys if fk.parent_table.startswith("~")]
+        table = replace(table, foreign_keys=[fk for fk in table.foreign_keys if not fk.parent_table.startswith("~")])
         parents = {}
         for fk in table.foreign_keys:
             parent = records.get(fk.parent_table) if fk.parent_schema == schema else None
@@ -252,7 +267,7 @@ def records_from_facts(facts, lineage=None, outside=None):
                     parents.setdefault(child, parent.heading.all_attributes[parent_column])
         heading = Heading(_attributes(schema, table, parents, lineage), table.comment)
         foreign_keys = _foreign_keys(table, heading)
-        indexes = _indexes(table, foreign_keys, heading.primary_key)
+        indexes = _indexes(table, foreign_keys, heading.primary_key, hidden_fk_columns)
         tier, class_name = names[name]
         records[name] = TableRecord(
             schema,

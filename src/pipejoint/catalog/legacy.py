@@ -32,7 +32,7 @@ from ..storage.legacy import EXTERNAL_PREFIX, EXTERNAL_SCHEMA, external_schema
 
 JOBS_TABLE = "~jobs"
 LOG_TABLE = "~log"
-__all__ = ["attribute_type_014", "external_schema", "is_hidden_table", "split_comment"]
+__all__ = ["attribute_type_014", "external_schema", "is_014_schema", "is_hidden_table", "split_comment"]
 
 _MARKER = re.compile(r"^:(?P<type>[^:]*):(?P<comment>.*)$", re.S)
 _STORE_TYPE = re.compile(r"^(?P<kind>blob|attach|filepath)@(?P<store>[a-z][\-\w]*)$", re.I)
@@ -43,6 +43,14 @@ _UUID_COLUMN = re.compile(r"^binary\s*\(\s*16\s*\)$", re.I)
 def is_hidden_table(table_name):
     """0.14's bookkeeping tables: ``~jobs``, ``~log``, ``~external_<store>``."""
     return table_name in (JOBS_TABLE, LOG_TABLE) or table_name.startswith(EXTERNAL_PREFIX)
+
+
+def is_014_schema(table_names):
+    """A schema DataJoint 0.14 made: its ``~log`` or ``~external_<store>`` tables and no ``~lineage``
+    (DataJoint 2.x writes neither of the first two). Its lineage is computed from its foreign keys,
+    never written into it: 0.14 clients keep working on a schema that looks as they left it."""
+    names = set(table_names)
+    return "~lineage" not in names and (LOG_TABLE in names or any(t.startswith(EXTERNAL_PREFIX) for t in names))
 
 
 def split_comment(comment):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..core.heading import Attribute
 from ..core.types import parse_type
 from ..definition.parser import TableSpec
+from .legacy import is_014_schema
 
 LINEAGE_TABLE = "~lineage"
 
@@ -35,11 +36,15 @@ def ensure_lineage_table(connection, schema, existing=None):
     """Create the schema's ~lineage table if the backend keeps one and it does not exist yet.
 
     `existing()` gives (table name, attributes, foreign keys) of the tables declared before the
-    table was kept (by an earlier pipejoint): their rows are written too. Run outside a
-    transaction: MySQL commits any open transaction when it creates a table.
+    table was kept (by an earlier pipejoint): their rows are written too. Not in a schema made by
+    DataJoint 0.14, which has none. Run outside a transaction: MySQL commits any open transaction
+    when it creates a table.
     """
     backend = connection.backend
-    if not backend.keeps_lineage_table or LINEAGE_TABLE in backend.list_tables(connection, schema):
+    if not backend.keeps_lineage_table:
+        return
+    tables = backend.list_tables(connection, schema)
+    if LINEAGE_TABLE in tables or is_014_schema(tables):  # 0.14's lineage is read from its foreign keys
         return
     from ..definition.ddl import create_table_statements
 
