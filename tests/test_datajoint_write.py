@@ -329,7 +329,7 @@ def _server_tables(connection, schema):
     q = lambda sql, *args: [tuple(r) for r in connection.query(sql, args).fetchall()]  # noqa: E731
     tables = {}
     for table in connection.backend.list_tables(connection, schema):
-        if table == "~catalog":  # pipejoint's own, kept for now (item 3 of issue 12)
+        if table == "~catalog":  # pipejoint's own: only in schemas an earlier pipejoint made
             continue
         if connection.backend.name == "mysql":
             comment = q(

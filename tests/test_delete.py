@@ -83,10 +83,11 @@ def _contents(tables):
 
 
 def _outside_table(connection, schema, referenced):
-    """A table made with raw SQL, unknown to the catalog (so outside every cascade plan), whose
-    foreign key refers to `referenced`: the database refuses to delete a row it refers to."""
+    """A table made with raw SQL, hidden (its name starts with `~`, so outside every cascade plan, also
+    where the server's catalog is read), whose foreign key refers to `referenced`: the database refuses
+    to delete a row it refers to."""
     backend = connection.backend
-    name = backend.full_table_name(schema, "outside_log")
+    name = backend.full_table_name(schema, "~outside_log")
     columns = ", ".join(backend.quote(k) for k in referenced.primary_key)
     target = backend.full_table_name(referenced.database, referenced.table_name)
     definitions = ", ".join(f"{backend.quote(k)} INTEGER NOT NULL" for k in referenced.primary_key)

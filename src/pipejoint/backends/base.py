@@ -41,6 +41,10 @@ class Backend:
     # The server's own catalog (information_schema, pg_catalog) describes tables fully enough to read
     # DataJoint's conventions from it (introspect()); SQLite keeps pipejoint's hidden catalog table instead.
     reads_server_catalog = False
+    # The server has MySQL's native types (tinyint, int unsigned, double, longblob): a column declared
+    # with one reads back as declared. PostgreSQL stores them as other types, so their declared
+    # spelling goes into the column comment like a core type's.
+    keeps_native_types = True
 
     def __init__(self, settings):
         self.settings = settings

@@ -109,7 +109,10 @@ def _default(column, attr_type):
         return None
     value = column.default
     if column.default_is_expression:
-        return value.upper() if value.lower().startswith("current_timestamp") else value
+        if value.lower().startswith("current_timestamp"):  # MariaDB reports current_timestamp()
+            value = value.upper()
+            return value[:-2] if value.endswith("()") else value
+        return value
     if attr_type.is_numeric or attr_type.core == "bool":
         return value
     return '"' + value.replace('"', '""') + '"'

@@ -65,8 +65,10 @@ def lineage_rows(table_name, attributes, foreign_keys):
 
 
 def write_lineage(connection, spec):
-    """Replace the table's rows in ~lineage (inside the declaring transaction)."""
-    if not connection.backend.keeps_lineage_table:
+    """Replace the table's rows in ~lineage (inside the declaring transaction); nothing in a schema
+    without one (DataJoint 0.14's: ensure_lineage_table leaves it so)."""
+    backend = connection.backend
+    if not backend.keeps_lineage_table or LINEAGE_TABLE not in backend.list_tables(connection, spec.schema):
         return
     delete_lineage(connection, spec.schema, spec.table_name)
     _insert(connection, spec.schema, lineage_rows(spec.table_name, spec.attributes, spec.foreign_keys))

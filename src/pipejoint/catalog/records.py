@@ -1,11 +1,11 @@
-"""Table records: pipejoint's hidden catalog table per schema, or the server's own catalog.
+"""Table records: pipejoint's hidden catalog table (SQLite), or the server's own catalog.
 
-Backends lose information (SQLite has no uint8 and no column comments; no backend records
-lineage). The catalog keeps each table's tier, class name, definition, heading (declared
-types, defaults, comments, lineage), foreign keys and indexes, so a fresh process with no
-Python classes rebuilds every heading from it alone. Schemas pipejoint did not make (DataJoint
-2.x, plain SQL) have no catalog table; on MySQL and PostgreSQL they are read from the server's
-catalog through DataJoint's conventions (server.py, conventions.py).
+SQLite loses information (no uint8, no column comments, no lineage). There the catalog table keeps
+each table's tier, class name, definition, heading (declared types, defaults, comments, lineage),
+foreign keys and indexes, so a fresh process with no Python classes rebuilds every heading from it
+alone. On MySQL and PostgreSQL DataJoint's conventions are the storage format: every schema
+(pipejoint's, DataJoint 2.x's, plain SQL) is read from the server's catalog (server.py,
+conventions.py), except schemas an earlier pipejoint made with a catalog table, read from it as before.
 """
 
 from __future__ import annotations
@@ -44,26 +44,16 @@ def _catalog_spec(schema):
     )
 
 
-# pipejoint's own hidden tables: a schema holding only these is pipejoint's
-OWN_HIDDEN_TABLES = (CATALOG_TABLE, "~jobs")
-
-
-def keeps_catalog(connection, schema, tables=None):
-    """False for a schema made by DataJoint or plain SQL on a backend that reads its server's
-    catalog: its tables are described by the server, and pipejoint adds no catalog table to it
-    (opening an existing database changes nothing in it)."""
-    if not connection.backend.reads_server_catalog:
-        return True
-    tables = connection.backend.list_tables(connection, schema) if tables is None else tables
-    return CATALOG_TABLE in tables or all(t in OWN_HIDDEN_TABLES for t in tables)
-
-
 def ensure_catalog(connection, schema):
-    """Create the schema's catalog table if it does not exist yet (not in schemas pipejoint did not make)."""
+    """Create the schema's catalog table where pipejoint keeps one (SQLite) and it does not exist yet.
+
+    On MySQL and PostgreSQL DataJoint's conventions (comments, ``~lineage``) are the storage format
+    and new schemas get no catalog table; a schema an earlier pipejoint made there keeps its own,
+    read and written as before (nothing in it is rewritten or lost).
+    """
     from ..definition.ddl import create_table_statements
 
-    tables = connection.backend.list_tables(connection, schema)
-    if CATALOG_TABLE in tables or not keeps_catalog(connection, schema, tables):
+    if connection.backend.reads_server_catalog or CATALOG_TABLE in connection.backend.list_tables(connection, schema):
         return
     for statement in create_table_statements(connection.backend, _catalog_spec(schema)):
         connection.query(statement)
@@ -80,7 +70,8 @@ def _table(connection, schema):
 
 
 def write_record(connection, spec, tier, class_name, definition):
-    if not _has_catalog(connection, spec.schema):  # a schema pipejoint did not make: the server describes it
+    if not _has_catalog(connection, spec.schema):  # the server and DataJoint's conventions describe it
+        write_lineage(connection, spec)
         connection.catalog_cache_clear()
         return
     p = connection.backend.placeholder
@@ -117,6 +108,7 @@ def ensure_lineage(connection, schema):
 
 def delete_record(connection, schema, table_name):
     if not _has_catalog(connection, schema):
+        delete_lineage(connection, schema, table_name)
         connection.catalog_cache_clear()
         return
     p = connection.backend.placeholder

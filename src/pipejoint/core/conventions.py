@@ -50,10 +50,17 @@ def declared_marker(declared_type) -> str | None:
     return None
 
 
-def column_comment(declared_type, comment: str) -> str:
-    """The column comment DataJoint writes: `:<type>:<comment>` for core types and codecs, else the comment."""
+def column_comment(declared_type, comment: str, mark_native: bool = False) -> str:
+    """The column comment DataJoint writes: `:<type>:<comment>` for core types and codecs, else the comment.
+
+    `mark_native` marks native types too (`:smallint unsigned:`, `:longblob:`), on a server that stores
+    them as other types (PostgreSQL); DataJoint reads such a marker as the native type it names.
+    """
     comment = comment or ""
     marker = declared_marker(declared_type)
+    if marker is None and mark_native:
+        attr_type = declared_type if isinstance(declared_type, AttributeType) else parse_type(declared_type)
+        marker = attr_type.declared
     return comment if marker is None else f":{marker}:{comment}"
 
 

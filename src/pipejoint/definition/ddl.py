@@ -41,7 +41,7 @@ def column_comments(backend, spec):
         if a.name in spec.copied:
             comments[a.name] = foreign_key_comment(a.attr_type, a.comment) if backend.inline_column_comments else ""
         else:
-            comments[a.name] = column_comment(a.attr_type, a.comment)
+            comments[a.name] = column_comment(a.attr_type, a.comment, mark_native=not backend.keeps_native_types)
     return comments
 
 

@@ -257,6 +257,7 @@ class PostgresBackend(Backend):
 
     # --- introspection (introspect.py) ---
     reads_server_catalog = True
+    keeps_native_types = False
 
     def introspect(self, conn, schemas):
         from .introspect import introspect
