@@ -213,8 +213,9 @@ def _reference(schema, table_name, fk, names):
     return f"-> {'[' + ', '.join(options) + '] ' if options else ''}{reference}"
 
 
-def definition_text(schema, table_name, heading, foreign_keys, indexes, names):
-    """A definition that declares the table again (what describe() shows)."""
+def definition_text(heading, foreign_keys, indexes, reference):
+    """A definition that declares the table again (what describe() shows); `reference(fk)` names a
+    foreign key's parent as the definition writes it (`-> Parent`, `-> master`, ...)."""
     lines = [f"# {heading.table_comment}"] if heading.table_comment else []
     by_first = {}
     in_fk = set()
@@ -229,14 +230,14 @@ def definition_text(schema, table_name, heading, foreign_keys, indexes, names):
             lines.append("---")
             separated = True
         for fk in by_first.get(attr.name, []):
-            lines.append(_reference(schema, table_name, fk, names))
+            lines.append(reference(fk))
         if attr.name not in in_fk:
             lines.append(attr.definition_line())
     if not separated:
         lines.append("---")
     unique_fks = {tuple(fk.attr_map) for fk in foreign_keys if fk.unique}
     for index in indexes:
-        if not (index.unique and index.attributes in unique_fks):
+        if not (index.unique and index.attributes in unique_fks):  # a unique foreign key's own index
             lines.append(f"{'unique ' if index.unique else ''}index ({', '.join(index.attributes)})")
     return "\n".join(lines) + "\n"
 
@@ -277,7 +278,9 @@ def records_from_facts(facts, lineage=None, outside=None):
             name,
             tier,
             class_name,
-            definition_text(schema, name, heading, foreign_keys, indexes, names),
+            definition_text(
+                heading, foreign_keys, indexes, lambda fk, table=name: _reference(schema, table, fk, names)
+            ),
             heading,
             foreign_keys,
             indexes,

@@ -10,6 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
+from ..catalog.conventions import definition_text
 from ..catalog.records import delete_record, ensure_lineage, read_record, write_record
 from ..core.hints import class_level, class_level_property
 from ..core.naming import (
@@ -356,31 +357,7 @@ class Table(QueryExpression, metaclass=TableMeta):
     def describe(self, context: Mapping[str, Any] | None = None, printout: bool = False) -> str:
         """A definition that declares this same table again."""
         record = self._record
-        heading = record.heading
-        lines = [f"# {heading.table_comment}"] if heading.table_comment else []
-        fk_by_first: dict[str, list[Any]] = {}
-        fk_attrs = set()
-        for fk in record.foreign_keys:
-            fk_by_first.setdefault(next(iter(fk.attr_map)), []).append(fk)
-            fk_attrs.update(fk.attr_map)
-        separator_done = False
-        for attr in heading.all_attributes.values():
-            if attr.is_hidden:
-                continue
-            if not attr.in_key and not separator_done:
-                lines.append("---")
-                separator_done = True
-            for fk in fk_by_first.get(attr.name, []):
-                lines.append(self._describe_foreign_key(fk))
-            if attr.name not in fk_attrs:
-                lines.append(attr.definition_line())
-        if not separator_done:
-            lines.append("---")
-        for index in record.indexes:
-            if any(fk.unique and tuple(fk.attr_map) == index.attributes for fk in record.foreign_keys):
-                continue
-            lines.append(f"{'unique ' if index.unique else ''}index ({', '.join(index.attributes)})")
-        text = "\n".join(lines) + "\n"
+        text = definition_text(record.heading, record.foreign_keys, record.indexes, self._describe_foreign_key)
         if printout:
             print(text)
         return text
