@@ -97,37 +97,9 @@ PNG_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060
 
 
 def declare(dj, work):
-    class GraphAdapter(dj.AttributeAdapter):
-        """An adjacency dict {node: [neighbours]} kept as an (n, 2) int64 edge array."""
-
-        attribute_type = "longblob"
-
-        def put(self, adjacency):
-            edges = [(a, b) for a, neighbours in sorted(adjacency.items()) for b in neighbours]
-            return np.array(edges, dtype=np.int64).reshape(-1, 2)
-
-        def get(self, edges):
-            adjacency = {}
-            for a, b in np.asarray(edges).reshape(-1, 2).tolist():
-                adjacency.setdefault(a, []).append(b)
-            return adjacency
-
-    class StoredGraphAdapter(GraphAdapter):
-        attribute_type = "blob@raw"
-
-    class IsoDateAdapter(dj.AttributeAdapter):
-        """A date kept as its ISO text."""
-
-        attribute_type = "varchar(10)"
-
-        def put(self, date):
-            return date.isoformat()
-
-        def get(self, text):
-            return datetime.date.fromisoformat(text)
-
     # 0.14 finds adapters in the declaring frame's locals, by the names the definitions use
-    graph, stored_graph, isodate = GraphAdapter(), StoredGraphAdapter(), IsoDateAdapter()  # noqa: F841
+    found = values.adapters(dj)
+    graph, stored_graph, isodate = found["graph"], found["stored_graph"], found["isodate"]  # noqa: F841
 
     subject_schema = dj.Schema(SUBJECT)
 
