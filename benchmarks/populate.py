@@ -17,7 +17,6 @@ The raw per-key transaction also checks that the key is not made yet, as populat
 """
 
 import argparse
-import hashlib
 import os
 import statistics
 import tempfile
@@ -163,7 +162,7 @@ class Raw:
                     [(key, i, value + i) for i in range(20)],
                 )
         if job_table is not None:
-            self.run(f"DELETE FROM {job_table} WHERE table_name = {p} AND key_hash = {p}", ("t", _hash(key)))
+            self.run(f"DELETE FROM {job_table} WHERE source_id = {p}", (key,))
         self.commit()
 
     def populate(self, source, target, part=None):
@@ -174,25 +173,22 @@ class Raw:
         p = self.p
         keys = self.todo(source, target)
         self.raw.cursor().executemany(
-            f"INSERT INTO {job_table} (table_name, key_hash, status) VALUES ({p}, {p}, 'pending')",
-            [("t", _hash(k)) for k in keys],
+            f"INSERT INTO {job_table} (source_id, status) VALUES ({p}, 'pending')", [(k,) for k in keys]
         )
-        now = self.backend.epoch_now_sql
-        reserve = (
-            f"UPDATE {job_table} SET status = 'reserved', token = {p}, lease_expires = {now} + 300 "
-            f"WHERE table_name = {p} AND key_hash = {p} AND status = 'pending'"
+        reserve = (  # DataJoint 2.x's protocol, which pipejoint follows
+            f"UPDATE {job_table} SET status = 'reserved', connection_id = {p}, pid = {p}, "
+            f"reserved_time = {self.backend.now_sql} WHERE source_id = {p} AND status = 'pending'"
         )
         for key in keys:
-            if self.run(reserve, (os.urandom(8).hex(), "t", _hash(key))).rowcount == 1:
+            if self.run(reserve, (1, os.getpid(), key)).rowcount == 1:
                 self.make_one(source, target, part, key, job_table)
 
     def create_job_table(self, schema):
         table = self.backend.full_table_name(schema, "raw_jobs")
         self.run(f"DROP TABLE IF EXISTS {table}")
         self.run(
-            f"CREATE TABLE {table} (table_name VARCHAR(64) NOT NULL, key_hash CHAR(32) NOT NULL, "
-            "status VARCHAR(16) NOT NULL, token VARCHAR(32), lease_expires DOUBLE PRECISION, "
-            "PRIMARY KEY (table_name, key_hash))"
+            f"CREATE TABLE {table} (source_id INTEGER NOT NULL PRIMARY KEY, status VARCHAR(16) NOT NULL, "
+            "connection_id BIGINT, pid INTEGER, reserved_time TIMESTAMP(3) NULL)"
         )
         return table
 
@@ -224,10 +220,6 @@ class BareProcesses:
         with multiprocessing.get_context(method).Pool(2) as pool:
             pool.map(abs, [1, 2], chunksize=1)  # both workers are up before the clock starts
             return timed(lambda: pool.starmap(spin, self.tasks, chunksize=1))
-
-
-def _hash(key):
-    return hashlib.md5(str(key).encode()).hexdigest()
 
 
 def cpu_seconds():

@@ -177,7 +177,7 @@ def test_worker_errors_are_reported(tmp_path, settings, connection):
         m.Item.insert([(i,) for i in range(5)])
         with pytest.raises(ValueError, match="item 3 is broken"):  # as in one process
             m.Fails.populate(processes=2)
-        assert (m.Fails.jobs.errors).fetch1("key") == {"item": 3}
+        assert m.Fails.jobs.errors.fetch1("item") == 3
         m.Fails.jobs.errors.delete()
         with dj.config.override(jobs__max_retries=0):
             result = m.Fails.populate(suppress_errors=True, reserve_jobs=True)

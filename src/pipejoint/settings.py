@@ -44,7 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "safemode": True,
     "loglevel": "INFO",
     "download_path": ".",
-    "jobs.lease_seconds": 300,
+    "jobs.lease_seconds": 60,  # SQLite only: servers know when a worker's session is gone
     "jobs.max_retries": 0,
     "jobs.retry_backoff": 1.0,
     "jobs.keep_completed": False,

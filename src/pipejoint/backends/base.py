@@ -268,9 +268,30 @@ class Backend:
         return False
 
     # --- jobs -------------------------------------------------------------------------
-    # The database's clock in seconds since the epoch: job leases are compared against one
-    # clock, the server's, so workers on hosts with skewed clocks still agree.
-    epoch_now_sql = None
+    # Job times are read off the database's clock, at DataJoint's precision (datetime(3)), so that
+    # workers on hosts with skewed clocks, and DataJoint's workers, agree on them.
+    now_sql = "CURRENT_TIMESTAMP(3)"
+
+    def now_plus_sql(self, seconds: float) -> str:
+        """The database's time `seconds` from now (negative: ago), as a SQL expression."""
+        return f"({self.now_sql} + INTERVAL {round(seconds * 1e6)} MICROSECOND)"
+
+    # who reserves a job, as DataJoint writes it in the jobs table's `user` column
+    current_user_sql: str | None = None
+    has_sessions = False  # a server's sessions, which live_sessions() lists
+
+    def session_id(self, conn) -> int | None:
+        """The server's id of this session (the jobs table's `connection_id`); None without sessions."""
+        return None
+
+    def live_sessions(self, conn) -> tuple[set[int], bool] | None:
+        """The ids of the server's open sessions, and whether this session sees every user's.
+
+        A job reserved by a session that is gone was abandoned by a dead worker: the server's own
+        knowledge of dead sessions frees it at once, for DataJoint's workers as for ours. None when
+        the database has no sessions (SQLite).
+        """
+        return None
 
 
 # --- what introspect() reports: the raw facts of the server's catalog ----------------------------

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ..core.hints import Key, PopulateResult
     from ..query.expression import QueryExpression
     from ..query.restriction import Restriction
-    from .jobs import Jobs
+    from .jobs import Job
 
     _Mixin = UserTable  # for type checkers, AutoPopulate is the table class it is always mixed into
 else:
@@ -91,11 +91,18 @@ class AutoPopulate(_Mixin):
         return source.proj() - self.proj()
 
     @class_level_property
-    def jobs(self) -> Jobs:
-        """This table's jobs: pending, reserved, errors, ignored, completed, refresh(), ignore(), progress()."""
-        from .jobs import Jobs
+    def jobs(self) -> Job:
+        """This table's job queue: pending, reserved, errors, ignored, completed, refresh(), reserve(),
+        complete(), error(), ignore(), progress(). Created on first use, as DataJoint does."""
+        from .jobs import Job
+        from .schema_jobs import Jobs014, has_014_jobs
 
-        return Jobs(self)
+        if has_014_jobs(self._connection, self.database):
+            return Jobs014(self)  # type: ignore[return-value]
+        job = Job(self)
+        if not self._connection.in_transaction:
+            job._ensure()
+        return job
 
     def _check_tier_rules(self, spec):
         """Auto-populated tables get hidden run-metadata columns when jobs.add_job_metadata is on."""
@@ -329,9 +336,10 @@ class AutoPopulate(_Mixin):
             metadata = RunMetadata(self)
         heartbeat = None
         if jobs is not None:
-            from .jobs import Heartbeat
+            from .jobs import Heartbeat, needs_heartbeat
 
-            heartbeat = Heartbeat(jobs)
+            if needs_heartbeat(self._connection):
+                heartbeat = Heartbeat(jobs)
         success, errors, calls = 0, [], 0
         try:
             with _sigterm_as_exit(jobs is not None):
@@ -378,37 +386,38 @@ class AutoPopulate(_Mixin):
             except Exception as error:
                 logger.debug("make(%s) failed:\n%s", key, traceback.format_exc())
                 return error
-        h = jobs.hash(key)
-        token = _retry_transient(self._connection, lambda: jobs.reserve(key, h))
-        if token is None:
+        holder = _retry_transient(self._connection, lambda: jobs.take(key))
+        if holder is None:
             return None
-        heartbeat.hold(h, token)
+        if heartbeat is not None:
+            heartbeat.hold(key, holder)
         start = time.time()
 
         def on_commit(made):
             if made and metadata is not None:
                 metadata.record(key, start)
-            jobs.complete(h, token, time.time() - start)
+            jobs.finish(key, holder, time.time() - start)
 
         try:
             made = self._make_retrying(key, make_kwargs, on_commit)
-            if not made:  # made elsewhere: make sure the job row does not linger until its lease ends
-                _retry_transient(self._connection, lambda: jobs.complete(h, token, time.time() - start))
+            if not made:  # made elsewhere: make sure the job row does not linger
+                _retry_transient(self._connection, lambda: jobs.finish(key, holder, time.time() - start))
             return made
         except (KeyboardInterrupt, SystemExit):
-            jobs.release(h, token)
+            jobs.release(key, holder)
             raise
         except Exception as error:
             logger.debug("make(%s) failed:\n%s", key, traceback.format_exc())
             stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
             attempts = getattr(error, "pipejoint_attempts", 1)
             message = f"{type(error).__name__}: {error}"
-            _retry_transient(
-                self._connection, lambda: jobs.error(h, token, message, stack, attempts, time.time() - start)
-            )
+            if attempts > 1:
+                message += f" (after {attempts} attempts)"
+            _retry_transient(self._connection, lambda: jobs.fail(key, holder, message, stack, time.time() - start))
             return error
         finally:
-            heartbeat.drop()
+            if heartbeat is not None:
+                heartbeat.drop()
 
     @class_level
     def progress(self, *restrictions: Restriction, display: bool = False) -> tuple[int, int]:
@@ -487,7 +496,7 @@ def _by_priority(todo, jobs, priority):
     default = config["jobs.default_priority"]
     ranked = []
     for i, key in enumerate(todo):
-        status, rank = states.get(jobs.hash(key), (None, default))
+        status, rank = states.get(jobs.ident(key), (None, default))
         if status in ("error", "ignore"):
             continue
         if priority is None or rank <= priority:

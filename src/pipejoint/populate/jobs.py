@@ -1,13 +1,21 @@
-"""The job queue: one table per schema that coordinates workers populating its tables.
+"""Job queues: one per auto-populated table, kept in DataJoint 2.x's `~~<table>` tables.
 
-A job row names an auto-populated table and one key (by its hash). Workers reserve a key with
-one conditional UPDATE (`... WHERE status = 'pending' OR the lease expired`): the database lets
-exactly one of N racing workers change the row, and the row count tells each whether it won.
-A reservation carries a lease measured on the database's clock; a running worker renews it
-(the heartbeat), so a job whose worker died goes back to the pool when its lease runs out.
+A table's queue is the table `~~<name without leading underscores>` beside it, with DataJoint's
+layout: the table's key, then status, priority, times, error and who holds the job. pipejoint
+and DataJoint workers share these queues: both reserve a job with one conditional UPDATE (`...
+SET status='reserved' WHERE <key> AND status='pending'`), so of any number of racing workers,
+of either kind, exactly one changes the row, and the row count tells each whether it won.
 
-`schema.jobs` is the table itself (legacy `schema.jobs & {...}`, `.delete()`); `Table.jobs` is
-the per-table view (pending, reserved, errors, ignored, completed, refresh, ignore, progress).
+A worker that dies leaves its job reserved. On MySQL and PostgreSQL the reservation names the
+server session (`connection_id`) that made it, and a session the server no longer has belongs to
+a dead worker: the next refresh puts its jobs back to pending, whoever reserved them. SQLite has
+no sessions: there a running worker renews its reservation time (the heartbeat), and a job
+whose time is older than `jobs.lease_seconds`, or whose worker process on this host is gone, is
+free again.
+
+`Table.jobs` is the table's queue (DataJoint 2.x's `Job`: pending, reserved, errors, ignored,
+completed, refresh, reserve, complete, error, ignore, progress); `schema.jobs` lists the queues
+of a schema (jobs014.py reads DataJoint 0.14's schema-wide `~jobs`).
 """
 
 from __future__ import annotations
@@ -16,86 +24,57 @@ import collections
 import contextlib
 import datetime
 import getpass
-import hashlib
 import logging
 import os
+import random
 import socket
 import threading
-import uuid
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..catalog.records import TableRecord
+from ..catalog.record import TableRecord
+from ..core.heading import Heading
 from ..definition.parser import parse_definition
 from ..errors import DataJointError, DuplicateError
 from ..settings import config
+from ..storage.blob import pack
 from ..table.table import Table
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterable, Mapping
 
     from ..core.hints import Key
     from ..query.restriction import Restriction
 
 logger = logging.getLogger("pipejoint")
 
-JOBS_TABLE = "~jobs"
 STATUSES = ("pending", "reserved", "success", "error", "ignore")
 ERROR_MESSAGE_LENGTH = 2047
+TRUNCATED = "...truncated"
 
-DEFINITION = """
-# job queue: keys of this schema's auto-populated tables being made, failed or ignored
-table_name : varchar(255)          # stored name of the auto-populated table
-key_hash : char(32)                # md5 of the key's values
----
+# DataJoint 2.x's columns after the key, as it declares them (jobs.py, Job._generate_definition)
+JOB_COLUMNS = f"""
 status : enum('pending','reserved','success','error','ignore')
-key = null : <blob>                # the key, as a dict
-priority = 5 : int16               # smaller runs first
-attempts = 0 : int32               # failed make() calls so far
-created_time = null : datetime(3)
-reserved_time = null : datetime(3)
-completed_time = null : datetime(3)
-lease_expires = null : float64     # database clock, seconds since the epoch
-duration = null : float64          # seconds make() took
-error_message = "" : varchar(2047)
-error_stack = null : text          # the full traceback
-user = "" : varchar(255)
-host = "" : varchar(255)
-pid = 0 : int32
-token = "" : varchar(32)           # identifies one reservation
+priority : int8
+created_time=CURRENT_TIMESTAMP(3) : datetime(3)
+scheduled_time=CURRENT_TIMESTAMP(3) : datetime(3)
+reserved_time=null : datetime(3)
+completed_time=null : datetime(3)
+duration=null : float64
+error_message="" : varchar({ERROR_MESSAGE_LENGTH})
+error_stack=null : <blob>
+user="" : varchar(255)
+host="" : varchar(255)
+pid=0 : int32
+connection_id=0 : int64
+version="" : varchar(64)
+INDEX (status, priority, scheduled_time)
 """
 
-# DataJoint 0.14's schema-wide job table, also named ~jobs: read as it is (its rows are reserved,
-# error or ignore; a missing row means the job is available). Told apart by its columns.
-DEFINITION_014 = """
-# job reservation table (DataJoint 0.14)
-table_name : varchar(255)          # className of the table
-key_hash : char(32)                # key hash
----
-status : enum('reserved','error','ignore')
-key = null : blob                  # structure containing the key
-error_message = "" : varchar(2047)
-error_stack = null : mediumblob
-user = "" : varchar(255)
-host = "" : varchar(255)
-pid = 0 : int unsigned
-connection_id = 0 : bigint unsigned
-timestamp = CURRENT_TIMESTAMP : timestamp
-"""
-_COLUMNS_014 = {"table_name", "key_hash", "status", "key", "connection_id", "timestamp"}
 
-
-def key_hash(key: Mapping[str, Any], names: Iterable[str]) -> str:
-    """A stable hash of a key's values (the same in every process and on every host)."""
-    digest = hashlib.md5()
-    for name in names:
-        digest.update(str(key[name]).encode())
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def _now():
-    now = datetime.datetime.now()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+def job_table_name(table_name: str) -> str:
+    """`__fit` -> `~~fit`, as DataJoint names a table's queue."""
+    return "~~" + table_name.lstrip("_")
 
 
 def _login_name():
@@ -105,100 +84,98 @@ def _login_name():
         return ""
 
 
-# who and where this process runs, written into the job rows it reserves (fixed for its lifetime)
-USER = _login_name()
 HOST = socket.gethostname()
 
 
-class JobTable(Table):
-    """The schema's jobs table: query it, restrict it, delete from it like any table."""
+def storable_text(text: str) -> str:
+    """Text every database column takes: undecodable characters and NULs written as escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\0", "\\x00")
+
+
+def error_message_text(message: str) -> str:
+    message = storable_text(message)
+    if len(message) > ERROR_MESSAGE_LENGTH:
+        message = message[: ERROR_MESSAGE_LENGTH - len(TRUNCATED)] + TRUNCATED
+    return message
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a reservation: written into the job row, and required by every later change to it."""
+
+    connection_id: int
+    pid: int
+    host: str
+    user: str
+
+
+def _holder(connection) -> Holder:
+    """This process's identity on this connection (kept with the connection: its session id is fixed)."""
+    holder = connection.cache.get("job holder")
+    if holder is None or holder.pid != os.getpid():
+        backend = connection.backend
+        session = backend.session_id(connection)
+        if session is None:  # no server sessions (SQLite): an id of our own, unique enough among workers
+            session = random.getrandbits(62)
+        user = _login_name()
+        if backend.current_user_sql:
+            user = connection.query(f"SELECT {backend.current_user_sql}").fetchone()[0]
+        holder = Holder(session, os.getpid(), HOST, user)
+        connection.cache.put("job holder", holder)
+    return holder
+
+
+def key_attributes(target: Any) -> list[str]:
+    """The key of a table's jobs: its primary-key attributes that come from its parents (DataJoint's
+    rule), or else those of its key_source; attributes make() adds to the key are left out."""
+    record = target._record
+    inherited = {name for fk in record.foreign_keys if fk.primary for name in fk.attr_map}
+    names = [n for n in target.primary_key if n in inherited]
+    if not names and hasattr(target, "_jobs_key_source"):
+        source = target._jobs_key_source(()).heading.primary_key
+        names = [n for n in target.primary_key if n in source]
+    if not names:
+        raise DataJointError(
+            f"{target.node_name} has no key that comes from key_source, so it has no job queue: "
+            "add `-> Parent` above `---`."
+        )
+    return names
+
+
+class Job(Table):
+    """The job queue of one auto-populated table: a table you can query, restrict and delete from,
+    with DataJoint 2.x's methods to fill it and to reserve, complete and fail its jobs."""
 
     tier = "jobs"
-    _table_name = JOBS_TABLE
-    definition = DEFINITION
 
-    def __init__(self, schema: Any = None) -> None:  # a dj.Schema
+    def __init__(self, target: Any) -> None:
         super().__init__()
-        if schema is not None:
-            self._schema = schema
-            self._declare_once()
+        self._target = target
+        self._job_connection = target._connection
+        self._job_database = target.database
+        self._table_name = job_table_name(target.table_name)
+
+    # --- identity (a table beside its target, outside the catalog) ---
+    @property
+    def _connection(self):
+        return self._job_connection
 
     @property
-    def _record(self):
-        """The jobs table's record, made from its definition (it is not in the catalog): pipejoint's,
-        or DataJoint 0.14's when the schema's ~jobs was made by 0.14."""
-        key = ("jobs record", self.database)
-        record = self._connection.cache.get(key)
-        if record is None:
-            definition = DEFINITION_014 if self._made_by_014() else DEFINITION
-            spec = parse_definition(definition, self.database, JOBS_TABLE, {}, self.tier)
-            record = TableRecord(
-                self.database, JOBS_TABLE, self.tier, "Jobs", definition, spec.heading, [], spec.indexes
-            )
-            self._connection.cache.put(key, record)
-        return record
-
-    def _made_by_014(self):
-        """True when the existing ~jobs has DataJoint 0.14's columns (read from an empty SELECT)."""
-        if not self.is_declared:
-            return False
-        connection = self._connection
-        cursor = connection.query(f"SELECT * FROM {self.full_table_name} WHERE 1 = 0")
-        columns = {d[0] for d in cursor.description}
-        cursor.close()
-        return columns >= _COLUMNS_014 and "token" not in columns
+    def database(self) -> str:
+        return self._job_database
 
     @property
-    def is_014(self):
-        return self._record.definition is DEFINITION_014
+    def table_name(self) -> str:
+        return self._table_name
 
     @property
-    def is_declared(self) -> bool:
-        connection = self._connection
-        return JOBS_TABLE in connection.backend.list_tables(connection, self.database)
-
-    def _declare_once(self):
-        schema = self._schema
-        if getattr(schema, "_jobs_declared", False):
-            return
-        if not self.is_declared:
-            self.declare()
-        schema._jobs_declared = True
-
-    def declare(self, context: Mapping[str, Any] | None = None) -> None:
-        """Create the jobs table (kept out of the catalog: it is no step of the pipeline)."""
-        from ..definition.ddl import create_table_statements
-
-        connection = self._connection
-        if connection.in_transaction:
-            raise DataJointError(
-                f"The jobs table of schema `{self.database}` is created on first use, which cannot happen inside "
-                "a transaction: use schema.jobs once before the transaction."
-            )
-        spec = parse_definition(DEFINITION, self.database, JOBS_TABLE, {}, self.tier)
-        try:
-            for statement in create_table_statements(connection.backend, spec):
-                connection.query(statement)
-        except DataJointError:
-            if not self.is_declared:  # another worker may have created it at the same moment
-                raise
-
-    def delete(self, transaction=True, prompt=None, **kwargs):
-        """Delete these job rows (no prompt: jobs are bookkeeping, nothing depends on them)."""
-        return self.delete_quick(get_count=True)
-
-    def drop(self, prompt: bool | None = None, force: bool = False, part_integrity: str = "enforce") -> None:
-        from ..definition.ddl import drop_table_statement
-
-        connection = self._connection
-        connection.query(drop_table_statement(connection.backend, self.database, JOBS_TABLE))
-        self._schema._jobs_declared = False
-
-    drop_quick = drop
+    def target(self) -> Any:
+        """The auto-populated table this queue is for."""
+        return self._target
 
     @property
     def class_name(self) -> str:
-        return "Jobs"
+        return "Job"
 
     def parts(self, as_objects: bool = False) -> list[Any]:
         return []
@@ -207,324 +184,469 @@ class JobTable(Table):
         return []
 
     def __repr__(self) -> str:
-        return f"Jobs of schema `{self.database}`\n" + super().__repr__()
-
-
-class _Statements:
-    """The SQL of the reservation protocol, written once per schema and backend."""
-
-    def __init__(self, connection, database):
-        backend = connection.backend
-        if backend.epoch_now_sql is None:
-            raise DataJointError(f"The {backend.name} backend does not say how to read its clock (epoch_now_sql).")
-        q = backend.quote
-        p = backend.placeholder
-        table = backend.full_table_name(database, JOBS_TABLE)
-        now = backend.epoch_now_sql
-        this_job = f"{q('table_name')} = {p} AND {q('key_hash')} = {p}"
-        mine = f"{this_job} AND {q('token')} = {p}"
-        self.reserve = (
-            f"UPDATE {table} SET {q('status')} = 'reserved', {q('token')} = {p}, {q('host')} = {p}, {q('pid')} = {p}, "
-            f"{q('user')} = {p}, {q('reserved_time')} = {p}, {q('lease_expires')} = {now} + {p} "
-            f"WHERE {this_job} AND ({q('status')} = 'pending' OR ({q('status')} = 'reserved' AND {q('lease_expires')} < {now}))"
-        )
-        self.renew = (
-            f"UPDATE {table} SET {q('lease_expires')} = {now} + {p} WHERE {mine} AND {q('status')} = 'reserved'"
-        )
-        self.complete = f"DELETE FROM {table} WHERE {mine}"
-        self.succeed = (
-            f"UPDATE {table} SET {q('status')} = 'success', {q('completed_time')} = {p}, {q('duration')} = {p}, "
-            f"{q('lease_expires')} = NULL WHERE {mine}"
-        )
-        self.fail = (
-            f"UPDATE {table} SET {q('status')} = 'error', {q('completed_time')} = {p}, {q('duration')} = {p}, "
-            f"{q('attempts')} = {p}, {q('error_message')} = {p}, {q('error_stack')} = {p}, {q('lease_expires')} = NULL "
-            f"WHERE {mine}"
-        )
-        self.release = (
-            f"UPDATE {table} SET {q('status')} = 'pending', {q('token')} = '', {q('lease_expires')} = NULL WHERE {mine}"
-        )
-        self.ignore = f"UPDATE {table} SET {q('status')} = 'ignore', {q('lease_expires')} = NULL WHERE {this_job}"
-        self.re_pend = (
-            f"UPDATE {table} SET {q('status')} = 'pending', {q('token')} = '', {q('attempts')} = 0, "
-            f"{q('lease_expires')} = NULL, {q('completed_time')} = NULL, {q('priority')} = {p} "
-            f"WHERE {this_job} AND {q('status')} = 'success'"
-        )
-
-
-class Jobs:
-    """`Table.jobs`: the jobs of one auto-populated table, and the reservation protocol for it."""
-
-    def __init__(self, target: Any) -> None:  # an AutoPopulate table (autopopulate.py imports this module)
-        self.target = target
-        self._schema = target.schema
-        self._table_name = target.table_name
-        self.table = JobTable(self._schema)
-        self._key_names: list[str] | None = None
-        self._sql: Any = None
-        self._heading: Any = None
-
-    # --- views (restrictions of the jobs table) ---
-    @property
-    def _all(self):
-        return self.table & {"table_name": self._table_name}
-
-    def _status(self, status):
-        return self._all & {"status": status}
+        return f"Jobs of {self._target.node_name}\n" + super().__repr__()
 
     @property
-    def pending(self) -> JobTable:
+    def definition(self) -> str:
+        return self._record.definition
+
+    @property
+    def key_names(self) -> list[str]:
+        return list(self._record.heading.primary_key)
+
+    @property
+    def _record(self):
+        key = ("job record", self.database, self._table_name)
+        cache = self._connection.cache
+        record = cache.get(key)
+        if record is None:
+            names = key_attributes(self._target)
+            target_heading = self._target.heading
+            definition = self._definition_for(names)
+            spec = parse_definition(definition, self.database, self._table_name, {}, self.tier)
+            # the key keeps its target's lineage, so a queue restricts and joins with key_source
+            attributes = [
+                replace(a, lineage=target_heading[a.name].lineage) if a.in_key else a
+                for a in spec.heading.all_attributes.values()
+            ]
+            heading = Heading(attributes, spec.heading.table_comment)
+            record = TableRecord(
+                self.database, self._table_name, self.tier, "Job", definition, heading, [], spec.indexes
+            )
+            cache.put(key, record)
+        return record
+
+    def _definition_for(self, names):
+        heading = self._target.heading
+        lines = [f"# Job queue for {self._target.full_table_name}"]
+        lines += [f"{name} : {heading[name].type}" for name in names]
+        return "\n".join(lines) + "\n---" + JOB_COLUMNS
+
+    # --- declaration: on first use, as DataJoint does ---
+    @property
+    def is_declared(self) -> bool:
+        connection = self._connection
+        key = ("job declared", self.database, self._table_name)
+        if connection.cache.get(key):
+            return True
+        declared = self._table_name in connection.backend.list_tables(connection, self.database)
+        if declared:
+            connection.cache.put(key, True)
+        return declared
+
+    def declare(self, context: Mapping[str, Any] | None = None) -> None:
+        """Create the queue (kept out of the catalog: it is no step of the pipeline)."""
+        from ..definition.ddl import create_table_statements
+
+        connection = self._connection
+        if connection.in_transaction:
+            raise DataJointError(
+                f"The job queue of {self._target.node_name} is created on its first use, which cannot happen "
+                f"inside a transaction: use {self._target.class_name}.jobs once before the transaction."
+            )
+        spec = parse_definition(self._record.definition, self.database, self._table_name, {}, self.tier)
+        try:
+            for statement in create_table_statements(connection.backend, spec):
+                connection.query(statement)
+        except DataJointError:
+            connection.cache.put(("job declared", self.database, self._table_name), None)
+            if not self.is_declared:  # another worker may have created it at the same moment
+                raise
+
+    def _ensure(self) -> Job:
+        if not self.is_declared:
+            self.declare()
+        return self
+
+    def delete(self, transaction: bool = True, prompt: bool | None = None, **kwargs: Any) -> int:
+        """Delete these jobs (no prompt: jobs are bookkeeping, nothing depends on them)."""
+        if not self.is_declared:
+            return 0
+        return self.delete_quick(get_count=True) or 0
+
+    def drop(self, prompt: bool | None = None, force: bool = False, part_integrity: str = "enforce") -> None:
+        """Drop the queue (no prompt); the next use creates it again."""
+        from ..definition.ddl import drop_table_statement
+
+        connection = self._connection
+        if self.is_declared:
+            connection.query(drop_table_statement(connection.backend, self.database, self._table_name))
+        connection.cache.put(("job declared", self.database, self._table_name), None)
+
+    drop_quick = drop
+
+    # --- views ---
+    def _status(self, status: str) -> Job:
+        return self._ensure() & {"status": status}
+
+    @property
+    def pending(self) -> Job:
         return self._status("pending")
 
     @property
-    def reserved(self) -> JobTable:
+    def reserved(self) -> Job:
         return self._status("reserved")
 
     @property
-    def errors(self) -> JobTable:
+    def errors(self) -> Job:
         return self._status("error")
 
     @property
-    def ignored(self) -> JobTable:
+    def ignored(self) -> Job:
         return self._status("ignore")
 
     @property
-    def completed(self) -> JobTable:
+    def completed(self) -> Job:
         return self._status("success")
-
-    def __and__(self, restriction: Restriction) -> JobTable:
-        return self._all & restriction
-
-    def __sub__(self, restriction: Restriction) -> JobTable:
-        return self._all - restriction
-
-    def __len__(self) -> int:
-        return len(self._all)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self._all)
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self._all, name)
-
-    def __repr__(self) -> str:
-        return f"Jobs of {self.target.node_name}\n" + repr(self._all)
-
-    def delete(self, *args: Any, **kwargs: Any) -> int:
-        return self._all.delete()
-
-    # --- bookkeeping ---
-    @property
-    def key_names(self) -> list[str]:
-        """A job is one key of key_source (tables may add key attributes of their own, made by make())."""
-        if self._key_names is None:
-            source = self.target._jobs_key_source(()).heading.primary_key
-            self._key_names = [n for n in self.target.primary_key if n in source]
-        return self._key_names
-
-    def hash(self, key: Mapping[str, Any]) -> str:
-        missing = [n for n in self.key_names if n not in key]
-        if missing:
-            raise DataJointError(
-                f"A job of {self.target.node_name} is named by its full primary key; {', '.join(missing)} missing "
-                f"from {key!r}."
-            )
-        return key_hash(key, self.key_names)
-
-    def _require_own_layout(self):
-        if self.table.is_014:
-            raise DataJointError(
-                f"Schema `{self._schema.database}` keeps its jobs in DataJoint 0.14's ~jobs table: pipejoint reads it "
-                "(schema.jobs, Table.jobs.errors) but does not reserve jobs through it yet. Populate with "
-                "reserve_jobs=False, or with DataJoint 0.14."
-            )
-
-    @property
-    def sql(self):
-        self._require_own_layout()
-        if self._sql is None:
-            self._sql = _Statements(self.target._connection, self._schema.database)
-        return self._sql
-
-    def _encode(self, name, value):
-        if self._heading is None:
-            self._heading = self.table.heading
-        return self.target._connection.backend.encode(value, self._heading[name])
-
-    def _row(self, key, status, priority=None):
-        return {
-            "table_name": self._table_name,
-            "key_hash": self.hash(key),
-            "status": status,
-            "key": {n: key[n] for n in self.key_names},
-            "priority": config["jobs.default_priority"] if priority is None else priority,
-            "created_time": _now(),
-            "user": USER,
-            "host": HOST,
-            "pid": os.getpid(),
-        }
-
-    def refresh(
-        self, *restrictions: Restriction, priority: int | None = None, todo: Iterable[Key] | None = None, **ignored: Any
-    ) -> dict[str, int]:
-        """Bring the queue up to date with key_source and the table.
-
-        - adds a pending job for every key still to make (key_source & restrictions, minus the
-          table) that has no job yet;
-        - puts a completed job (kept with jobs.keep_completed) back to pending when its key has to
-          be made again (its row was deleted);
-        - removes pending and error jobs whose key is made or has left key_source. This is judged
-          against the whole key_source: restrictions only limit what is added.
-        Reserved and ignored jobs stay. Returns {"added": n, "re_pended": n, "removed": n}.
-
-        populate() passes `todo`, the keys it is about to make, and skips the removal.
-        `ignored` takes DataJoint's other keyword arguments (delay, stale_timeout, orphan_timeout)
-        so that calls written for DataJoint run; they have no effect here.
-        """
-        self._require_own_layout()
-        prune = todo is None
-        if todo is None:
-            todo = self.target._todo(restrictions).keys(order_by="KEY")
-        existing = self.states()
-        wanted: Any = {}  # {hash: key}, later the hashes to keep
-        for key in todo:
-            wanted.setdefault(self.hash(key), key)
-        rows = [self._row(key, "pending", priority) for h, key in wanted.items() if h not in existing]
-        if rows:
-            self.table.insert(rows, skip_duplicates=True)
-        connection = self.target._connection
-        re_pended = 0
-        for h in wanted:
-            if existing.get(h, (None,))[0] == "success":
-                args = (config["jobs.default_priority"] if priority is None else priority, self._table_name, h)
-                re_pended += connection.query(self.sql.re_pend, args).rowcount
-        removed = 0
-        if prune:
-            if restrictions:
-                wanted = {self.hash(k) for k in self.target._todo(())}
-            stale = [
-                {"key_hash": h, "status": status}
-                for h, (status, _) in existing.items()
-                if status in ("pending", "error") and h not in wanted
-            ]
-            for chunk in range(0, len(stale), 500):
-                removed += (self._all & stale[chunk : chunk + 500]).delete_quick(get_count=True) or 0
-        return {"added": len(rows), "re_pended": re_pended, "removed": removed}
-
-    def states(self) -> dict[str, tuple[str, int]]:
-        """{key_hash: (status, priority)} of this table's jobs."""
-        hashes, statuses, priorities = self._all.fetch("key_hash", "status", "priority")
-        return {h: (s, int(p)) for h, s, p in zip(hashes, statuses, priorities)}
-
-    def ignore(self, key: Mapping[str, Any]) -> None:
-        """Mark a key so that populate never makes it (until its job row is deleted)."""
-        h = self.hash(key)
-        connection = self.target._connection
-        cursor = connection.query(self.sql.ignore, (self._table_name, h))
-        if cursor.rowcount != 1:
-            try:
-                self.table.insert1(self._row(key, "ignore"))
-            except DuplicateError:
-                connection.query(self.sql.ignore, (self._table_name, h))
 
     def progress(self) -> dict[str, int]:
         """Counts of jobs per status, with their total."""
-        counts = collections.Counter(self._all.fetch("status"))
+        counts: collections.Counter = collections.Counter()
+        if self.is_declared:
+            counts.update(self.fetch("status"))
         result = {status: counts.get(status, 0) for status in STATUSES}
         result["total"] = sum(counts.values())
         return result
 
-    # --- the reservation protocol ---
-    def reserve(self, key: Mapping[str, Any], h: str | None = None) -> str | None:
-        """Take the job for `key` if nobody holds it; a token for this reservation, or None.
-
-        A pending job may be stale (its key made since a refresh listed it): make() checks that
-        again before it computes anything.
-        """
-        h = h or self.hash(key)
-        token = uuid.uuid4().hex
-        connection = self.target._connection
-        lease = float(config["jobs.lease_seconds"])
-        args = (token, HOST, os.getpid(), USER, self._encode("reserved_time", _now()), lease, self._table_name, h)
-        if connection.query(self.sql.reserve, args).rowcount == 1:
-            return token
-        if self.target._already_made(key):  # made by another worker since this one listed its keys
-            return None
-        try:
-            self.table.insert1(self._row(key, "pending"))  # no job row yet: insert it, then take it
-        except DuplicateError:  # someone holds the job, or it failed or is ignored
-            return None
-        if connection.query(self.sql.reserve, args).rowcount != 1:
-            return None
-        if self.target._already_made(key):
-            # A job row is deleted when its key is made, so a worker with an older list of keys
-            # lands here: give the key back rather than compute it a second time.
-            self.complete(h, token, 0.0)
-            return None
-        return token
-
-    def complete(self, h: str, token: str, duration: float) -> None:
-        """Record success; run inside the transaction that stored the result."""
-        connection = self.target._connection
-        if config["jobs.keep_completed"]:
-            connection.query(
-                self.sql.succeed, (self._encode("completed_time", _now()), duration, self._table_name, h, token)
+    # --- keys ---
+    def _key(self, key: Mapping[str, Any]) -> dict[str, Any]:
+        missing = [n for n in self.key_names if n not in key]
+        if missing:
+            raise DataJointError(
+                f"A job of {self._target.node_name} is named by {', '.join(self.key_names)}; "
+                f"{', '.join(missing)} missing from {dict(key)!r}."
             )
-        else:
-            connection.query(self.sql.complete, (self._table_name, h, token))
+        return {n: key[n] for n in self.key_names}
 
-    def error(self, h: str, token: str, message: str, stack: str, attempts: int, duration: float) -> None:
-        connection = self.target._connection
-        connection.query(
-            self.sql.fail,
-            (
-                self._encode("completed_time", _now()),
-                duration,
-                attempts,
-                message[:ERROR_MESSAGE_LENGTH],
-                stack,
-                self._table_name,
-                h,
-                token,
-            ),
+    def ident(self, key: Mapping[str, Any]) -> tuple:
+        """A job's identity: its key's values, in key order (collision-free, unlike a hash)."""
+        return tuple(key[n] for n in self.key_names)
+
+    def states(self) -> dict[tuple, tuple[str, int]]:
+        """{ident: (status, priority)} of this table's jobs."""
+        if not self.is_declared:
+            return {}
+        rows = self.fetch(*self.key_names, "status", "priority", as_dict=True)
+        return {self.ident(r): (r["status"], int(r["priority"])) for r in rows}
+
+    # --- filling the queue ---
+    def refresh(
+        self,
+        *restrictions: Restriction,
+        delay: float = 0,
+        priority: int | None = None,
+        stale_timeout: float | None = None,
+        orphan_timeout: float | None = None,
+        todo: Iterable[Key] | None = None,
+    ) -> dict[str, int]:
+        """Bring the queue up to date with key_source and the table.
+
+        - adds a pending job, startable `delay` seconds from now, for every key still to make
+          (key_source & restrictions, minus the table) that has none;
+        - puts a completed job (kept with jobs.keep_completed) back to pending when its key has
+          to be made again (its row was deleted);
+        - removes pending and error jobs whose key is made or has left key_source, and completed
+          ones whose key is in neither (judged on the whole key_source: restrictions only limit
+          what is added);
+        - frees jobs reserved by dead workers (sessions the server no longer has; on SQLite,
+          lapsed leases), and with `orphan_timeout`, every reservation older than that.
+        Ignored jobs stay. Returns {"added", "removed", "orphaned", "re_pended"}.
+
+        populate() passes `todo`, the keys it is about to make, and skips the removal.
+        `stale_timeout` is accepted for DataJoint's calls: stale jobs are removed at any age here.
+        """
+        if not hasattr(self._target, "_todo"):
+            raise DataJointError(
+                f"Refreshing the jobs of {self._target.node_name} needs its key_source: call refresh() on the "
+                "table's class (e.g. from dj.VirtualModule or the pipeline's module), not on a FreeTable."
+            )
+        self._ensure()
+        if priority is None:
+            priority = config["jobs.default_priority"]
+        prune = todo is None
+        if todo is None:
+            todo = self._target._todo(restrictions).keys(order_by="KEY")
+        existing = self.states()
+        wanted: dict[tuple, Any] = {}
+        for key in todo:
+            wanted.setdefault(self.ident(key), key)
+        new = [self._key(k) for ident, k in wanted.items() if ident not in existing]
+        if new:
+            scheduled = self._server_time(delay) if delay else None
+            rows = [{**k, "status": "pending", "priority": priority} for k in new]
+            if scheduled is not None:
+                rows = [{**r, "scheduled_time": scheduled} for r in rows]
+            self.insert(rows, skip_duplicates=True)
+        re_pend = [self._key(wanted[i]) for i in wanted if existing.get(i, ("",))[0] == "success"]
+        re_pended = self._set_status(re_pend, "pending", "success", priority=priority)
+        removed = 0
+        if prune:
+            if restrictions:
+                wanted = {self.ident(k): k for k in self._target._todo(())}
+            stale = [i for i, (status, _) in existing.items() if status in ("pending", "error") and i not in wanted]
+            removed += self._delete_idents(stale)
+            done = [i for i, (status, _) in existing.items() if status == "success" and i not in wanted]
+            if done:
+                sources = {self.ident(k) for k in self._target._jobs_key_source(()).proj()}
+                made = {self.ident(k) for k in self._target.proj()}
+                removed += self._delete_idents([i for i in done if i not in sources and i not in made])
+        orphaned = self._free_abandoned(orphan_timeout)
+        return {"added": len(new), "removed": removed, "orphaned": orphaned, "re_pended": re_pended}
+
+    def _server_time(self, seconds: float) -> Any:
+        connection = self._connection
+        value = connection.query(f"SELECT {connection.backend.now_plus_sql(seconds)}").fetchone()[0]
+        if isinstance(value, str):
+            value = datetime.datetime.fromisoformat(value)
+        return value
+
+    def _where_key(self, key):
+        backend = self._connection.backend
+        q, p = backend.quote, backend.placeholder
+        heading = self._record.heading
+        clause = " AND ".join(f"{q(n)} = {p}" for n in self.key_names)
+        return clause, [backend.encode(key[n], heading[n]) for n in self.key_names]
+
+    def _delete_idents(self, idents):
+        removed = 0
+        for start in range(0, len(idents), 500):
+            keys = [dict(zip(self.key_names, i)) for i in idents[start : start + 500]]
+            removed += (self & keys).delete_quick(get_count=True) or 0
+        return removed
+
+    def _set_status(self, keys, status, only_from, priority=None):
+        if not keys:
+            return 0
+        backend = self._connection.backend
+        q, p = backend.quote, backend.placeholder
+        sets = f"{q('status')} = {p}"
+        values: list[Any] = [status]
+        if priority is not None:
+            sets += f", {q('priority')} = {p}"
+            values.append(priority)
+        changed = 0
+        for key in keys:
+            where, args = self._where_key(key)
+            sql = f"UPDATE {self.full_table_name} SET {sets} WHERE {where} AND {q('status')} = {p}"
+            changed += self._connection.query(sql, (*values, *args, only_from)).rowcount
+        return changed
+
+    # --- dead workers ---
+    def _free_abandoned(self, orphan_timeout: float | None = None) -> int:
+        """Put back to pending the jobs whose workers are gone; how many."""
+        connection = self._connection
+        backend = connection.backend
+        q = backend.quote
+        table = self.full_table_name
+        reset = (
+            f"UPDATE {table} SET {q('status')} = 'pending', {q('reserved_time')} = NULL, "
+            f"{q('connection_id')} = 0, {q('pid')} = 0, {q('host')} = '' WHERE {q('status')} = 'reserved'"
+        )
+        freed = 0
+        if orphan_timeout:
+            freed += connection.query(
+                f"{reset} AND {q('reserved_time')} < {backend.now_plus_sql(-orphan_timeout)}"
+            ).rowcount
+        held = connection.query(
+            f"SELECT DISTINCT {q('connection_id')}, {q('user')}, {q('host')}, {q('pid')} FROM {table} "
+            f"WHERE {q('status')} = 'reserved'"
+        ).fetchall()
+        if not held:
+            return freed
+        p = backend.placeholder
+        live = backend.live_sessions(connection)
+        if live is not None:
+            sessions, sees_all = live
+            me = _holder(connection)
+            dead = sorted(
+                {
+                    int(c)
+                    for c, user, _, _ in held
+                    if c and int(c) not in sessions and (sees_all or _same_account(user, me.user))
+                }
+            )
+            for session in dead:
+                freed += connection.query(f"{reset} AND {q('connection_id')} = {p}", (session,)).rowcount
+            return freed
+        # SQLite: a lapsed lease, or a worker process on this host that is gone
+        lease = float(config["jobs.lease_seconds"])
+        freed += connection.query(f"{reset} AND {q('reserved_time')} < {backend.now_plus_sql(-lease)}").rowcount
+        for session, _, host, pid in held:
+            if host == HOST and pid and not _process_alive(int(pid)):
+                freed += connection.query(
+                    f"{reset} AND {q('connection_id')} = {p} AND {q('pid')} = {p}", (session, pid)
+                ).rowcount
+        return freed
+
+    # --- DataJoint 2.x's reservation API (by key, whoever holds the job) ---
+    def reserve(self, key: Mapping[str, Any]) -> bool:
+        """Reserve a pending job that may start now; False when it is not pending (or not yet due)."""
+        return self._take_pending(self._key(key)) is not None
+
+    def complete(self, key: Mapping[str, Any], duration: float | None = None) -> None:
+        """Record success: delete the job, or with jobs.keep_completed mark it `success`."""
+        self._finish(self._key(key), None, duration)
+
+    def error(self, key: Mapping[str, Any], error_message: str, error_stack: str | None = None) -> None:
+        """Mark a job failed, with its message (truncated to 2047 characters) and stack."""
+        self._fail(self._key(key), None, error_message, error_stack, None)
+
+    def ignore(self, key: Mapping[str, Any]) -> None:
+        """Mark a key so that populate never makes it (until its job row is deleted)."""
+        key = self._ensure()._key(key)
+        if self._set_status([key], "ignore", "pending") or len(self & key):
+            backend = self._connection.backend
+            where, args = self._where_key(key)
+            sql = f"UPDATE {self.full_table_name} SET {backend.quote('status')} = 'ignore' WHERE {where}"
+            self._connection.query(sql, args)
+            return
+        try:
+            self.insert1({**key, "status": "ignore", "priority": config["jobs.default_priority"]})
+        except DuplicateError:
+            self.ignore(key)
+
+    # --- the protocol populate() follows (by holder: a reservation is changed only by its holder) ---
+    def _take_pending(self, key):
+        connection = self._ensure()._connection
+        backend = connection.backend
+        q, p = backend.quote, backend.placeholder
+        holder = _holder(connection)
+        where, args = self._where_key(key)
+        sql = (
+            f"UPDATE {self.full_table_name} SET {q('status')} = 'reserved', {q('host')} = {p}, {q('pid')} = {p}, "
+            f"{q('connection_id')} = {p}, {q('user')} = {p}, {q('version')} = {p}, "
+            f"{q('reserved_time')} = {backend.now_sql} "
+            f"WHERE {where} AND {q('status')} = 'pending' AND {q('scheduled_time')} <= {backend.now_sql}"
+        )
+        values = (holder.host, holder.pid, holder.connection_id, holder.user, "", *args)
+        return holder if connection.query(sql, values).rowcount == 1 else None
+
+    def take(self, key: Mapping[str, Any]) -> Holder | None:
+        """Reserve the job for `key` for this worker: its holder, or None when someone else has it,
+        it failed or is ignored, or the key is made already."""
+        key = self._key(key)
+        holder = self._take_pending(key)
+        if holder is not None:
+            return holder
+        if self._target._already_made(key):  # made by another worker since this one listed its keys
+            return None
+        try:  # no job row yet: add it, then take it
+            self.insert1({**key, "status": "pending", "priority": config["jobs.default_priority"]})
+        except DuplicateError:
+            return None
+        holder = self._take_pending(key)
+        if holder is not None and self._target._already_made(key):
+            self._finish(key, holder, 0.0)  # made meanwhile: give the key back rather than compute it twice
+            return None
+        return holder
+
+    def _mine(self, key, holder):
+        where, args = self._where_key(key)
+        if holder is None:
+            return where, args
+        q, p = self._connection.backend.quote, self._connection.backend.placeholder
+        where += f" AND {q('status')} = 'reserved' AND {q('connection_id')} = {p} AND {q('pid')} = {p}"
+        return where, [*args, holder.connection_id, holder.pid]
+
+    def _finish(self, key, holder, duration):
+        """Record success (inside the transaction that stored the result, for populate)."""
+        connection = self._connection
+        backend = connection.backend
+        q, p = backend.quote, backend.placeholder
+        where, args = self._mine(key, holder)
+        if config["jobs.keep_completed"]:
+            sql = (
+                f"UPDATE {self.full_table_name} SET {q('status')} = 'success', "
+                f"{q('completed_time')} = {backend.now_sql}, {q('duration')} = {p} WHERE {where}"
+            )
+            connection.query(sql, (duration, *args))
+        else:
+            connection.query(f"DELETE FROM {self.full_table_name} WHERE {where}", args)
+
+    def _fail(self, key, holder, message, stack, duration):
+        connection = self._connection
+        backend = connection.backend
+        q, p = backend.quote, backend.placeholder
+        where, args = self._mine(key, holder)
+        stack_value = None if stack is None else pack(storable_text(stack))  # a <blob>, as DataJoint stores it
+        sql = (
+            f"UPDATE {self.full_table_name} SET {q('status')} = 'error', {q('completed_time')} = {backend.now_sql}, "
+            f"{q('error_message')} = {p}, {q('error_stack')} = {p}, {q('duration')} = {p} WHERE {where}"
+        )
+        connection.query(sql, (error_message_text(message), stack_value, duration, *args))
+
+    def finish(self, key: Mapping[str, Any], holder: Holder, duration: float) -> None:
+        self._finish(self._key(key), holder, duration)
+
+    def fail(self, key: Mapping[str, Any], holder: Holder, message: str, stack: str, duration: float) -> None:
+        self._fail(self._key(key), holder, message, stack, duration)
+
+    def release(self, key: Mapping[str, Any], holder: Holder) -> None:
+        """Give a job back (the worker is stopping before it finished the key)."""
+        backend = self._connection.backend
+        q = backend.quote
+        where, args = self._mine(self._key(key), holder)
+        with contextlib.suppress(Exception):
+            self._connection.query(
+                f"UPDATE {self.full_table_name} SET {q('status')} = 'pending', {q('reserved_time')} = NULL WHERE {where}",
+                args,
+            )
+
+    def renew_sql(self) -> str:
+        """The heartbeat's statement (SQLite): a running job's reservation time moves to now."""
+        backend = self._connection.backend
+        q, p = backend.quote, backend.placeholder
+        where, _ = self._where_key(dict.fromkeys(self.key_names))
+        return (
+            f"UPDATE {self.full_table_name} SET {q('reserved_time')} = {backend.now_sql} WHERE {where} "
+            f"AND {q('status')} = 'reserved' AND {q('connection_id')} = {p} AND {q('pid')} = {p}"
         )
 
-    def release(self, h: str, token: str) -> None:
-        """Give a job back (the worker is stopping before it finished the key)."""
-        with contextlib.suppress(Exception):
-            self.target._connection.query(self.sql.release, (self._table_name, h, token))
+
+def _same_account(user: str, mine: str) -> bool:
+    """MySQL shows a session without the PROCESS privilege only its own account's sessions."""
+    return (user or "").split("@")[0] == (mine or "").split("@")[0]
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 class Heartbeat:
-    """Renews the lease of the job being made, from a thread with its own connection.
+    """Renews the reservation of the job being made, from a thread with its own connection.
 
-    The connection is opened only when a make() outlasts a third of the lease, so quick makes
-    cost nothing.
+    Only SQLite needs it (servers know their sessions). The connection is opened only when a
+    make() outlasts a third of the lease, so quick makes cost nothing.
     """
 
-    def __init__(self, jobs):
+    def __init__(self, jobs: Job) -> None:
         self.jobs = jobs
-        self.interval = max(float(config["jobs.lease_seconds"]) / 3, 0.05)
         self.lease = float(config["jobs.lease_seconds"])
-        self._current = None
+        self.interval = max(self.lease / 3, 0.05)
+        self._current: tuple | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = False
         self._connection = None
+        self._sql = jobs.renew_sql()
         self._thread = threading.Thread(target=self._run, name="pipejoint-heartbeat", daemon=True)
         self._thread.start()
 
-    def hold(self, h, token):
+    def hold(self, key: Mapping[str, Any], holder: Holder) -> None:
         with self._lock:
-            self._current = (h, token)
+            self._current = (key, holder)
 
-    def drop(self):
+    def drop(self) -> None:
         with self._lock:
             self._current = None
 
-    def stop(self):
+    def stop(self) -> None:
         self._stopped = True
         self._wake.set()
         self._thread.join(timeout=5)
@@ -543,12 +665,18 @@ class Heartbeat:
             try:
                 self._renew(*current)
             except Exception as error:  # a missed beat is retried at the next one
-                logger.debug("Could not renew the job lease: %s", error)
+                logger.debug("Could not renew the job reservation: %s", error)
 
-    def _renew(self, h, token):
+    def _renew(self, key, holder):
         if self._connection is None:
-            self._connection = clone_connection(self.jobs.target._connection)
-        self._connection.query(self.jobs.sql.renew, (self.lease, self.jobs._table_name, h, token))
+            self._connection = clone_connection(self.jobs._connection)
+        _, args = self.jobs._where_key(key)
+        self._connection.query(self._sql, (*args, holder.connection_id, holder.pid))
+
+
+def needs_heartbeat(connection) -> bool:
+    """Whether a running job must renew its reservation: only where the database has no sessions."""
+    return not connection.backend.has_sessions
 
 
 def clone_connection(connection):
@@ -566,4 +694,4 @@ def clone_connection(connection):
     )
 
 
-__all__ = ["JobTable", "Jobs", "Heartbeat", "key_hash", "JOBS_TABLE"]
+__all__ = ["Job", "Heartbeat", "Holder", "job_table_name", "key_attributes", "STATUSES"]

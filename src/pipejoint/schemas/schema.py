@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from ..catalog.connection import Connection
     from ..core.hints import PopulateResult
-    from ..populate.jobs import JobTable
+    from ..populate.schema_jobs import JobTable014, SchemaJobs
     from ..query.restriction import Restriction
     from ..table.table import FreeTable, Table
 
@@ -251,13 +251,15 @@ class Schema:
 
     # --- populate and jobs (autopopulate.py, jobs.py) ---
     @property
-    def jobs(self) -> JobTable:
-        """The schema's jobs table: `schema.jobs & {'status': 'error'}`, `(schema.jobs & ...).delete()`."""
-        from ..populate.jobs import JobTable
+    def jobs(self) -> SchemaJobs | JobTable014:
+        """The job queues of this schema's tables (a list of `Job`, as in DataJoint 2.x), which also
+        restrict and delete together: `(schema.jobs & {'status': 'error'}).delete()`. A DataJoint 0.14
+        schema gives its `~jobs` table."""
+        from ..populate.schema_jobs import schema_jobs
 
         if self.database is None:
             raise DataJointError("This schema is not activated: call schema.activate(name) before using its jobs.")
-        return JobTable(self)
+        return schema_jobs(self)
 
     def populate(self, *restrictions: Restriction, **kwargs: Any) -> dict[str, PopulateResult]:
         """Populate every auto-populated table of this schema, parents first; {class name: result}."""

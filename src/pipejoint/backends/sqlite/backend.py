@@ -94,7 +94,10 @@ class SQLiteBackend(Backend):
             )
         return dict(settings, **{"database.name": os.path.abspath(name)})  # workers may start elsewhere
 
-    epoch_now_sql = "((julianday('now') - 2440587.5) * 86400.0)"
+    now_sql = "strftime('%Y-%m-%d %H:%M:%f', 'now')"  # as its CURRENT_TIMESTAMP(3) defaults are stored
+
+    def now_plus_sql(self, seconds):
+        return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '{seconds:+.6f} seconds')"
 
     def begin_sql(self):
         # IMMEDIATE takes the write lock up front, so two writers wait (busy timeout) instead
