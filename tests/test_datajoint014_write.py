@@ -36,6 +36,8 @@ from helpers import (
     load_datajoint014,
     mysql_snapshot,
     raw_mysql,
+    s3_endpoint,
+    store_spec,
     unique_name,
 )
 from pipejoint.backends.base import ColumnFacts, TableFacts
@@ -434,6 +436,67 @@ def test_attachments_and_filepaths_as_014_writes_them(loaded, lab, backend_conne
     assert open(row["raw_file"], "rb").read() == content and row["settings_file"] == staged
 
 
+def test_objects_in_s3_stores_at_014_paths(loaded, lab, backend_connection, tmp_path):
+    """With 0.14's stores in S3 buckets, the objects go to {bucket}/{location}/{schema}/{subfolders}/
+    {hash}[.{name}] and a filepath to {bucket}/{location}/{path in the stage}, as 0.14 put them."""
+    import boto3
+
+    _, settings = backend_connection
+    raw = dict(store_spec("s3", tmp_path), stage=str(tmp_path / "stage"))
+    cold = dict(store_spec("s3", tmp_path), subfolding=[1])
+    os.makedirs(raw["stage"])
+    new_session(lab, 3, 14)
+    key = dict(subject_id=3, session_idx=14)
+    attachment = tmp_path / "s3 file.txt"
+    attachment.write_text("to the bucket\n")
+    staged = os.path.join(raw["stage"], "cfg", "s3.json")
+    os.makedirs(os.path.dirname(staged))
+    with open(staged, "w") as f:
+        f.write("{}\n")
+    trace = np.arange(4.0)
+    waveform = np.arange(6, dtype=np.int16)
+    with dj.config.override(stores={"raw": raw, "cold": cold}):
+        lab.Recording.insert1(
+            dict(
+                key,
+                trace=np.zeros(1, np.float32),
+                trace_ext=trace,
+                raw_file=str(attachment),
+                settings_file=staged,
+                sampling_rate=1.0,
+                meta={},
+                recording_uuid=uuid.uuid4(),
+            ),
+            allow_direct_insert=True,
+        )
+        lab.Recording.Channel.insert1(
+            dict(key, channel=0, gain=1.0, waveform=waveform, waveform_ext=waveform), allow_direct_insert=True
+        )
+        row = (lab.Recording & key).fetch1()
+        assert np.array_equal(row["trace_ext"], trace) and open(row["raw_file"]).read() == "to the bucket\n"
+    pack = datajoint_blob().pack
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=f"http://{s3_endpoint()}",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+
+    def keys(spec):
+        listed = s3.list_objects_v2(Bucket=spec["bucket"]).get("Contents", [])
+        return {o["Key"] for o in listed}
+
+    trace_hash = md5_uuid(pack(trace))
+    attach_hash = md5_uuid(b"s3 file.txt\0to the bucket\n")
+    assert keys(raw) == {
+        object_path_014(raw["location"], loaded.lab, trace_hash),
+        object_path_014(raw["location"], loaded.lab, attach_hash, suffix=".s3 file.txt"),
+        f"{raw['location']}/cfg/s3.json",
+    }
+    assert keys(cold) == {object_path_014(cold["location"], loaded.lab, md5_uuid(pack(waveform)), folds=(1,))}
+
+
 def test_a_filepath_keeps_its_content(loaded, lab, backend_connection):
     """0.14 keeps one content per path: the same file again shares its row; a changed file at a
     recorded path is refused (naming the table, the attribute and the fix) and nothing changes."""
@@ -729,17 +792,23 @@ JOBS_014 = _table(
 @pytest.mark.parametrize(
     ("tables", "expected"),
     [
-        ({"~log": None}, True),  # what 0.14 leaves when it creates a schema
-        ({"session": _table("session", _column("id", "int")), "~log": None}, True),
-        ({"~external_raw": None}, True),
-        ({"~jobs": JOBS_014}, True),  # 0.14's jobs table, its ~log gone
-        ({"~jobs": _table("~jobs", *JOBS_014.columns, _column("token", "varchar(32)"))}, False),  # pipejoint's
-        ({"scan": _table("scan", _column("raw", "binary(16)", ":blob@raw:"))}, True),
-        ({"doc": _table("doc", _column("doc", "longblob", ":attach:"))}, True),
-        ({"scan": _table("scan", _column("raw", "json", ":<blob@raw>:"))}, False),  # DataJoint 2.x's
-        ({"~log": None, "~lineage": None}, False),  # 2.x (its migration, or a 2.x client) made it 2.x's
-        ({"session": _table("session", _column("id", "int"), _column("data", "longblob"))}, False),  # plain SQL
-        ({}, False),
+        pytest.param({"~log": None}, True, id="empty 0.14 schema: its ~log"),
+        pytest.param({"session": _table("session", _column("id", "int")), "~log": None}, True, id="plain tables, ~log"),
+        pytest.param({"~external_raw": None}, True, id="~external"),
+        pytest.param({"~jobs": JOBS_014}, True, id="0.14's ~jobs, no ~log"),
+        pytest.param(
+            {"~jobs": _table("~jobs", *JOBS_014.columns, _column("token", "varchar(32)"))},
+            False,
+            id="pipejoint's ~jobs",
+        ),
+        pytest.param({"scan": _table("scan", _column("raw", "binary(16)", ":blob@raw:"))}, True, id=":blob@raw:"),
+        pytest.param({"doc": _table("doc", _column("doc", "longblob", ":attach:"))}, True, id=":attach:"),
+        pytest.param({"scan": _table("scan", _column("raw", "json", ":<blob@raw>:"))}, False, id="2.x codec"),
+        pytest.param({"~log": None, "~lineage": None}, False, id="~lineage: 2.x's"),
+        pytest.param(
+            {"session": _table("session", _column("id", "int"), _column("data", "longblob"))}, False, id="plain SQL"
+        ),
+        pytest.param({}, False, id="empty database"),
     ],
 )
 def test_is_014_schema(tables, expected):

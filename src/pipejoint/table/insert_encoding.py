@@ -93,8 +93,14 @@ def pack_keyed(table, columns, tuples, indices, key=None):
 
 
 def writes_014_objects(heading):
-    """True when some attribute is a DataJoint 0.14 store attribute (its values need ~external rows)."""
-    return any(legacy.external_schema(a.attr_type) for a in heading.attributes.values())
+    """True when some attribute is a DataJoint 0.14 store attribute (its values need ~external rows);
+    kept with the heading, as every insert asks."""
+    found = heading.cache.get("writes 0.14 objects")
+    if found is None:
+        found = heading.cache["writes 0.14 objects"] = any(
+            legacy.external_schema(a.attr_type) for a in heading.attributes.values()
+        )
+    return found
 
 
 def uses_store(heading):
