@@ -411,3 +411,59 @@ def hidden_table_014(connection, schema, table_name):
     table = FreeTable(connection, f"{schema}.{table_name}")
     table.__dict__["_heading"] = Heading(attributes)
     return table
+
+
+# --- DataJoint 0.14 itself, in its own virtual environment -----------------------------------------
+
+DJ014_VERSION = "0.14.6"
+
+
+def datajoint014_python():
+    """The Python of a virtual environment holding DataJoint 0.14.6, for tests that run 0.14 itself.
+
+    ``PJ_TEST_DJ014_PYTHON`` names one; otherwise it is made on first use under the user's cache
+    folder (``python -m venv`` and ``pip install datajoint==0.14.6`` from the package index) and
+    reused afterwards. When it cannot be made (no index reachable), the test is skipped, saying
+    why; in CI (CI=true) that is a failure.
+    """
+    import fcntl
+    import subprocess
+    import sys
+
+    explicit = os.environ.get("PJ_TEST_DJ014_PYTHON")
+    if explicit:
+        return explicit
+    if "dj014 failure" in _server:  # tried once in this process: the next tests skip at once
+        pytest.skip(_server["dj014 failure"])
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    venv = os.path.join(cache, "pipejoint-tests", f"datajoint-{DJ014_VERSION}")
+    python = os.path.join(venv, "bin", "python")
+    done = os.path.join(venv, ".installed")
+    os.makedirs(os.path.dirname(venv), exist_ok=True)
+    with open(venv + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one test process makes it; the others wait and reuse it
+        if os.path.exists(done):
+            return python
+        steps = (
+            [sys.executable, "-m", "venv", "--clear", venv],
+            [python, "-m", "pip", "install", "-q", "--disable-pip-version-check", f"datajoint=={DJ014_VERSION}"],
+        )
+        for step in steps:
+            try:
+                result = subprocess.run(step, capture_output=True, text=True, timeout=900)
+            except (OSError, subprocess.TimeoutExpired) as error:
+                result = None
+                reason = str(error)
+            if result is None or result.returncode != 0:
+                reason = reason if result is None else (result.stderr.strip().splitlines() or ["?"])[-1]
+                message = (
+                    f"DataJoint {DJ014_VERSION} could not be installed in {venv} ({' '.join(step[:4])} ...: "
+                    f"{reason}); set PJ_TEST_DJ014_PYTHON to a Python that has it"
+                )
+                if IN_CI:
+                    pytest.fail(message)
+                _server["dj014 failure"] = message
+                pytest.skip(message)
+        with open(done, "w") as f:
+            f.write(DJ014_VERSION + "\n")
+    return python

@@ -437,16 +437,6 @@ def test_opening_and_reading_changes_nothing(loaded, connection, backend_connect
     assert mysql_snapshot(settings, loaded.names.values()) == before
 
 
-def test_writing_014_store_attributes_is_refused_clearly(loaded, connection, stores):
-    """Until pipejoint writes 0.14's store attributes as 0.14 did, an insert says so instead of writing
-    2.x metadata into the hash column."""
-    channels = _free(connection, loaded.lab, "_recording__channel")
-    row = dict(subject_id=3, session_idx=1, channel=9, gain=1.0, waveform=b"raw", waveform_ext=np.zeros(3))
-    with pytest.raises(dj.DataJointError, match="DataJoint 0.14 store attribute"):
-        channels.insert1(row)
-    assert len(channels & {"channel": 9}) == 0
-
-
 def test_longblob_writes_are_014_blobs(loaded, connection, backend_connection):
     """Values written to a 0.14 longblob, bytes too, are serialized as 0.14 wrote them (DataJoint's own
     reader unpacks the stored bytes); pipejoint reads them back."""

@@ -31,7 +31,7 @@ from ..core.naming import PART_SEPARATOR, plain_class_name, table_name_to_class_
 from ..core.types import parse_type
 from ..definition.parser import ForeignKeySpec, IndexSpec
 from ..errors import DeclarationError
-from .legacy import attribute_type_014
+from .legacy import attribute_type_014, is_014_schema
 from .record import TableRecord
 
 LINEAGE_TABLE = "~lineage"
@@ -77,11 +77,11 @@ def _build_order(tables):
     return order
 
 
-def _attribute_type(schema, column, parent_attr):
+def _attribute_type(schema, column, parent_attr, in_014_schema=False):
     """The attribute type and user comment of a column: 0.14's comment forms (catalog/legacy.py),
     the comment's marker, the parent's type for a column a foreign key copied, or the column's own
     (native) type."""
-    found = attribute_type_014(schema, column.sql_type, column.comment)
+    found = attribute_type_014(schema, column.sql_type, column.comment, in_014_schema)
     if found is not None:
         return found
     declared, comment = parse_column_comment(column.comment)
@@ -118,12 +118,12 @@ def _default(column, attr_type):
     return '"' + value.replace('"', '""') + '"'
 
 
-def _attributes(schema, table, parents, lineage):
+def _attributes(schema, table, parents, lineage, in_014_schema=False):
     """The table's attributes, primary key first (in key order), then the others in column order."""
     attributes = []
     for column in table.columns:
         parent_attr = parents.get(column.name)
-        attr_type, comment = _attribute_type(schema, column, parent_attr)
+        attr_type, comment = _attribute_type(schema, column, parent_attr, in_014_schema)
         own = lineage.get((table.name, column.name))
         if own is None:
             own = parent_attr.lineage if parent_attr is not None and parent_attr.lineage else None
@@ -251,6 +251,7 @@ def records_from_facts(facts, lineage=None, outside=None):
     """
     lineage = lineage or {}
     schema = facts.name
+    in_014_schema = is_014_schema(facts.tables, facts.tables)  # its longblobs hold serialized blobs
     tables = {name: t for name, t in facts.tables.items() if not name.startswith("~")}
     names = _class_names(tables)
     records = {}
@@ -269,7 +270,7 @@ def records_from_facts(facts, lineage=None, outside=None):
             for child, parent_column in zip(fk.columns, fk.parent_columns):
                 if parent_column in parent.heading.all_attributes:
                     parents.setdefault(child, parent.heading.all_attributes[parent_column])
-        heading = Heading(_attributes(schema, table, parents, lineage), table.comment)
+        heading = Heading(_attributes(schema, table, parents, lineage, in_014_schema), table.comment)
         foreign_keys = _foreign_keys(table, heading)
         indexes = _indexes(table, foreign_keys, heading.primary_key, hidden_fk_columns)
         tier, class_name = names[name]

@@ -21,6 +21,7 @@ from ..errors import DataJointError, DuplicateError, IntegrityError, MissingAttr
 from ..query.compiler import Context, finish
 from .insert_diagnosis import duplicate_error, integrity_error
 from .insert_encoding import Column, encode_row, uses_store
+from .insert_external import tracking, write_tracked
 from .insert_sources import check_required, fast_groups, row_source, slow_groups
 from .insert_statements import Plan, insert_from_query
 
@@ -81,7 +82,7 @@ def insert(
         guard = storage.staging(owns_transaction=not connection.in_transaction)
     else:
         guard = contextlib.nullcontext()
-    with guard, connection.atomic():
+    with guard, tracking(table), connection.atomic():
         index = 0
         while True:
             batch = list(itertools.islice(source, chunk))
@@ -99,6 +100,7 @@ def insert(
                 encoded = plan.encode_rows(tuples, indices)
                 if with_store:
                     storage.flush()  # the objects exist before the rows that refer to them
+                write_tracked(connection)  # and DataJoint 0.14's ~external rows that track them
                 _send(connection, plan, encoded, indices)
             index += len(batch)
 
@@ -170,6 +172,18 @@ def update1(table, row):
     if not changes:
         raise DataJointError(f"update1() on {table.node_name}: name at least one secondary attribute to change.")
     connection = table._connection
+    if uses_store(heading):  # objects are uploaded, and removed again if the update fails
+        from ..storage import stores as storage
+
+        guard = storage.staging(owns_transaction=not connection.in_transaction)
+    else:
+        guard = contextlib.nullcontext()
+    with guard, tracking(table):
+        _update1(table, heading, key_names, changes, row)
+
+
+def _update1(table, heading, key_names, changes, row):
+    connection = table._connection
     backend = connection.backend
     key = {k: row[k] for k in key_names}
     ctx = Context()
@@ -212,4 +226,8 @@ def update1(table, row):
     with connection.atomic():
         if len(table & key) != 1:
             raise DataJointError(f"update1(): no row of {table.node_name} has the key {key}; insert it first.")
+        from ..storage import stores as storage
+
+        storage.flush()  # the objects exist before the row refers to them
+        write_tracked(connection)  # with DataJoint 0.14's ~external rows
         connection.query(compiled.sql, [values[i] for i in compiled.order] if compiled.order else None)

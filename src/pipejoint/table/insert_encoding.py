@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import math
 
+from ..core.types import parse_type
 from ..core.values import fast_checker, is_inf, is_nan, normalizer
 from ..errors import DataJointError, InvalidValueError, MissingAttributeError
+from ..storage import legacy
 from ..storage.codecs import stored_type
 from .insert_diagnosis import row_error
+
+_UUID = parse_type("uuid")  # the column of a DataJoint 0.14 store attribute holds its object's hash
 
 
 class Column:
@@ -24,7 +28,7 @@ class Column:
     def __init__(self, attr, backend):
         self.name = attr.name
         self.attr = attr
-        self.stored = stored_type(attr.attr_type)
+        self.stored = _UUID if legacy.external_schema(attr.attr_type) else stored_type(attr.attr_type)
         self.normalize = normalizer(self.stored)
         self.encode = backend.encoder(self.stored)
         self.pack = _packer(attr)
@@ -44,7 +48,10 @@ def _packer(attr):
     from ..storage.codecs import pipeline
 
     try:
-        encode, needs_key = pipeline.encoder(attr)
+        if legacy.external_schema(attr.attr_type):  # DataJoint 0.14's blob@, attach@, filepath@: as 0.14 wrote them
+            encode, needs_key = legacy.encoder(attr), False
+        else:
+            encode, needs_key = pipeline.encoder(attr)
     except DataJointError as error:
         message = str(error).rstrip(".")
 
@@ -83,6 +90,17 @@ def pack_keyed(table, columns, tuples, indices, key=None):
                 raise row_error(cls, table, index, column.name, str(error).rstrip(".")) from None
         out.append(tuple(row))
     return out
+
+
+def writes_014_objects(heading):
+    """True when some attribute is a DataJoint 0.14 store attribute (its values need ~external rows);
+    kept with the heading, as every insert asks."""
+    found = heading.cache.get("writes 0.14 objects")
+    if found is None:
+        found = heading.cache["writes 0.14 objects"] = any(
+            legacy.external_schema(a.attr_type) for a in heading.attributes.values()
+        )
+    return found
 
 
 def uses_store(heading):

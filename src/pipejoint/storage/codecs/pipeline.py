@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 
 from .registry import Chain, resolve
 
 PROBE_BYTES = 1 << 16  # blob attributes check compressibility from 64 kB on: incompressible arrays skip zlib
+SERIALIZED_014 = "serialized_014"  # AttributeType.extra key: a native blob column of a DataJoint 0.14 schema
+_BYTES = (bytes, bytearray, memoryview)
 
 # The folder a fetch(download_path=...) call writes attachments to; None: config['download_path'].
 _download_path = contextvars.ContextVar("pipejoint_download_path", default=None)
@@ -39,6 +42,31 @@ def chain_of(attr):
     return resolve(attr.codec, attr.store)
 
 
+def pack_014(value):
+    """``value`` serialized exactly as DataJoint 0.14's ``blob.pack(value)``: zlib is tried on every
+    blob over 1000 bytes (no probe), so the bytes, and a stored blob's hash, are 0.14's."""
+    from .. import blob
+
+    return blob.pack(value, compress=True, probe_bytes=sys.maxsize)
+
+
+def _native_blob_encoder(attr_type):
+    """A native blob column (``longblob`` & co., no codec marker) is written as its schema holds it:
+    in a DataJoint 0.14 schema every value serialized as 0.14 did, bytes too; elsewhere bytes raw,
+    as DataJoint 2.x keeps them, and other values serialized (bytes cannot hold them otherwise)."""
+    from .. import blob
+
+    if attr_type.extra.get(SERIALIZED_014):
+        return lambda value, key=None: pack_014(value)
+
+    def encode(value, key=None):
+        if isinstance(value, _BYTES):
+            return bytes(value)
+        return blob.pack(value, probe_bytes=PROBE_BYTES)
+
+    return encode
+
+
 def encoder(attr):
     """fn(value, key) -> column value, and whether it needs the row's key; (None, False) for plain attributes."""
     if attr.codec is None:
@@ -46,10 +74,12 @@ def encoder(attr):
     if attr.attr_type.extra.get("external_schema"):
         from ...errors import DataJointError
 
-        raise DataJointError(
-            f"`{attr.name}` ({attr.type}) is a DataJoint 0.14 store attribute: writing it as 0.14 did (the object "
-            "in the store, its row in ~external_<store>) is not implemented yet. Insert the row with DataJoint 0.14."
+        raise DataJointError(  # written by storage/legacy.py's encoder, which the insert calls for these
+            f"`{attr.name}` ({attr.type}) is a DataJoint 0.14 store attribute: its values are written by "
+            "pipejoint.storage.legacy.encoder (the object in the store, its row in ~external_<store>)."
         )
+    if attr.attr_type.core == "blob":  # a native longblob/blob column
+        return _native_blob_encoder(attr.attr_type), False
     chain = chain_of(attr)
     if len(chain.links) == 1 and chain.links[0][0].name == "blob" and chain.links[0][1] is None:
         from .. import blob
@@ -99,4 +129,4 @@ def decoder(attr, squeeze=False):
     return decode
 
 
-__all__ = ["Chain", "chain_of", "encoder", "decoder", "downloading", "download_folder"]
+__all__ = ["Chain", "chain_of", "encoder", "decoder", "downloading", "download_folder", "pack_014", "SERIALIZED_014"]
