@@ -21,6 +21,7 @@ from ...errors import (
     QuerySyntaxError,
     UnknownAttributeError,
 )
+from .. import ARGUMENT_CONVENTIONS
 from ..base import Backend
 from .rewrites import REWRITES
 
@@ -108,11 +109,17 @@ class MySQLBackend(Backend):
                 autocommit=True,
                 connect_timeout=10,
                 init_command=f"SET SESSION sql_mode = '{SQL_MODE}'",
+                **_tls_options(s.get("use_tls")),
             )
         except pymysql.err.OperationalError as error:
             raise LostConnectionError(
                 f"Cannot connect to MySQL at {self.describe_target()}: {error.args[-1]}"
             ) from None
+
+    def connection_id(self, raw):
+        return raw.thread_id()
+
+    current_user_sql = "SELECT USER()"
 
     encoders = {"uuid": "uuid_bytes", "json": "json_dumps", "bool": "int_from_number"}
     decoders = {"bool": "to_bool", "uuid": "uuid_from_bytes", "json": "json_loads", "time": "time_from_timedelta"}
@@ -260,6 +267,8 @@ class MySQLBackend(Backend):
         message = error.args[1] if len(error.args) > 1 else str(error)
         if self.is_lost_connection(error):
             return LostConnectionError(f"Lost the connection to MySQL: {message}")
+        if code is None and isinstance(error, pymysql.err.ProgrammingError):  # PyMySQL's own %-formatting failed
+            return QuerySyntaxError(f"{message}: {ARGUMENT_CONVENTIONS} SQL: {sql}")
         cls = _ERROR_CODES.get(code)
         if cls is not None:
             return cls(message if cls is not QuerySyntaxError else f"{message} in SQL: {sql}")
@@ -277,3 +286,15 @@ class MySQLBackend(Backend):
         """Deadlock (1213) or lock wait timeout (1205) between concurrent workers: retry."""
         code = error.args[0] if getattr(error, "args", None) and isinstance(error.args[0], int) else None
         return code in (1205, 1213)
+
+
+def _tls_options(use_tls):
+    """PyMySQL's TLS arguments for DataJoint's ``use_tls``: None uses TLS when the server offers it
+    (PyMySQL's default), False never, True requires it, a dict gives PyMySQL's ssl options."""
+    if use_tls is False:
+        return {"ssl_disabled": True}
+    if use_tls is True:
+        return {"ssl": {"verify_mode": False}}  # required; the server's certificate is not checked, as in DataJoint
+    if isinstance(use_tls, dict):
+        return {"ssl": use_tls}
+    return {}

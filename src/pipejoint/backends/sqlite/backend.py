@@ -8,6 +8,7 @@ lengths, enums and date formats that SQLite has no types for.
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import sqlite3
@@ -24,6 +25,7 @@ from ...errors import (
     QuerySyntaxError,
     UnknownAttributeError,
 )
+from .. import ARGUMENT_CONVENTIONS
 from ..base import Backend
 from .rewrites import REWRITES
 
@@ -31,6 +33,18 @@ SCHEMA_REGISTRY = "~schemas"
 MIN_VERSION = (3, 37, 0)
 _DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 _TIME_GLOB = "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+_USER_MARKERS = re.compile(r"%(?:\((\w+)\)s|s|%|.?)", re.DOTALL)  # DataJoint's markers in SQL a user writes
+
+
+def _user_marker(match):
+    text = match.group(0)
+    if text == "%%":
+        return "%"
+    if text == "%s":
+        return "?"
+    if match.group(1):
+        return f":{match.group(1)}"
+    raise ValueError(f"a lone % at {text!r}")  # as PyMySQL refuses it, so SQL that runs here runs there
 
 
 def _glob(column, pattern):
@@ -85,6 +99,19 @@ class SQLiteBackend(Backend):
 
     def describe_target(self):
         return f"sqlite:{self.database_path()}"
+
+    def connection_id(self, raw):
+        return os.getpid()  # one process, one file: there is no server session to name
+
+    def current_user(self, session):
+        return f"{getpass.getuser()}@localhost"
+
+    def user_statement(self, sql, args):
+        """DataJoint's conventions, as PyMySQL reads them, in sqlite3's: ``%s`` -> ``?``,
+        ``%(name)s`` -> ``:name``, ``%%`` -> ``%``; so SQL written for DataJoint runs here too."""
+        if args is None:
+            return sql, None
+        return _USER_MARKERS.sub(_user_marker, sql), args
 
     def settings_for_another_process(self, settings):
         name = settings.get("database.name") or "pipejoint.db"
@@ -242,6 +269,8 @@ class SQLiteBackend(Backend):
             return UnknownAttributeError(message)
         if "syntax error" in message or "incomplete input" in message:
             return QuerySyntaxError(f"{message} in SQL: {sql}")
+        if isinstance(error, sqlite3.ProgrammingError) and "bindings" in message:
+            return QuerySyntaxError(f"{message}: {ARGUMENT_CONVENTIONS} SQL: {sql}")
         if isinstance(error, sqlite3.OperationalError) and "locked" in message:
             return DataJointError(f"The SQLite database stayed locked beyond the busy timeout: {message}")
         return DataJointError(f"SQLite error: {message}")
