@@ -32,8 +32,14 @@ def test_defaults_are_sqlite_in_the_working_directory(clean_env):
 
 
 def test_nothing_configured_chooses_sqlite(clean_env):
-    backend, why = Config().choose_backend()
+    config = Config()
+    backend, why = config.choose_backend()
     assert backend == "sqlite" and "no database server" in why
+    assert config["database.port"] is None
+    config["database.backend"] = "postgresql"
+    assert config["database.port"] == 5432 and config["database.host"] == "localhost"  # reported as DataJoint does
+    config["database.backend"] = "mysql"
+    assert config["database.port"] == 3306
 
 
 @pytest.mark.parametrize(

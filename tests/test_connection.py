@@ -331,6 +331,11 @@ def test_closing_inside_a_transaction_is_reported(backend_connection, tmp_path):
             connection.close()
             connection.query("SELECT 1")
     assert not connection.in_transaction and connection.query("SELECT 1").fetchone()[0] == 1
+    with connection.transaction:  # the loss caught inside the block: reported once, nothing to commit at its end
+        connection.close()
+        with pytest.raises(LostConnectionError, match="during a transaction"):
+            connection.query("SELECT 1")
+    assert not connection.in_transaction
     connection.close()
 
 

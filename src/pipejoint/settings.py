@@ -38,6 +38,7 @@ SECRETS_DIRS = (".secrets", "/run/secrets/datajoint")  # DataJoint 2.x: one file
 SECRET_KEYS = ("database.user", "database.password")
 # Any of these, when configured, means a database server: with no database.backend, MySQL.
 SERVER_KEYS = ("database.host", "database.port", "database.user", "database.password")
+DEFAULT_PORTS = {"mysql": 3306, "postgresql": 5432}
 
 DEFAULTS: dict[str, Any] = {
     "database.backend": None,  # not set: chosen by Config.choose_backend()
@@ -172,6 +173,8 @@ class Config:
             raise KeyError(f"Setting {key!r} not found. Known settings: {', '.join(sorted(self._values))}")
         if key == "database.backend":
             return self.choose_backend()[0]
+        if key == "database.port" and self._values[key] is None:  # as DataJoint reports it: the backend's own
+            return DEFAULT_PORTS.get(self.choose_backend()[0])
         return self._values[key]
 
     def __setitem__(self, key: str, value: Any) -> None:

@@ -352,7 +352,11 @@ class Session:
     @property
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Self]:
-        """``with conn.transaction:`` commits on success and rolls back on any exception."""
+        """``with conn.transaction:`` commits on success and rolls back on any exception.
+
+        A transaction lost inside the block was reported then (LostConnectionError); if the block
+        caught that and went on, there is nothing left to commit at its end, as in DataJoint.
+        """
         self.start_transaction()
         try:
             yield self
@@ -360,7 +364,8 @@ class Session:
             self.cancel_transaction()
             raise
         else:
-            self.commit_transaction()
+            if self._in_transaction:
+                self.commit_transaction()
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Self]:
