@@ -213,20 +213,20 @@ class MySQLBackend(Backend):
 
     # --- schemas ---
     def create_schema(self, conn, name):
-        conn.query(f"CREATE DATABASE IF NOT EXISTS {self.quote(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        conn.execute(f"CREATE DATABASE IF NOT EXISTS {self.quote(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
     def drop_schema(self, conn, name):
-        conn.query(f"DROP DATABASE IF EXISTS {self.quote(name)}")
+        conn.execute(f"DROP DATABASE IF EXISTS {self.quote(name)}")
 
     def list_schemas(self, conn):
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN "
             "('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY schema_name"
         ).fetchall()
         return [r[0] for r in rows]
 
     def list_tables(self, conn, schema):
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
             (schema,),
         ).fetchall()
@@ -255,7 +255,7 @@ class MySQLBackend(Backend):
     def max_value_bytes(self, connection):
         """The server's max_allowed_packet: a larger statement makes the server drop the connection."""
         if getattr(self, "_max_packet", None) is None:
-            self._max_packet = int(connection.query("SELECT @@max_allowed_packet").fetchone()[0])
+            self._max_packet = int(connection.execute("SELECT @@max_allowed_packet").fetchone()[0])
         return self._max_packet
 
     def translate_error(self, error, sql=""):

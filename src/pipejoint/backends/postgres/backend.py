@@ -242,20 +242,20 @@ class PostgresBackend(Backend):
 
     # --- schemas ---
     def create_schema(self, conn, name):
-        conn.query(f"CREATE SCHEMA IF NOT EXISTS {self.quote(name)}")
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(name)}")
 
     def drop_schema(self, conn, name):
-        conn.query(f"DROP SCHEMA IF EXISTS {self.quote(name)} CASCADE")
+        conn.execute(f"DROP SCHEMA IF EXISTS {self.quote(name)} CASCADE")
 
     def list_schemas(self, conn):
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
             "AND nspname <> 'information_schema' ORDER BY nspname"
         ).fetchall()
         return [r[0] for r in rows]
 
     def list_tables(self, conn, schema):
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (schema,)
         ).fetchall()
         return [r[0] for r in rows]

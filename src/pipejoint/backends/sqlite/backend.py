@@ -228,25 +228,25 @@ class SQLiteBackend(Backend):
 
     # --- schemas ---
     def create_schema(self, conn, name):
-        conn.query(f'INSERT OR IGNORE INTO "{SCHEMA_REGISTRY}" (name) VALUES (?)', (name,))
+        conn.execute(f'INSERT OR IGNORE INTO "{SCHEMA_REGISTRY}" (name) VALUES (?)', (name,))
 
     def drop_schema(self, conn, name):
         # Drop tables children-first by retrying; SQLite refuses to drop a referenced table
         # only when rows reference it, and the schema is going away entirely.
-        conn.query("PRAGMA foreign_keys = OFF")
+        conn.execute("PRAGMA foreign_keys = OFF")
         try:
             for table in self.list_tables(conn, name):
-                conn.query(f'DROP TABLE IF EXISTS "{name}.{table}"')
+                conn.execute(f'DROP TABLE IF EXISTS "{name}.{table}"')
         finally:
-            conn.query("PRAGMA foreign_keys = ON")
-        conn.query(f'DELETE FROM "{SCHEMA_REGISTRY}" WHERE name = ?', (name,))
+            conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f'DELETE FROM "{SCHEMA_REGISTRY}" WHERE name = ?', (name,))
 
     def list_schemas(self, conn):
-        return [r[0] for r in conn.query(f'SELECT name FROM "{SCHEMA_REGISTRY}" ORDER BY name').fetchall()]
+        return [r[0] for r in conn.execute(f'SELECT name FROM "{SCHEMA_REGISTRY}" ORDER BY name').fetchall()]
 
     def list_tables(self, conn, schema):
         prefix = schema + "."
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ? ORDER BY name",
             (len(prefix), prefix),
         ).fetchall()
