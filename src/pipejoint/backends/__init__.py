@@ -2,6 +2,11 @@
 
 from ..errors import DataJointError
 
+# How SQL given to connection.query marks its arguments, for error messages.
+ARGUMENT_CONVENTIONS = (
+    "in SQL given to connection.query, write %s for each argument and %% for a literal %, as in DataJoint."
+)
+
 _BACKENDS = {
     "sqlite": ("sqlite.backend", "SQLiteBackend"),
     "postgresql": ("postgres.backend", "PostgresBackend"),

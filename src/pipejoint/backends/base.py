@@ -80,6 +80,24 @@ class Backend:
     def ping(self, raw):
         raw.cursor().execute("SELECT 1")
 
+    def connection_id(self, raw) -> int:
+        """The server's id of this session (DataJoint's ``conn.connection_id``)."""
+        raise NotImplementedError
+
+    current_user_sql = "SELECT current_user"
+
+    def current_user(self, session) -> str:
+        """The user the session is logged in as (DataJoint's ``conn.get_user()``)."""
+        return session.execute(self.current_user_sql).fetchone()[0]
+
+    # --- SQL written by the user (connection.query) -------------------------------------
+    def user_statement(self, sql, args):
+        """SQL written to DataJoint's conventions (``%s`` for each argument, ``%%`` for a literal
+        ``%``) and its arguments, in the form this driver runs. PyMySQL and psycopg read those
+        conventions themselves whenever arguments are given, even none (``()``), as DataJoint's
+        drivers do; with ``args=None`` the text goes to the server untouched."""
+        return sql, args
+
     # --- names ------------------------------------------------------------------------
     def table(self, schema, table_name) -> exp.Table:
         """A sqlglot table reference for a table of a schema."""

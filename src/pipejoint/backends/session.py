@@ -4,18 +4,23 @@ Outside a transaction every statement commits on its own (autocommit). ``with co
 groups statements: commit on success, rollback on any exception. A connection lost outside a
 transaction is restored and the statement re-run; inside one, that cannot be done safely, so the
 transaction is reported lost.
+
+Which database a new session opens follows ``dj.config`` and the arguments, as DataJoint's users
+expect (``settings.Config.choose_backend``): a configured server never ends in a SQLite file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import sys
+import warnings
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LostConnectionError, MissingTableError, TransactionError
-from ..settings import config
-from . import get_backend
+from ..errors import LostConnectionError, MissingTableError, QuerySyntaxError, TransactionError
+from ..settings import config, split_host_port
+from . import ARGUMENT_CONVENTIONS, get_backend
 from .cache import LRUCache
 
 if TYPE_CHECKING:
@@ -59,12 +64,42 @@ class DictCursor:
         return getattr(self._cursor, name)
 
 
+def connection_target(
+    host: str | None = None,
+    user: str | None = None,
+    password: str | None = None,
+    port: int | str | None = None,
+    *,
+    backend: str | None = None,
+    database_name: str | None = None,
+    use_tls: bool | dict | None = None,
+    init_fun: str | None = None,
+) -> tuple[str, str, dict[str, Any]]:
+    """(backend, why it was chosen, settings) of a new connection: its arguments, then ``dj.config``."""
+    given = {"host": host, "user": user, "password": password, "port": port}
+    name, why = config.choose_backend(backend, [k for k, v in given.items() if v is not None])
+    settings = config.connection_settings()
+    settings.update({k: v for k, v in given.items() if v is not None})
+    if database_name is not None:
+        settings["name"] = database_name
+    if use_tls is not None:
+        settings["use_tls"] = use_tls
+    settings["host"], settings["port"] = split_host_port(settings.get("host"), settings.get("port"))
+    settings["init_function"] = init_fun if init_fun is not None else config["connection.init_function"]
+    settings["backend"] = name
+    return name, why, settings
+
+
 class Session:
     """A database connection with pipejoint's error translation and transactions. The user-facing
     ``dj.Connection`` (catalog/connection.py) adds the pipeline's table graph to it.
 
-    Arguments left as None come from ``dj.config``.
+    Arguments left as None come from ``dj.config``. As in DataJoint, a host may carry the port
+    (``"db.lab.org:3306"``), and the fifth argument is DataJoint 0.14's ``init_fun`` (SQL run on
+    every new connection) or DataJoint 2.x's ``use_tls``.
     """
+
+    connection_id: int | None = None  # the server's id of the session (DataJoint's conn.connection_id)
 
     def __init__(
         self,
@@ -72,25 +107,38 @@ class Session:
         user: str | None = None,
         password: str | None = None,
         port: int | str | None = None,
+        init_fun: str | bool | dict | None = None,
+        use_tls: bool | dict | None = None,
         *,
         backend: str | None = None,
         database_name: str | None = None,
     ) -> None:
-        settings = config.connection_settings()
-        overrides = {"host": host, "user": user, "password": password, "port": port, "name": database_name}
-        settings.update({k: v for k, v in overrides.items() if v is not None})
-        if host and ":" in str(host) and port is None:
-            settings["host"], settings["port"] = str(host).rsplit(":", 1)
-        backend_name = backend or settings.get("backend") or "sqlite"
-        from ..settings import _coerce
-
-        backend_name = _coerce("database.backend", backend_name)
-        self.backend = get_backend(backend_name, settings)
+        if isinstance(init_fun, (bool, dict)) and use_tls is None:  # DataJoint 2.x: Connection(h, u, p, port, use_tls)
+            init_fun, use_tls = None, init_fun
+        name, self.backend_reason, settings = connection_target(
+            host, user, password, port, backend=backend, database_name=database_name, use_tls=use_tls, init_fun=init_fun
+        )
+        self.backend = get_backend(name, settings)
         self.settings = settings
         self._raw: Any = None  # the driver's connection
         self._in_transaction = False
         self.cache = LRUCache()  # compiled SQL, catalog records and other derived data (cache.py)
-        self.connect()
+        try:
+            self.connect()
+        except LostConnectionError as error:
+            raise LostConnectionError(
+                f"{error}. pipejoint chose {name} because {self.backend_reason}. Check that the server runs "
+                "and accepts these settings; to keep the data in a local SQLite file instead, set "
+                "dj.config['database.backend'] = 'sqlite' (or DJ_BACKEND=sqlite)."
+            ) from None
+
+    def reaches(self, **arguments: Any) -> bool:
+        """Whether a new connection made with these arguments would reach this one's database as this one's user."""
+        name, _, settings = connection_target(**arguments)
+        return (
+            name == self.backend.name
+            and get_backend(name, settings).describe_target() == self.backend.describe_target()
+        )
 
     # --- connecting ---
     def connect(self) -> None:
@@ -101,6 +149,10 @@ class Session:
         self._kept_cursor = None
         self._raw = self.backend.connect()
         self._in_transaction = False
+        init_function = self.settings.get("init_function")
+        if init_function:
+            self._raw.cursor().execute(init_function)
+        self.connection_id = self.backend.connection_id(self._raw)
         _live.add(self)
 
     def close(self) -> None:
@@ -129,6 +181,10 @@ class Session:
     def ping(self) -> None:
         self.backend.ping(self._raw)
 
+    def get_user(self) -> str:
+        """The user this connection is logged in as (``user@host`` on MySQL)."""
+        return self.backend.current_user(self)
+
     @property
     def backend_name(self) -> str:
         return self.backend.name
@@ -141,13 +197,44 @@ class Session:
     def query(
         self,
         sql: str,
+        args: Sequence[Any] | Mapping[str, Any] | None = (),
+        *,
+        as_dict: bool = False,
+        suppress_warnings: bool = True,
+        reconnect: bool | None = None,
+    ) -> Any:
+        """Run one statement written by the user and return its cursor; driver errors become
+        pipejoint errors.
+
+        The SQL goes to the server as written, with DataJoint's conventions on every backend: ``%s``
+        (or ``%(name)s``) marks each argument and ``%%`` is a literal ``%``, even with no arguments;
+        with ``args=None`` the text is sent untouched. PyMySQL and psycopg read these conventions
+        themselves; on SQLite they are translated to sqlite3's (``?``, ``:name``, ``%``), so SQL
+        written for DataJoint runs there too.
+        """
+        if _called_from_pipejoint():
+            return self.execute(sql, args, as_dict=as_dict, reconnect=reconnect)
+        with warnings.catch_warnings():
+            if suppress_warnings:
+                warnings.simplefilter("ignore")
+            try:
+                statement, args = self.backend.user_statement(sql, args)
+                cursor = self._execute(statement, args, reconnect, keep=False)
+            except (TypeError, ValueError, KeyError) as error:  # the driver could not fill in the arguments
+                raise QuerySyntaxError(f"{error}: {ARGUMENT_CONVENTIONS} SQL: {sql}") from None
+        return DictCursor(cursor) if as_dict else cursor
+
+    def execute(
+        self,
+        sql: str,
         args: Sequence[Any] | Mapping[str, Any] | None = None,
         *,
         as_dict: bool = False,
         reconnect: bool | None = None,
     ) -> Any:
-        """Run one statement and return its cursor. Driver errors become pipejoint errors."""
-        cursor = self._execute(sql, args, reconnect, keep=False)
+        """Run one statement of pipejoint's own SQL, written for this driver (arguments marked with
+        ``backend.placeholder``, a ``%`` left as it is when there are no arguments); return its cursor."""
+        cursor = self._execute(sql, args or None, reconnect, keep=False)
         return DictCursor(cursor) if as_dict else cursor
 
     def rows_unless_missing(self, sql, args=None):
@@ -155,15 +242,15 @@ class Session:
         Inside a transaction a savepoint keeps that failure from aborting it (PostgreSQL)."""
         savepoint = self._in_transaction and self.backend.error_aborts_transaction
         if savepoint:
-            self.query("SAVEPOINT pj_read")
+            self.execute("SAVEPOINT pj_read")
         try:
-            rows = self.query(sql, args).fetchall()
+            rows = self.execute(sql, args).fetchall()
         except MissingTableError:
             if savepoint:
-                self.query("ROLLBACK TO SAVEPOINT pj_read", reconnect=False)
+                self.execute("ROLLBACK TO SAVEPOINT pj_read", reconnect=False)
             return []
         if savepoint:
-            self.query("RELEASE SAVEPOINT pj_read")
+            self.execute("RELEASE SAVEPOINT pj_read")
         return rows
 
     def first_rows(self, sql: str, args: Sequence[Any] | Mapping[str, Any] | None, limit: int) -> list[Any]:
@@ -173,7 +260,7 @@ class Session:
         2 µs with psycopg. When `limit` rows came back, more may be pending: that cursor is closed
         then, so that no half-read statement stays open (SQLite would keep its table locked).
         """
-        cursor = self._execute(sql, args, None, keep=True)
+        cursor = self._execute(sql, args or None, None, keep=True)
         rows = cursor.fetchmany(limit)
         if len(rows) >= limit:
             self._kept_cursor = None
@@ -181,7 +268,11 @@ class Session:
         return rows
 
     def _execute(self, sql, args, reconnect, keep):
+        """Run a statement; args None: the text goes to the driver with no arguments at all."""
         if self._raw is None:
+            if self._in_transaction:  # closed inside a transaction: its statements are gone
+                self._in_transaction = False
+                raise LostConnectionError("The connection was closed during a transaction.")
             self.connect()
         try:
             if keep:
@@ -190,7 +281,7 @@ class Session:
                     cursor = self._kept_cursor = self._raw.cursor()
             else:
                 cursor = self._raw.cursor()
-            if args:
+            if args is not None:
                 cursor.execute(sql, args)
             else:
                 cursor.execute(sql)
@@ -237,7 +328,7 @@ class Session:
                 "A transaction is already open on this connection: nested transactions are not "
                 "supported. Put all the statements in the outer `with conn.transaction:` block."
             )
-        self.query(self.backend.begin_sql())
+        self.execute(self.backend.begin_sql())
         self._in_transaction = True
 
     def commit_transaction(self) -> None:
@@ -261,7 +352,11 @@ class Session:
     @property
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Self]:
-        """``with conn.transaction:`` commits on success and rolls back on any exception."""
+        """``with conn.transaction:`` commits on success and rolls back on any exception.
+
+        A transaction lost inside the block was reported then (LostConnectionError); if the block
+        caught that and went on, there is nothing left to commit at its end, as in DataJoint.
+        """
         self.start_transaction()
         try:
             yield self
@@ -269,7 +364,8 @@ class Session:
             self.cancel_transaction()
             raise
         else:
-            self.commit_transaction()
+            if self._in_transaction:
+                self.commit_transaction()
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Self]:
@@ -281,9 +377,18 @@ class Session:
                 yield self
 
 
+def _called_from_pipejoint() -> bool:
+    """Whether query()'s caller is pipejoint's own code, whose SQL is already in the driver's form.
+
+    Its modules call query() as they always have; execute() is their explicit form. Once every
+    module calls execute(), query() is the user's alone and this check can go.
+    """
+    return sys._getframe(2).f_globals.get("__name__", "").startswith("pipejoint.")
+
+
 def require_no_transaction(connection: Session, action: str) -> None:
     if connection.in_transaction:
         raise TransactionError(f"{action} cannot run inside a transaction: commit or roll back first.")
 
 
-__all__ = ["Session", "live_connections", "require_no_transaction"]
+__all__ = ["Session", "connection_target", "live_connections", "require_no_transaction"]

@@ -56,19 +56,37 @@ def conn(
     password: str | None = None,
     *,
     reset: bool = False,
+    use_tls: bool | dict | None = None,
+    init_fun: str | None = None,
     backend: str | None = None,
     port: int | str | None = None,
     database_name: str | None = None,
 ) -> Connection:
-    """The process-wide connection, created from ``dj.config`` on first use.
+    """The process-wide connection, created from the arguments and ``dj.config`` on first use.
 
-    Passing credentials (or ``reset=True``) creates a new connection from them.
+    As in DataJoint, later calls return the same connection, and ``reset=True`` makes a new one.
+    Arguments naming another database or user than the current connection's also make a new one
+    (DataJoint would return the current connection, to a database the caller did not ask for).
     """
     global _connection
-    if reset or _connection is None or any(v is not None for v in (host, user, password, backend, port)):
-        if _connection is not None:
-            _connection.close()
-        _connection = Connection(host, user, password, port, backend=backend, database_name=database_name)
+    arguments = {
+        "host": host,
+        "user": user,
+        "password": password,
+        "port": port,
+        "backend": backend,
+        "database_name": database_name,
+        "use_tls": use_tls,
+        "init_fun": init_fun,
+    }
+    given = any(v is not None for v in arguments.values())
+    if _connection is not None and not reset and (not given or _connection.reaches(**arguments)):
+        return _connection
+    if _connection is not None:
+        _connection.close()
+    _connection = Connection(
+        host, user, password, port, init_fun, use_tls, backend=backend, database_name=database_name
+    )
     return _connection
 
 

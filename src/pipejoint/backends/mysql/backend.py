@@ -21,6 +21,7 @@ from ...errors import (
     QuerySyntaxError,
     UnknownAttributeError,
 )
+from .. import ARGUMENT_CONVENTIONS
 from ..base import Backend
 from .rewrites import REWRITES
 
@@ -109,11 +110,17 @@ class MySQLBackend(Backend):
                 autocommit=True,
                 connect_timeout=10,
                 init_command=f"SET SESSION sql_mode = '{SQL_MODE}'",
+                **_tls_options(s.get("use_tls")),
             )
         except pymysql.err.OperationalError as error:
             raise LostConnectionError(
                 f"Cannot connect to MySQL at {self.describe_target()}: {error.args[-1]}"
             ) from None
+
+    def connection_id(self, raw):
+        return raw.thread_id()
+
+    current_user_sql = "SELECT USER()"
 
     encoders = {"uuid": "uuid_bytes", "json": "json_dumps", "bool": "int_from_number"}
     decoders = {"bool": "to_bool", "uuid": "uuid_from_bytes", "json": "json_loads", "time": "time_from_timedelta"}
@@ -207,20 +214,20 @@ class MySQLBackend(Backend):
 
     # --- schemas ---
     def create_schema(self, conn, name):
-        conn.query(f"CREATE DATABASE IF NOT EXISTS {self.quote(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        conn.execute(f"CREATE DATABASE IF NOT EXISTS {self.quote(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
     def drop_schema(self, conn, name):
-        conn.query(f"DROP DATABASE IF EXISTS {self.quote(name)}")
+        conn.execute(f"DROP DATABASE IF EXISTS {self.quote(name)}")
 
     def list_schemas(self, conn):
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN "
             "('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY schema_name"
         ).fetchall()
         return [r[0] for r in rows]
 
     def list_tables(self, conn, schema):
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s ORDER BY table_name",
             (schema,),
         ).fetchall()
@@ -249,7 +256,7 @@ class MySQLBackend(Backend):
     def max_value_bytes(self, connection):
         """The server's max_allowed_packet: a larger statement makes the server drop the connection."""
         if getattr(self, "_max_packet", None) is None:
-            self._max_packet = int(connection.query("SELECT @@max_allowed_packet").fetchone()[0])
+            self._max_packet = int(connection.execute("SELECT @@max_allowed_packet").fetchone()[0])
         return self._max_packet
 
     def translate_error(self, error, sql=""):
@@ -261,6 +268,8 @@ class MySQLBackend(Backend):
         message = error.args[1] if len(error.args) > 1 else str(error)
         if self.is_lost_connection(error):
             return LostConnectionError(f"Lost the connection to MySQL: {message}")
+        if code is None and isinstance(error, pymysql.err.ProgrammingError):  # PyMySQL's own %-formatting failed
+            return QuerySyntaxError(f"{message}: {ARGUMENT_CONVENTIONS} SQL: {sql}")
         cls = _ERROR_CODES.get(code)
         if cls is not None:
             return cls(message if cls is not QuerySyntaxError else f"{message} in SQL: {sql}")
@@ -289,3 +298,15 @@ class MySQLBackend(Backend):
         """Deadlock (1213) or lock wait timeout (1205) between concurrent workers: retry."""
         code = error.args[0] if getattr(error, "args", None) and isinstance(error.args[0], int) else None
         return code in (1205, 1213)
+
+
+def _tls_options(use_tls):
+    """PyMySQL's TLS arguments for DataJoint's ``use_tls``: None uses TLS when the server offers it
+    (PyMySQL's default), False never, True requires it, a dict gives PyMySQL's ssl options."""
+    if use_tls is False:
+        return {"ssl_disabled": True}
+    if use_tls is True:
+        return {"ssl": {"verify_mode": False}}  # required; the server's certificate is not checked, as in DataJoint
+    if isinstance(use_tls, dict):
+        return {"ssl": use_tls}
+    return {}

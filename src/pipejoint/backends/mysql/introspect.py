@@ -64,14 +64,14 @@ def introspect(conn, schemas):
     if not schemas:
         return facts
     where = f"table_schema IN ({_in_list(schemas)})"
-    for schema, table, comment in conn.query(
+    for schema, table, comment in conn.execute(
         f"SELECT table_schema, table_name, table_comment FROM information_schema.tables WHERE {where} "
         "AND table_type = 'BASE TABLE'",
         schemas,
     ).fetchall():
         facts[schema].tables[table] = TableFacts(table, comment or "")
     primary, foreign = {}, {}
-    for schema, table, constraint, column, position, ref_schema, ref_table, ref_column in conn.query(
+    for schema, table, constraint, column, position, ref_schema, ref_table, ref_column in conn.execute(
         "SELECT table_schema, table_name, constraint_name, column_name, ordinal_position, "
         "referenced_table_schema, referenced_table_name, referenced_column_name "
         f"FROM information_schema.key_column_usage WHERE {where} "
@@ -84,7 +84,7 @@ def introspect(conn, schemas):
             fk = foreign.setdefault((schema, table, constraint), [ref_schema, ref_table, [], []])
             fk[2].append(column)
             fk[3].append(ref_column)
-    for row in conn.query(
+    for row in conn.execute(
         "SELECT table_schema, table_name, column_name, column_type, data_type, is_nullable, column_default, "
         f"column_comment, extra FROM information_schema.columns WHERE {where} "
         "ORDER BY table_schema, table_name, ordinal_position",
@@ -115,7 +115,7 @@ def introspect(conn, schemas):
                 ForeignKeyFacts(constraint, tuple(columns), ref_schema, ref_table, tuple(ref_columns))
             )
     indexes = {}
-    for schema, table, index, non_unique, column in conn.query(
+    for schema, table, index, non_unique, column in conn.execute(
         "SELECT table_schema, table_name, index_name, non_unique, column_name FROM information_schema.statistics "
         f"WHERE {where} AND index_name <> 'PRIMARY' ORDER BY table_schema, table_name, index_name, seq_in_index",
         schemas,
@@ -132,7 +132,7 @@ def tables_by_schema(conn, schemas):
     schemas = list(schemas)
     result = {s: [] for s in schemas}
     if schemas:
-        for schema, table in conn.query(
+        for schema, table in conn.execute(
             f"SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN ({_in_list(schemas)}) "
             "ORDER BY table_schema, table_name",
             schemas,

@@ -23,6 +23,7 @@ from ...errors import (
     QuerySyntaxError,
     UnknownAttributeError,
 )
+from .. import ARGUMENT_CONVENTIONS
 from ..base import Backend
 from .rewrites import REWRITES
 
@@ -92,11 +93,15 @@ class PostgresBackend(Backend):
                 dbname=s.get("name") or "postgres",
                 autocommit=True,
                 connect_timeout=10,
+                **_tls_options(s.get("use_tls")),
             )
         except psycopg.OperationalError as error:
             raise LostConnectionError(
                 f"Cannot connect to PostgreSQL at {self.describe_target()}: {error}".strip()
             ) from None
+
+    def connection_id(self, raw):
+        return raw.info.backend_pid
 
     def describe_target(self):
         s = self.settings
@@ -248,20 +253,20 @@ class PostgresBackend(Backend):
 
     # --- schemas ---
     def create_schema(self, conn, name):
-        conn.query(f"CREATE SCHEMA IF NOT EXISTS {self.quote(name)}")
+        conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(name)}")
 
     def drop_schema(self, conn, name):
-        conn.query(f"DROP SCHEMA IF EXISTS {self.quote(name)} CASCADE")
+        conn.execute(f"DROP SCHEMA IF EXISTS {self.quote(name)} CASCADE")
 
     def list_schemas(self, conn):
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
             "AND nspname <> 'information_schema' ORDER BY nspname"
         ).fetchall()
         return [r[0] for r in rows]
 
     def list_tables(self, conn, schema):
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (schema,)
         ).fetchall()
         return [r[0] for r in rows]
@@ -290,6 +295,8 @@ class PostgresBackend(Backend):
         message = str(error).strip()
         if self.is_lost_connection(error):
             return LostConnectionError(f"Lost the connection to PostgreSQL: {message}")
+        if not state and isinstance(error, psycopg.ProgrammingError) and "placeholder" in message:
+            return QuerySyntaxError(f"{message}: {ARGUMENT_CONVENTIONS} SQL: {sql}")
         cls = _SQLSTATE_ERRORS.get(state)
         if cls is not None:
             return cls(message if cls is not QuerySyntaxError else f"{message} in SQL: {sql}")
@@ -313,3 +320,12 @@ class PostgresBackend(Backend):
     def is_transient(self, error):
         """Deadlocks and serialization failures between concurrent workers: retry the transaction."""
         return (getattr(error, "sqlstate", None) or "") in ("40001", "40P01")
+
+
+def _tls_options(use_tls):
+    """libpq's sslmode for DataJoint's ``use_tls`` (None: libpq's default, TLS when offered)."""
+    if use_tls is None:
+        return {}
+    if isinstance(use_tls, dict):
+        return {"sslmode": "require", **use_tls}
+    return {"sslmode": "require" if use_tls else "disable"}

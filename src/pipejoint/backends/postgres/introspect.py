@@ -111,14 +111,14 @@ def introspect(conn, schemas):
     facts = {s: SchemaFacts(s) for s in schemas}
     if not schemas:
         return facts
-    for schema, table, comment in conn.query(
+    for schema, table, comment in conn.execute(
         "SELECT n.nspname, c.relname, obj_description(c.oid, 'pg_class') FROM pg_class c "
         "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)",
         (schemas,),
     ).fetchall():
         facts[schema].tables[table] = TableFacts(table, comment or "")
     primary, foreign = {}, []
-    for schema, table, name, kind, columns, ref_schema, ref_table, ref_columns in conn.query(
+    for schema, table, name, kind, columns, ref_schema, ref_table, ref_columns in conn.execute(
         "SELECT n.nspname, c.relname, con.conname, con.contype, "
         "ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY AS k(num, i) "
         "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.i), "
@@ -138,7 +138,7 @@ def introspect(conn, schemas):
             foreign.append(
                 (schema, table, ForeignKeyFacts(name, tuple(columns), ref_schema, ref_table, tuple(ref_columns)))
             )
-    for row in conn.query(
+    for row in conn.execute(
         "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), t.typtype, t.typname, "
         "ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = a.atttypid ORDER BY e.enumsortorder), "
         "NOT a.attnotnull, pg_get_expr(d.adbin, d.adrelid), col_description(c.oid, a.attnum), a.attidentity "
@@ -173,7 +173,7 @@ def introspect(conn, schemas):
     for schema, table, fk in foreign:
         if table in facts[schema].tables:
             facts[schema].tables[table].foreign_keys.append(fk)
-    for schema, table, name, unique, columns in conn.query(
+    for schema, table, name, unique, columns in conn.execute(
         "SELECT n.nspname, c.relname, i.relname, ix.indisunique, "
         "ARRAY(SELECT a.attname FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(num, i) "
         "JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.num ORDER BY k.i) "
@@ -192,7 +192,7 @@ def tables_by_schema(conn, schemas):
     schemas = list(schemas)
     result = {s: [] for s in schemas}
     if schemas:
-        for schema, table in conn.query(
+        for schema, table in conn.execute(
             "SELECT schemaname, tablename FROM pg_tables WHERE schemaname = ANY(%s) ORDER BY schemaname, tablename",
             (schemas,),
         ).fetchall():

@@ -8,6 +8,7 @@ lengths, enums and date formats that SQLite has no types for.
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import sqlite3
@@ -24,6 +25,7 @@ from ...errors import (
     QuerySyntaxError,
     UnknownAttributeError,
 )
+from .. import ARGUMENT_CONVENTIONS
 from ..base import Backend
 from .rewrites import REWRITES
 
@@ -31,6 +33,18 @@ SCHEMA_REGISTRY = "~schemas"
 MIN_VERSION = (3, 37, 0)
 _DATE_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
 _TIME_GLOB = "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
+_USER_MARKERS = re.compile(r"%(?:\((\w+)\)s|s|%|.?)", re.DOTALL)  # DataJoint's markers in SQL a user writes
+
+
+def _user_marker(match):
+    text = match.group(0)
+    if text == "%%":
+        return "%"
+    if text == "%s":
+        return "?"
+    if match.group(1):
+        return f":{match.group(1)}"
+    raise ValueError(f"a lone % at {text!r}")  # as PyMySQL refuses it, so SQL that runs here runs there
 
 
 def _glob(column, pattern):
@@ -85,6 +99,19 @@ class SQLiteBackend(Backend):
 
     def describe_target(self):
         return f"sqlite:{self.database_path()}"
+
+    def connection_id(self, raw):
+        return os.getpid()  # one process, one file: there is no server session to name
+
+    def current_user(self, session):
+        return f"{getpass.getuser()}@localhost"
+
+    def user_statement(self, sql, args):
+        """DataJoint's conventions, as PyMySQL reads them, in sqlite3's: ``%s`` -> ``?``,
+        ``%(name)s`` -> ``:name``, ``%%`` -> ``%``; so SQL written for DataJoint runs here too."""
+        if args is None:
+            return sql, None
+        return _USER_MARKERS.sub(_user_marker, sql), args
 
     def settings_for_another_process(self, settings):
         name = settings.get("database.name") or "pipejoint.db"
@@ -204,25 +231,25 @@ class SQLiteBackend(Backend):
 
     # --- schemas ---
     def create_schema(self, conn, name):
-        conn.query(f'INSERT OR IGNORE INTO "{SCHEMA_REGISTRY}" (name) VALUES (?)', (name,))
+        conn.execute(f'INSERT OR IGNORE INTO "{SCHEMA_REGISTRY}" (name) VALUES (?)', (name,))
 
     def drop_schema(self, conn, name):
         # Drop tables children-first by retrying; SQLite refuses to drop a referenced table
         # only when rows reference it, and the schema is going away entirely.
-        conn.query("PRAGMA foreign_keys = OFF")
+        conn.execute("PRAGMA foreign_keys = OFF")
         try:
             for table in self.list_tables(conn, name):
-                conn.query(f'DROP TABLE IF EXISTS "{name}.{table}"')
+                conn.execute(f'DROP TABLE IF EXISTS "{name}.{table}"')
         finally:
-            conn.query("PRAGMA foreign_keys = ON")
-        conn.query(f'DELETE FROM "{SCHEMA_REGISTRY}" WHERE name = ?', (name,))
+            conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute(f'DELETE FROM "{SCHEMA_REGISTRY}" WHERE name = ?', (name,))
 
     def list_schemas(self, conn):
-        return [r[0] for r in conn.query(f'SELECT name FROM "{SCHEMA_REGISTRY}" ORDER BY name').fetchall()]
+        return [r[0] for r in conn.execute(f'SELECT name FROM "{SCHEMA_REGISTRY}" ORDER BY name').fetchall()]
 
     def list_tables(self, conn, schema):
         prefix = schema + "."
-        rows = conn.query(
+        rows = conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ? ORDER BY name",
             (len(prefix), prefix),
         ).fetchall()
@@ -245,6 +272,8 @@ class SQLiteBackend(Backend):
             return UnknownAttributeError(message)
         if "syntax error" in message or "incomplete input" in message:
             return QuerySyntaxError(f"{message} in SQL: {sql}")
+        if isinstance(error, sqlite3.ProgrammingError) and "bindings" in message:
+            return QuerySyntaxError(f"{message}: {ARGUMENT_CONVENTIONS} SQL: {sql}")
         if isinstance(error, sqlite3.OperationalError) and "locked" in message:
             return DataJointError(f"The SQLite database stayed locked beyond the busy timeout: {message}")
         return DataJointError(f"SQLite error: {message}")
