@@ -294,13 +294,7 @@ class Backend:
         """The database's time `seconds` from now (negative: ago), as a SQL expression."""
         return f"({self.now_sql} + INTERVAL {round(seconds * 1e6)} MICROSECOND)"
 
-    # who reserves a job, as DataJoint writes it in the jobs table's `user` column
-    current_user_sql: str | None = None
     has_sessions = False  # a server's sessions, which live_sessions() lists
-
-    def session_id(self, conn) -> int | None:
-        """The server's id of this session (the jobs table's `connection_id`); None without sessions."""
-        return None
 
     def live_sessions(self, conn) -> tuple[set[int], bool] | None:
         """The ids of the server's open sessions, and whether this session sees every user's.

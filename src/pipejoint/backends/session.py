@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import warnings
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -212,8 +211,6 @@ class Session:
         themselves; on SQLite they are translated to sqlite3's (``?``, ``:name``, ``%``), so SQL
         written for DataJoint runs there too.
         """
-        if _called_from_pipejoint():
-            return self.execute(sql, args, as_dict=as_dict, reconnect=reconnect)
         with warnings.catch_warnings():
             if suppress_warnings:
                 warnings.simplefilter("ignore")
@@ -375,15 +372,6 @@ class Session:
         else:
             with self.transaction:
                 yield self
-
-
-def _called_from_pipejoint() -> bool:
-    """Whether query()'s caller is pipejoint's own code, whose SQL is already in the driver's form.
-
-    Its modules call query() as they always have; execute() is their explicit form. Once every
-    module calls execute(), query() is the user's alone and this check can go.
-    """
-    return sys._getframe(2).f_globals.get("__name__", "").startswith("pipejoint.")
 
 
 def require_no_transaction(connection: Session, action: str) -> None:

@@ -52,7 +52,7 @@ def ensure_lineage_table(connection, schema, existing=None):
     # definitions only (so none on PostgreSQL)
     comments = {name: comment if backend.inline_column_comments else "" for name, _, comment in _COLUMNS}
     for statement in create_table_statements(backend, _lineage_spec(schema), if_not_exists=True, comments=comments):
-        connection.query(statement)
+        connection.execute(statement)
     if existing is not None:
         rows = [row for table in existing() for row in lineage_rows(*table)]
         _insert(connection, schema, rows)
@@ -80,7 +80,7 @@ def _insert(connection, schema, rows):
     p = connection.backend.placeholder
     table = connection.backend.full_table_name(schema, LINEAGE_TABLE)
     values = ", ".join(f"({p}, {p}, {p})" for _ in rows)
-    connection.query(
+    connection.execute(
         f"INSERT INTO {table} (table_name, attribute_name, lineage) VALUES {values}",
         [value for row in rows for value in row],
     )
@@ -92,6 +92,6 @@ def delete_lineage(connection, schema, table_name):
     if not backend.keeps_lineage_table or LINEAGE_TABLE not in backend.list_tables(connection, schema):
         return
     p = connection.backend.placeholder
-    connection.query(
+    connection.execute(
         f"DELETE FROM {backend.full_table_name(schema, LINEAGE_TABLE)} WHERE table_name = {p}", (table_name,)
     )

@@ -56,7 +56,7 @@ def ensure_catalog(connection, schema):
     if connection.backend.reads_server_catalog or CATALOG_TABLE in connection.backend.list_tables(connection, schema):
         return
     for statement in create_table_statements(connection.backend, _catalog_spec(schema)):
-        connection.query(statement)
+        connection.execute(statement)
 
 
 def _has_catalog(connection, schema):
@@ -75,7 +75,7 @@ def write_record(connection, spec, tier, class_name, definition):
         connection.catalog_cache_clear()
         return
     p = connection.backend.placeholder
-    connection.query(
+    connection.execute(
         f"INSERT INTO {_table(connection, spec.schema)} (table_name, tier, class_name, definition, heading, "
         f"foreign_keys, indexes, format_version) VALUES ({', '.join([p] * 8)})",
         (
@@ -112,7 +112,7 @@ def delete_record(connection, schema, table_name):
         connection.catalog_cache_clear()
         return
     p = connection.backend.placeholder
-    connection.query(f"DELETE FROM {_table(connection, schema)} WHERE table_name = {p}", (table_name,))
+    connection.execute(f"DELETE FROM {_table(connection, schema)} WHERE table_name = {p}", (table_name,))
     delete_lineage(connection, schema, table_name)
     connection.catalog_cache_clear()
 

@@ -212,7 +212,7 @@ class AutoPopulate(_Mixin):
             where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names) or "1 = 1"
             sql = connection.cache.put(cache_key, f"SELECT 1 FROM {self.full_table_name} WHERE {where} LIMIT 1")
         args = [backend.encode(key[n], heading[n]) for n in names]
-        return connection.query(sql, args or None).fetchone() is not None
+        return connection.execute(sql, args or None).fetchone() is not None
 
     def _make_retrying(self, key, make_kwargs, on_commit):
         """_make_one, retried on write conflicts between workers and, per jobs.max_retries, on failures."""

@@ -23,7 +23,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime
-import getpass
 import logging
 import os
 import random
@@ -77,13 +76,6 @@ def job_table_name(table_name: str) -> str:
     return "~~" + table_name.lstrip("_")
 
 
-def _login_name():
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers
-        return ""
-
-
 HOST = socket.gethostname()
 
 
@@ -110,19 +102,23 @@ class Holder:
 
 
 def _holder(connection) -> Holder:
-    """This process's identity on this connection (kept with the connection: its session id is fixed)."""
+    """This process's identity on this connection (kept with the connection: its session is fixed)."""
     holder = connection.cache.get("job holder")
-    if holder is None or holder.pid != os.getpid():
-        backend = connection.backend
-        session = backend.session_id(connection)
-        if session is None:  # no server sessions (SQLite): an id of our own, unique enough among workers
-            session = random.getrandbits(62)
-        user = _login_name()
-        if backend.current_user_sql:
-            user = connection.query(f"SELECT {backend.current_user_sql}").fetchone()[0]
-        holder = Holder(session, os.getpid(), HOST, user)
+    if holder is None or holder.pid != os.getpid() or holder.connection_id != _session(connection):
+        holder = Holder(_session(connection), os.getpid(), HOST, connection.get_user())
         connection.cache.put("job holder", holder)
     return holder
+
+
+def _session(connection) -> int:
+    """The server's session id; SQLite has none, so each connection draws an id of its own."""
+    if connection.backend.has_sessions:
+        return connection.connection_id
+    session = connection.cache.get("job session")
+    if session is None:
+        session = random.getrandbits(62)
+        connection.cache.put("job session", session)
+    return session
 
 
 def key_attributes(target: Any) -> list[str]:
@@ -247,7 +243,7 @@ class Job(Table):
         spec = parse_definition(self._record.definition, self.database, self._table_name, {}, self.tier)
         try:
             for statement in create_table_statements(connection.backend, spec):
-                connection.query(statement)
+                connection.execute(statement)
         except DataJointError:
             connection.cache.put(("job declared", self.database, self._table_name), None)
             if not self.is_declared:  # another worker may have created it at the same moment
@@ -270,7 +266,7 @@ class Job(Table):
 
         connection = self._connection
         if self.is_declared:
-            connection.query(drop_table_statement(connection.backend, self.database, self._table_name))
+            connection.execute(drop_table_statement(connection.backend, self.database, self._table_name))
         connection.cache.put(("job declared", self.database, self._table_name), None)
 
     drop_quick = drop
@@ -395,7 +391,7 @@ class Job(Table):
 
     def _server_time(self, seconds: float) -> Any:
         connection = self._connection
-        value = connection.query(f"SELECT {connection.backend.now_plus_sql(seconds)}").fetchone()[0]
+        value = connection.execute(f"SELECT {connection.backend.now_plus_sql(seconds)}").fetchone()[0]
         if isinstance(value, str):
             value = datetime.datetime.fromisoformat(value)
         return value
@@ -428,7 +424,7 @@ class Job(Table):
         for key in keys:
             where, args = self._where_key(key)
             sql = f"UPDATE {self.full_table_name} SET {sets} WHERE {where} AND {q('status')} = {p}"
-            changed += self._connection.query(sql, (*values, *args, only_from)).rowcount
+            changed += self._connection.execute(sql, (*values, *args, only_from)).rowcount
         return changed
 
     # --- dead workers ---
@@ -444,10 +440,10 @@ class Job(Table):
         )
         freed = 0
         if orphan_timeout:
-            freed += connection.query(
+            freed += connection.execute(
                 f"{reset} AND {q('reserved_time')} < {backend.now_plus_sql(-orphan_timeout)}"
             ).rowcount
-        held = connection.query(
+        held = connection.execute(
             f"SELECT DISTINCT {q('connection_id')}, {q('user')}, {q('host')}, {q('pid')} FROM {table} "
             f"WHERE {q('status')} = 'reserved'"
         ).fetchall()
@@ -466,14 +462,14 @@ class Job(Table):
                 }
             )
             for session in dead:
-                freed += connection.query(f"{reset} AND {q('connection_id')} = {p}", (session,)).rowcount
+                freed += connection.execute(f"{reset} AND {q('connection_id')} = {p}", (session,)).rowcount
             return freed
         # SQLite: a lapsed lease, or a worker process on this host that is gone
         lease = float(config["jobs.lease_seconds"])
-        freed += connection.query(f"{reset} AND {q('reserved_time')} < {backend.now_plus_sql(-lease)}").rowcount
+        freed += connection.execute(f"{reset} AND {q('reserved_time')} < {backend.now_plus_sql(-lease)}").rowcount
         for session, _, host, pid in held:
             if host == HOST and pid and not _process_alive(int(pid)):
-                freed += connection.query(
+                freed += connection.execute(
                     f"{reset} AND {q('connection_id')} = {p} AND {q('pid')} = {p}", (session, pid)
                 ).rowcount
         return freed
@@ -498,7 +494,7 @@ class Job(Table):
             backend = self._connection.backend
             where, args = self._where_key(key)
             sql = f"UPDATE {self.full_table_name} SET {backend.quote('status')} = 'ignore' WHERE {where}"
-            self._connection.query(sql, args)
+            self._connection.execute(sql, args)
             return
         try:
             self.insert1({**key, "status": "ignore", "priority": config["jobs.default_priority"]})
@@ -519,7 +515,7 @@ class Job(Table):
             f"WHERE {where} AND {q('status')} = 'pending' AND {q('scheduled_time')} <= {backend.now_sql}"
         )
         values = (holder.host, holder.pid, holder.connection_id, holder.user, "", *args)
-        return holder if connection.query(sql, values).rowcount == 1 else None
+        return holder if connection.execute(sql, values).rowcount == 1 else None
 
     def take(self, key: Mapping[str, Any]) -> Holder | None:
         """Reserve the job for `key` for this worker: its holder, or None when someone else has it,
@@ -559,9 +555,9 @@ class Job(Table):
                 f"UPDATE {self.full_table_name} SET {q('status')} = 'success', "
                 f"{q('completed_time')} = {backend.now_sql}, {q('duration')} = {p} WHERE {where}"
             )
-            connection.query(sql, (duration, *args))
+            connection.execute(sql, (duration, *args))
         else:
-            connection.query(f"DELETE FROM {self.full_table_name} WHERE {where}", args)
+            connection.execute(f"DELETE FROM {self.full_table_name} WHERE {where}", args)
 
     def _fail(self, key, holder, message, stack, duration):
         connection = self._connection
@@ -573,7 +569,7 @@ class Job(Table):
             f"UPDATE {self.full_table_name} SET {q('status')} = 'error', {q('completed_time')} = {backend.now_sql}, "
             f"{q('error_message')} = {p}, {q('error_stack')} = {p}, {q('duration')} = {p} WHERE {where}"
         )
-        connection.query(sql, (error_message_text(message), stack_value, duration, *args))
+        connection.execute(sql, (error_message_text(message), stack_value, duration, *args))
 
     def finish(self, key: Mapping[str, Any], holder: Holder, duration: float) -> None:
         self._finish(self._key(key), holder, duration)
@@ -587,7 +583,7 @@ class Job(Table):
         q = backend.quote
         where, args = self._mine(self._key(key), holder)
         with contextlib.suppress(Exception):
-            self._connection.query(
+            self._connection.execute(
                 f"UPDATE {self.full_table_name} SET {q('status')} = 'pending', {q('reserved_time')} = NULL WHERE {where}",
                 args,
             )
@@ -671,7 +667,7 @@ class Heartbeat:
         if self._connection is None:
             self._connection = clone_connection(self.jobs._connection)
         _, args = self.jobs._where_key(key)
-        self._connection.query(self._sql, (*args, holder.connection_id, holder.pid))
+        self._connection.execute(self._sql, (*args, holder.connection_id, holder.pid))
 
 
 def needs_heartbeat(connection) -> bool:

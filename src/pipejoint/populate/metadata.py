@@ -112,7 +112,7 @@ class RunMetadata:
         }
         args = [None if values[n] is None else backend.encode(values[n], attrs[n]) for n in filled]
         args += [backend.encode(key[n], attrs[n]) for n in names]
-        connection.query(self._sql, args)
+        connection.execute(self._sql, args)
 
 
 def fetch_metadata(table, restrictions):

@@ -46,7 +46,7 @@ def has_014_jobs(connection, database) -> bool:
     if known is None:
         known = False
         if JOBS_TABLE in connection.backend.list_tables(connection, database):
-            cursor = connection.query(
+            cursor = connection.execute(
                 f"SELECT * FROM {connection.backend.full_table_name(database, JOBS_TABLE)} WHERE 1 = 0"
             )
             columns = {d[0] for d in cursor.description}

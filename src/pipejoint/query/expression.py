@@ -246,7 +246,7 @@ class QueryExpression(Relation):
     @class_level
     def cursor(self, as_dict: bool = False) -> Any:
         compiled = compile_query(self)
-        return self._connection.query(compiled.sql, compiled.arguments(self), as_dict=as_dict)
+        return self._connection.execute(compiled.sql, compiled.arguments(self), as_dict=as_dict)
 
     # the fetch methods are fetch.py's functions themselves (no wrapper call on the hot path)
     # (class_level is the function itself at run time; see core/hints.py)

@@ -45,7 +45,7 @@ def _with_order(expression, order_by=None, limit=None, offset=None):
 def _rows(expression):
     """All rows of the expression's query, as the driver returns them."""
     compiled = compile_query(expression)
-    return expression._connection.query(compiled.sql, compiled.arguments(expression)).fetchall()
+    return expression._connection.execute(compiled.sql, compiled.arguments(expression)).fetchall()
 
 
 # --- decoders ------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def external_rows(connection, schema, store, hashes):
         batch = wanted[start : start + LOOKUP_BATCH]
         query = table._with_condition(make_condition([{"hash": h} for h in batch], table, semantic_check=False))
         compiled = compile_query(query)
-        for values in connection.query(compiled.sql, compiled.arguments(query)).fetchall():
+        for values in connection.execute(compiled.sql, compiled.arguments(query)).fetchall():
             row = dict(zip(names, values))
             for name in ("hash", "contents_hash"):
                 if row[name] is not None and uuid_decoder is not None:

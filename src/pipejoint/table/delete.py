@@ -95,7 +95,7 @@ def _direct_condition(expression, backend, ctx):
 
 def _run_delete(expression):
     compiled = delete_statement(expression)
-    cursor = expression._connection.query(compiled.sql, compiled.arguments(expression))
+    cursor = expression._connection.execute(compiled.sql, compiled.arguments(expression))
     return cursor.rowcount
 
 
@@ -251,7 +251,7 @@ def delete(
     if use_transaction:
         connection.start_transaction()
     elif use_savepoint:
-        connection.query("SAVEPOINT pj_delete")
+        connection.execute("SAVEPOINT pj_delete")
     try:
         for node, expression in reversed(plan):
             deleted[node] = deleted.get(node, 0) + _run_delete_of(node, expression, table)
@@ -267,12 +267,12 @@ def delete(
             connection.cancel_transaction()
         elif use_savepoint:
             with contextlib.suppress(Exception):
-                connection.query("ROLLBACK TO SAVEPOINT pj_delete", reconnect=False)
+                connection.execute("ROLLBACK TO SAVEPOINT pj_delete", reconnect=False)
         raise
     if use_transaction:
         connection.commit_transaction()
     elif use_savepoint:
-        connection.query("RELEASE SAVEPOINT pj_delete")
+        connection.execute("RELEASE SAVEPOINT pj_delete")
     return deleted.get(table.node_name, 0)
 
 

@@ -113,7 +113,7 @@ def _send(connection, plan, rows, indices):
     """
     several = len(rows) > 1
     if several:
-        connection.query("SAVEPOINT pj_insert")
+        connection.execute("SAVEPOINT pj_insert")
     try:
         if plan.copy is not None and len(rows) > 1:
             try:
@@ -125,14 +125,14 @@ def _send(connection, plan, rows, indices):
     except DuplicateError as error:
         if several:
             try:
-                connection.query("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
+                connection.execute("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
             except Exception:
                 several = False
         raise duplicate_error(connection, plan, rows, indices, error, lookup=several) from None
     except IntegrityError as error:
         if several:
             try:
-                connection.query("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
+                connection.execute("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
             except Exception:
                 several = False
         raise integrity_error(
@@ -230,4 +230,4 @@ def _update1(table, heading, key_names, changes, row):
 
         storage.flush()  # the objects exist before the row refers to them
         write_tracked(connection)  # with DataJoint 0.14's ~external rows
-        connection.query(compiled.sql, [values[i] for i in compiled.order] if compiled.order else None)
+        connection.execute(compiled.sql, [values[i] for i in compiled.order] if compiled.order else None)

@@ -51,7 +51,7 @@ def integrity_error(connection, plan, rows, indices, error, lookup):
                     f"SELECT 1 FROM {connection.backend.full_table_name(fk.parent_schema, fk.parent_table)} "
                     f"WHERE {condition}"
                 )
-                if connection.query(sql, values, reconnect=False).fetchone() is None:
+                if connection.execute(sql, values, reconnect=False).fetchone() is None:
                     missing.append((index, fk, values))
                     break
         except Exception:
@@ -103,7 +103,7 @@ def duplicate_error(connection, plan, rows, indices, error, lookup):
                 f"{connection.backend.quote(k)} = {connection.backend.placeholder}" for k in key_names
             )
             sql = f"SELECT 1 FROM {connection.backend.full_table_name(table.database, table.table_name)} WHERE {condition}"
-            if connection.query(sql, list(key), reconnect=False).fetchone() is not None:
+            if connection.execute(sql, list(key), reconnect=False).fetchone() is not None:
                 return DuplicateError(
                     f"Cannot insert into {table.node_name}, row {index}: the primary key {_key_text(key_names, key)} "
                     f"is already in the table. {fix}"

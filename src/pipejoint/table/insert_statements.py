@@ -106,4 +106,4 @@ def insert_from_query(table, query, mode, ignore_extra_fields):
             select.where(exp.true(), copy=False)  # SQLite reads `ON CONFLICT` after a bare SELECT as a join
     compiled = finish(backend, statement, ctx)
     with connection.atomic():
-        connection.query(compiled.sql, compiled.arguments(query))
+        connection.execute(compiled.sql, compiled.arguments(query))

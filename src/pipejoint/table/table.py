@@ -318,13 +318,13 @@ class Table(QueryExpression, metaclass=TableMeta):
         try:
             with connection.transaction:
                 for statement in statements:
-                    connection.query(statement)
+                    connection.execute(statement)
                     created = True
                 write_record(connection, spec, self.tier, self.class_name, definition)
         except Exception:
             # MySQL commits DDL implicitly; remove what a failed declaration left behind.
             if created and self.table_name in backend.list_tables(connection, self.database):
-                connection.query(drop_table_statement(backend, self.database, self.table_name))
+                connection.execute(drop_table_statement(backend, self.database, self.table_name))
             connection.catalog_cache_clear()
             raise
         connection.catalog_cache_clear()
@@ -529,9 +529,9 @@ class Table(QueryExpression, metaclass=TableMeta):
                 f"Cannot drop {self.node_name}: tables {', '.join(children)} depend on it. "
                 "Use drop() to drop them together."
             )
-        connection.query(drop_table_statement(connection.backend, self.database, self.table_name))
+        connection.execute(drop_table_statement(connection.backend, self.database, self.table_name))
         for statement in connection.backend.after_drop(self.database):
-            connection.query(statement)
+            connection.execute(statement)
         delete_record(connection, self.database, self.table_name)
         self._forget_heading()
         logger.info("Dropped table %s", self.node_name)

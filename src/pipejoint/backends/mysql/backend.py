@@ -92,7 +92,6 @@ class MySQLBackend(Backend):
     default_port = 3306
     fragment_rewrites = REWRITES
     has_sessions = True
-    current_user_sql = "USER()"
 
     def connect(self):
         try:
@@ -283,13 +282,10 @@ class MySQLBackend(Backend):
         code = error.args[0] if getattr(error, "args", None) and isinstance(error.args[0], int) else None
         return isinstance(error, pymysql.err.OperationalError) and code in _LOST
 
-    def session_id(self, conn):
-        return int(conn.query("SELECT CONNECTION_ID()").fetchone()[0])
-
     def live_sessions(self, conn):
         """Sessions in the process list: every user's with the PROCESS privilege, else only this account's."""
-        ids = {int(r[0]) for r in conn.query("SELECT ID FROM information_schema.PROCESSLIST").fetchall()}
-        sees_all = conn.query(
+        ids = {int(r[0]) for r in conn.execute("SELECT ID FROM information_schema.PROCESSLIST").fetchall()}
+        sees_all = conn.execute(
             "SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'PROCESS'"
         ).fetchone()[0]
         return ids, bool(sees_all)

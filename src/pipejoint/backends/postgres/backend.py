@@ -66,17 +66,13 @@ class PostgresBackend(Backend):
     error_aborts_transaction = True
     fragment_rewrites = REWRITES
     has_sessions = True
-    current_user_sql = "current_user"
 
     def now_plus_sql(self, seconds):
         return f"({self.now_sql} + INTERVAL '{seconds:.6f} seconds')"
 
-    def session_id(self, conn):
-        return int(conn.query("SELECT pg_backend_pid()").fetchone()[0])
-
     def live_sessions(self, conn):
         """pg_stat_activity lists every user's sessions (their pids) to every user."""
-        return {int(r[0]) for r in conn.query("SELECT pid FROM pg_stat_activity").fetchall()}, True
+        return {int(r[0]) for r in conn.execute("SELECT pid FROM pg_stat_activity").fetchall()}, True
 
     def connect(self):
         try:
