@@ -275,6 +275,7 @@ def test_jobs_table_api(schema):
     assert errors[0].fetch1("run") == 2
     assert sum(len(queue) for queue in schema.jobs) == 2 and len(Fit.jobs.ignored) == 1
     assert (schema.jobs & {"status": "error"}).delete() == 1
+    assert (schema.jobs & {"status": "error"}).delete_quick(get_count=True) == 0
     assert len(Fit.jobs.errors) == 0
     with pytest.raises(DataJointError, match="run missing"):
         Fit.jobs.ignore({"other": 1})

@@ -165,6 +165,10 @@ class SchemaJobs(list):
     def delete(self, *args: Any, **kwargs: Any) -> int:
         return sum(job.delete() for job in self)
 
+    def delete_quick(self, get_count: bool = False) -> int | None:
+        count = self.delete()
+        return count if get_count else None
+
     def progress(self) -> dict[str, dict[str, int]]:
         """{table: counts per status} of every queue."""
         return {job.target.table_name: job.progress() for job in self}
