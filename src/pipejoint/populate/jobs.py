@@ -51,6 +51,7 @@ logger = logging.getLogger("pipejoint")
 STATUSES = ("pending", "reserved", "success", "error", "ignore")
 ERROR_MESSAGE_LENGTH = 2047
 TRUNCATED = "...truncated"
+TRUNCATION_APPENDIX = TRUNCATED  # DataJoint's name for it
 
 # DataJoint 2.x's columns after the key, as it declares them (jobs.py, Job._generate_definition)
 JOB_COLUMNS = f"""
@@ -694,4 +695,13 @@ def clone_connection(connection):
     )
 
 
-__all__ = ["Job", "Heartbeat", "Holder", "job_table_name", "key_attributes", "STATUSES"]
+__all__ = [
+    "Job",
+    "Heartbeat",
+    "Holder",
+    "job_table_name",
+    "key_attributes",
+    "STATUSES",
+    "ERROR_MESSAGE_LENGTH",
+    "TRUNCATION_APPENDIX",
+]
