@@ -84,11 +84,9 @@ class Backend:
         """The server's id of this session (DataJoint's ``conn.connection_id``)."""
         raise NotImplementedError
 
-    current_user_sql = "SELECT current_user"
-
     def current_user(self, session) -> str:
         """The user the session is logged in as (DataJoint's ``conn.get_user()``)."""
-        return session.execute(self.current_user_sql).fetchone()[0]
+        return session.execute(f"SELECT {self.current_user_sql}").fetchone()[0]
 
     # --- SQL written by the user (connection.query) -------------------------------------
     def user_statement(self, sql, args):

@@ -120,7 +120,7 @@ def _holder(connection) -> Holder:
             session = random.getrandbits(62)
         user = _login_name()
         if backend.current_user_sql:
-            user = connection.query(f"SELECT {backend.current_user_sql}").fetchone()[0]
+            user = backend.current_user(connection)
         holder = Holder(session, os.getpid(), HOST, user)
         connection.cache.put("job holder", holder)
     return holder

@@ -120,8 +120,6 @@ class MySQLBackend(Backend):
     def connection_id(self, raw):
         return raw.thread_id()
 
-    current_user_sql = "SELECT USER()"
-
     encoders = {"uuid": "uuid_bytes", "json": "json_dumps", "bool": "int_from_number"}
     decoders = {"bool": "to_bool", "uuid": "uuid_from_bytes", "json": "json_loads", "time": "time_from_timedelta"}
 
