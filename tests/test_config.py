@@ -251,3 +251,20 @@ def test_import_is_light():
     for heavy in ("psycopg", "pymysql", "pandas", "numpy", "sqlglot", "networkx", "matplotlib", "tqdm"):
         assert heavy not in loaded, f"{heavy} is imported by `import pipejoint`"
     assert "pipejoint" in out.stderr  # -X importtime wrote its report
+
+
+def test_datajoint_2s_job_settings_are_known(clean_env, monkeypatch):
+    config = Config()
+    # DataJoint 2.x's defaults
+    assert config.jobs.allow_new_pk_fields_in_computed_tables is False
+    assert config["jobs.auto_refresh"] is True and config["jobs.stale_timeout"] == 3600
+    assert config["jobs.version_method"] is None
+    # assigned as DataJoint code does, through attributes, and read back either way
+    config.jobs.allow_new_pk_fields_in_computed_tables = True
+    assert config["jobs.allow_new_pk_fields_in_computed_tables"] is True
+    with pytest.raises(KeyError, match="not found"):
+        config.jobs.allow_new_pk_fields = True
+    # a group given as a dict, as DataJoint's override() takes it, restored afterwards
+    with config.override(jobs={"keep_completed": True, "stale_timeout": 60}):
+        assert config.jobs.keep_completed is True and config.jobs.stale_timeout == 60
+    assert config.jobs.keep_completed is False and config.jobs.stale_timeout == 3600

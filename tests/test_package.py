@@ -79,3 +79,23 @@ def test_legacy_key_constant_fetches_primary_keys(schema):
     assert Item.fetch(dj.key, order_by="item") == [{"item": 1}, {"item": 2}]
     keys, labels = Item.fetch(dj.key, "label", order_by="item")
     assert keys == [{"item": 1}, {"item": 2}] and list(labels) == ["a", "b"]
+
+
+def test_datajoint_module_paths():
+    """Modules and names DataJoint code imports by their DataJoint paths."""
+    from pipejoint.builtin_codecs import BlobCodec, NpyCodec, NpyRef, SchemaCodec
+    from pipejoint.jobs import ERROR_MESSAGE_LENGTH, TRUNCATION_APPENDIX
+    from pipejoint.objectref import ObjectRef
+    from pipejoint.table import FreeTable, Table
+    from pipejoint.user_tables import UserTable
+
+    assert (Table, FreeTable, ObjectRef, NpyRef, SchemaCodec) == (
+        dj.Table,
+        dj.FreeTable,
+        dj.ObjectRef,
+        dj.NpyRef,
+        dj.SchemaCodec,
+    )
+    assert issubclass(NpyCodec, SchemaCodec) and issubclass(BlobCodec, dj.Codec)
+    assert issubclass(dj.Manual, UserTable) and issubclass(UserTable, Table)
+    assert ERROR_MESSAGE_LENGTH == 2047 and TRUNCATION_APPENDIX == "...truncated"

@@ -318,3 +318,33 @@ def test_run_metadata(make_schema):
         Plain.job_metadata()
     with pytest.raises(DataJointError, match="_job_duration"):
         Plain.fetch("_job_duration")
+
+
+def test_new_primary_key_attributes_with_datajoint_2s_flag(schema):
+    """DataJoint 2.x code turns `jobs.allow_new_pk_fields_in_computed_tables` on before declaring
+    a Computed table whose key adds attributes; the flag is accepted and the table populates."""
+
+    @schema
+    class Trial(dj.Manual):
+        definition = "trial : int32"
+
+    with dj.config.override(jobs={"allow_new_pk_fields_in_computed_tables": True}):
+        dj.config.jobs.allow_new_pk_fields_in_computed_tables = True
+
+        @schema
+        class Sample(dj.Computed):
+            definition = """
+            -> Trial
+            sample : int16
+            ---
+            value : float64
+            """
+
+            def make(self, key):
+                self.insert(dict(key, sample=s, value=key["trial"] * 10.0 + s) for s in range(3))
+
+    assert dj.config.jobs.allow_new_pk_fields_in_computed_tables is False  # restored
+    Trial.insert([(1,), (2,)])
+    Sample.populate()
+    assert Sample().primary_key == ["trial", "sample"]
+    assert len(Sample()) == 6 and (Sample & "trial = 2 and sample = 1").fetch1("value") == 21.0

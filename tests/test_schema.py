@@ -183,3 +183,23 @@ def test_schema_drop_asks_first(connection, monkeypatch):
     assert schema.exists
     schema.drop(force=True)  # the legacy spelling of prompt=False
     assert not schema.exists
+
+
+def test_lookup_contents_from_a_property(schema):
+    """A Lookup's `contents` may be a property that computes its rows; they are inserted on
+    declaration like a plain list."""
+
+    @schema
+    class Shape(dj.Lookup):
+        definition = """
+        shape : varchar(12)
+        ---
+        corners : int8
+        """
+
+        @property
+        def contents(self):
+            return [(name, len(name) % 5) for name in ("line", "triangle", "square")]
+
+    assert sorted(Shape.fetch("shape")) == ["line", "square", "triangle"]
+    assert (Shape & {"shape": "square"}).fetch1("corners") == 1

@@ -68,6 +68,13 @@ DEFAULTS: dict[str, Any] = {
     "jobs.default_priority": 5,
     "jobs.add_job_metadata": False,
     "jobs.start_method": None,  # populate(processes=N): None = fork where safe, else spawn
+    # DataJoint 2.x's keys, accepted so its code runs: new primary-key attributes in Computed
+    # tables are always allowed here (DESIGN.md), job tables are refreshed on every populate,
+    # and dead workers are found through the server's sessions rather than a staleness timeout.
+    "jobs.allow_new_pk_fields_in_computed_tables": False,
+    "jobs.auto_refresh": True,
+    "jobs.stale_timeout": 3600,
+    "jobs.version_method": None,
     "stores": {},
 }
 
@@ -347,11 +354,13 @@ class Config:
 
     @contextlib.contextmanager
     def override(self, **kwargs: Any) -> Iterator[Config]:
-        """Temporarily change settings; nested keys use ``__``: ``override(display__limit=5)``."""
+        """Temporarily change settings; nested keys use ``__`` (``override(display__limit=5)``)
+        or, as in DataJoint 2.x, a dict per group (``override(jobs={"keep_completed": True})``)."""
         saved = copy.deepcopy(self._values), dict(self._sources)
         try:
-            for key, value in kwargs.items():
-                self[key.replace("__", ".")] = value
+            changes = _flatten({key.replace("__", "."): value for key, value in kwargs.items()})
+            for key, value in changes.items():
+                self[key] = value
             yield self
         finally:
             self._values, self._sources = saved

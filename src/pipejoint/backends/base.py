@@ -84,11 +84,11 @@ class Backend:
         """The server's id of this session (DataJoint's ``conn.connection_id``)."""
         raise NotImplementedError
 
-    current_user_sql = "SELECT current_user"
+    current_user_sql = "current_user"  # an expression: SELECT it
 
     def current_user(self, session) -> str:
         """The user the session is logged in as (DataJoint's ``conn.get_user()``)."""
-        return session.execute(self.current_user_sql).fetchone()[0]
+        return session.execute(f"SELECT {self.current_user_sql}").fetchone()[0]
 
     # --- SQL written by the user (connection.query) -------------------------------------
     def user_statement(self, sql, args):

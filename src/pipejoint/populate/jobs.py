@@ -50,6 +50,7 @@ logger = logging.getLogger("pipejoint")
 STATUSES = ("pending", "reserved", "success", "error", "ignore")
 ERROR_MESSAGE_LENGTH = 2047
 TRUNCATED = "...truncated"
+TRUNCATION_APPENDIX = TRUNCATED  # DataJoint's name
 
 # DataJoint 2.x's columns after the key, as it declares them (jobs.py, Job._generate_definition)
 JOB_COLUMNS = f"""

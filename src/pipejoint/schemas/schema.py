@@ -322,8 +322,9 @@ schema = Schema
 
 
 def _sync_lookup_contents(table):
-    """Insert the class's `contents` rows that the table does not hold yet."""
-    contents = getattr(type(table), "contents", None)
+    """Insert the class's `contents` rows that the table does not hold yet. Read from the
+    instance, so that `contents` may be a property computing the rows."""
+    contents = getattr(table, "contents", None)
     if contents is None:
         return
     rows = list(contents)

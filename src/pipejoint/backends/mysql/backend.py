@@ -92,6 +92,7 @@ class MySQLBackend(Backend):
     default_port = 3306
     fragment_rewrites = REWRITES
     has_sessions = True
+    current_user_sql = "USER()"  # user@host, as DataJoint reports it
 
     def connect(self):
         try:
@@ -118,8 +119,6 @@ class MySQLBackend(Backend):
 
     def connection_id(self, raw):
         return raw.thread_id()
-
-    current_user_sql = "SELECT USER()"
 
     encoders = {"uuid": "uuid_bytes", "json": "json_dumps", "bool": "int_from_number"}
     decoders = {"bool": "to_bool", "uuid": "uuid_from_bytes", "json": "json_loads", "time": "time_from_timedelta"}
