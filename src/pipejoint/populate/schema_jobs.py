@@ -19,7 +19,7 @@ from ..definition.parser import parse_definition
 from ..errors import DataJointError, DuplicateError
 from ..storage.blob import pack
 from ..table.table import FreeTable, Table
-from .jobs import STATUSES, Holder, Job, _holder, _same_account, error_message_text, storable_text
+from .jobs import STATUSES, Holder, Job, _holder, _quoter, _same_account, error_message_text, storable_text
 
 if TYPE_CHECKING:
     from ..query.restriction import Restriction
@@ -227,7 +227,7 @@ class Jobs014:
 
     def _mine(self, key, holder):
         backend = self.target._connection.backend
-        q, p = backend.quote, backend.placeholder
+        q, p = _quoter(backend), backend.placeholder
         where = (
             f"{q('table_name')} = {p} AND {q('key_hash')} = {p} AND {q('status')} = 'reserved' "
             f"AND {q('connection_id')} = {p} AND {q('pid')} = {p}"
@@ -242,7 +242,7 @@ class Jobs014:
 
     def fail(self, key: Any, holder: Holder, message: str, stack: str, duration: float) -> None:
         backend = self.target._connection.backend
-        q, p = backend.quote, backend.placeholder
+        q, p = _quoter(backend), backend.placeholder
         where, args = self._mine(key, holder)
         sql = (
             f"UPDATE {self.table.full_table_name} SET {q('status')} = 'error', {q('error_message')} = {p}, "
