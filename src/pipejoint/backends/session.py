@@ -99,6 +99,8 @@ class Session:
     """
 
     connection_id: int | None = None  # the server's id of the session (DataJoint's conn.connection_id)
+    _step_savepoint = False  # atomic()'s savepoint is set in the open transaction
+    _in_step = False  # an atomic() step is running under it
 
     def __init__(
         self,
@@ -327,6 +329,7 @@ class Session:
             )
         self.execute(self.backend.begin_sql())
         self._in_transaction = True
+        self._step_savepoint = False  # none yet in this transaction (see atomic)
 
     def commit_transaction(self) -> None:
         if not self._in_transaction:
@@ -366,12 +369,36 @@ class Session:
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Self]:
-        """A transaction unless one is already open (then the outer one decides)."""
-        if self._in_transaction:
-            yield self
-        else:
+        """A transaction unless one is already open (then the outer one decides).
+
+        Inside an open transaction on a backend where any error aborts the whole transaction
+        (PostgreSQL), the step runs under a savepoint: when it fails, only the step is undone and
+        the transaction goes on, as on SQLite and MySQL (an error caught inside make() or a
+        `with conn.transaction:` block). The savepoint is released lazily, together with setting
+        the next one, so a step costs one round trip more.
+        """
+        if not self._in_transaction:
             with self.transaction:
                 yield self
+            return
+        if not self.backend.error_aborts_transaction or self._in_step:
+            yield self
+            return
+        if self._step_savepoint:
+            self.execute("RELEASE SAVEPOINT pj_step; SAVEPOINT pj_step")
+        else:
+            self.execute("SAVEPOINT pj_step")
+            self._step_savepoint = True
+        self._in_step = True
+        try:
+            yield self
+        except BaseException:
+            if self._in_transaction and self._raw is not None:
+                with contextlib.suppress(Exception):
+                    self.execute("ROLLBACK TO SAVEPOINT pj_step", reconnect=False)
+            raise
+        finally:
+            self._in_step = False
 
 
 def require_no_transaction(connection: Session, action: str) -> None:
