@@ -38,6 +38,7 @@ class Backend:
     # A failed statement leaves the open transaction unusable until it is rolled back (PostgreSQL),
     # so nothing more can be asked after an error unless a savepoint was taken before it.
     error_aborts_transaction = False
+    one_writer_per_file = False  # SQLite: one write lock for the whole database
     # The server's own catalog (information_schema, pg_catalog) describes tables fully enough to read
     # DataJoint's conventions from it (introspect()); SQLite keeps pipejoint's hidden catalog table instead.
     reads_server_catalog = False

@@ -100,6 +100,7 @@ class Session:
 
     connection_id: int | None = None  # the server's id of the session (DataJoint's conn.connection_id)
     _step_savepoint = False  # atomic()'s savepoint is set in the open transaction
+    _begin_at_write = False  # a deferred transaction whose BEGIN waits for its first write
     _in_step = False  # an atomic() step is running under it
 
     def __init__(
@@ -273,6 +274,8 @@ class Session:
                 self._in_transaction = False
                 raise LostConnectionError("The connection was closed during a transaction.")
             self.connect()
+        if self._begin_at_write and _writes(sql):
+            self._begin_now()
         try:
             if keep:
                 cursor = self._kept_cursor
@@ -302,6 +305,8 @@ class Session:
         """Run one statement for many parameter rows (batch insert)."""
         if self._raw is None:
             self.connect()
+        if self._begin_at_write:
+            self._begin_now()
         try:
             cursor = self._raw.cursor()
             cursor.executemany(sql, rows)
@@ -330,6 +335,43 @@ class Session:
         self.execute(self.backend.begin_sql())
         self._in_transaction = True
         self._step_savepoint = False  # none yet in this transaction (see atomic)
+
+    def _begin_now(self) -> None:
+        self._begin_at_write = False
+        try:
+            self._raw.cursor().execute(self.backend.begin_sql())
+        except Exception as error:
+            raise self._translate(error, "BEGIN") from None
+
+    @contextlib.contextmanager
+    def deferred_transaction(self) -> Iterator[Self]:
+        """A transaction whose write lock is taken at its first write, where the database has one
+        lock for the whole file (SQLite): make() reads and computes while other workers write, and
+        its writes still commit together or not at all. Its reads see each committed change, as
+        DataJoint's make() reads do on MySQL. Elsewhere, an ordinary transaction."""
+        if not self.backend.one_writer_per_file:
+            with self.transaction:
+                yield self
+            return
+        if self._in_transaction:
+            raise TransactionError(
+                "A transaction is already open on this connection: nested transactions are not supported."
+            )
+        if self._raw is None:
+            self.connect()
+        self._in_transaction = True
+        self._step_savepoint = False
+        self._begin_at_write = True
+        try:
+            yield self
+        except BaseException:
+            self._begin_at_write = False
+            self.cancel_transaction()
+            raise
+        else:
+            self._begin_at_write = False
+            if self._in_transaction:
+                self.commit_transaction()
 
     def commit_transaction(self) -> None:
         if not self._in_transaction:
@@ -399,6 +441,14 @@ class Session:
             raise
         finally:
             self._in_step = False
+
+
+_READS = ("SELECT", "PRAGMA", "WITH", "EXPLAIN")
+
+
+def _writes(sql: str) -> bool:
+    """Whether a statement may write (anything but a read starts a deferred transaction)."""
+    return not sql.lstrip()[:7].upper().startswith(_READS)
 
 
 def require_no_transaction(connection: Session, action: str) -> None:

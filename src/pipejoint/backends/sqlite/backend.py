@@ -126,6 +126,8 @@ class SQLiteBackend(Backend):
     def now_plus_sql(self, seconds):
         return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '{seconds:+.6f} seconds')"
 
+    one_writer_per_file = True
+
     def begin_sql(self):
         # IMMEDIATE takes the write lock up front, so two writers wait (busy timeout) instead
         # of failing when a read lock is upgraded.
