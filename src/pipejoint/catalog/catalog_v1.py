@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 
+from ..backends.base import unquote
 from ..core.conventions import column_comment
 from ..core.heading import Attribute, Heading
 from ..core.types import parse_type
@@ -183,8 +184,6 @@ def _upgrade(connection, schema, outside):
 
 def _default_value(attr):
     """A default reduced to what it means: quotes and the spelling of booleans do not matter."""
-    from ..backends.base import unquote
-
     if attr.nullable or attr.default is None:
         return None
     text = unquote(str(attr.default).strip())
