@@ -268,7 +268,6 @@ class PostgresBackend(Backend):
         return [r[0] for r in rows]
 
     # --- introspection (introspect.py) ---
-    reads_server_catalog = True
     keeps_native_types = False
 
     def introspect(self, conn, schemas):
