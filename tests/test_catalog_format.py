@@ -100,6 +100,19 @@ def test_schema_made_by_an_earlier_pipejoint_opens_and_grows(connection, setting
         assert list(module.Session().fetch1("trace")) == [4, 5]
     finally:
         other.close()
+    # a table another client adds beside them (DataJoint, or plain SQL) is seen too
+    q = connection.backend.quote
+    connection.query(
+        f"CREATE TABLE {connection.backend.full_table_name(name, 'note')} ({q('note_id')} INT NOT NULL, "
+        f"{q('subject_id')} INT NOT NULL, PRIMARY KEY ({q('note_id')}), FOREIGN KEY ({q('subject_id')}) "
+        f"REFERENCES {Subject.full_table_name} ({q('subject_id')}))"
+    )
+    connection.catalog_cache_clear()
+    module = dj.VirtualModule("m2", name, connection=connection)
+    assert sorted(module.schema.list_tables()) == sorted([Subject.table_name, Session.table_name, "note"])
+    module.Note.insert1({"note_id": 1, "subject_id": 1})
+    assert (module.Note * module.Subject).fetch1("weight") == 1.5
+    assert _lines(module.Subject.describe()) == _lines(SUBJECT)  # still from the old table
 
 
 def test_sqlite_tables_made_without_pipejoint_open_from_sqlites_catalog(connection, make_schema):

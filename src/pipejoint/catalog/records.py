@@ -9,7 +9,8 @@ one reader for all three backends (server.py).
 
 Schemas an earlier pipejoint made keep a ``~catalog`` table of its own format (catalog_v1.py). On
 SQLite it is upgraded to the comments once, on first open; on MySQL and PostgreSQL it stays and is
-read, and written for new tables, as before.
+read, and written for new tables, as before, and tables other clients add beside them (DataJoint,
+plain SQL) are read from the server's catalog.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def read_schemas(connection, schemas):
             tables[schema] = backend.list_tables(connection, schema)
         if CATALOG_TABLE in tables[schema]:
             result[schema] = catalog_v1.read_schema(connection, schema)
+            if any(t not in result[schema] and not t.startswith("~") for t in tables[schema]):
+                from_facts[schema] = tables[schema]  # tables another client added beside them: see below
         elif tables[schema]:
             from_facts[schema] = tables[schema]
         else:
@@ -101,7 +104,10 @@ def read_schemas(connection, schemas):
     if from_facts:
         from .server import read_server_schemas
 
-        result.update(read_server_schemas(connection, from_facts, outside))
+        for schema, records in read_server_schemas(connection, from_facts, outside).items():
+            # in an earlier pipejoint's schema on a server, its ~catalog describes the tables it made
+            # (they carry no comments) and the server's catalog those DataJoint or plain SQL added
+            result[schema] = {**records, **result.get(schema, {})}
     if not connection.in_transaction:
         for schema in missing:
             connection.cache.put(("catalog", schema), result[schema])
