@@ -32,8 +32,6 @@ class Backend:
     # The schema keeps DataJoint 2.x's ~lineage table (every backend pipejoint ships).
     keeps_lineage_table = False
     max_name_length = 64
-    stores_nan = False  # PostgreSQL stores NaN in float columns; SQLite and MySQL cannot
-    stores_inf = False  # PostgreSQL and SQLite store ±inf in float columns; MySQL cannot
     # A failed statement leaves the open transaction unusable until it is rolled back (PostgreSQL),
     # so nothing more can be asked after an error unless a savepoint was taken before it.
     error_aborts_transaction = False

@@ -61,8 +61,6 @@ class PostgresBackend(Backend):
     declares_foreign_key_indexes = True
     keeps_lineage_table = True
     max_name_length = 63
-    stores_nan = True
-    stores_inf = True
     error_aborts_transaction = True
     fragment_rewrites = REWRITES
     has_sessions = True

@@ -147,7 +147,6 @@ class SQLiteBackend(Backend):
         "uint64": "sqlite_uint64",
         "char": "rstrip_text",
     }
-    stores_inf = True
     decoders = {
         "bool": "to_bool",
         "date": "date_from_text",
