@@ -1,8 +1,7 @@
 """Built-in schema-addressed and referenced objects: ``<object@>``, ``<npy@>``, ``<filepath@>``.
 
-``<object@>`` and ``<npy@>`` write to a path derived from the row:
-``_schema/{schema}/[{partition}={value}/]{table}/{pk}={value}/.../{field}_{token}{ext}`` (the token keeps a replaced
-row from overwriting the object a reader may still use). ``<filepath@>`` records a file that
+``<object@>`` and ``<npy@>`` write to a path derived from the row, in DataJoint's layout
+(storage/paths.py). ``<filepath@>`` records a file that
 already lies under the store root, with its size and checksum.
 """
 
@@ -13,10 +12,10 @@ import hashlib
 import json
 import os
 import posixpath
-import urllib.parse
 
-from ...errors import DataJointError
+from ...errors import CodecError, DataJointError, InvalidValueError
 from .. import stores as storage
+from ..paths import build_object_path
 from .registry import Codec
 
 
@@ -24,34 +23,20 @@ def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat()  # as DataJoint writes it
 
 
-def _key_value(value):
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%dT%H-%M-%S")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = str(value)
-    if len(text) > 100:
-        text = text[:50] + "_" + hashlib.md5(text.encode()).hexdigest()[:8]
-    if any(c in text for c in '/\\:*?"<>|'):
-        text = urllib.parse.quote(text, safe="")
-    return text
-
-
 def object_path(store, key, ext):
-    """Where a row's object goes: schema, partition attributes, table, then the rest of the key.
-
-    The schema comes first (DataJoint puts partition attributes before it) so that every object
-    of a schema lies under ``_schema/{schema}/``, where garbage collection looks.
-    """
+    """Where a row's object goes in ``store``: DataJoint's layout (see storage/paths.py), with the
+    store's ``schema_prefix``, ``partition_pattern`` and ``token_length``."""
     key = key or {}
-    values = {k: v for k, v in key.items() if not k.startswith("_")}
-    pattern = store.spec.get("partition_pattern") or ""
-    partition = [name.strip("{} ") for name in pattern.split("/") if name.strip("{} ")]
-    parts = [key.get("_schema", "unknown")]
-    parts += [f"{name}={_key_value(values.pop(name))}" for name in partition if name in values]
-    parts.append(key.get("_table", "unknown"))
-    parts += [f"{k}={_key_value(v)}" for k, v in values.items()]
-    return posixpath.join(store.schema_prefix, *parts, f"{key.get('_field', 'object')}_{store.token()}{ext}")
+    return build_object_path(
+        key.get("_schema", "unknown"),
+        key.get("_table", "unknown"),
+        key.get("_field", "object"),
+        {k: v for k, v in key.items() if not k.startswith("_")},
+        ext,
+        store.spec.get("partition_pattern"),
+        store.token_length,
+        schema_prefix=store.schema_prefix,
+    )[0]
 
 
 def _require_key(codec, key):
@@ -65,6 +50,10 @@ class SchemaCodec(Codec, register=False):
     store_only = True
 
     def get_dtype(self, is_store):
+        if not is_store:
+            raise CodecError(
+                f"<{self.name}> requires @: write <{self.name}@store_name>, or <{self.name}@> for the default store."
+            )
         return "json"
 
     def _store(self, store_name, key):
@@ -88,7 +77,7 @@ class ObjectCodec(SchemaCodec):
             return
         if isinstance(value, (str, os.PathLike)):
             if not os.path.exists(value):
-                raise ValueError(f"{os.fspath(value)} does not exist: give an existing file or folder")
+                raise ValueError(f"{os.fspath(value)} not found: give an existing file or folder")
             return
         raise TypeError(f"<object@> takes a file or folder path, bytes, or (ext, bytes); not {type(value).__name__}")
 
@@ -184,9 +173,13 @@ class NpyCodec(SchemaCodec):
         import numpy as np
 
         if not isinstance(value, np.ndarray):
-            raise TypeError(f"<npy@> stores a numpy array, not {type(value).__name__}")
+            raise InvalidValueError(
+                f"<npy@> requires numpy.ndarray, not {type(value).__name__}; convert with np.asarray()"
+            )
         if value.dtype.hasobject:
-            raise TypeError("<npy@> cannot store object arrays (they need pickle); use <blob@> instead")
+            raise InvalidValueError(
+                "<npy@> cannot store object arrays (object dtype needs pickle); use <blob@> instead"
+            )
 
     def encode(self, value, *, key=None, store_name=None):
         import numpy as np
@@ -206,7 +199,7 @@ class NpyCodec(SchemaCodec):
     def decode(self, stored, *, key=None):
         from ..objectref import NpyRef
 
-        return NpyRef(**stored)
+        return NpyRef(stored)
 
 
 def _dtype_name(dtype):
