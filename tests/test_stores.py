@@ -554,3 +554,54 @@ def test_npy_codec_needs_store_and_an_array(schema, store):
     with pytest.raises(dj.InvalidValueError, match=r"`a`.*requires numpy.ndarray"):
         Arrays.insert1({"k": 1, "a": [1, 2, 3]})
     assert len(Arrays()) == 0 and stored_files() == []
+
+
+def test_staged_insert_writes_into_the_store_then_inserts(schema, store):
+    @schema
+    class Recording(dj.Manual):
+        definition = """
+        rec_id : int32
+        ---
+        raw : <object@>
+        label = "" : varchar(20)
+        """
+
+    with Recording().staged_insert1 as staged:
+        staged.rec.update(rec_id=1, label="first")
+        with staged.open("raw", "bin") as f:
+            f.write(b"streamed")
+    with Recording().staged_insert1 as staged:
+        staged.rec["rec_id"] = 2
+        chunks = staged.store("raw", ".zarr")
+        chunks["0.0"], chunks["meta/.zattrs"] = b"abc", b"{}"
+    file_ref, folder_ref = Recording.fetch("raw", order_by="rec_id")
+    assert file_ref.read() == b"streamed" and file_ref.ext == ".bin" and file_ref.verify()
+    assert file_ref.path.startswith(f"_schema/{schema.database}/recording/rec_id=1/raw_")
+    assert (folder_ref.is_dir, folder_ref.item_count, folder_ref.size) == (True, 2, 5)
+    assert folder_ref.read("0.0") == b"abc" and folder_ref.verify()
+    Recording.insert1({"rec_id": 0, "raw": (".bin", b"plain")})
+    plain = (Recording & {"rec_id": 0}).fetch1("raw")
+    assert set(file_ref.to_json()) == set(plain.to_json())  # the same metadata as a plain insert
+    (Recording & {"rec_id": 0}).delete_quick()
+    assert dj.gc(schema, dry_run=False, min_age=0)["orphaned"] == [("main", plain.path)]  # staged ones are referenced
+    before = stored_files()
+
+    with pytest.raises(ZeroDivisionError):
+        with Recording().staged_insert1 as staged:
+            staged.rec["rec_id"] = 3
+            with staged.open("raw", ".bin") as f:
+                f.write(b"half")
+            1 / 0
+    with pytest.raises(dj.DuplicateError):
+        with Recording().staged_insert1 as staged:
+            staged.rec["rec_id"] = 1
+            staged.store("raw")["x"] = b"y"
+    assert stored_files() == before and len(Recording()) == 2  # nothing left behind
+    with pytest.raises(DataJointError, match="Primary key.*rec_id"):
+        with Recording().staged_insert1 as staged:
+            staged.open("raw")
+    with pytest.raises(DataJointError, match="`label` is not an <object@>"):
+        with Recording().staged_insert1 as staged:
+            staged.rec["rec_id"] = 4
+            staged.open("label")
+    assert len(Recording()) == 2

@@ -19,8 +19,17 @@ from ..paths import build_object_path
 from .registry import Codec
 
 
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()  # as DataJoint writes it
+def now() -> str:
+    """The time an object was stored, as DataJoint writes it."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def folder_manifest(sizes: dict[str, int]) -> str:
+    """The ``{path}.manifest.json`` written beside a folder object: its files (relative paths,
+    given with their sizes), total size and count."""
+    return json.dumps(
+        {"files": sorted(sizes), "total_size": sum(sizes.values()), "item_count": len(sizes), "created": now()}
+    )
 
 
 def object_path(store, key, ext):
@@ -102,7 +111,7 @@ class ObjectCodec(SchemaCodec):
                 "is_dir": False,
                 "item_count": None,
                 "hash": hashlib.md5(data).hexdigest(),
-                "timestamp": _now(),
+                "timestamp": now(),
             }
         local = os.fspath(value)
         if os.path.isdir(local):
@@ -122,24 +131,20 @@ class ObjectCodec(SchemaCodec):
             "is_dir": False,
             "item_count": None,
             "hash": digest.hexdigest(),
-            "timestamp": _now(),
+            "timestamp": now(),
         }
 
     def _encode_folder(self, store, key, local):
         ext = "".join(_suffixes(local.rstrip(os.sep)))
         path = self.build_path(store, key, ext)
         files = [os.path.join(d, n) for d, _, names in os.walk(local) for n in names]
-        total = sum(os.path.getsize(f) for f in files)
-        manifest = {
-            "files": sorted(os.path.relpath(f, local).replace(os.sep, "/") for f in files),
-            "total_size": total,
-            "item_count": len(files),
-            "created": _now(),
-        }
+        sizes = {os.path.relpath(f, local).replace(os.sep, "/"): os.path.getsize(f) for f in files}
+        total = sum(sizes.values())
+        manifest = folder_manifest(sizes)
 
         def write():
             store.put_folder(local, path)
-            store.put_bytes(path + ".manifest.json", json.dumps(manifest).encode())
+            store.put_bytes(path + ".manifest.json", manifest.encode())
             return [(store, path, True), (store, path + ".manifest.json", False)]
 
         storage.upload((store.name, path), write)
@@ -150,7 +155,7 @@ class ObjectCodec(SchemaCodec):
             "ext": ext or None,
             "is_dir": True,
             "item_count": len(files),
-            "timestamp": _now(),
+            "timestamp": now(),
         }
 
     def decode(self, stored, *, key=None):
@@ -261,7 +266,7 @@ class FilepathCodec(Codec):
                 "size": size,
                 "is_dir": True,
                 "item_count": len(files),
-                "timestamp": _now(),
+                "timestamp": now(),
             }
         size = int(store.info(path).get("size") or 0)
         return {
@@ -270,7 +275,7 @@ class FilepathCodec(Codec):
             "size": size,
             "is_dir": False,
             "hash": store.checksum(path),
-            "timestamp": _now(),
+            "timestamp": now(),
         }
 
     def decode(self, stored, *, key=None):
