@@ -259,7 +259,7 @@ def test_unconfigured_store_is_a_clear_error(schema, store):
 
 def test_store_only_codecs_need_a_store(schema):
     for spec in ("<npy>", "<hash>", "<object>", "<filepath>"):
-        with pytest.raises(DeclarationError, match="requires a store"):
+        with pytest.raises(DeclarationError, match="requires @, a store"):
 
             @schema
             class Bad(dj.Manual):
@@ -525,15 +525,15 @@ def test_npy_ref_from_metadata_and_any_backend(tmp_path):
 
 
 def test_npy_codec_needs_store_and_an_array(schema, store):
-    from pipejoint.builtin_codecs import NpyCodec, ObjectCodec
+    from pipejoint.builtin_codecs import FilepathCodec, HashCodec, NpyCodec, ObjectCodec
 
-    for codec in (NpyCodec(), ObjectCodec()):
+    for codec in (NpyCodec(), ObjectCodec(), FilepathCodec(), HashCodec()):
         with pytest.raises(dj.errors.CodecError, match="requires @"):
             codec.get_dtype(is_store=False)
         assert codec.get_dtype(is_store=True) == "json"
     with pytest.raises(DataJointError, match="requires numpy.ndarray"):
         NpyCodec().validate([1, 2])
-    with pytest.raises(DeclarationError, match="requires a store"):
+    with pytest.raises(DeclarationError, match="requires @, a store"):
 
         @schema
         class NoStore(dj.Manual):

@@ -13,10 +13,10 @@ import json
 import os
 import posixpath
 
-from ...errors import CodecError, DataJointError, InvalidValueError
+from ...errors import DataJointError, InvalidValueError
 from .. import stores as storage
 from ..paths import build_object_path
-from .registry import Codec
+from .registry import Codec, store_required
 
 
 def now() -> str:
@@ -60,9 +60,7 @@ class SchemaCodec(Codec, register=False):
 
     def get_dtype(self, is_store):
         if not is_store:
-            raise CodecError(
-                f"<{self.name}> requires @: write <{self.name}@store_name>, or <{self.name}@> for the default store."
-            )
+            raise store_required(self.name)
         return "json"
 
     def _store(self, store_name, key):
@@ -225,6 +223,8 @@ class FilepathCodec(Codec):
     store_only = True
 
     def get_dtype(self, is_store):
+        if not is_store:
+            raise store_required(self.name)
         return "json"
 
     def validate(self, value):
