@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ..catalog.connection import Connection
     from ..core.hints import Row
     from ..query.restriction import Not, Restriction, Top
+    from .insert_validate import ValidationResult
 
     _Table = TypeVar("_Table")  # a table class's instances (mypy takes no bound on a metaclass's self type)
 
@@ -466,6 +467,20 @@ class Table(QueryExpression, metaclass=TableMeta):
             allow_direct_insert=allow_direct_insert,
             chunk_size=chunk_size,
         )
+
+    @class_level
+    def validate(self, rows: Any, ignore_extra_fields: bool = False) -> ValidationResult:
+        """Check rows as insert() would, without writing: a ValidationResult listing every problem."""
+        from .insert_validate import validate
+
+        return validate(self, rows, ignore_extra_fields=ignore_extra_fields)
+
+    @class_level
+    def insert_dataframe(self, df: pd.DataFrame, index_as_pk: bool | None = None, **insert_kwargs: Any) -> None:
+        """Insert a DataFrame whose index may hold the primary key (as to_pandas() returns it)."""
+        from .insert_validate import insert_dataframe
+
+        return insert_dataframe(self, df, index_as_pk=index_as_pk, **insert_kwargs)
 
     @class_level
     def insert1(self, row: Row, **kwargs: Any) -> None:
