@@ -261,3 +261,66 @@ def test_attribute_lines_alone():
     with pytest.raises(DeclarationError, match="reserved for platform-managed"):
         compile_attribute("  _secret : bool", False, [], {}, None)
     assert inspect.signature(declare).parameters.keys() == {"full_table_name", "definition", "context", "adapter"}
+
+
+# --- table classes as DataJoint code inspects them ---------------------------------------------------
+
+
+def test_unknown_field_is_also_a_key_error(schema):
+    Sample = _sample(schema)
+    with pytest.raises(KeyError, match="`colour` is not an attribute"):
+        Sample.insert1({"sample_id": 1, "label": "a", "colour": "red"})
+    with pytest.raises(dj.UnknownAttributeError):
+        Sample.insert1({"sample_id": 1, "label": "a", "colour": "red"})
+    assert len(Sample()) == 0
+
+
+def test_a_class_without_definition_is_not_implemented(schema):
+    class Misspelled(dj.Manual):
+        definitions = "id : int32"
+
+    with pytest.raises(NotImplementedError, match="has no `definition`"):
+        schema(Misspelled)
+    with pytest.raises(DeclarationError):
+        schema(Misspelled)
+
+
+def test_help_shows_the_definition(schema, capsys):
+    @schema
+    class Colour(dj.Lookup):
+        """Colours we paint with."""
+
+        definition = """
+        colour : varchar(12)
+        """
+
+    help(Colour)
+    help(Colour())
+    assert Colour.definition in Colour.__doc__ and "Colours we paint with." in capsys.readouterr().out
+
+
+def test_tier_regexps_tell_tiers_apart():
+    import re
+
+    names = {"manual": "session", "lookup": "#colour", "imported": "_scan", "computed": "__result"}
+    for tier_class in (dj.Manual, dj.Lookup, dj.Imported, dj.Computed):
+        for tier, name in names.items():
+            assert bool(re.fullmatch(tier_class.tier_regexp, name)) == (tier == tier_class.tier), (tier_class, name)
+    assert re.fullmatch(dj.Part.tier_regexp, "__result__detail")
+    assert not re.fullmatch(dj.Part.tier_regexp, "session")
+
+
+def test_drop_refuses_an_unknown_part_integrity(schema):
+    @schema
+    class Shelf(dj.Manual):
+        definition = "shelf : int32"
+
+        class Box(dj.Part):
+            definition = "-> master\nbox : int32"
+
+    Shelf.insert1((1,))
+    for table in (Shelf, Shelf.Box):
+        for value in ("cascade", "enforcee"):
+            with pytest.raises(ValueError, match="part_integrity must be"):
+                table.drop(part_integrity=value)
+    assert Shelf.is_declared and Shelf.Box.is_declared and len(Shelf()) == 1

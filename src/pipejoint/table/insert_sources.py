@@ -113,8 +113,14 @@ def _known(name, heading):
     return name in heading.all_attributes and not (name.startswith("_") and name not in heading.attributes)
 
 
+class UnknownFieldError(UnknownAttributeError, KeyError):
+    """A row names a field the table does not have. Also a KeyError, which DataJoint raises here."""
+
+    __str__ = UnknownAttributeError.__str__  # the message, without KeyError's quotes
+
+
 def _unknown_error(table, index, name, heading):
-    return UnknownAttributeError(
+    return UnknownFieldError(
         f"Cannot insert into {table.node_name}, row {index}: `{name}` is not an attribute of the table "
         f"(attributes: {', '.join(heading.names)}). Pass ignore_extra_fields=True to skip unknown fields."
     )

@@ -105,6 +105,10 @@ class Part(UserTable):
     def drop(
         self, prompt: bool | None = None, force: bool = False, part_integrity: Literal["enforce", "ignore"] = "enforce"
     ) -> None:
+        if part_integrity not in ("enforce", "ignore"):
+            raise ValueError(
+                f"drop() of {self.class_name}: part_integrity must be 'enforce' or 'ignore', not {part_integrity!r}."
+            )
         if part_integrity == "enforce" and not force:
             raise DataJointError(
                 f"Cannot drop part table {self.node_name} on its own: drop its master "
