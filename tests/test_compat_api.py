@@ -324,3 +324,21 @@ def test_drop_refuses_an_unknown_part_integrity(schema):
             with pytest.raises(ValueError, match="part_integrity must be"):
                 table.drop(part_integrity=value)
     assert Shelf.is_declared and Shelf.Box.is_declared and len(Shelf()) == 1
+
+
+def test_prompts_are_answered_through_dj_utils(schema):
+    from unittest.mock import patch
+
+    Sample = _sample(schema)
+    Sample.insert([(1, "a", None), (2, "b", None)])
+    with dj.config.override(safemode=True):
+        with patch.object(dj.utils, "input", create=True, return_value="no"):
+            (Sample & {"sample_id": 1}).delete()
+        assert len(Sample()) == 2
+        with patch.object(dj.utils, "input", create=True, return_value="yes"):
+            (Sample & {"sample_id": 1}).delete()
+            Sample.drop()
+    assert not Sample.is_declared
+    with patch.object(dj.utils, "input", create=True, side_effect=["maybe", ""]):
+        assert dj.utils.user_choice("Go on?", default="no") == "no"
+    assert dj.utils.from_camel_case("TwoWords") == "two_words" and dj.utils.to_camel_case("two_words") == "TwoWords"

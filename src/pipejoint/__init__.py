@@ -141,6 +141,7 @@ _LAZY = {
     "Di": ("diagrams.diagram", "Diagram"),
     "diagram": ("diagrams.diagram", None),
     "cli": ("cli", None),
+    "utils": ("utils", None),
 }
 
 __all__ = sorted(
