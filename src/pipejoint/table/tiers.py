@@ -68,13 +68,9 @@ class Part(UserTable):
             and fk.parent_schema == self.database
         )
 
-    def _check_tier_rules(self, spec):
-        master_table = self._master().table_name
-        if not any(fk.parent_table == master_table and fk.parent_schema == spec.schema for fk in spec.foreign_keys):
-            raise DataJointError(
-                f"Part table `{self._master.__name__}.{type(self).__name__}` must depend on its master: "
-                "add `-> master` to its definition."
-            )
+    # A part need not reference its master: as in DataJoint, `-> master.OtherPart` (which reaches the
+    # master through that part) or no reference at all is accepted. Deleting the master deletes the
+    # parts that depend on it, directly or through another part.
 
     @class_level
     def delete(
@@ -109,6 +105,10 @@ class Part(UserTable):
     def drop(
         self, prompt: bool | None = None, force: bool = False, part_integrity: Literal["enforce", "ignore"] = "enforce"
     ) -> None:
+        if part_integrity not in ("enforce", "ignore"):
+            raise ValueError(
+                f"drop() of {self.class_name}: part_integrity must be 'enforce' or 'ignore', not {part_integrity!r}."
+            )
         if part_integrity == "enforce" and not force:
             raise DataJointError(
                 f"Cannot drop part table {self.node_name} on its own: drop its master "
