@@ -232,6 +232,9 @@ def test_datajoint014_and_pipejoint_workers_share_its_jobs_table(tmp_path, setti
             "ns['Item'].insert([(i,) for i in range(30)])\n"
         )
         subprocess.run([python, "-c", declare], check=True, cwd=tmp_path, capture_output=True)
+        # pipejoint makes the ~jobs table, as 0.14 writes it (0.14's worker then reads its heading)
+        dj.VirtualModule("v14", name, connection=connection).Slow.jobs.refresh()
+        assert "~jobs" in connection.backend.list_tables(connection, name)
         environment = {**os.environ, "MAKE_SECONDS": "0.05"}
         workers = {
             "datajoint": subprocess.Popen([python, str(path), "datajoint", str(go)], cwd=tmp_path, env=environment,

@@ -64,6 +64,21 @@ def column_comment(declared_type, comment: str, mark_native: bool = False) -> st
     return comment if marker is None else f":{marker}:{comment}"
 
 
+def column_comment_014(declared_type, comment: str) -> str:
+    """The column comment DataJoint 0.14 writes: a marker only for the types its columns cannot tell
+    (`:uuid:`, adapted `:<name>:`, `:attach:`, `:blob@store:`, ...), the user's comment otherwise.
+    0.14 refuses any other marker (`:varchar(255):` is "Unknown attribute type" to it), so tables
+    declared into a 0.14 schema carry 0.14's comments, for 0.14's clients to keep working."""
+    comment = comment or ""
+    attr_type = declared_type if isinstance(declared_type, AttributeType) else parse_type(declared_type)
+    if attr_type.core == "uuid":
+        return f":uuid:{comment}"
+    if attr_type.codec is not None and attr_type.core == "codec":
+        declared = attr_type.declared
+        return f":{declared}:{comment}"
+    return comment
+
+
 def parse_column_comment(text) -> tuple:
     """(declared type or None, user comment) from a column comment, as DataJoint reads it.
 

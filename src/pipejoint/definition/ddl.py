@@ -14,7 +14,7 @@ import hashlib
 
 from sqlglot import exp
 
-from ..core.conventions import column_comment, foreign_key_comment
+from ..core.conventions import column_comment, column_comment_014, foreign_key_comment
 from ..storage.codecs import stored_type
 from .parser import IndexSpec
 
@@ -27,6 +27,11 @@ def _index_name(schema, table_name, attributes, unique):
     """Index names must be unique per database on some backends: derive them from all three."""
     digest = hashlib.md5(f"{schema}.{table_name}:{','.join(attributes)}".encode()).hexdigest()[:12]
     return f"{'uq' if unique else 'ix'}_{digest}"
+
+
+def column_comments_014(spec):
+    """{attribute: comment} as DataJoint 0.14 writes them, for a table declared into a 0.14 schema."""
+    return {a.name: column_comment_014(a.attr_type, a.comment) for a in spec.attributes}
 
 
 def column_comments(backend, spec):

@@ -111,11 +111,11 @@ class JobTable014(Table):
                 f"The jobs table of schema `{self.database}` is created on its first use, which cannot happen "
                 "inside a transaction: use schema.jobs once before the transaction."
             )
-        from ..definition.ddl import create_table_statements
+        from ..definition.ddl import column_comments_014, create_table_statements
 
         spec = parse_definition(self.definition, self.database, JOBS_TABLE, {}, self.tier)
         try:
-            for statement in create_table_statements(connection.backend, spec):
+            for statement in create_table_statements(connection.backend, spec, comments=column_comments_014(spec)):
                 connection.execute(statement)
         except DataJointError:
             if JOBS_TABLE not in connection.backend.list_tables(connection, self.database):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
 from ..catalog.conventions import definition_text
+from ..catalog.legacy import is_014_schema
 from ..catalog.records import delete_record, ensure_lineage, read_record, write_record
 from ..core.hints import class_level, class_level_property
 from ..core.naming import (
@@ -341,10 +342,13 @@ class Table(QueryExpression, metaclass=TableMeta):
             definition, self.database, self.table_name, context or {}, self.tier, resolve_reference=resolve_reference
         )
         self._check_tier_rules(spec)
-        from ..definition.ddl import create_table_statements, drop_table_statement
+        from ..definition.ddl import column_comments_014, create_table_statements, drop_table_statement
 
-        statements = create_table_statements(connection.backend, spec)
         backend = connection.backend
+        comments = None
+        if is_014_schema(backend.list_tables(connection, self.database)):
+            comments = column_comments_014(spec)  # 0.14's clients read the schema: its comment convention
+        statements = create_table_statements(backend, spec, comments=comments)
         ensure_lineage(connection, self.database)  # before the transaction: MySQL commits on CREATE
         created = False
         try:
