@@ -301,7 +301,7 @@ def _check_parts(plan, counts, table):
         master = master_node(node)
         if n and master is not None and master != node and (master not in counts or counts[master] == 0):
             raise DataJointError(
-                f"Deleting from part table {node} without its master {master}: delete from the master instead, "
+                f"Cannot delete rows of part table {node} before its master {master}: delete from the master instead, "
                 "or pass part_integrity='ignore' (or 'cascade' to delete the masters too)."
             )
 
@@ -311,7 +311,7 @@ def _check_parts_after(plan, deleted, table):
         master = master_node(node)
         if n and master is not None and deleted.get(master, 0) == 0:
             raise DataJointError(
-                f"Deleting from part table {node} without its master {master}: delete from the master instead, "
+                f"Cannot delete rows of part table {node} before its master {master}: delete from the master instead, "
                 "or pass part_integrity='ignore' (or 'cascade' to delete the masters too)."
             )
 

@@ -543,6 +543,8 @@ class Table(QueryExpression, metaclass=TableMeta):
         """Drop this table and every table that depends on it, after listing them."""
         from ..settings import config
 
+        if part_integrity not in ("enforce", "ignore"):  # 'cascade' is for delete() only
+            raise ValueError(f"part_integrity must be 'enforce' or 'ignore' for drop(), not {part_integrity!r}")
         if self._where:
             raise DataJointError("A restricted table cannot be dropped: drop the table itself.")
         connection = self._connection
