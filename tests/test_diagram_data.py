@@ -226,3 +226,11 @@ def test_prune_without_restriction_drops_empty_tables(make_schema):
     Recording.Channel.delete_quick()
     pruned = dj.Diagram([Lab, Animal, Recording, Recording.Channel]).prune()
     assert Recording.Channel not in pruned and Recording in pruned and len(pruned) == 3
+
+
+def test_dependencies_know_tables_by_either_name(make_schema, connection):
+    Lab, Animal, Session, Recording = _lab(make_schema)
+    deps = connection.dependencies
+    deps.load()
+    assert Animal.full_table_name in deps and Animal.node_name in deps and Recording.Channel.full_table_name in deps
+    assert "`no_such_schema`.`animal`" not in deps and "animal" not in deps
