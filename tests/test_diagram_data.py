@@ -234,3 +234,43 @@ def test_dependencies_know_tables_by_either_name(make_schema, connection):
     deps.load()
     assert Animal.full_table_name in deps and Animal.node_name in deps and Recording.Channel.full_table_name in deps
     assert "`no_such_schema`.`animal`" not in deps and "animal" not in deps
+
+
+def test_part_of_a_part_lifts_to_the_master_through_renamed_keys(make_schema):
+    schema = make_schema()
+
+    @schema
+    class Shank(dj.Manual):
+        definition = """
+        shank : int32
+        """
+
+        class Site(dj.Part):
+            definition = """
+            -> master
+            site : int32
+            """
+
+        class Contact(dj.Part):  # a part of a part, by renamed keys: no `-> master` of its own
+            definition = """
+            -> Shank.Site.proj(home_shank='shank', home_site='site')
+            contact : int32
+            """
+
+    Shank.insert([(1,), (2,)])
+    Shank.Site.insert([(1, 10), (1, 11), (2, 20)])
+    Shank.Contact.insert([(1, 10, 0), (1, 11, 0), (2, 20, 0)])
+    seed = Shank.Contact & {"home_shank": 1, "home_site": 10}
+    preview = dj.Diagram.cascade(seed, part_integrity="cascade")
+    assert preview.counts() == {
+        Shank.full_table_name: 1,
+        Shank.Site.full_table_name: 2,
+        Shank.Contact.full_table_name: 2,
+    }
+    assert dj.Diagram.trace(seed).counts() == {
+        Shank.full_table_name: 1,
+        Shank.Site.full_table_name: 1,
+        Shank.Contact.full_table_name: 1,
+    }
+    seed.delete(prompt=False, part_integrity="cascade")
+    assert list(Shank.fetch("shank")) == [2] and len(Shank.Site()) == 1 and len(Shank.Contact()) == 1

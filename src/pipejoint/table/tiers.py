@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..core.hints import class_level, class_level_property
-from ..core.naming import TIER_PREFIXES, part_table_name
+from ..core.naming import TIER_PREFIXES, master_of, part_table_name
 from ..errors import DataJointError
 from .table import Table
 
@@ -69,11 +69,16 @@ class Part(UserTable):
         )
 
     def _check_tier_rules(self, spec):
+        """A part depends on its master: directly (`-> master`) or through another part of the same
+        master (`-> Master.PartA`, whose rows belong to a master row)."""
         master_table = self._master().table_name
-        if not any(fk.parent_table == master_table and fk.parent_schema == spec.schema for fk in spec.foreign_keys):
+        if not any(
+            fk.parent_schema == spec.schema and master_table in (fk.parent_table, master_of(fk.parent_table))
+            for fk in spec.foreign_keys
+        ):
             raise DataJointError(
                 f"Part table `{self._master.__name__}.{type(self).__name__}` must depend on its master: "
-                "add `-> master` to its definition."
+                "add `-> master` (or a reference to another part of the same master) to its definition."
             )
 
     @class_level
