@@ -257,6 +257,7 @@ def test_part_of_a_part_lifts_to_the_master_through_renamed_keys(make_schema):
             contact : int32
             """
 
+    assert Shank.Contact.master is Shank and Shank.Site().master is Shank  # on the class too
     Shank.insert([(1,), (2,)])
     Shank.Site.insert([(1, 10), (1, 11), (2, 20)])
     Shank.Contact.insert([(1, 10, 0), (1, 11, 0), (2, 20, 0)])

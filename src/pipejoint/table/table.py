@@ -95,6 +95,7 @@ CLASS_LEVEL = {
     "connection",
     "job_metadata",
     "_repr_html_",
+    "master",
 }
 
 
