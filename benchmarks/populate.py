@@ -8,7 +8,7 @@ Cases (medians of --repeat runs; ratio = pipejoint / raw, lower is better):
   ... +jobs    the same with reserve_jobs=True; the raw version runs the same protocol by hand
                (pending rows inserted in one batch, per key: conditional UPDATE to reserve,
                then a transaction that checks, fetches, inserts and deletes the job row)
-  cpu          a CPU-bound three-part make (~0.3 s of pure Python per key, 64 keys): throughput
+  cpu          a CPU-bound plain make (~0.3 s of pure Python per key, 64 keys): throughput
                of populate(processes=2) over populate() in one process, worker start-up
                included, next to the ceiling: the same per-key computation in 1 process and in
                2 bare worker processes that are already running, each measured right next to
@@ -90,16 +90,11 @@ class Cpu(dj.Computed):
     total : int64
     """
 
-    def make_fetch(self, key):
-        return ((Source & key).fetch1("value"),)
-
-    def make_compute(self, key, value):  # the same loop as the ceiling's (benchmark's spin)
+    def make(self, key):  # a plain make, as the book writes it; the same loop as the ceiling's (spin)
+        value = (Source & key).fetch1("value")
         total = 0
         for i in range(WORK):
             total += (i * int(value)) % 7
-        return (total,)
-
-    def make_insert(self, key, total):
         self.insert1(dict(key, total=total))
 '''
 
@@ -194,7 +189,7 @@ class Raw:
 
 
 def spin(work, value):
-    """One key's computation in the cpu case (the same loop as Cpu.make_compute)."""
+    """One key's computation in the cpu case (the same loop as Cpu.make)."""
     total = 0
     for i in range(work):
         total += (i * int(value)) % 7

@@ -1,10 +1,13 @@
-"""Where table records live: DataJoint's conventions on MySQL/PostgreSQL, pipejoint's catalog table
-on SQLite, and schemas an earlier pipejoint made on MySQL/PostgreSQL (with a `~catalog`), which
-keep opening and growing as they were."""
+"""Where table records live: DataJoint's conventions on every backend (on SQLite with the comments in
+a hidden `~comments` table), and schemas an earlier pipejoint made with a `~catalog`: on MySQL and
+PostgreSQL they keep opening and growing as they were; on SQLite the `~catalog` is upgraded to
+comments once (test_catalog_upgrade.py has an old file's every detail)."""
+
+import pytest
 
 import pipejoint as dj
 from helpers import connect, unique_name
-from pipejoint.catalog.records import CATALOG_TABLE, _catalog_spec
+from pipejoint.catalog.catalog_v1 import CATALOG_TABLE, catalog_spec
 from pipejoint.definition.ddl import create_table_statements
 
 SUBJECT = """
@@ -45,16 +48,16 @@ def _old_catalog(connection, name):
     """A schema as an earlier pipejoint made it: its `~catalog` table is there before any table."""
     backend = connection.backend
     backend.create_schema(connection, name)
-    for statement in create_table_statements(backend, _catalog_spec(name)):
+    for statement in create_table_statements(backend, catalog_spec(name)):
         connection.query(statement)
     connection.catalog_cache_clear()
 
 
-def test_new_schemas_keep_a_catalog_table_only_where_the_server_cannot_describe_tables(connection, schema):
+def test_new_schemas_keep_comments_in_a_table_only_where_the_database_has_none(connection, schema):
     _declare(schema)
     tables = connection.backend.list_tables(connection, schema.database)
-    assert (CATALOG_TABLE in tables) == (not connection.backend.reads_server_catalog)
-    assert ("~lineage" in tables) == connection.backend.keeps_lineage_table
+    assert CATALOG_TABLE not in tables and "~lineage" in tables
+    assert ("~comments" in tables) == (connection.backend.name == "sqlite")
 
 
 def test_new_schema_round_trips_through_the_conventions(connection, settings, schema):
@@ -81,9 +84,12 @@ def test_schema_made_by_an_earlier_pipejoint_opens_and_grows(connection, setting
     schema = make_schema(name)
     Subject, Session = _declare(schema)
     tables = connection.backend.list_tables(connection, name)
-    assert CATALOG_TABLE in tables
-    rows = connection.query(f"SELECT table_name FROM {connection.backend.full_table_name(name, CATALOG_TABLE)}")
-    assert sorted(r[0] for r in rows.fetchall()) == sorted([Subject.table_name, Session.table_name])
+    if connection.backend.keeps_comments_table:  # SQLite: upgraded when first opened
+        assert CATALOG_TABLE not in tables and {"~comments", "~lineage"} <= set(tables)
+    else:  # the servers keep the old table, and write new tables into it too
+        assert CATALOG_TABLE in tables
+        rows = connection.query(f"SELECT table_name FROM {connection.backend.full_table_name(name, CATALOG_TABLE)}")
+        assert sorted(r[0] for r in rows.fetchall()) == sorted([Subject.table_name, Session.table_name])
     Subject.insert1({"subject_id": 1})
     Session.insert1({"subject_id": 1, "session": 2, "trace": [4, 5]})
     other = connect(settings)
@@ -94,3 +100,48 @@ def test_schema_made_by_an_earlier_pipejoint_opens_and_grows(connection, setting
         assert list(module.Session().fetch1("trace")) == [4, 5]
     finally:
         other.close()
+    # a table another client adds beside them (DataJoint, or plain SQL) is seen too
+    q = connection.backend.quote
+    connection.query(
+        f"CREATE TABLE {connection.backend.full_table_name(name, 'note')} ({q('note_id')} INT NOT NULL, "
+        f"{q('subject_id')} INT NOT NULL, PRIMARY KEY ({q('note_id')}), FOREIGN KEY ({q('subject_id')}) "
+        f"REFERENCES {Subject.full_table_name} ({q('subject_id')}))"
+    )
+    connection.catalog_cache_clear()
+    module = dj.VirtualModule("m2", name, connection=connection)
+    assert sorted(module.schema.list_tables()) == sorted([Subject.table_name, Session.table_name, "note"])
+    module.Note.insert1({"note_id": 1, "subject_id": 1})
+    assert (module.Note * module.Subject).fetch1("weight") == 1.5
+    assert _lines(module.Subject.describe()) == _lines(SUBJECT)  # still from the old table
+
+
+def test_sqlite_tables_made_without_pipejoint_open_from_sqlites_catalog(connection, make_schema):
+    """SQLite's own catalog is read like a server's: a table made by plain SQL (no comments) is a
+    Manual table whose types come from its declared SQL types."""
+    if connection.backend.name != "sqlite":
+        pytest.skip("SQLite's reading of its own catalog; test_plain_sql.py has the servers'")
+    name = unique_name()
+    make_schema(name)
+    t = lambda table: connection.backend.full_table_name(name, table)  # noqa: E731
+    connection.query(
+        f"CREATE TABLE {t('Animal')} (animal_id INTEGER PRIMARY KEY, name VARCHAR(20) NOT NULL, "
+        "weight REAL NOT NULL DEFAULT 1.5, born DATE)"
+    )
+    connection.query(
+        f"CREATE TABLE {t('visit')} (animal_id INTEGER NOT NULL REFERENCES {t('Animal')}, day TEXT NOT NULL, "
+        "PRIMARY KEY (animal_id, day))"
+    )
+    connection.query(f"INSERT INTO {t('Animal')} VALUES (1, 'Rex', 2.5, '2020-01-02')")
+    connection.catalog_cache_clear()
+    module = dj.VirtualModule("plain", name, connection=connection)
+    heading = module.Animal.heading
+    assert [heading[n].type for n in ("animal_id", "name", "weight", "born")] == [
+        "bigint",
+        "varchar(20)",
+        "double",
+        "date",
+    ]
+    assert heading["weight"].default == "1.5" and list(heading.primary_key) == ["animal_id"]
+    module.Visit.insert1({"animal_id": 1, "day": "mon"})
+    assert (module.Visit * module.Animal).fetch1("name", "day") == ("Rex", "mon")
+    assert module.Visit.parents() == [f"`{name}`.`Animal`"]

@@ -311,14 +311,22 @@ def test_comments_starting_with_a_colon_are_refused(schema):
     assert not Colon().is_declared
 
 
-def test_sqlite_keeps_its_tables_as_they_were(connection, schema):
-    """No ~lineage table and no DataJoint comments on SQLite: its catalog table says it all."""
+def test_sqlite_keeps_the_comments_in_a_hidden_table(connection, schema):
+    """SQLite has no comments: ~comments holds the strings DataJoint writes on the servers (every
+    column with its declared type), ~lineage is DataJoint's, and no ~catalog is made."""
     if connection.backend.name != "sqlite":
         pytest.skip("about SQLite, whose schemas have no DataJoint counterpart")
     tables = declare_pipeline(pj, schema)
     names = connection.backend.list_tables(connection, schema.database)
-    assert "~lineage" not in names and "session" in names
+    assert {"~lineage", "~comments", "session"} <= set(names) and "~catalog" not in names
     assert tables["Session"].heading["gain"].type == "float32"
+    comments = dict(
+        connection.query(
+            f"SELECT column_name, comment FROM {connection.backend.full_table_name(schema.database, '~comments')} "
+            "WHERE table_name = 'session'"
+        ).fetchall()
+    )
+    assert comments["gain"].startswith(":float32:")
 
 
 # --- the tables: as DataJoint declares them ----------------------------------------------------------

@@ -3,7 +3,7 @@
 import pytest
 
 import pipejoint as dj
-from pipejoint.errors import DataJointError, IntegrityError
+from pipejoint.errors import DataJointError, IntegrityError, UnknownAttributeError
 
 
 def _pipeline(make_schema):
@@ -219,3 +219,34 @@ def test_drop_accepts_only_enforce_or_ignore(make_schema):
         with pytest.raises(ValueError, match="part_integrity must be"):
             Keep.drop(part_integrity=wrong)
     assert Keep().is_declared and len(Keep()) == 1
+
+
+def test_a_misspelled_key_deletes_nothing(schema, caplog):
+    """A dict naming no attribute restricts nothing in a query (DataJoint's rule, with a warning); a
+    delete restricted by it would delete every row, so it is refused and the table is unchanged."""
+
+    @schema
+    class Note(dj.Manual):
+        definition = """
+        note_id : int32
+        ---
+        text : varchar(20)
+        """
+
+    Note.insert([(1, "a"), (2, "b")])
+    with caplog.at_level("WARNING", logger="pipejoint"):
+        assert len(Note & {"note_idd": 1}) == 2  # queries: ignored, as in DataJoint
+    assert "names no attribute" in caplog.text and "note_idd" in caplog.text
+    for delete in (
+        lambda: (Note & {"note_idd": 1}).delete(prompt=False),
+        lambda: (Note & [{"note_idd": 1}, {"note_idd": 2}]).delete_quick(),
+        lambda: (Note & {"text": "a"} & {"nte": 1}).delete(prompt=False),
+    ):
+        with pytest.raises(UnknownAttributeError, match=r"note_id, text.*Check the spelling") as error:
+            delete()
+        assert "`note`" in str(error.value) or "note" in str(error.value)
+        assert len(Note) == 2
+    (Note & {"note_id": 1}).delete(prompt=False)  # a known key, and the unrestricted table, still delete
+    assert Note.fetch("note_id").tolist() == [2]
+    Note.delete(prompt=False)
+    assert len(Note) == 0

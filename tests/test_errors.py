@@ -149,3 +149,35 @@ def test_fetch_errors_name_the_table(schema):
         (Animal & {"animal_id": 5}).fetch1()
     with pytest.raises(DataJointError, match=r"query on `[^`]+\.animal` returned 2\. Restrict it further"):
         Animal.fetch1()
+
+
+@pytest.mark.parametrize(
+    ("row", "attribute", "message"),
+    [
+        ({"id": 1, "name": "caf\udce9.tif"}, "name", r"\\udce9 at position 3, which is no text"),
+        ({"id": 1, "name": "a\0b"}, "name", "NUL character"),
+        ({"id": "١٢", "name": "x"}, "id", "expected an integer"),
+        ({"id": 1, "name": "x", "x": "1e400"}, "x", "too large for a 64-bit float"),
+        ({"id": 1, "name": "x", "x": "١٫٥"}, "x", "ASCII digits"),
+    ],
+)
+def test_values_no_backend_stores_alike_are_refused(schema, row, attribute, message):
+    """Inputs that would be stored differently per backend (or raise a driver's error) are refused on
+    every backend, naming the table, row and attribute; nothing is inserted."""
+
+    @schema
+    class Sample(dj.Manual):
+        definition = """
+        id : int32
+        ---
+        name = "" : varchar(40)
+        x = null : float64
+        """
+
+    with pytest.raises(InvalidValueError, match=message) as error:
+        Sample.insert1(row)
+    assert f"attribute `{attribute}`" in str(error.value) and "row 0" in str(error.value)
+    assert len(Sample) == 0
+    if attribute == "name":  # a restriction by such a string is refused the same way, with no SQL run
+        with pytest.raises(InvalidValueError, match=message):
+            len(Sample & {"name": row["name"]})

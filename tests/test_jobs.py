@@ -526,3 +526,63 @@ def test_any_error_text_is_stored_and_populate_goes_on(schema):
     Read.jobs.error({"path_id": 1}, long)
     message = Read.jobs.errors.fetch1("error_message")
     assert len(message) == 2047 and message.endswith("...truncated")
+
+
+PLAIN_MAKE = '''
+import os
+import time
+
+import pipejoint as dj
+
+schema = dj.Schema(SCHEMA_NAME)
+
+
+@schema
+class Item(dj.Manual):
+    definition = """
+    item : int32
+    """
+
+
+@schema
+class Note(dj.Manual):
+    definition = """
+    note : int32
+    """
+
+
+@schema
+class Square(dj.Computed):
+    definition = """
+    -> Item
+    ---
+    square : int64
+    pid : int32
+    """
+
+    def make(self, key):  # a plain make, as the book writes it: read, compute, then insert
+        value = (Item & key).fetch1("item")
+        time.sleep(float(os.environ.get("PJ_MAKE_SECONDS", "0")))
+        self.insert1(dict(key, square=value**2, pid=os.getpid()))
+'''
+
+
+def test_plain_makes_share_the_work_and_let_others_write(tmp_path, settings, connection):
+    """Workers running a plain make() share the keys (on SQLite too: no write lock is held while make
+    computes), and another writer is never kept waiting by a running make."""
+    with pipeline(tmp_path, settings, connection, PLAIN_MAKE) as m:
+        m.Item.insert([(i,) for i in range(12)])
+        go = tmp_path / "go"
+        workers = [start_worker(m, settings, tmp_path, go=go, PJ_MAKE_SECONDS=0.3) for _ in range(2)]
+        start_together(workers, go)
+        time.sleep(0.5)  # both are inside make() now
+        started = time.monotonic()
+        with dj.config.override(database__busy_timeout=2):
+            m.Note.insert1((1,))  # another writer, while the makes run
+        assert time.monotonic() - started < 0.25
+        outputs = [w.communicate(timeout=120) for w in workers]
+        assert all(w.returncode == 0 for w in workers), outputs
+        made_by = m.Square.fetch("pid").tolist()
+        assert len(made_by) == 12 and len(m.Square.jobs) == 0
+        assert {w.pid for w in workers} == set(made_by)  # both made keys
+        assert min(made_by.count(w.pid) for w in workers) >= 4  # and shared them

@@ -16,7 +16,7 @@ import time
 import pytest
 
 import pipejoint as dj
-from helpers import drop_schema, unique_name
+from helpers import connect, drop_schema, unique_name
 from interop import require_server_catalog
 
 PIPELINE = """
@@ -196,3 +196,75 @@ def test_pipejoint_shares_jobs_with_a_datajoint_worker(shared_pipeline, tmp_path
     made = _client(path, tmp_path, "pipejoint", "print(ns['Slow'].populate({'item': 0}, reserve_jobs=True))")
     assert "'success_count': 1" in made
     assert dj.FreeTable(connection, f"{name}.__slow").fetch("item").tolist() == [0]
+
+
+# --- DataJoint 0.14: one schema-wide ~jobs table, a row per reserved, failed or ignored job ---------
+
+PIPELINE_014 = (
+    PIPELINE.replace(
+        'if CLIENT == "datajoint":\n    import datajoint as dj',
+        'if CLIENT == "datajoint":\n    import datajoint as dj\n    dj.config["safemode"] = False\n'
+        '    dj.config["database.use_tls"] = False',
+    )
+    .replace("    square : int64\n", "    square : bigint\n")
+    .replace("    item : int32\n", "    item : int\n")
+)
+
+
+def test_datajoint014_and_pipejoint_workers_share_its_jobs_table(tmp_path, settings, connection):
+    """A schema DataJoint 0.14.6 made: a 0.14 worker and a pipejoint worker populate one table at
+    once through 0.14's `~jobs`; every key is made exactly once, by both, and no reservation is left."""
+    if connection.backend.name != "mysql":
+        pytest.skip("DataJoint 0.14 runs on MySQL/MariaDB only")
+    from helpers import datajoint014_python
+
+    python = datajoint014_python()
+    name = unique_name("q14")
+    path = tmp_path / "pipeline.py"
+    text = textwrap.dedent(PIPELINE_014)
+    path.write_text(
+        f"SETTINGS = {_config(settings)!r}\nSCHEMA = {name!r}\n" + text.replace("varchar(16)", "varchar(16)")
+    )
+    go = tmp_path / "go"
+    try:
+        declare = (  # 0.14 makes the schema, its tables and ~log; the keys to make
+            f"import runpy, sys\nsys.argv = ['x', 'datajoint', '']\nns = runpy.run_path({str(path)!r})\n"
+            "ns['Item'].insert([(i,) for i in range(30)])\n"
+        )
+        subprocess.run([python, "-c", declare], check=True, cwd=tmp_path, capture_output=True)
+        environment = {**os.environ, "MAKE_SECONDS": "0.05"}
+        workers = {
+            "datajoint": subprocess.Popen([python, str(path), "datajoint", str(go)], cwd=tmp_path, env=environment,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+            "pipejoint": subprocess.Popen([sys.executable, str(path), "pipejoint", str(go)], cwd=tmp_path,
+                                          env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
+        }  # fmt: skip
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("go.ready-*"))) < 2:
+            for worker in workers.values():
+                assert worker.poll() is None, worker.communicate()
+            assert time.monotonic() < deadline, "the workers never got ready"
+            time.sleep(0.02)
+        go.touch()
+        for client, worker in workers.items():
+            out, err = worker.communicate(timeout=300)
+            assert worker.returncode == 0, (client, out, err)
+        made = dj.FreeTable(connection, f"{name}.made").fetch(as_dict=True)
+        assert sorted(r["item"] for r in made) == list(range(30))  # every key once
+        assert {r["client"] for r in made} == {"datajoint", "pipejoint"}  # by both
+        tables = connection.backend.list_tables(connection, name)
+        assert "~jobs" in tables and not [t for t in tables if t.startswith("~~")]  # 0.14's table only
+        jobs = connection.backend.full_table_name(name, "~jobs")
+        assert connection.query(f"SELECT COUNT(*) FROM {jobs}").fetchone()[0] == 0
+        # a worker that dies holding a 0.14 reservation: its session is gone, the next populate frees it
+        dj.FreeTable(connection, f"{name}.item").insert1((30,))
+        other = connect(settings)
+        holder = dj.VirtualModule("v14", name, connection=other).Slow.jobs.take({"item": 30})
+        assert holder is not None and holder.connection_id == other.connection_id
+        other.close()
+        again = subprocess.run([sys.executable, str(path), "pipejoint", str(go)], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=120)  # fmt: skip
+        assert "'success_count': 1" in again.stdout, again.stderr
+        assert connection.query(f"SELECT COUNT(*) FROM {jobs}").fetchone()[0] == 0
+    finally:
+        drop_schema(connection, name)

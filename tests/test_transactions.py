@@ -3,7 +3,7 @@
 import pytest
 
 import pipejoint as dj
-from pipejoint.errors import DataJointError, DuplicateError, UnknownAttributeError
+from pipejoint.errors import DataJointError, DuplicateError, IntegrityError, UnknownAttributeError
 
 
 def _table(schema):
@@ -52,3 +52,63 @@ def test_update1(schema):
     with pytest.raises(DataJointError, match="secondary"):
         T.update1({"id": 1})
     assert T.fetch1() == {"id": 1, "value": 1.0, "label": None}
+
+
+def test_an_error_caught_inside_a_transaction_leaves_it_usable(schema, connection):
+    """The same code commits the same rows on every backend: on PostgreSQL, where an error aborts the
+    whole transaction, each insert, update and delete runs under a savepoint of its own."""
+    T = _table(schema)
+
+    @schema
+    class Child(dj.Manual):
+        definition = """
+        -> T
+        n : int16
+        """
+
+    T.insert1((1, 1.0, None))
+    with connection.transaction:
+        T.insert1((2, 2.0, None))
+        with pytest.raises(DuplicateError):
+            T.insert1((1, 5.0, None))  # caught: only this step is undone
+        with pytest.raises(IntegrityError):
+            Child.insert1((99, 1))  # no parent 99
+        with pytest.raises(DataJointError):
+            T.update1({"id": 7, "value": 0.0})  # no such row
+        T.insert1((3, 3.0, "after"))
+        Child.insert1((3, 1))
+    assert sorted(T.fetch("id").tolist()) == [1, 2, 3] and (T & {"id": 1}).fetch1("value") == 1.0
+    assert Child.fetch1("id") == 3
+
+
+def test_an_error_caught_inside_make_leaves_its_transaction_usable(schema):
+    @schema
+    class Tag(dj.Manual):
+        definition = """
+        tag : varchar(16)
+        """
+
+    @schema
+    class Source(dj.Manual):
+        definition = """
+        source : int16
+        """
+
+    @schema
+    class Tagged(dj.Computed):
+        definition = """
+        -> Source
+        ---
+        tag : varchar(16)
+        """
+
+        def make(self, key):
+            try:
+                Tag.insert1(("shared",))  # the second make finds it there
+            except DuplicateError:
+                pass
+            self.insert1(dict(key, tag="shared"))
+
+    Source.insert([(1,), (2,)])
+    assert Tagged.populate() == {"success_count": 2, "error_list": []}
+    assert len(Tagged) == 2 and len(Tag) == 1

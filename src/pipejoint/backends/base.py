@@ -29,18 +29,18 @@ class Backend:
     # The database indexes no foreign key by itself (PostgreSQL), so tables get the supporting
     # index DataJoint declares; MySQL indexes them itself, and SQLite's tables stay as they were.
     declares_foreign_key_indexes = False
-    # The schema keeps DataJoint 2.x's ~lineage table (MySQL, PostgreSQL); SQLite keeps lineage only
-    # in pipejoint's hidden catalog.
+    # The schema keeps DataJoint 2.x's ~lineage table (every backend pipejoint ships).
     keeps_lineage_table = False
     max_name_length = 64
-    stores_nan = False  # PostgreSQL stores NaN in float columns; SQLite and MySQL cannot
-    stores_inf = False  # PostgreSQL and SQLite store ±inf in float columns; MySQL cannot
     # A failed statement leaves the open transaction unusable until it is rolled back (PostgreSQL),
     # so nothing more can be asked after an error unless a savepoint was taken before it.
     error_aborts_transaction = False
-    # The server's own catalog (information_schema, pg_catalog) describes tables fully enough to read
-    # DataJoint's conventions from it (introspect()); SQLite keeps pipejoint's hidden catalog table instead.
-    reads_server_catalog = False
+    one_writer_per_file = False  # SQLite: one write lock for the whole database
+    # The database has no table or column comments (SQLite): the backend keeps the strings DataJoint
+    # writes there in a hidden table of the schema, written by after_create and read by introspect().
+    # Writing them is a row insert, so an earlier pipejoint's `~catalog` is upgraded to them on first
+    # open (catalog/catalog_v1.py); on the servers a comment is part of the column's definition.
+    keeps_comments_table = False
     # The server has MySQL's native types (tinyint, int unsigned, double, longblob): a column declared
     # with one reads back as declared. PostgreSQL stores them as other types, so their declared
     # spelling goes into the column comment like a core type's.
@@ -136,6 +136,10 @@ class Backend:
         """Statements run after DROP TABLE (PostgreSQL removes enum types no column uses any more)."""
         return []
 
+    def after_drop_table(self, conn, schema, table_name) -> list:
+        """Statements run after a table was dropped (SQLite forgets its comments)."""
+        return []
+
     def checks(self, column: exp.Expression, attr_type: AttributeType) -> list:
         """CHECK conditions that make the column enforce its declared type."""
         return []
@@ -177,7 +181,8 @@ class Backend:
         return ""
 
     def after_create(self, schema, table_name, columns, comment):
-        """Statements run after CREATE TABLE (comments on PostgreSQL)."""
+        """Statements run after CREATE TABLE: the table's and columns' comments where they are not
+        part of it (PostgreSQL's COMMENT ON, SQLite's ~comments). `columns` is (name, comment) pairs."""
         return []
 
     def serialized_column_statements(self, schema, table_name, names):
@@ -203,18 +208,16 @@ class Backend:
     def schema_exists(self, conn, name):
         return name in self.list_schemas(conn)
 
-    # --- introspection (reads_server_catalog) ------------------------------------------
+    # --- introspection ----------------------------------------------------------------
     def tables_by_schema(self, conn, schemas):
         """{schema: [table name, ...]} of the given schemas, in one query (hidden tables included)."""
         return {schema: self.list_tables(conn, schema) for schema in schemas}
 
     def introspect(self, conn, schemas):
-        """{schema: SchemaFacts}: what the server's catalog says about every table of the schemas.
-
-        A few queries for all the schemas together, never one per table. Only backends with
-        ``reads_server_catalog`` implement it.
+        """{schema: SchemaFacts}: what the database's catalog (with SQLite's ~comments) says about
+        every table of the schemas. A few queries for all the schemas together, never one per table.
         """
-        raise NotImplementedError(f"The {self.name} backend does not read its server's catalog.")
+        raise NotImplementedError
 
     def on_conflict(self, mode, key_names, other_names, target=None):
         """The clause that skips ("skip") or overwrites ("replace") rows whose key exists.

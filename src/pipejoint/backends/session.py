@@ -99,6 +99,9 @@ class Session:
     """
 
     connection_id: int | None = None  # the server's id of the session (DataJoint's conn.connection_id)
+    _step_savepoint = False  # atomic()'s savepoint is set in the open transaction
+    _begin_at_write = False  # a deferred transaction whose BEGIN waits for its first write
+    _in_step = False  # an atomic() step is running under it
 
     def __init__(
         self,
@@ -271,6 +274,8 @@ class Session:
                 self._in_transaction = False
                 raise LostConnectionError("The connection was closed during a transaction.")
             self.connect()
+        if self._begin_at_write and _writes(sql):
+            self._begin_now()
         try:
             if keep:
                 cursor = self._kept_cursor
@@ -300,6 +305,8 @@ class Session:
         """Run one statement for many parameter rows (batch insert)."""
         if self._raw is None:
             self.connect()
+        if self._begin_at_write:
+            self._begin_now()
         try:
             cursor = self._raw.cursor()
             cursor.executemany(sql, rows)
@@ -327,6 +334,44 @@ class Session:
             )
         self.execute(self.backend.begin_sql())
         self._in_transaction = True
+        self._step_savepoint = False  # none yet in this transaction (see atomic)
+
+    def _begin_now(self) -> None:
+        self._begin_at_write = False
+        try:
+            self._raw.cursor().execute(self.backend.begin_sql())
+        except Exception as error:
+            raise self._translate(error, "BEGIN") from None
+
+    @contextlib.contextmanager
+    def deferred_transaction(self) -> Iterator[Self]:
+        """A transaction whose write lock is taken at its first write, where the database has one
+        lock for the whole file (SQLite): make() reads and computes while other workers write, and
+        its writes still commit together or not at all. Its reads see each committed change, as
+        DataJoint's make() reads do on MySQL. Elsewhere, an ordinary transaction."""
+        if not self.backend.one_writer_per_file:
+            with self.transaction:
+                yield self
+            return
+        if self._in_transaction:
+            raise TransactionError(
+                "A transaction is already open on this connection: nested transactions are not supported."
+            )
+        if self._raw is None:
+            self.connect()
+        self._in_transaction = True
+        self._step_savepoint = False
+        self._begin_at_write = True
+        try:
+            yield self
+        except BaseException:
+            self._begin_at_write = False
+            self.cancel_transaction()
+            raise
+        else:
+            self._begin_at_write = False
+            if self._in_transaction:
+                self.commit_transaction()
 
     def commit_transaction(self) -> None:
         if not self._in_transaction:
@@ -366,12 +411,44 @@ class Session:
 
     @contextlib.contextmanager
     def atomic(self) -> Iterator[Self]:
-        """A transaction unless one is already open (then the outer one decides)."""
-        if self._in_transaction:
-            yield self
-        else:
+        """A transaction unless one is already open (then the outer one decides).
+
+        Inside an open transaction on a backend where any error aborts the whole transaction
+        (PostgreSQL), the step runs under a savepoint: when it fails, only the step is undone and
+        the transaction goes on, as on SQLite and MySQL (an error caught inside make() or a
+        `with conn.transaction:` block). The savepoint is released lazily, together with setting
+        the next one, so a step costs one round trip more.
+        """
+        if not self._in_transaction:
             with self.transaction:
                 yield self
+            return
+        if not self.backend.error_aborts_transaction or self._in_step:
+            yield self
+            return
+        if self._step_savepoint:
+            self.execute("RELEASE SAVEPOINT pj_step; SAVEPOINT pj_step")
+        else:
+            self.execute("SAVEPOINT pj_step")
+            self._step_savepoint = True
+        self._in_step = True
+        try:
+            yield self
+        except BaseException:
+            if self._in_transaction and self._raw is not None:
+                with contextlib.suppress(Exception):
+                    self.execute("ROLLBACK TO SAVEPOINT pj_step", reconnect=False)
+            raise
+        finally:
+            self._in_step = False
+
+
+_READS = ("SELECT", "PRAGMA", "WITH", "EXPLAIN")
+
+
+def _writes(sql: str) -> bool:
+    """Whether a statement may write (anything but a read starts a deferred transaction)."""
+    return not sql.lstrip()[:7].upper().startswith(_READS)
 
 
 def require_no_transaction(connection: Session, action: str) -> None:

@@ -1,4 +1,4 @@
-"""DataJoint's storage conventions, read from the facts of a server's catalog (Backend.introspect).
+"""DataJoint's storage conventions, read from the facts of a database's catalog (Backend.introspect).
 
 DataJoint 2.x keeps everything it knows about a table where the server keeps the table:
 
@@ -16,14 +16,17 @@ have no ``~lineage``: lineage comes from the foreign keys (a native key attribut
 a foreign-key attribute takes its parent's, across schemas), and its references to
 ``~external_<store>`` tables are bookkeeping, not dependencies.
 
-Tables that follow none of this (plain SQL) are Manual tables with a CamelCase class name. This
-module is a pure function of the facts: no database access. The column-comment rule itself is
+Tables that follow none of this (plain SQL) are Manual tables with a CamelCase class name. SQLite,
+which has no comments, reports the strings its hidden ``~comments`` table keeps as the comments
+(backends/sqlite/introspect.py), so this reads all three backends. This module is a pure function
+of the facts: no database access. The column-comment rule itself is
 core/conventions.py, shared with the DDL that writes it.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from ..core.conventions import parse_column_comment
 from ..core.heading import Attribute, Heading
@@ -81,26 +84,41 @@ def _attribute_type(schema, column, parent_attr, in_014_schema=False):
     """The attribute type and user comment of a column: 0.14's comment forms (catalog/legacy.py),
     the comment's marker, the parent's type for a column a foreign key copied, or the column's own
     (native) type."""
-    found = attribute_type_014(schema, column.sql_type, column.comment, in_014_schema)
-    if found is not None:
-        return found
-    declared, comment = parse_column_comment(column.comment)
-    if declared is not None:
-        text = declared + (" auto_increment" if column.autoincrement and "auto_increment" not in declared else "")
-        try:
-            attr_type = parse_type(text)
-            if attr_type.is_integer or not column.autoincrement:
-                return attr_type, comment
-            return parse_type(declared), comment
-        except DeclarationError:
-            comment = column.comment  # not a marker after all: the comment is the user's
+    attr_type, comment = _commented_type(schema, column.sql_type, column.comment, column.autoincrement, in_014_schema)
+    if attr_type is not None:
+        return attr_type, comment
     if parent_attr is not None:  # DataJoint copies the parent's comment on MySQL, nothing on PostgreSQL
         return replace(parent_attr.attr_type, autoincrement=False), comment or parent_attr.comment
-    native = column.type + (" auto_increment" if column.autoincrement else "")
+    return _native_type(column.type, column.autoincrement), comment
+
+
+# Every read of a schema parses each column again (after each declaration, for instance), and
+# schemas repeat a few types: the parsed (immutable) types are kept.
+@lru_cache(maxsize=4096)
+def _commented_type(schema, sql_type, comment, autoincrement, in_014_schema=False):
+    """(type, user comment) from the column comment, or (None, user comment) when it names none."""
+    found = attribute_type_014(schema, sql_type, comment, in_014_schema)
+    if found is not None:
+        return found
+    declared, user_comment = parse_column_comment(comment)
+    if declared is not None:
+        text = declared + (" auto_increment" if autoincrement and "auto_increment" not in declared else "")
+        try:
+            attr_type = parse_type(text)
+            if attr_type.is_integer or not autoincrement:
+                return attr_type, user_comment
+            return parse_type(declared), user_comment
+        except DeclarationError:
+            user_comment = comment  # not a marker after all: the comment is the user's
+    return None, user_comment
+
+
+@lru_cache(maxsize=1024)
+def _native_type(type_text, autoincrement):
     try:
-        return parse_type(native), comment
+        return parse_type(type_text + (" auto_increment" if autoincrement else ""))
     except DeclarationError:
-        return parse_type(column.type), comment
+        return parse_type(type_text)
 
 
 def _default(column, attr_type):
@@ -113,7 +131,9 @@ def _default(column, attr_type):
             value = value.upper()
             return value[:-2] if value.endswith("()") else value
         return value
-    if attr_type.is_numeric or attr_type.core == "bool":
+    if attr_type.core == "bool":  # MySQL and SQLite keep 1 and 0: the definition says true and false
+        return {"1": "true", "0": "false"}.get(value, value.lower())
+    if attr_type.is_numeric:
         return value
     return '"' + value.replace('"', '""') + '"'
 
@@ -242,14 +262,18 @@ def definition_text(heading, foreign_keys, indexes, reference):
     return "\n".join(lines) + "\n"
 
 
-def records_from_facts(facts, lineage=None, outside=None):
+def records_from_facts(facts, lineage=None, outside=None, memo=None):
     """{table name: TableRecord} for the user tables of one schema's facts (hidden `~` tables left out).
 
     `lineage` maps (table, attribute) to the schema's ``~lineage`` rows; `outside(schema, table)`
     returns the TableRecord of a parent in another schema (or None), for the types and lineage that
-    foreign keys copy.
+    foreign keys copy. `memo` (a dict kept by the caller between reads) holds what each table's
+    record was built from: a table whose facts are the same objects as last time (SQLite's
+    introspection keeps unchanged tables' facts), with the same lineage, parents and class names,
+    gets the attributes, foreign keys, indexes and definition built then (a new Heading).
     """
     lineage = lineage or {}
+    memo = {} if memo is None else memo
     schema = facts.name
     in_014_schema = is_014_schema(facts.tables, facts.tables)  # its longblobs hold serialized blobs
     tables = {name: t for name, t in facts.tables.items() if not name.startswith("~")}
@@ -257,37 +281,63 @@ def records_from_facts(facts, lineage=None, outside=None):
     records = {}
     for name in _build_order(tables):
         table = tables[name]
-        # 0.14's references to its ~external_<store> tables are bookkeeping, not dependencies
-        hidden_fk_columns = [tuple(fk.columns) for fk in table.foreign_keys if fk.parent_table.startswith("~")]
-        table = replace(table, foreign_keys=[fk for fk in table.foreign_keys if not fk.parent_table.startswith("~")])
         parents = {}
         for fk in table.foreign_keys:
+            if fk.parent_table.startswith("~"):
+                continue
             parent = records.get(fk.parent_table) if fk.parent_schema == schema else None
             if parent is None and fk.parent_table != name and outside is not None:
                 parent = outside(fk.parent_schema, fk.parent_table)
             if parent is None:
                 continue
+            parent_attributes = parent.heading.all_attributes
             for child, parent_column in zip(fk.columns, fk.parent_columns):
-                if parent_column in parent.heading.all_attributes:
-                    parents.setdefault(child, parent.heading.all_attributes[parent_column])
-        heading = Heading(_attributes(schema, table, parents, lineage, in_014_schema), table.comment)
-        foreign_keys = _foreign_keys(table, heading)
-        indexes = _indexes(table, foreign_keys, heading.primary_key, hidden_fk_columns)
+                if parent_column in parent_attributes:
+                    parents.setdefault(child, parent_attributes[parent_column])
+        # the class names a definition writes: its own, its parents' and their masters' (_reference)
+        named = [name] + [fk.parent_table for fk in table.foreign_keys if fk.parent_schema == schema]
+        naming = tuple(names.get(n) for t in named for n in (t, t.rsplit(PART_SEPARATOR, 1)[0]))
+        source = (tuple(lineage.get((name, c.name)) for c in table.columns), naming, in_014_schema)
+        known = memo.get((schema, name))
+        if (
+            known is not None
+            and known[0] is table
+            and known[1] == source
+            and known[2].keys() == parents.keys()
+            and all(known[2][k] is a for k, a in parents.items())
+        ):
+            parts = known[3]
+        else:
+            parts = _record_parts(schema, name, table, parents, lineage, names, in_014_schema)
+            memo[(schema, name)] = (table, source, parents, parts)
+        attributes, foreign_keys, indexes, definition = parts
         tier, class_name = names[name]
         records[name] = TableRecord(
             schema,
             name,
             tier,
             class_name,
-            definition_text(
-                heading, foreign_keys, indexes, lambda fk, table=name: _reference(schema, table, fk, names)
-            ),
-            heading,
+            definition,
+            Heading(attributes, table.comment),
             foreign_keys,
             indexes,
             origin="server",
         )
+    for key in [k for k in memo if k[0] == schema and k[1] not in tables]:
+        del memo[key]
     return records
+
+
+def _record_parts(schema, name, table, parents, lineage, names, in_014_schema=False):
+    """(attributes, foreign keys, indexes, definition) of one table."""
+    # 0.14's references to its ~external_<store> tables are bookkeeping, not dependencies
+    hidden_fk_columns = [tuple(fk.columns) for fk in table.foreign_keys if fk.parent_table.startswith("~")]
+    table = replace(table, foreign_keys=[fk for fk in table.foreign_keys if not fk.parent_table.startswith("~")])
+    heading = Heading(_attributes(schema, table, parents, lineage, in_014_schema), table.comment)
+    foreign_keys = _foreign_keys(table, heading)
+    indexes = _indexes(table, foreign_keys, heading.primary_key, hidden_fk_columns)
+    definition = definition_text(heading, foreign_keys, indexes, lambda fk: _reference(schema, name, fk, names))
+    return list(heading.all_attributes.values()), foreign_keys, indexes, definition
 
 
 __all__ = ["LINEAGE_TABLE", "records_from_facts", "definition_text"]

@@ -3,8 +3,9 @@
 DataJoint matches attributes of a join or restriction by name and lineage, and reads lineage
 from this table (one per schema): a row for every primary-key and foreign-key attribute of each
 table, holding `schema.table.attribute` of the attribute's origin. pipejoint writes the rows when
-it declares a table and removes them when it drops one, on the backends that keep the table
-(MySQL, PostgreSQL), so DataJoint's semantic matching works on pipejoint's tables.
+it declares a table and removes them when it drops one, on every backend (SQLite too, where no
+DataJoint client reads them, so that one reader serves all three), so DataJoint's semantic
+matching works on pipejoint's tables.
 """
 
 from __future__ import annotations

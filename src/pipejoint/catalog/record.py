@@ -9,8 +9,9 @@ from dataclasses import dataclass
 class TableRecord:
     """A table's tier, class name, definition, heading, foreign keys and indexes.
 
-    ``origin`` says where it was read: ``"catalog"`` (pipejoint's hidden table) or ``"server"``
-    (the server's own catalog, read through DataJoint's conventions in conventions.py).
+    ``origin`` says where it was read: ``"server"`` (the database's own catalog read through
+    DataJoint's conventions, conventions.py: every backend) or ``"catalog"`` (the ``~catalog`` an
+    earlier pipejoint kept in a schema on MySQL or PostgreSQL, catalog_v1.py).
     """
 
     schema: str

@@ -1,20 +1,31 @@
-"""Table records read from the server's own catalog, for schemas pipejoint did not make.
+"""Table records read from the database's own catalog through DataJoint's conventions.
 
-A schema made by DataJoint 2.x or by plain SQL has no pipejoint catalog table: its tables are
-described by the server (Backend.introspect) and DataJoint's conventions (conventions.py). This
-module reads both for several schemas at once: one introspection and one ``~lineage`` query for
-all of them. It only reads; nothing in the database changes.
+Every schema is read this way (those an earlier pipejoint made on a server with its ``~catalog``
+excepted, catalog_v1.py): pipejoint's own, DataJoint 2.x's and 0.14's, plain SQL. The database
+describes its tables (Backend.introspect: on SQLite with the comments its hidden ``~comments``
+table keeps) and conventions.py reads DataJoint's conventions from that. This module reads both
+for several schemas at once: one introspection and one ``~lineage`` query for all of them. It only
+reads; nothing in the database changes.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from sqlglot import exp
 
 from .conventions import LINEAGE_TABLE, records_from_facts
 
 logger = logging.getLogger("pipejoint")
+
+
+def _string(backend, text):
+    """A string literal of the backend's dialect (plain names written directly: no SQL generator is
+    set up for a read)."""
+    if re.fullmatch(r"[\w$]*", text, re.ASCII):
+        return f"'{text}'"
+    return exp.Literal.string(text).sql(dialect=backend.dialect)
 
 
 def read_lineage(connection, schemas):
@@ -24,8 +35,7 @@ def read_lineage(connection, schemas):
         return result
     backend = connection.backend
     selects = [
-        f"SELECT {exp.Literal.string(s).sql(dialect=backend.dialect)}, table_name, attribute_name, lineage "
-        f"FROM {backend.full_table_name(s, LINEAGE_TABLE)}"
+        f"SELECT {_string(backend, s)}, table_name, attribute_name, lineage FROM {backend.full_table_name(s, LINEAGE_TABLE)}"
         for s in schemas
     ]
     rows = connection.rows_unless_missing(" UNION ALL ".join(selects))
@@ -45,6 +55,7 @@ def read_server_schemas(connection, tables, outside):
     """
     schemas = list(tables)
     facts = connection.backend.introspect(connection, schemas)
+    memo = connection.__dict__.setdefault("_records_memo", {})  # kept across cache clears (conventions.py)
     lineage = read_lineage(connection, [s for s in schemas if LINEAGE_TABLE in tables[s]])
     built, building = {}, set()
 
@@ -59,7 +70,7 @@ def read_server_schemas(connection, tables, outside):
         if schema not in built:
             building.add(schema)
             try:
-                built[schema] = records_from_facts(facts[schema], lineage.get(schema), parent)
+                built[schema] = records_from_facts(facts[schema], lineage.get(schema), parent, memo)
             except Exception as error:  # one odd schema must not keep the others (and the table graph) from loading
                 logger.warning("Cannot read the tables of schema `%s`: %s: %s", schema, type(error).__name__, error)
                 built[schema] = {}

@@ -20,7 +20,7 @@ def _integer(value, t):
     if (
         isinstance(value, (bool, numbers.Integral))
         or (isinstance(value, float) and value.is_integer())
-        or (isinstance(value, str) and value.strip().lstrip("+-").isdigit())
+        or (isinstance(value, str) and _ascii_digits(value.strip().lstrip("+-")))
     ):
         value = int(value)
     elif hasattr(value, "item") and type(value).__module__ == "numpy":
@@ -33,14 +33,24 @@ def _integer(value, t):
     return value
 
 
+def _ascii_digits(text):
+    """'12' but not '١٢': int() reads every script's digits, the databases only ASCII ones."""
+    return text.isascii() and text.isdigit()
+
+
 def _float(value, t):
     if isinstance(value, (numbers.Real, decimal.Decimal)) and not isinstance(value, bool):
         value = float(value)
     elif isinstance(value, str):
+        if not value.isascii():
+            raise ValueError(f"expected a number written in ASCII digits, got {value!r}")
         try:
-            value = float(value)
+            number = float(value)
         except ValueError:
             raise ValueError(f"expected a number, got {value!r}") from None
+        if math.isinf(number) and "inf" not in value.lower():  # '1e400': too large, not infinity
+            raise ValueError(f"{value!r} is too large for a 64-bit float")
+        value = number
     else:
         raise ValueError(f"expected a number, got {type(value).__name__} {value!r}")
     if t.unsigned and value < 0:
@@ -90,12 +100,36 @@ def _bool(value, t):
     raise ValueError(f"expected a boolean, got {value!r}")
 
 
+def storable_string_problem(value):
+    """Why a string cannot be stored the same way on every backend, or None.
+
+    A lone surrogate (what Python makes of undecodable bytes, e.g. in a file name) is no UTF-8
+    text, and PostgreSQL stores no NUL character in text: both are refused on every backend.
+    """
+    if value.isascii():
+        return None if "\0" not in value else "contains a NUL character, which PostgreSQL text cannot hold"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        character = value[error.start]
+        return (
+            f"contains {character.encode('utf-8', 'backslashreplace').decode()!s} at position {error.start}, "
+            "which is no text (undecodable bytes): decode the source with errors='replace', or store bytes"
+        )
+    if "\0" in value:
+        return "contains a NUL character, which PostgreSQL text cannot hold"
+    return None
+
+
 def _string(value, t):
     if not isinstance(value, str):
         if type(value).__module__ == "numpy" and hasattr(value, "item"):
             value = value.item()
         if not isinstance(value, str):
             raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
+    problem = storable_string_problem(value)
+    if problem:
+        raise ValueError(f"the string {problem}")
     if t.core in ("char", "varchar") and len(value) > t.length:
         raise ValueError(f"string of length {len(value)} is longer than {t.declared} allows")
     if t.core == "enum" and value not in t.values:
@@ -286,6 +320,8 @@ def _fast_floats(values, types, t):
 def _fast_strings(values, types, t):
     if not types <= {str}:
         return None
+    if not all(map(str.isascii, values)) or any("\0" in v for v in values):
+        return None  # the slow path checks each value (lone surrogates, NULs) and names the row
     if t.core in ("char", "varchar") and values and max(map(len, values)) > t.length:
         return None
     if t.core == "enum" and not set(values) <= set(t.values):

@@ -35,10 +35,12 @@ def column_comments(backend, spec):
     A declared attribute's comment carries its type (`:int32:session number`). A column copied
     from a parent by `-> Parent` gets the parent's user comment, with only `:uuid:` restored,
     and DataJoint writes that only where comments are part of the column definition (MySQL).
+    On SQLite, whose column types say nothing of the declared type and whose comments no DataJoint
+    client reads, every column's comment carries its type, copied ones too.
     """
     comments = {}
     for a in spec.attributes:
-        if a.name in spec.copied:
+        if a.name in spec.copied and not backend.keeps_comments_table:
             comments[a.name] = foreign_key_comment(a.attr_type, a.comment) if backend.inline_column_comments else ""
         else:
             comments[a.name] = column_comment(a.attr_type, a.comment, mark_native=not backend.keeps_native_types)

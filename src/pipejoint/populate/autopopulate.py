@@ -151,7 +151,7 @@ class AutoPopulate(_Mixin):
                 if self._already_made(key):  # (made since the key was listed) compute nothing
                     return False
                 return self._make_generator(make, key, kwargs, on_commit)
-            with connection.transaction:
+            with connection.deferred_transaction():  # on SQLite, other workers write while make() computes
                 if self._already_made(key):
                     _finish(on_commit, False)
                     return False

@@ -1,20 +1,25 @@
 """`schema.jobs`: the job queues of a schema's tables, or DataJoint 0.14's schema-wide `~jobs`.
 
-DataJoint 2.x keeps one queue per auto-populated table (jobs.py) and `schema.jobs` lists them;
-DataJoint 0.14 kept one `~jobs` table per schema, keyed by table name and key hash. A 0.14
-schema's `~jobs` is read as it is (restrict, fetch, delete); pipejoint reserves no jobs in it.
+DataJoint 2.x keeps one queue per auto-populated table (jobs.py) and `schema.jobs` lists them.
+DataJoint 0.14 kept one `~jobs` table per schema, keyed by table name and key hash: a row exists
+only while a job is reserved, failed or ignored, and a worker reserves by inserting it (the
+primary key lets one insert win). In a 0.14 schema pipejoint follows that protocol, so its
+workers and 0.14's share the work; a reservation whose server session is gone (a dead worker,
+of either client) is deleted by the next populate.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
-from ..catalog.legacy import JOBS_TABLE
+from ..catalog.legacy import JOBS_TABLE, is_014_schema
 from ..catalog.record import TableRecord
 from ..definition.parser import parse_definition
-from ..errors import DataJointError
+from ..errors import DataJointError, DuplicateError
+from ..storage.blob import pack
 from ..table.table import FreeTable, Table
-from .jobs import STATUSES, Job
+from .jobs import STATUSES, Holder, Job, _holder, _quoter, _same_account, error_message_text, storable_text
 
 if TYPE_CHECKING:
     from ..query.restriction import Restriction
@@ -22,7 +27,7 @@ if TYPE_CHECKING:
 # DataJoint 0.14's schema-wide job table (its rows are reserved, error or ignore; a missing row
 # means the job is available)
 DEFINITION_014 = """
-# job reservation table (DataJoint 0.14)
+# job reservation table for `{database}`
 table_name : varchar(255)          # className of the table
 key_hash : char(32)                # key hash
 ---
@@ -39,13 +44,25 @@ timestamp = CURRENT_TIMESTAMP : timestamp
 _COLUMNS_014 = {"table_name", "key_hash", "status", "key", "connection_id", "timestamp"}
 
 
+def key_hash_014(key) -> str:
+    """DataJoint 0.14's job hash: md5 of the key's values in the order of their sorted names."""
+    digest = hashlib.md5()
+    for _, value in sorted(key.items()):
+        digest.update(str(value).encode())
+    return digest.hexdigest()
+
+
 def has_014_jobs(connection, database) -> bool:
-    """True when the schema has DataJoint 0.14's `~jobs` (told apart by its columns)."""
+    """True when the schema keeps its jobs as DataJoint 0.14 does: its `~jobs` has 0.14's columns,
+    or the schema is 0.14's and has no `~jobs` yet (0.14 creates it on first use, and so do we)."""
     key = ("jobs 0.14", database)
     known = connection.cache.get(key)
     if known is None:
         known = False
-        if JOBS_TABLE in connection.backend.list_tables(connection, database):
+        tables = connection.backend.list_tables(connection, database)
+        if JOBS_TABLE not in tables:
+            known = is_014_schema(tables)
+        else:
             cursor = connection.execute(
                 f"SELECT * FROM {connection.backend.full_table_name(database, JOBS_TABLE)} WHERE 1 = 0"
             )
@@ -61,7 +78,6 @@ class JobTable014(Table):
 
     tier = "jobs"
     _table_name = JOBS_TABLE
-    definition = DEFINITION_014
 
     def __init__(self, schema: Any = None) -> None:  # a dj.Schema
         super().__init__()
@@ -69,16 +85,42 @@ class JobTable014(Table):
             self._schema = schema
 
     @property
+    def definition(self) -> str:
+        return DEFINITION_014.format(database=self.database)
+
+    @property
     def _record(self):
         key = ("jobs record 0.14", self.database)
         record = self._connection.cache.get(key)
         if record is None:
-            spec = parse_definition(DEFINITION_014, self.database, JOBS_TABLE, {}, self.tier)
+            definition = self.definition
+            spec = parse_definition(definition, self.database, JOBS_TABLE, {}, self.tier)
             record = TableRecord(
-                self.database, JOBS_TABLE, self.tier, "Jobs", DEFINITION_014, spec.heading, [], spec.indexes
+                self.database, JOBS_TABLE, self.tier, "Jobs", definition, spec.heading, [], spec.indexes
             )
             self._connection.cache.put(key, record)
         return record
+
+    def ensure(self) -> JobTable014:
+        """Create `~jobs` as 0.14 would, when the schema has none yet."""
+        connection = self._connection
+        if JOBS_TABLE in connection.backend.list_tables(connection, self.database):
+            return self
+        if connection.in_transaction:
+            raise DataJointError(
+                f"The jobs table of schema `{self.database}` is created on its first use, which cannot happen "
+                "inside a transaction: use schema.jobs once before the transaction."
+            )
+        from ..definition.ddl import create_table_statements
+
+        spec = parse_definition(self.definition, self.database, JOBS_TABLE, {}, self.tier)
+        try:
+            for statement in create_table_statements(connection.backend, spec):
+                connection.execute(statement)
+        except DataJointError:
+            if JOBS_TABLE not in connection.backend.list_tables(connection, self.database):
+                raise
+        return self
 
     def delete(self, transaction: bool = True, prompt: bool | None = None, **kwargs: Any) -> int:
         """Delete these job rows (no prompt: jobs are bookkeeping, nothing depends on them)."""
@@ -99,24 +141,26 @@ class JobTable014(Table):
 
 
 class Jobs014:
-    """`Table.jobs` in a DataJoint 0.14 schema: that table's rows of the schema's `~jobs`."""
+    """`Table.jobs` in a DataJoint 0.14 schema: that table's rows of the schema's `~jobs`, and 0.14's
+    reservation protocol, which populate(reserve_jobs=True) follows there."""
 
     def __init__(self, target: Any) -> None:
         self.target = target
         self.table = JobTable014(target.schema)
+        self._table_name = target.table_name
 
     @property
     def _all(self) -> JobTable014:
-        return self.table & {"table_name": self.target.table_name}
+        return self.table & {"table_name": self._table_name}
 
     def _status(self, status):
         return self._all & {"status": status}
 
-    pending = property(lambda self: self._status("pending"))
+    pending = property(lambda self: self._status("pending"))  # 0.14 keeps no pending rows: always empty
     reserved = property(lambda self: self._status("reserved"))
     errors = property(lambda self: self._status("error"))
     ignored = property(lambda self: self._status("ignore"))
-    completed = property(lambda self: self._status("success"))
+    completed = property(lambda self: self._status("success"))  # nor completed ones
 
     def __and__(self, restriction: Restriction) -> JobTable014:
         return self._all & restriction
@@ -130,12 +174,6 @@ class Jobs014:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        if name in ("refresh", "reserve", "complete", "error", "ignore", "take"):
-            raise DataJointError(
-                f"{self.target.node_name} keeps its jobs in DataJoint 0.14's ~jobs table: pipejoint reads it "
-                f"({self.target.class_name}.jobs.errors, schema.jobs) but reserves no jobs in it. Populate with "
-                "reserve_jobs=False, or with DataJoint 0.14."
-            )
         return getattr(self._all, name)
 
     def progress(self) -> dict[str, int]:
@@ -149,6 +187,96 @@ class Jobs014:
 
     def __repr__(self) -> str:
         return f"Jobs of {self.target.node_name}\n" + repr(self._all)
+
+    # --- 0.14's protocol: a row is a reservation, an error or an ignore; no row, the job is free ---
+    def ident(self, key: Any) -> str:
+        """The job's key_hash (0.14 hashes the whole key the key_source gives)."""
+        return key_hash_014(key)
+
+    def states(self) -> dict[str, tuple[str, int]]:
+        hashes, statuses = self._all.fetch("key_hash", "status")
+        return {h: (s, 0) for h, s in zip(hashes, statuses)}
+
+    def refresh(self, *restrictions: Restriction, todo: Any = None, **ignored: Any) -> dict[str, int]:
+        """0.14 keeps no pending jobs: refreshing only frees the reservations of dead workers."""
+        self.table.ensure()
+        return {"added": 0, "removed": 0, "orphaned": self._free_abandoned(), "re_pended": 0}
+
+    def _row(self, key, status, holder):
+        return dict(
+            table_name=self._table_name,
+            key_hash=key_hash_014(key),
+            status=status,
+            key=dict(key),
+            host=holder.host,
+            pid=holder.pid,
+            connection_id=holder.connection_id,
+            user=holder.user,
+        )
+
+    def take(self, key: Any) -> Holder | None:
+        holder = _holder(self.target._connection)
+        try:
+            self.table.ensure().insert1(self._row(key, "reserved", holder))
+        except DuplicateError:
+            return None
+        if self.target._already_made(key):
+            self.finish(key, holder, 0.0)
+            return None
+        return holder
+
+    def _mine(self, key, holder):
+        backend = self.target._connection.backend
+        q, p = _quoter(backend), backend.placeholder
+        where = (
+            f"{q('table_name')} = {p} AND {q('key_hash')} = {p} AND {q('status')} = 'reserved' "
+            f"AND {q('connection_id')} = {p} AND {q('pid')} = {p}"
+        )
+        return where, [self._table_name, key_hash_014(key), holder.connection_id, holder.pid]
+
+    def finish(self, key: Any, holder: Holder, duration: float) -> None:
+        where, args = self._mine(key, holder)
+        self.target._connection.execute(f"DELETE FROM {self.table.full_table_name} WHERE {where}", args)
+
+    release = finish  # a job given back is simply free again
+
+    def fail(self, key: Any, holder: Holder, message: str, stack: str, duration: float) -> None:
+        backend = self.target._connection.backend
+        q, p = _quoter(backend), backend.placeholder
+        where, args = self._mine(key, holder)
+        sql = (
+            f"UPDATE {self.table.full_table_name} SET {q('status')} = 'error', {q('error_message')} = {p}, "
+            f"{q('error_stack')} = {p} WHERE {where}"
+        )
+        self.target._connection.execute(sql, (error_message_text(message), pack(storable_text(stack)), *args))
+
+    def ignore(self, key: Any) -> None:
+        holder = _holder(self.target._connection)
+        try:
+            self.table.ensure().insert1(self._row(key, "ignore", holder))
+        except DuplicateError:
+            (self._all & {"key_hash": key_hash_014(key)}).delete_quick()
+            self.table.insert1(self._row(key, "ignore", holder))
+
+    def _free_abandoned(self) -> int:
+        """Delete reservations whose server session is gone (0.14's own workers leave them forever)."""
+        connection = self.target._connection
+        backend = connection.backend
+        live = backend.live_sessions(connection)
+        if live is None:
+            return 0
+        sessions, sees_all = live
+        me = _holder(connection).user
+        held = self._all & {"status": "reserved"}
+        rows = held.fetch("key_hash", "connection_id", "user", as_dict=True)
+        dead = [
+            {"key_hash": r["key_hash"]}
+            for r in rows
+            if r["connection_id"]
+            and int(r["connection_id"]) not in sessions
+            and (sees_all or _same_account(r["user"], me))
+        ]
+        return (held & dead).delete_quick(get_count=True) or 0 if dead else 0
 
 
 class SchemaJobs(list):

@@ -328,6 +328,8 @@ class Compiler:
     def visit_Always(self, condition, resolve):
         return exp.EQ(this=exp.Literal.number(1), expression=exp.Literal.number(1 if condition.value else 0))
 
+    visit_UnknownKeys = visit_Always  # TRUE: it restricts nothing
+
     def visit_Equals(self, condition, resolve):
         heading = condition.heading
         parts = []

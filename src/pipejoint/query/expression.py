@@ -9,6 +9,8 @@ the expression is fetched.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, overload
 
@@ -20,9 +22,11 @@ from .aggregation import aggregate, aggregate_universal, union
 from .compiler import compile_query
 from .computed import computed_attribute
 from .display import html_preview, text_preview
-from .nodes import Column, Join, Ordering
+from .nodes import Column, Join, Ordering, UnknownKeys
 from .relation import Relation, check_lineage, query_name
 from .restriction import Not, Top, dict_condition, make_condition
+
+logger = logging.getLogger("pipejoint")
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -62,14 +66,30 @@ class QueryExpression(Relation):
         flat = self._top is None and self._group is None and self._union is None
         if flat and type(restriction) is dict:  # the (T & key) hot path: nothing else to decide
             condition = dict_condition(restriction, self._heading, self)
-            return self if condition is None else self._with_condition(condition)
+            return self._unknown_keys(restriction) if condition is None else self._with_condition(condition)
         if isinstance(restriction, Top):
             return self._apply_top(restriction)
         base = self if flat else self._as_subquery()
         condition = make_condition(restriction, base, semantic_check)
         if condition is None:
-            return self
+            return base._unknown_keys(restriction)
         return base._with_condition(condition)
+
+    def _unknown_keys(self, restriction):
+        """A restriction by dicts that name no attribute: as in DataJoint it restricts nothing, with a
+        warning, and it is remembered so that delete() refuses it (a misspelled key is not 'all rows')."""
+        rows = [restriction] if isinstance(restriction, Mapping) else restriction
+        if not isinstance(rows, (list, tuple)) or not rows or not all(isinstance(r, Mapping) for r in rows):
+            return self
+        keys = sorted({k for r in rows for k in r})
+        if not keys:
+            return self
+        logger.warning(
+            "The restriction %s names no attribute of the query (attributes: %s): it restricts nothing.",
+            restriction,
+            ", ".join(self.heading.names),
+        )
+        return self._with_condition(UnknownKeys(keys))
 
     @overload
     def __and__(self, restriction: Top) -> QueryExpression: ...

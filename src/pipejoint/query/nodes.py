@@ -133,6 +133,17 @@ class Always(Condition):
         return ("always", self.value)
 
 
+class UnknownKeys(Always):
+    """A dict restriction that names no attribute of the expression. It restricts nothing, as in
+    DataJoint, but is remembered: delete refuses it, since a misspelled key would delete every row."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self, keys):
+        super().__init__(True)
+        self.keys = tuple(keys)
+
+
 class Equals(Condition):
     """attr = value for several attributes (a dict, a key, a record). None means IS NULL.
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
 from ..catalog.connection import conn as global_connection
-from ..catalog.records import CATALOG_TABLE, ensure_catalog, read_schema
+from ..catalog.records import read_schema
 from ..core.naming import TIER_PREFIXES, class_name_to_table_name, split_node
 from ..errors import DataJointError
 from ..settings import config
@@ -117,8 +117,6 @@ class Schema:
             require_no_transaction(connection, f"Creating schema `{schema_name}`")
             backend.create_schema(connection, schema_name)
             logger.info("Created schema `%s`", schema_name)
-        if self._creates_tables:
-            ensure_catalog(connection, schema_name)
         connection.schemas[schema_name] = self
         queued, self._queue = self._queue, []
         for cls, context in queued:
@@ -338,4 +336,4 @@ def list_schemas(connection: Connection | None = None) -> list[str]:
     return list(connection.backend.list_schemas(connection))
 
 
-__all__ = ["Schema", "schema", "list_schemas", "CATALOG_TABLE"]
+__all__ = ["Schema", "schema", "list_schemas"]

@@ -14,8 +14,9 @@ import logging
 from sqlglot import exp
 
 from ..core.naming import master_node, node_name
-from ..errors import DataJointError, IntegrityError, TransactionError
+from ..errors import DataJointError, IntegrityError, TransactionError, UnknownAttributeError
 from ..query.compiler import Context, build_select, condition_sql, finish
+from ..query.nodes import UnknownKeys
 from ..settings import config
 from .prompt import ask_yes_no
 
@@ -220,6 +221,7 @@ def delete(
         part_integrity = "cascade"
     if part_integrity not in ("enforce", "ignore", "cascade"):
         raise ValueError("part_integrity must be 'enforce', 'ignore' or 'cascade'")
+    refuse_unknown_keys(table, "delete()")
     connection = table._connection
     prompt = config["safemode"] if prompt is None else prompt
     if connection.in_transaction and prompt:
@@ -375,6 +377,7 @@ def upward(child_rows, attr_map):
 
 def delete_quick(table, get_count=False):
     """DELETE without cascade: fails when other tables still reference the rows."""
+    refuse_unknown_keys(table, "delete_quick()")
     connection = table._connection
     try:
         with connection.atomic():
@@ -389,3 +392,16 @@ def delete_quick(table, get_count=False):
 
 
 __all__ = ["delete", "delete_quick", "cascade_plan", "with_masters", "upward"]
+
+
+def refuse_unknown_keys(table, action):
+    """A delete restricted by a dict that names no attribute of the table would delete every row
+    (DataJoint's rule for queries): refuse it, naming the keys and the table's attributes."""
+    unknown = [k for condition, _ in table._where if isinstance(condition, UnknownKeys) for k in condition.keys]
+    if unknown:
+        raise UnknownAttributeError(
+            f"{action} on {table.node_name} is restricted by {', '.join(map(repr, unknown))}, which "
+            f"{'is not an attribute' if len(unknown) == 1 else 'are not attributes'} of the table, so it would "
+            f"delete every row. Attributes: {', '.join(table.heading.names)}. Check the spelling; to delete "
+            f"every row, call delete() on the table itself."
+        )

@@ -23,7 +23,7 @@ _UUID = parse_type("uuid")  # the column of a DataJoint 0.14 store attribute hol
 class Column:
     """How one attribute's values are checked and encoded."""
 
-    __slots__ = ("attr", "encode", "fast", "keyed", "name", "normalize", "pack", "stored", "stores_inf", "stores_nan")
+    __slots__ = ("attr", "encode", "fast", "keyed", "name", "normalize", "pack", "stored")
 
     def __init__(self, attr, backend):
         self.name = attr.name
@@ -33,8 +33,6 @@ class Column:
         self.encode = backend.encoder(self.stored)
         self.pack = _packer(attr)
         self.keyed = getattr(self.pack, "needs_key", False)  # packed row by row with the key (pack_keyed)
-        self.stores_nan = backend.stores_nan
-        self.stores_inf = backend.stores_inf
         self.fast = None if self.pack is not None else fast_checker(attr)
 
 
@@ -171,8 +169,9 @@ def _encode_values(table, column, values, indices, types):
     if normalized is None:
         normalized = [_normalize_one(table, column, v, indices[k]) for k, v in enumerate(values)]
     if column.stored.storage_core in ("float32", "float64") and not all(map(math.isfinite, normalized)):
-        for k, value in enumerate(normalized):
-            _check_special_float(table, column, value, indices[k])
+        normalized = [_special_float(table, column, v, indices[k]) for k, v in enumerate(normalized)]
+        if column.encode is not None:
+            return [None if v is None else column.encode(v) for v in normalized]
     if column.encode is None:
         return normalized
     try:
@@ -200,31 +199,34 @@ def _normalize_one(table, column, value, index):
         raise row_error(InvalidValueError, table, index, attr.name, str(error)) from None
 
 
-def _check_special_float(table, column, value, index):
-    """NaN never in a key; NaN and ±inf only where the backend stores them."""
+def _special_float(table, column, value, index):
+    """NaN and ±inf, the same on every backend: NaN is a missing value, stored as NULL (DataJoint's
+    rule), so only where the attribute is nullable and never in a key; ±inf is refused (MySQL has no
+    place for it). Returns the value to store."""
     attr = column.attr
-    backend = table._connection.backend.name
     if is_nan(value):
         if attr.in_key:
             raise row_error(InvalidValueError, table, index, attr.name, "NaN cannot be part of a primary key")
-        if not column.stores_nan:
+        if not attr.nullable:
             raise row_error(
                 InvalidValueError,
                 table,
                 index,
                 attr.name,
-                f"the {backend} backend cannot store NaN",
-                "Use None for a missing value (declare the attribute `= null`).",
+                "NaN is a missing value, stored as NULL, but the attribute is required",
+                "Give a number, or declare the attribute with `= null`.",
             )
-    elif is_inf(value) and not column.stores_inf:
+        return None
+    if is_inf(value):
         raise row_error(
             InvalidValueError,
             table,
             index,
             attr.name,
-            f"the {backend} backend cannot store {value}",
-            "Use None, or a finite value.",
+            f"{value} cannot be stored (MySQL has no infinity, so no backend stores it)",
+            "Use None for a missing value, or a finite number.",
         )
+    return value
 
 
 def encode_row(table, columns, row, index, key=None):
@@ -248,7 +250,10 @@ def encode_row(table, columns, row, index, key=None):
             )
         value = _normalize_one(table, column, value, index)
         if isinstance(value, float) and not math.isfinite(value):
-            _check_special_float(table, column, value, index)
+            value = _special_float(table, column, value, index)
+            if value is None:
+                out.append(None)
+                continue
         if column.encode is not None:
             try:
                 value = column.encode(value)

@@ -232,8 +232,6 @@ class MySQLBackend(Backend):
         return [r[0] for r in rows]
 
     # --- introspection (introspect.py) ---
-    reads_server_catalog = True
-
     def introspect(self, conn, schemas):
         from .introspect import introspect
 

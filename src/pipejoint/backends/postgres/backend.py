@@ -61,8 +61,6 @@ class PostgresBackend(Backend):
     declares_foreign_key_indexes = True
     keeps_lineage_table = True
     max_name_length = 63
-    stores_nan = True
-    stores_inf = True
     error_aborts_transaction = True
     fragment_rewrites = REWRITES
     has_sessions = True
@@ -268,7 +266,6 @@ class PostgresBackend(Backend):
         return [r[0] for r in rows]
 
     # --- introspection (introspect.py) ---
-    reads_server_catalog = True
     keeps_native_types = False
 
     def introspect(self, conn, schemas):

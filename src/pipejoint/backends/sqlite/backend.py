@@ -3,7 +3,9 @@
 Foreign keys between schemas must be enforced, which attached databases cannot do, so a schema
 is a prefix of the stored table name: table `session` of schema `lab` is stored as `"lab.session"`.
 Tables are STRICT (SQLite >= 3.37) so column types are enforced; CHECK constraints supply ranges,
-lengths, enums and date formats that SQLite has no types for.
+lengths, enums and date formats that SQLite has no types for. SQLite has no comments: each
+schema's hidden `~comments` table holds the strings the servers keep in table and column
+comments (introspect.py), and `~lineage` is DataJoint's, as on the servers.
 """
 
 from __future__ import annotations
@@ -126,6 +128,8 @@ class SQLiteBackend(Backend):
     def now_plus_sql(self, seconds):
         return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '{seconds:+.6f} seconds')"
 
+    one_writer_per_file = True
+
     def begin_sql(self):
         # IMMEDIATE takes the write lock up front, so two writers wait (busy timeout) instead
         # of failing when a read lock is upgraded.
@@ -143,7 +147,6 @@ class SQLiteBackend(Backend):
         "uint64": "sqlite_uint64",
         "char": "rstrip_text",
     }
-    stores_inf = True
     decoders = {
         "bool": "to_bool",
         "date": "date_from_text",
@@ -228,6 +231,33 @@ class SQLiteBackend(Backend):
 
     def table_suffix(self, comment):
         return " STRICT"
+
+    # --- comments, introspection (introspect.py) ---
+    keeps_lineage_table = True
+    keeps_native_types = False  # INT, REAL, TEXT, BLOB: every declared type goes into the comment
+    keeps_comments_table = True
+
+    def after_create(self, schema, table_name, columns, comment):
+        from .introspect import comment_statements
+
+        return comment_statements(schema, table_name, columns, comment)
+
+    def after_drop_table(self, conn, schema, table_name):
+        from .introspect import forget_statements
+
+        return forget_statements(schema, table_name, self.list_tables(conn, schema))
+
+    def introspect(self, conn, schemas):
+        from .introspect import introspect
+
+        # each table's facts, kept while its CREATE statement, indexes and comments stay the same
+        known = self.__dict__.setdefault("_table_facts", {})
+        return introspect(conn, schemas, known)
+
+    def tables_by_schema(self, conn, schemas):
+        from .introspect import tables_by_schema
+
+        return tables_by_schema(conn, schemas)
 
     # --- schemas ---
     def create_schema(self, conn, name):
