@@ -131,7 +131,7 @@ def restrict(connection, conditions, table, node):
                 attr_map = props["attr_map"]
                 kept = rows.proj(**{c: p for c, p in attr_map.items() if c != p})
                 if props.get("nullable"):  # a NULL reference refers to no row, so no restriction removes it
-                    kept = [kept, f"{next(iter(attr_map))} IS NULL"]
+                    kept = [kept, {next(iter(attr_map)): None}]  # IS NULL
                 conditions.setdefault(child, []).append(kept)
     return conditions
 
