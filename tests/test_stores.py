@@ -259,7 +259,7 @@ def test_unconfigured_store_is_a_clear_error(schema, store):
 
 def test_store_only_codecs_need_a_store(schema):
     for spec in ("<npy>", "<hash>", "<object>", "<filepath>"):
-        with pytest.raises(DeclarationError, match="requires a store"):
+        with pytest.raises(DeclarationError, match="requires @, a store"):
 
             @schema
             class Bad(dj.Manual):
@@ -402,7 +402,206 @@ def test_legacy_spellings_and_partitioned_paths(schema, store, tmp_path):
         Legacy.insert1({"subject": "m/1", "take": 2, "doc": str(source), "raw": "incoming/r.bin", "arr": np.ones(2)})
         row = Legacy.fetch1()
         assert open(row["doc"], "rb").read() == b"attached" and row["raw"].read() == b"r"
-        assert row["arr"].path.startswith(f"_schema/{schema.database}/subject=m%2F1/legacy/take=2/arr_")
+        assert row["arr"].path.startswith(f"_schema/subject=m%2F1/{schema.database}/legacy/take=2/arr_")
         (Legacy & {"take": 2}).delete_quick()
         assert len(dj.gc(schema, dry_run=False, min_age=0)["orphaned"]) == 2  # the attachment and the array
         assert stored_files() == ["incoming/r.bin"]  # the user's file is never collected
+
+
+# --- DataJoint's object-path helpers, object references and <npy@> errors -----------------------
+
+
+def test_object_path_helpers_follow_datajoints_layout():
+    from pipejoint.storage import build_object_path, encode_pk_value, generate_token
+
+    assert [len(generate_token(n)) for n in (1, 8, 12, 99)] == [4, 8, 12, 16]
+    assert len({generate_token() for _ in range(50)}) == 50
+    assert all(c.isalnum() for c in generate_token(16))
+    assert [encode_pk_value(v) for v in (7, -2, "mouse_3")] == ["7", "-2", "mouse_3"]
+    assert encode_pk_value("a/b:c") == "a%2Fb%3Ac"
+    long_name = "x" * 150
+    assert encode_pk_value(long_name).startswith("x" * 50 + "_") and len(encode_pk_value(long_name)) == 59
+    key = {"animal": "m/1", "day": 3}
+    path, token = build_object_path("lab", "Scan", "movie", key, "tif", schema_prefix="_schema")
+    assert path == f"_schema/lab/Scan/animal=m%2F1/day=3/movie_{token}.tif"
+    path, token = build_object_path("lab", "Scan", "movie", key, None, "{day}", 5, schema_prefix="/_objects/")
+    assert path == f"_objects/day=3/lab/Scan/animal=m%2F1/movie_{token}" and len(token) == 5
+    path, token = build_object_path("lab", "Scan", "movie", key, ".zarr", "{day}", schema_prefix="")
+    assert path == f"day=3/lab/Scan/animal=m%2F1/movie_{token}.zarr"
+
+
+def test_object_codec_writes_where_build_object_path_says(schema, store, tmp_path):
+    spec = dict(dj.config["stores"]["main"], partition_pattern="{session}", token_length=6)
+    with dj.config.override(stores={"default": "main", "main": spec}):
+
+        @schema
+        class Movie(dj.Manual):
+            definition = """
+            animal : varchar(16)
+            session : int32
+            ---
+            clip : <object@>
+            """
+
+        Movie.insert1({"animal": "m7", "session": 4, "clip": (".avi", b"frames")})
+        ref = Movie.fetch1("clip")
+        prefix = f"_schema/session=4/{schema.database}/movie/animal=m7/clip_"
+        assert ref.path.startswith(prefix) and len(ref.path) == len(prefix) + 6 + len(".avi")
+        assert stored_files() == [ref.path] and ref.read() == b"frames"
+        assert dj.gc(schema, min_age=0)["orphaned"] == []  # found under the partition folder
+        Movie.delete_quick()
+        assert dj.gc(schema, dry_run=False, min_age=0)["deleted"] == 1
+        assert stored_files() == []
+
+
+def test_object_ref_reports_misuse_and_reads_as_datajoint_does(schema, store, tmp_path):
+    @schema
+    class Sample(dj.Manual):
+        definition = """
+        sample_id : int32
+        ---
+        item : <object@>
+        """
+
+    folder = tmp_path / "scan"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text("a")
+    (folder / "sub" / "b.txt").write_text("b")
+    (tmp_path / "notes.txt").write_text("notes")
+    with pytest.raises(dj.InvalidValueError, match=r"`item`.*not found"):
+        Sample.insert1({"sample_id": 9, "item": str(tmp_path / "absent.bin")})
+    assert len(Sample()) == 0 and stored_files() == []
+    Sample.insert([{"sample_id": 1, "item": str(folder)}, {"sample_id": 2, "item": str(tmp_path / "notes.txt")}])
+    folder_ref, file_ref = Sample.fetch("item", order_by="sample_id")
+    assert folder_ref.item_count == 2 and folder_ref.timestamp.tzinfo is not None
+    assert str(file_ref) == file_ref.path and file_ref.read() == b"notes"
+    assert folder_ref.read("sub/b.txt") == b"b" and folder_ref.listdir() == ["a.txt", "sub"]
+    with pytest.raises(DataJointError, match="Cannot read"):
+        folder_ref.read()
+    with pytest.raises(DataJointError, match="Cannot listdir"):
+        file_ref.listdir()
+    with pytest.raises(DataJointError, match="Cannot walk"):
+        list(file_ref.walk())
+    with pytest.raises(DataJointError, match="Cannot open"):
+        file_ref.open("inner.txt")
+    unbound = ObjectRef(path=file_ref.path, size=5, is_dir=False, timestamp=folder_ref.timestamp)
+    assert unbound.store is None and unbound.read() == b"notes"  # the default store
+    assert unbound.to_json()["timestamp"] == folder_ref.timestamp.isoformat()
+    assert ObjectRef.from_json(file_ref.to_json()) == file_ref
+
+
+class _Bytes:
+    """A storage backend in DataJoint's shape: only get_buffer() and protocol."""
+
+    protocol = "s3"
+
+    def __init__(self, data):
+        self.data, self.reads = data, 0
+
+    def get_buffer(self, path):
+        self.reads += 1
+        return self.data
+
+
+def test_npy_ref_from_metadata_and_any_backend(tmp_path):
+    array = np.arange(12, dtype="float32").reshape(3, 4)
+    np.save(tmp_path / "a.npy", array)
+    backend = _Bytes((tmp_path / "a.npy").read_bytes())
+    ref = NpyRef({"path": "x/a.npy", "store": "remote", "dtype": "float32", "shape": [3, 4]}, backend)
+    assert (ref.shape, ref.ndim, ref.size, ref.nbytes, len(ref)) == ((3, 4), 2, 12, 48, 3)
+    assert "not loaded" in repr(ref) and backend.reads == 0
+    mapped = ref.load(mmap_mode="r")
+    assert isinstance(mapped, np.memmap) and not ref.is_loaded
+    np.testing.assert_array_equal(mapped, array)
+    loaded = ref.load()
+    assert not isinstance(loaded, np.memmap) and ref.is_loaded and ref.load() is loaded
+    np.testing.assert_array_equal(ref[1], array[1])
+    assert backend.reads == 2  # one copy for the memory map, one read for load(); then cached
+    scalar = NpyRef({"path": "s.npy", "store": None, "dtype": "int8", "shape": []}, backend)
+    with pytest.raises(TypeError, match="0-dimensional"):
+        len(scalar)
+    with pytest.raises(DataJointError, match="dtype, shape"):
+        NpyRef({"path": "s.npy"})
+
+
+def test_npy_codec_needs_store_and_an_array(schema, store):
+    from pipejoint.builtin_codecs import FilepathCodec, HashCodec, NpyCodec, ObjectCodec
+
+    for codec in (NpyCodec(), ObjectCodec(), FilepathCodec(), HashCodec()):
+        with pytest.raises(dj.errors.CodecError, match="requires @"):
+            codec.get_dtype(is_store=False)
+        assert codec.get_dtype(is_store=True) == "json"
+    with pytest.raises(DataJointError, match="requires numpy.ndarray"):
+        NpyCodec().validate([1, 2])
+    with pytest.raises(DeclarationError, match="requires @, a store"):
+
+        @schema
+        class NoStore(dj.Manual):
+            definition = """
+            k : int32
+            ---
+            a : <npy>
+            """
+
+    @schema
+    class Arrays(dj.Manual):
+        definition = """
+        k : int32
+        ---
+        a : <npy@>
+        """
+
+    with pytest.raises(dj.InvalidValueError, match=r"`a`.*requires numpy.ndarray"):
+        Arrays.insert1({"k": 1, "a": [1, 2, 3]})
+    assert len(Arrays()) == 0 and stored_files() == []
+
+
+def test_staged_insert_writes_into_the_store_then_inserts(schema, store):
+    @schema
+    class Recording(dj.Manual):
+        definition = """
+        rec_id : int32
+        ---
+        raw : <object@>
+        label = "" : varchar(20)
+        """
+
+    with Recording().staged_insert1 as staged:
+        staged.rec.update(rec_id=1, label="first")
+        with staged.open("raw", "bin") as f:
+            f.write(b"streamed")
+    with Recording().staged_insert1 as staged:
+        staged.rec["rec_id"] = 2
+        chunks = staged.store("raw", ".zarr")
+        chunks["0.0"], chunks["meta/.zattrs"] = b"abc", b"{}"
+    file_ref, folder_ref = Recording.fetch("raw", order_by="rec_id")
+    assert file_ref.read() == b"streamed" and file_ref.ext == ".bin" and file_ref.verify()
+    assert file_ref.path.startswith(f"_schema/{schema.database}/recording/rec_id=1/raw_")
+    assert (folder_ref.is_dir, folder_ref.item_count, folder_ref.size) == (True, 2, 5)
+    assert folder_ref.read("0.0") == b"abc" and folder_ref.verify()
+    Recording.insert1({"rec_id": 0, "raw": (".bin", b"plain")})
+    plain = (Recording & {"rec_id": 0}).fetch1("raw")
+    assert set(file_ref.to_json()) == set(plain.to_json())  # the same metadata as a plain insert
+    (Recording & {"rec_id": 0}).delete_quick()
+    assert dj.gc(schema, dry_run=False, min_age=0)["orphaned"] == [("main", plain.path)]  # staged ones are referenced
+    before = stored_files()
+
+    with pytest.raises(ZeroDivisionError):
+        with Recording().staged_insert1 as staged:
+            staged.rec["rec_id"] = 3
+            with staged.open("raw", ".bin") as f:
+                f.write(b"half")
+            1 / 0
+    with pytest.raises(dj.DuplicateError):
+        with Recording().staged_insert1 as staged:
+            staged.rec["rec_id"] = 1
+            staged.store("raw")["x"] = b"y"
+    assert stored_files() == before and len(Recording()) == 2  # nothing left behind
+    with pytest.raises(DataJointError, match="Primary key.*rec_id"):
+        with Recording().staged_insert1 as staged:
+            staged.open("raw")
+    with pytest.raises(DataJointError, match="`label` is not an <object@>"):
+        with Recording().staged_insert1 as staged:
+            staged.rec["rec_id"] = 4
+            staged.open("label")
+    assert len(Recording()) == 2

@@ -112,3 +112,34 @@ def test_an_error_caught_inside_make_leaves_its_transaction_usable(schema):
     Source.insert([(1,), (2,)])
     assert Tagged.populate() == {"success_count": 2, "error_list": []}
     assert len(Tagged) == 2 and len(Tag) == 1
+
+
+def test_a_schema_another_client_creates_during_a_transaction(schema, connection, settings, make_schema):
+    """Reading the catalog inside a transaction (a cascading delete loads the dependencies of every
+    schema) while another client creates a schema: its new tables are unknown to the transaction's
+    snapshot (MySQL: error 1412), which must not break the transaction."""
+    from helpers import connect, unique_name
+
+    if connection.backend.name == "sqlite":
+        pytest.skip("SQLite has one writer: no other client creates tables while a transaction writes the file")
+    T = _table(schema)
+    T.insert([(1, 1.0, None), (2, 2.0, None)])
+    other = connect(settings)
+    name = unique_name()
+    try:
+        with connection.transaction:
+            assert len(T) == 2  # the transaction's snapshot starts here
+            theirs = dj.Schema(name, connection=other)
+
+            @theirs
+            class Elsewhere(dj.Manual):
+                definition = """
+                e : int32
+                """
+
+            connection.dependencies.load(force=True)
+            (T & {"id": 1}).delete(prompt=False)
+        assert T.fetch("id").tolist() == [2]
+    finally:
+        other.close()
+        make_schema(name)  # dropped with the test's schemas

@@ -52,6 +52,11 @@ class MissingTableError(DataJointError):
     """A table is not declared in the database."""
 
 
+class TableChangedError(DataJointError):
+    """Another client dropped or re-created a table this transaction had already seen (MySQL 1412):
+    retry the transaction."""
+
+
 class DeclarationError(DataJointError):
     """A table definition is invalid."""
 

@@ -17,7 +17,7 @@ import warnings
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LostConnectionError, MissingTableError, QuerySyntaxError, TransactionError
+from ..errors import LostConnectionError, MissingTableError, QuerySyntaxError, TableChangedError, TransactionError
 from ..settings import config, split_host_port
 from . import ARGUMENT_CONVENTIONS, get_backend
 from .cache import LRUCache
@@ -245,7 +245,7 @@ class Session:
             self.execute("SAVEPOINT pj_read")
         try:
             rows = self.execute(sql, args).fetchall()
-        except MissingTableError:
+        except (MissingTableError, TableChangedError):
             if savepoint:
                 self.execute("ROLLBACK TO SAVEPOINT pj_read", reconnect=False)
             return []

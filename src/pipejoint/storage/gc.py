@@ -3,7 +3,7 @@
 
 Deleting rows never deletes objects (a hash-addressed object may be shared by many rows), and
 a failed insert inside a caller's transaction may leave objects behind. They all sit under the
-store's ``_hash/{schema}/`` and ``_schema/{schema}/`` prefixes, where this module looks for them.
+store's ``_hash/{schema}/`` and ``_schema/[{partition}/]{schema}/`` prefixes, where this module looks for them.
 An object is kept when any row of the schema refers to it, to a folder holding it, or to the
 object whose manifest it is. ``filepath`` objects (the user's own files) are never touched.
 
@@ -147,7 +147,7 @@ def collect(*schemas, store=None, dry_run=True, min_age=DEFAULT_MIN_AGE, verbose
         for schema in schemas:
             for prefix in (target.hash_prefix, target.schema_prefix):
                 try:
-                    files = target.walk_files(f"{prefix}/{schema.database}")
+                    files = _schema_files(target, prefix, schema.database)
                 except Exception as error:  # an unreachable store: report, and refuse to delete anything
                     report["errors"].append(f"store '{name}', listing {prefix}/{schema.database}: {error}")
                     continue
@@ -201,21 +201,40 @@ def collect(*schemas, store=None, dry_run=True, min_age=DEFAULT_MIN_AGE, verbose
         except Exception as error:
             report["errors"].append(f"store '{name}': deleting failed: {error}")
         if target.is_local:
-            for schema in schemas:
-                for prefix in (target.hash_prefix, target.schema_prefix):
-                    _remove_empty_folders(target.full_path(f"{prefix}/{schema.database}"))
+            _remove_empty_parents(target, [p for p, _ in items])
     return report
 
 
-def _remove_empty_folders(root):
-    if not os.path.isdir(root):
-        return
-    for folder, _, _ in sorted(os.walk(root, topdown=False), key=lambda w: -len(w[0])):
-        if folder != root:
+def _schema_files(target, prefix, database):
+    """{path: info} of the files of one schema under a store prefix. Schema-addressed objects of a
+    store with a ``partition_pattern`` lie under ``{prefix}/{attr}={value}/.../{database}/``
+    (storage/paths.py), so then the whole prefix is listed and filtered."""
+    prefix = prefix.strip("/")
+    if not target.spec.get("partition_pattern"):
+        return target.walk_files(f"{prefix}/{database}" if prefix else database)
+    found = {}
+    for path, info in target.walk_files(prefix).items():
+        segments = path[len(prefix) + 1 :].split("/") if prefix else path.split("/")
+        while segments and "=" in segments[0]:  # partition segments; a schema name has no '='
+            segments.pop(0)
+        if segments and segments[0] == database:
+            found[path] = info
+    return found
+
+
+def _remove_empty_parents(target, paths):
+    """Remove the folders that deleting ``paths`` left empty, up to the store's prefixes."""
+    stops = {target.root.rstrip("/")} | {
+        target.full_path(p.strip("/")) for p in (target.hash_prefix, target.schema_prefix) if p
+    }
+    for path in paths:
+        folder = os.path.dirname(target.full_path(path))
+        while folder not in stops and folder.startswith(target.root):
             try:
                 os.rmdir(folder)  # only succeeds when empty
             except OSError:
-                pass
+                break
+            folder = os.path.dirname(folder)
 
 
 class GarbageCollector:

@@ -6,7 +6,9 @@ with fsspec when asked (``ref.open()``, ``ref.fsmap`` for Zarr, ``np.asarray(npy
 
 from __future__ import annotations
 
+import datetime
 import json
+import math
 import os
 import posixpath
 import tempfile
@@ -20,7 +22,7 @@ class ObjectRef:
     def __init__(
         self,
         path,
-        store,
+        store=None,
         size=None,
         hash=None,
         ext=None,
@@ -42,12 +44,19 @@ class ObjectRef:
         self.extra = extra
 
     @classmethod
-    def from_json(cls, data):
-        if isinstance(data, str):
-            data = json.loads(data)
+    def from_json(cls, data, backend=None):
+        """From the JSON a row stores (a dict or its text). ``backend`` is accepted for DataJoint's
+        signature and not used: the store is found by name when the object is read."""
+        data = dict(json.loads(data) if isinstance(data, str) else data)
+        if isinstance(data.get("timestamp"), str):  # a datetime, as DataJoint gives it
+            try:
+                data["timestamp"] = datetime.datetime.fromisoformat(data["timestamp"].replace("Z", "+00:00"))
+            except ValueError:
+                pass
         return cls(**data)
 
     def to_json(self):
+        timestamp = self.timestamp
         data = {
             "path": self.path,
             "store": self.store,
@@ -55,8 +64,9 @@ class ObjectRef:
             "hash": self.hash,
             "ext": self.ext,
             "is_dir": self.is_dir,
-            "timestamp": self.timestamp,
+            "timestamp": timestamp.isoformat() if hasattr(timestamp, "isoformat") else timestamp,
             "item_count": self.item_count,
+            "mime_type": self.mime_type,
         }
         data.update(self.extra)
         return {k: v for k, v in data.items() if v is not None}
@@ -64,9 +74,9 @@ class ObjectRef:
     # --- location ---
     @property
     def _store(self):
-        from .stores import get_store
+        from .stores import get_store, resolve_store_name
 
-        return get_store(self.store)
+        return get_store(resolve_store_name(self.store))
 
     @property
     def fs(self):
@@ -103,21 +113,31 @@ class ObjectRef:
 
     def open(self, subpath=None, mode="rb"):
         if self.is_dir and not subpath:
-            raise DataJointError(f"{self.path} is a folder: open a file inside it, ref.open('name').")
+            raise DataJointError(f"Cannot open {self.path}: it is a folder; open a file inside it, ref.open('name').")
+        if subpath and not self.is_dir:
+            raise DataJointError(f"Cannot open {subpath!r} inside {self.path}: it is a file, not a folder.")
         try:
             return self._store.open(self._sub(subpath), mode)
         except FileNotFoundError:
             raise MissingExternalFile(f"{self._sub(subpath)} is missing from store '{self.store}'.") from None
 
     def read(self, subpath=None):
+        if self.is_dir and not subpath:
+            raise DataJointError(f"Cannot read {self.path}: it is a folder; use listdir(), walk() or read('name').")
         with self.open(subpath) as f:
             return f.read()
 
+    def _require_dir(self, method):
+        if not self.is_dir:
+            raise DataJointError(f"Cannot {method}() {self.path}: it is a file; use read() or open().")
+
     def listdir(self, subpath=""):
+        self._require_dir("listdir")
         full = self._store.full_path(self._sub(subpath))
         return sorted(posixpath.basename(p.rstrip("/")) for p in self.fs.ls(full, detail=False))
 
     def walk(self):
+        self._require_dir("walk")
         prefix = self.full_path.rstrip("/") + "/"
         for folder, dirs, files in self.fs.walk(self.full_path):
             rel = folder[len(prefix) :] if folder.startswith(prefix) else ""
@@ -154,28 +174,41 @@ class ObjectRef:
     def __hash__(self):
         return hash((self.store, self.path))
 
+    def __str__(self):
+        return self.path
+
     def __repr__(self):
         kind = "folder" if self.is_dir else "file"
         return f"ObjectRef({kind} {self.path!r} in store {self.store!r}, {self.size} bytes)"
 
 
 class NpyRef:
-    """A numpy array saved as .npy in a store; shape and dtype are known without reading it."""
+    """A numpy array saved as .npy in a store; shape and dtype are known without reading it.
 
-    def __init__(self, path, store, dtype, shape, **extra):
-        self.path = path
-        self.store = store
-        self._dtype = dtype
-        self.shape = tuple(shape)
-        self.extra = extra
+    ``NpyRef(metadata, backend=None)`` as DataJoint constructs it: ``metadata`` is the stored JSON
+    (path, store, dtype, shape). ``backend`` reads the file: a pipejoint Store, or any object with
+    ``get_buffer(path)`` (and ``protocol``); by default the store named in the metadata.
+    """
+
+    def __init__(self, metadata=None, backend=None, **fields):
+        meta = dict(metadata or {}, **fields)
+        missing = [k for k in ("path", "dtype", "shape") if k not in meta]
+        if missing:
+            raise DataJointError(f"NpyRef needs {', '.join(missing)} in its metadata; got {sorted(meta)}.")
+        self._meta = meta
+        self._backend = backend
         self._array = None
         self._cache_file = None
+
+    path = property(lambda self: self._meta["path"], doc="Path of the .npy file in its store.")
+    store = property(lambda self: self._meta.get("store"), doc="Store name (None: the default store).")
+    shape = property(lambda self: tuple(self._meta["shape"]))
 
     @property
     def dtype(self):
         import numpy as np
 
-        return np.dtype(self._dtype)
+        return np.dtype(self._meta["dtype"])
 
     @property
     def ndim(self):
@@ -183,10 +216,7 @@ class NpyRef:
 
     @property
     def size(self):
-        n = 1
-        for s in self.shape:
-            n *= s
-        return n
+        return math.prod(self.shape)
 
     @property
     def nbytes(self):
@@ -197,33 +227,43 @@ class NpyRef:
         return self._array is not None
 
     def to_json(self):
-        return {"path": self.path, "store": self.store, "dtype": self._dtype, "shape": list(self.shape), **self.extra}
+        return dict(self._meta, shape=list(self.shape))
+
+    def _source(self):
+        if self._backend is not None:
+            return self._backend
+        from .stores import get_store, resolve_store_name
+
+        return get_store(resolve_store_name(self.store))
+
+    def _bytes(self, source):
+        if hasattr(source, "exists") and not source.exists(self.path):
+            raise MissingExternalFile(f"{self.path} is missing from store '{self.store}'.")
+        read = getattr(source, "get_bytes", None) or source.get_buffer
+        return read(self.path)
 
     def load(self, mmap_mode=None):
-        """The array; with mmap_mode ('r', 'c', ...) memory-mapped instead of read (cached)."""
+        """The array, read once and cached. With ``mmap_mode`` ('r', 'r+', 'c') a memory map instead:
+        of the file itself on a local store, else of a temporary local copy."""
+        import io
+
         import numpy as np
 
-        if self._array is not None:
+        source = self._source()
+        if mmap_mode is None:
+            if self._array is None:
+                self._array = np.load(io.BytesIO(self._bytes(source)), allow_pickle=False)
             return self._array
-        from .stores import get_store
-
-        store = get_store(self.store)
-        if not store.exists(self.path):
-            raise MissingExternalFile(f"{self.path} is missing from store '{self.store}'.")
-        if store.is_local:
-            local = store.full_path(self.path)
-        elif mmap_mode:
+        if getattr(source, "is_local", False):
+            if not source.exists(self.path):
+                raise MissingExternalFile(f"{self.path} is missing from store '{self.store}'.")
+            return np.load(source.full_path(self.path), mmap_mode=mmap_mode, allow_pickle=False)
+        if self._cache_file is None:
             handle, local = tempfile.mkstemp(suffix=".npy", prefix="pipejoint-")
-            os.close(handle)
-            store.fs.get(store.full_path(self.path), local)
+            with os.fdopen(handle, "wb") as f:
+                f.write(self._bytes(source))
             self._cache_file = local
-        else:
-            import io
-
-            self._array = np.load(io.BytesIO(store.get_bytes(self.path)), allow_pickle=False)
-            return self._array
-        self._array = np.load(local, mmap_mode=mmap_mode, allow_pickle=False)
-        return self._array
+        return np.load(self._cache_file, mmap_mode=mmap_mode, allow_pickle=False)
 
     def __array__(self, dtype=None, copy=None):
         import numpy as np
@@ -232,19 +272,22 @@ class NpyRef:
         return np.asarray(array, dtype=dtype) if dtype is not None else array
 
     def __getitem__(self, index):
-        return self.load(mmap_mode="r")[index]
+        if self._array is not None:
+            return self._array[index]
+        return self.load(mmap_mode="r")[index]  # reads only the part asked for
 
     def __len__(self):
         if not self.shape:
-            raise TypeError("len() of a 0-d array")
+            raise TypeError("len() of a 0-dimensional array")
         return self.shape[0]
 
     def __del__(self):
-        if self._cache_file:
+        if getattr(self, "_cache_file", None):  # not set when __init__ failed
             try:
                 os.remove(self._cache_file)
             except OSError:
                 pass
 
     def __repr__(self):
-        return f"NpyRef({self.path!r} in store {self.store!r}, shape={self.shape}, dtype={self._dtype})"
+        state = "loaded" if self.is_loaded else "not loaded"
+        return f"NpyRef({self.path!r} in store {self.store!r}, shape={self.shape}, dtype={self.dtype}, {state})"

@@ -31,6 +31,7 @@ import secrets
 import threading
 
 from ..errors import MissingExternalFile, StoreError
+from .paths import MAX_TOKEN, MIN_TOKEN
 
 CHUNK = 4 * 1024 * 1024  # bytes read at a time when hashing or copying files
 MAX_WORKERS = 8  # parallel transfers
@@ -134,7 +135,7 @@ class Store:
         self.schema_prefix = spec.get("schema_prefix", SCHEMA_PREFIX)
         self.filepath_prefix = spec.get("filepath_prefix")
         self.subfolding = tuple(spec.get("subfolding") or ())
-        self.token_length = max(4, min(16, int(spec.get("token_length", 8))))
+        self.token_length = max(MIN_TOKEN, min(MAX_TOKEN, int(spec.get("token_length", 8))))
         if protocol == "file":
             import fsspec
 
@@ -169,10 +170,6 @@ class Store:
             folds.append(digest[pos : pos + width])
             pos += width
         return posixpath.join(self.hash_prefix, schema, *folds, digest)
-
-    def token(self):
-        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        return "".join(secrets.choice(alphabet) for _ in range(self.token_length))
 
     # --- reading ---
     def exists(self, path):

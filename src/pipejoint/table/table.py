@@ -474,6 +474,14 @@ class Table(QueryExpression, metaclass=TableMeta):
 
         return insert1(self, row, **kwargs)
 
+    @property
+    def staged_insert1(self) -> Any:
+        """``with table.staged_insert1 as staged:`` writes <object@> values straight into their store,
+        then inserts the row (storage/staged.py)."""
+        from ..storage.staged import staged_insert1
+
+        return staged_insert1(self)
+
     @class_level
     def update1(self, row: Mapping[str, Any]) -> None:
         from .insert import update1

@@ -19,6 +19,7 @@ from ...errors import (
     MissingAttributeError,
     MissingTableError,
     QuerySyntaxError,
+    TableChangedError,
     UnknownAttributeError,
 )
 from .. import ARGUMENT_CONVENTIONS
@@ -55,6 +56,7 @@ _ERROR_CODES = {
     1048: MissingAttributeError,
     1364: MissingAttributeError,
     1146: MissingTableError,
+    1412: TableChangedError,  # re-created by another client since this transaction saw it
     1049: MissingTableError,
     1046: MissingTableError,  # no database selected: an unqualified table name
     1054: UnknownAttributeError,

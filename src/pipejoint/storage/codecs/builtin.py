@@ -13,7 +13,7 @@ import secrets
 
 from ...errors import ObjectChangedError
 from .. import stores as storage
-from .registry import Codec
+from .registry import Codec, store_required
 
 
 class BlobCodec(Codec):
@@ -45,6 +45,8 @@ class HashCodec(Codec):
     store_only = True
 
     def get_dtype(self, is_store):
+        if not is_store:
+            raise store_required(self.name)
         return "json"
 
     def validate(self, value):

@@ -206,11 +206,14 @@ def resolve(codec_name, store):
     return chain
 
 
+def store_required(name: str) -> CodecError:
+    """The error for a store-only codec used without ``@`` (DataJoint's wording: "requires @")."""
+    return CodecError(f"<{name}> requires @, a store: write <{name}@store_name>, or <{name}@> for the default store.")
+
+
 def _check_store_use(codec, store):
     if codec.store_only and store is None:
-        raise CodecError(
-            f"<{codec.name}> requires a store: write <{codec.name}@store_name> (or <{codec.name}@> for the default store)."
-        )
+        raise store_required(codec.name)
     if codec.in_table_only and store is not None:
         raise CodecError(f"<{codec.name}> is kept in the table and takes no store: write <{codec.name}>.")
 

@@ -1,8 +1,7 @@
 """Built-in schema-addressed and referenced objects: ``<object@>``, ``<npy@>``, ``<filepath@>``.
 
-``<object@>`` and ``<npy@>`` write to a path derived from the row:
-``_schema/{schema}/[{partition}={value}/]{table}/{pk}={value}/.../{field}_{token}{ext}`` (the token keeps a replaced
-row from overwriting the object a reader may still use). ``<filepath@>`` records a file that
+``<object@>`` and ``<npy@>`` write to a path derived from the row, in DataJoint's layout
+(storage/paths.py). ``<filepath@>`` records a file that
 already lies under the store root, with its size and checksum.
 """
 
@@ -13,45 +12,40 @@ import hashlib
 import json
 import os
 import posixpath
-import urllib.parse
 
-from ...errors import DataJointError
+from ...errors import DataJointError, InvalidValueError
 from .. import stores as storage
-from .registry import Codec
+from ..paths import build_object_path
+from .registry import Codec, store_required
 
 
-def _now():
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()  # as DataJoint writes it
+def now() -> str:
+    """The time an object was stored, as DataJoint writes it."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
 
 
-def _key_value(value):
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%dT%H-%M-%S")
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = str(value)
-    if len(text) > 100:
-        text = text[:50] + "_" + hashlib.md5(text.encode()).hexdigest()[:8]
-    if any(c in text for c in '/\\:*?"<>|'):
-        text = urllib.parse.quote(text, safe="")
-    return text
+def folder_manifest(sizes: dict[str, int]) -> str:
+    """The ``{path}.manifest.json`` written beside a folder object: its files (relative paths,
+    given with their sizes), total size and count."""
+    return json.dumps(
+        {"files": sorted(sizes), "total_size": sum(sizes.values()), "item_count": len(sizes), "created": now()}
+    )
 
 
 def object_path(store, key, ext):
-    """Where a row's object goes: schema, partition attributes, table, then the rest of the key.
-
-    The schema comes first (DataJoint puts partition attributes before it) so that every object
-    of a schema lies under ``_schema/{schema}/``, where garbage collection looks.
-    """
+    """Where a row's object goes in ``store``: DataJoint's layout (see storage/paths.py), with the
+    store's ``schema_prefix``, ``partition_pattern`` and ``token_length``."""
     key = key or {}
-    values = {k: v for k, v in key.items() if not k.startswith("_")}
-    pattern = store.spec.get("partition_pattern") or ""
-    partition = [name.strip("{} ") for name in pattern.split("/") if name.strip("{} ")]
-    parts = [key.get("_schema", "unknown")]
-    parts += [f"{name}={_key_value(values.pop(name))}" for name in partition if name in values]
-    parts.append(key.get("_table", "unknown"))
-    parts += [f"{k}={_key_value(v)}" for k, v in values.items()]
-    return posixpath.join(store.schema_prefix, *parts, f"{key.get('_field', 'object')}_{store.token()}{ext}")
+    return build_object_path(
+        key.get("_schema", "unknown"),
+        key.get("_table", "unknown"),
+        key.get("_field", "object"),
+        {k: v for k, v in key.items() if not k.startswith("_")},
+        ext,
+        store.spec.get("partition_pattern"),
+        store.token_length,
+        schema_prefix=store.schema_prefix,
+    )[0]
 
 
 def _require_key(codec, key):
@@ -65,6 +59,8 @@ class SchemaCodec(Codec, register=False):
     store_only = True
 
     def get_dtype(self, is_store):
+        if not is_store:
+            raise store_required(self.name)
         return "json"
 
     def _store(self, store_name, key):
@@ -88,7 +84,7 @@ class ObjectCodec(SchemaCodec):
             return
         if isinstance(value, (str, os.PathLike)):
             if not os.path.exists(value):
-                raise ValueError(f"{os.fspath(value)} does not exist: give an existing file or folder")
+                raise ValueError(f"{os.fspath(value)} not found: give an existing file or folder")
             return
         raise TypeError(f"<object@> takes a file or folder path, bytes, or (ext, bytes); not {type(value).__name__}")
 
@@ -113,7 +109,7 @@ class ObjectCodec(SchemaCodec):
                 "is_dir": False,
                 "item_count": None,
                 "hash": hashlib.md5(data).hexdigest(),
-                "timestamp": _now(),
+                "timestamp": now(),
             }
         local = os.fspath(value)
         if os.path.isdir(local):
@@ -133,24 +129,20 @@ class ObjectCodec(SchemaCodec):
             "is_dir": False,
             "item_count": None,
             "hash": digest.hexdigest(),
-            "timestamp": _now(),
+            "timestamp": now(),
         }
 
     def _encode_folder(self, store, key, local):
         ext = "".join(_suffixes(local.rstrip(os.sep)))
         path = self.build_path(store, key, ext)
         files = [os.path.join(d, n) for d, _, names in os.walk(local) for n in names]
-        total = sum(os.path.getsize(f) for f in files)
-        manifest = {
-            "files": sorted(os.path.relpath(f, local).replace(os.sep, "/") for f in files),
-            "total_size": total,
-            "item_count": len(files),
-            "created": _now(),
-        }
+        sizes = {os.path.relpath(f, local).replace(os.sep, "/"): os.path.getsize(f) for f in files}
+        total = sum(sizes.values())
+        manifest = folder_manifest(sizes)
 
         def write():
             store.put_folder(local, path)
-            store.put_bytes(path + ".manifest.json", json.dumps(manifest).encode())
+            store.put_bytes(path + ".manifest.json", manifest.encode())
             return [(store, path, True), (store, path + ".manifest.json", False)]
 
         storage.upload((store.name, path), write)
@@ -161,7 +153,7 @@ class ObjectCodec(SchemaCodec):
             "ext": ext or None,
             "is_dir": True,
             "item_count": len(files),
-            "timestamp": _now(),
+            "timestamp": now(),
         }
 
     def decode(self, stored, *, key=None):
@@ -184,9 +176,13 @@ class NpyCodec(SchemaCodec):
         import numpy as np
 
         if not isinstance(value, np.ndarray):
-            raise TypeError(f"<npy@> stores a numpy array, not {type(value).__name__}")
+            raise InvalidValueError(
+                f"<npy@> requires numpy.ndarray, not {type(value).__name__}; convert with np.asarray()"
+            )
         if value.dtype.hasobject:
-            raise TypeError("<npy@> cannot store object arrays (they need pickle); use <blob@> instead")
+            raise InvalidValueError(
+                "<npy@> cannot store object arrays (object dtype needs pickle); use <blob@> instead"
+            )
 
     def encode(self, value, *, key=None, store_name=None):
         import numpy as np
@@ -206,7 +202,7 @@ class NpyCodec(SchemaCodec):
     def decode(self, stored, *, key=None):
         from ..objectref import NpyRef
 
-        return NpyRef(**stored)
+        return NpyRef(stored)
 
 
 def _dtype_name(dtype):
@@ -227,6 +223,8 @@ class FilepathCodec(Codec):
     store_only = True
 
     def get_dtype(self, is_store):
+        if not is_store:
+            raise store_required(self.name)
         return "json"
 
     def validate(self, value):
@@ -268,7 +266,7 @@ class FilepathCodec(Codec):
                 "size": size,
                 "is_dir": True,
                 "item_count": len(files),
-                "timestamp": _now(),
+                "timestamp": now(),
             }
         size = int(store.info(path).get("size") or 0)
         return {
@@ -277,7 +275,7 @@ class FilepathCodec(Codec):
             "size": size,
             "is_dir": False,
             "hash": store.checksum(path),
-            "timestamp": _now(),
+            "timestamp": now(),
         }
 
     def decode(self, stored, *, key=None):
