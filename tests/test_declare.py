@@ -12,7 +12,7 @@ import pytest
 
 import pipejoint as dj
 from helpers import environment_for
-from pipejoint.errors import DataJointError, DeclarationError
+from pipejoint.errors import DeclarationError
 
 ALL_TYPES = """
 # every type the definition language accepts
@@ -389,7 +389,6 @@ def test_references_to_tables_in_other_modules(make_schema):
         ("id int32", "is not an attribute, foreign key or index"),
         ("Id : int32", "not a valid attribute name"),
         ("_id : int32", "underscore"),
-        ("id = 5 : int32", "cannot have a default"),
         ("id = null : int32", "cannot be nullable"),
         ("-> NoSuchTable\nid : int32", "could not be resolved"),
         ("id : int32\n---\n-> [nullable, fancy] Parent", "`fancy` is not a foreign key option"),
@@ -444,15 +443,30 @@ def test_reference_to_undeclared_table(make_schema):
         active(Haunted, context={"Ghost": Ghost})
 
 
-def test_part_must_reference_master(schema):
-    class Master(dj.Manual):
-        definition = "m : int32"
+def test_part_may_reach_its_master_through_another_part(schema):
+    """As in DataJoint, a part may reference another part of its master instead of the master."""
 
-        class Orphan(dj.Part):
-            definition = "o : int32"
+    @schema
+    class Rig(dj.Manual):
+        definition = "rig : int32"
 
-    with pytest.raises(DataJointError, match="must depend on its master"):
-        schema(Master)
+        class Arm(dj.Part):
+            definition = "-> master\narm : int32"
+
+        class Joint(dj.Part):
+            definition = "-> Rig.Arm\njoint : int32"
+
+        class Loose(dj.Part):
+            definition = "loose : int32"
+
+    Rig.insert([(1,), (2,)])
+    Rig.Arm.insert([(1, 10), (2, 20)])
+    Rig.Joint.insert([(1, 10, 100), (2, 20, 200)])
+    Rig.Loose.insert1((5,))
+    assert Rig.Joint().parents() == [Rig.Arm().node_name]
+    (Rig & {"rig": 1}).delete()
+    assert Rig.Joint.to_arrays("joint").tolist() == [200]
+    assert len(Rig.Loose()) == 1  # not below the master: untouched
 
 
 def test_lookup_contents_are_synced(schema):

@@ -111,17 +111,17 @@ def test_arrays_and_frames_have_native_dtypes(schema):
         ]
     )
     array = Typed.to_arrays(order_by="id")
-    assert [array.dtype[n] for n in ("id", "small", "flag", "ratio")] == [np.uint16, np.int8, np.bool_, np.float32]
+    assert [array.dtype[n] for n in ("id", "small", "flag", "ratio")] == [np.uint16, np.int8, np.bool_, np.float64]
     assert array.dtype["maybe"] == object and array["maybe"].tolist() == [0, None, 2]  # no native nullable int
     assert array["flag"].tolist() == [True, False, True] and array["ratio"].tolist() == [0.0, 0.25, 0.5]
     assert array["when"][2] == datetime.date(2020, 1, 3) and array["tag"][0] == tag and array["label"][1] == "l1"
     small, when = Typed.to_arrays("small", "when", order_by="id")
     assert small.dtype == np.int8 and small.tolist() == [0, -1, -2] and when.tolist()[0] == datetime.date(2020, 1, 1)
     frame = Typed.to_pandas(order_by="id")
-    assert frame["small"].dtype == np.int8 and frame["flag"].dtype == bool and frame["ratio"].dtype == np.float32
+    assert frame["small"].dtype == np.int8 and frame["flag"].dtype == bool and frame["ratio"].dtype == np.float64
     assert frame.loc[1, "maybe"] is None and frame.loc[2, "when"] == datetime.date(2020, 1, 3)
     keys, ratio = Typed.to_arrays("ratio", include_key=True, order_by="id")
-    assert keys == [{"id": 0}, {"id": 1}, {"id": 2}] and ratio.dtype == np.float32
+    assert keys == [{"id": 0}, {"id": 1}, {"id": 2}] and ratio.dtype == np.float64
 
 
 def test_iteration_pages_through_the_primary_key(schema, monkeypatch):

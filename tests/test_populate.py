@@ -300,7 +300,7 @@ def test_run_metadata(make_schema):
     assert total == 6.0 and host == socket.gethostname()
     assert len(Result.fetch("_job_duration")) == 4
     durations, totals = Result.to_arrays("_job_duration", "total", order_by="source_id")
-    assert len(durations) == 4 and durations.dtype == np.float32 and list(totals) == sorted(totals)
+    assert len(durations) == 4 and durations.dtype == np.float64 and list(totals) == sorted(totals)
     keys, hosts = Result.to_arrays("_job_host", include_key=True)
     assert len(keys) == 4 and set(hosts) == {socket.gethostname()}
     shown = Result.proj("total", "_job_duration")

@@ -10,7 +10,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 import pipejoint as dj
-from pipejoint.core.values import to_float32
+from pipejoint.core.values import float32_shortest, to_float32
 from pipejoint.errors import InvalidValueError
 
 _H = hsettings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
@@ -55,8 +55,8 @@ CASES = {
 
 
 def _expected(core, value):
-    if core == "float32":
-        return to_float32(value)
+    if core == "float32":  # stored as float32, fetched as the shortest decimal of that float32
+        return float32_shortest(to_float32(value))
     if core.startswith("decimal"):
         return value.quantize(decimal.Decimal("0.001"))
     return value

@@ -104,6 +104,7 @@ _LAZY = {
     "list_schemas": ("schemas.schema", "list_schemas"),
     "Table": ("table.table", "Table"),
     "FreeTable": ("table.table", "FreeTable"),
+    "ValidationResult": ("table.insert_validate", "ValidationResult"),
     "Manual": ("table.tiers", "Manual"),
     "Lookup": ("table.tiers", "Lookup"),
     "Imported": ("populate.autopopulate", "Imported"),
@@ -140,6 +141,7 @@ _LAZY = {
     "Di": ("diagrams.diagram", "Diagram"),
     "diagram": ("diagrams.diagram", None),
     "cli": ("cli", None),
+    "utils": ("utils", None),
 }
 
 __all__ = sorted(

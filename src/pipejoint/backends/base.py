@@ -237,6 +237,10 @@ class Backend:
         ]
         return exp.OnConflict(conflict_keys=keys, action=exp.var("DO UPDATE"), expressions=updates)
 
+    def insert_defaults(self, table: exp.Table) -> exp.Insert:
+        """An INSERT of one row made of defaults only (standard SQL: DEFAULT VALUES; MySQL overrides)."""
+        return exp.Insert(this=table, default=True)
+
     # --- batch insert -----------------------------------------------------------------
     def copy_statement(self, schema, table_name, names):
         """A bulk-load statement (PostgreSQL COPY) for plain inserts, or None to use executemany."""

@@ -15,6 +15,24 @@ if TYPE_CHECKING:
     from .dependencies import Dependencies
 
 
+class DatabaseAdapter:
+    """The SQL spelling of one backend, under DataJoint's adapter names."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend.name
+
+    def quote_identifier(self, name: str) -> str:
+        """`name` quoted as this database quotes identifiers (backticks on MySQL, double quotes elsewhere)."""
+        return self.backend.quote(name)
+
+    def __repr__(self) -> str:
+        return f"DatabaseAdapter({self.backend.name})"
+
+
 class Connection(Session):
     """A database connection with pipejoint's error translation, transactions and table graph.
 
@@ -36,6 +54,12 @@ class Connection(Session):
         self.cache.clear()
         if self._dependencies is not None:
             self._dependencies.clear()
+
+    @property
+    def adapter(self) -> DatabaseAdapter:
+        """This connection's SQL spelling, as DataJoint's ``connection.adapter`` offers it
+        (``quote_identifier``); ``pipejoint.declare`` reads the backend from it."""
+        return DatabaseAdapter(self.backend)
 
     @property
     def dependencies(self) -> Dependencies:

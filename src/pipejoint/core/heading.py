@@ -15,6 +15,8 @@ from .types import AttributeType, parse_type
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
+    import numpy as np
+
 
 @dataclass(frozen=True)
 class Attribute:
@@ -85,6 +87,21 @@ class Attribute:
     @property
     def is_hidden(self) -> bool:
         return self.name.startswith("_") and not self.revealed
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The numpy dtype this attribute fetches as: its integer type when not nullable, float64 for
+        every float (as DataJoint), bool when not nullable, object otherwise."""
+        import numpy as np
+
+        t = self.attr_type
+        if t.is_integer and not self.nullable:
+            return np.dtype({"int24": "int32", "uint24": "uint32", "year": "uint16"}.get(t.core, t.core))
+        if t.core in ("float32", "float64"):
+            return np.dtype("float64")
+        if t.core == "bool" and not self.nullable:
+            return np.dtype(bool)
+        return np.dtype(object)
 
     @property
     def has_default(self) -> bool:
@@ -188,6 +205,13 @@ class Heading:
     @property
     def non_blobs(self) -> list[str]:
         return [n for n, a in self.attributes.items() if not a.is_blob]
+
+    @property
+    def as_dtype(self) -> np.dtype:
+        """A numpy structured dtype with one field per visible attribute, as fetch builds its arrays."""
+        import numpy as np
+
+        return np.dtype([(name, attr.dtype) for name, attr in self.attributes.items()])
 
     def select(self, names: Iterable[str]) -> Heading:
         """A heading of only the named attributes, in the given order."""

@@ -23,6 +23,7 @@ INTEGER_RANGES = {
     "uint32": (0, 2**32 - 1),
     "int64": (-(2**63), 2**63 - 1),
     "uint64": (0, 2**64 - 1),
+    "year": (1901, 2155),  # MySQL's calendar year, a whole number
 }
 MYSQL_INTEGERS = {"tinyint": "8", "smallint": "16", "mediumint": "24", "int": "32", "integer": "32", "bigint": "64"}
 BLOB_TYPES = ("tinyblob", "blob", "mediumblob", "longblob")
@@ -32,7 +33,7 @@ SUPPORTED = (
     "int8 int16 int32 int64 uint8 uint16 uint32 uint64, float32 float64, bool, decimal(p,s), "
     "char(n) varchar(n), enum('a','b'), date datetime(n) time timestamp, uuid, json, bytes, "
     "<blob> <codec> <codec@store>; MySQL names: tinyint smallint mediumint int bigint [unsigned], "
-    "float double, boolean, tinyblob blob mediumblob longblob, text, serial"
+    "float double, boolean, year, tinyblob blob mediumblob longblob, text, serial"
 )
 
 
@@ -166,6 +167,8 @@ def parse_type(declared: str) -> AttributeType:
         bits = MYSQL_INTEGERS[m.group("kind").lower()]
         core = ("uint" if m.group("unsigned") else "int") + bits
         return AttributeType(text, core, autoincrement=bool(m.group("auto")))
+    if re.fullmatch(r"year\s*(\(\s*4\s*\))?", lower):  # MySQL's calendar year (MariaDB reports year(4))
+        return AttributeType(text, "year")
     if lower == "serial":
         return AttributeType(text, "uint64", autoincrement=True)
     if lower in ("bool", "boolean"):

@@ -70,6 +70,19 @@ def to_float32(value, t=None):
     return struct.unpack("f", struct.pack("f", value))[0]
 
 
+def float32_shortest(value):
+    """The shortest decimal that is the same float32 (``15.3`` for the float32 nearest 15.3), as a
+    Python float: what a float32 attribute fetches, as DataJoint returns it on PostgreSQL (``real``)."""
+    exact = struct.unpack("f", struct.pack("f", value))[0]
+    if not math.isfinite(exact):
+        return exact
+    for digits in range(6, 10):
+        candidate = float(f"{exact:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", candidate))[0] == exact:
+            return candidate
+    return exact
+
+
 _WIDE = decimal.Context(prec=100)  # decimal(65,30) and beyond, unlike the default 28 digits
 
 

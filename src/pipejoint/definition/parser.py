@@ -132,7 +132,8 @@ def parse_attribute(line, in_key, table):
         _fail(
             table,
             line,
-            f"attribute name `{name}` starts with an underscore, which is reserved for hidden attributes.",
+            f"attribute name `{name}` starts with an underscore: such names are reserved for platform-managed "
+            "hidden attributes (`_singleton`, `_job_start_time`, ...).",
             "Choose a name that starts with a letter.",
         )
     if not _ATTRIBUTE_NAME.match(name):
@@ -169,13 +170,6 @@ def parse_attribute(line, in_key, table):
             line,
             f"primary-key attribute `{name}` cannot be nullable.",
             "Move it below the `---` line, or give it a non-null value.",
-        )
-    if in_key and default is not None:
-        _fail(
-            table,
-            line,
-            f"primary-key attribute `{name}` cannot have a default.",
-            f"Remove `= {default}`, or move the attribute below the `---` line.",
         )
     if not in_key and attr_type.autoincrement:
         _fail(table, line, f"`{name}` is auto_increment but not in the primary key.", "Move it above the `---` line.")

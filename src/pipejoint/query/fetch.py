@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..core.values import float32_shortest
 from ..errors import DataJointError, UnknownAttributeError
 from ..storage import legacy
 from ..storage.codecs import stored_type
@@ -84,7 +85,10 @@ def _build_decoders(connection, heading, names, squeeze):
         if attr.expression is None and legacy.external_schema(attr.attr_type):  # DataJoint 0.14's blob@store...
             decoders.append(ExternalDecoder(connection, attr, squeeze))
             continue
-        decode = backend.decoder(stored_type(attr.attr_type))
+        stored = stored_type(attr.attr_type)
+        decode = backend.decoder(stored)
+        if stored.storage_core == "float32" and attr.codec is None:  # 15.3, not 15.300000190734863
+            decode = _shortest_float32 if decode is None else (lambda v, d=decode: _shortest_float32(d(v)))
         if attr.expression is not None:  # computed: coerce to the inferred type (MIN(date) decodes as a date)
             decode = _coercion(attr) or decode
         unpack = _unpacker(attr, squeeze) if attr.expression is None else None
@@ -95,6 +99,10 @@ def _build_decoders(connection, heading, names, squeeze):
             combined = unpack or decode
         decoders.append(combined)
     return decoders
+
+
+def _shortest_float32(value):
+    return float32_shortest(value)
 
 
 def _coercion(attr):
@@ -173,16 +181,7 @@ def decode_columns(expression, names, rows, squeeze=False):
 
 
 def numpy_dtype(attr):
-    import numpy as np
-
-    t = attr.attr_type
-    if t.is_integer and not attr.nullable:
-        return np.dtype(t.core if t.core not in ("int24", "uint24") else t.core[:-2] + "32")
-    if t.core in ("float32", "float64"):
-        return np.dtype(t.core)
-    if t.core == "bool" and not attr.nullable:
-        return np.dtype(bool)
-    return np.dtype(object)
+    return attr.dtype
 
 
 def _column_array(attr, values):

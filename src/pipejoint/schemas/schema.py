@@ -188,8 +188,8 @@ class Schema:
             _sync_lookup_contents(instance)
         doc = cls.__doc__ or ""
         definition = getattr(cls, "definition", "")
-        if isinstance(definition, str) and definition.strip() and definition.strip() not in doc:
-            cls.__doc__ = (doc + "\n" if doc else "") + definition.strip()
+        if isinstance(definition, str) and definition.strip() and definition not in doc:
+            cls.__doc__ = (doc + "\n" if doc else "") + definition  # as written: help() shows it as declared
 
     # --- contents ---
     def list_tables(self) -> list[str]:

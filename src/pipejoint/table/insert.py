@@ -68,6 +68,11 @@ def insert(
     if isinstance(rows, type) and issubclass(rows, QueryExpression):
         rows = rows()
     if isinstance(rows, QueryExpression):
+        if chunk_size is not None:
+            raise DataJointError(
+                f"Cannot insert into {table.class_name} from a query with chunk_size: chunk_size is not supported "
+                "for inserts from a query, which run in the database in one statement. Leave chunk_size out."
+            )
         return insert_from_query(table, rows, _mode(replace, skip_duplicates), ignore_extra_fields)
     connection = table._connection
     heading = table.heading

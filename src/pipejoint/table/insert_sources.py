@@ -9,7 +9,9 @@ otherwise rows are grouped one by one, and unknown or repeated fields are report
 from __future__ import annotations
 
 import collections.abc
+import csv
 import operator
+import pathlib
 
 from ..errors import DataJointError, MissingAttributeError, UnknownAttributeError
 from .insert_diagnosis import row_error
@@ -26,6 +28,10 @@ def row_source(rows, heading):
     values, so no per-cell numpy scalars reach the checks.
     """
     module = type(rows).__module__
+    if isinstance(rows, pathlib.PurePath):  # a CSV file with a header line, as DataJoint reads it
+        with open(rows, newline="") as file:
+            rows = list(csv.DictReader(file, delimiter=","))
+        return None, iter(rows)
     if _is_dataframe(rows):
         frame = rows
         if any(n is not None for n in frame.index.names) and all(n in heading for n in frame.index.names):
@@ -107,8 +113,14 @@ def _known(name, heading):
     return name in heading.all_attributes and not (name.startswith("_") and name not in heading.attributes)
 
 
+class UnknownFieldError(UnknownAttributeError, KeyError):
+    """A row names a field the table does not have. Also a KeyError, which DataJoint raises here."""
+
+    __str__ = UnknownAttributeError.__str__  # the message, without KeyError's quotes
+
+
 def _unknown_error(table, index, name, heading):
-    return UnknownAttributeError(
+    return UnknownFieldError(
         f"Cannot insert into {table.node_name}, row {index}: `{name}` is not an attribute of the table "
         f"(attributes: {', '.join(heading.names)}). Pass ignore_extra_fields=True to skip unknown fields."
     )
@@ -128,6 +140,14 @@ def _select_fields(row_names, values, heading, table, index, ignore_extra_fields
 
 def check_required(names, heading, table, index):
     present = set(names)
+    if not present:
+        required = [a.name for a in heading.all_attributes.values() if not a.has_default]
+        if required:
+            where = "" if index is None else f", row {index}"
+            raise MissingAttributeError(
+                f"Cannot insert empty row into {table.node_name}{where}: attributes {', '.join(required)} "
+                "require values (they have no default). Include them in the row."
+            )
     for attr in heading.all_attributes.values():
         if attr.name not in present and not attr.has_default:
             raise row_error(
@@ -149,6 +169,8 @@ def _uniform(batch, names, heading):
         row_names = list(first)
         if set(map(len, batch)) != {len(row_names)}:
             return None
+        if not row_names:  # rows of defaults only
+            return row_names, [() for _ in batch]
         getter = operator.itemgetter(*row_names)
         try:
             tuples = list(map(getter, batch)) if len(row_names) > 1 else [(v,) for v in map(getter, batch)]

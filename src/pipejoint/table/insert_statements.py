@@ -29,7 +29,7 @@ class Plan:
         self.names = list(names)
         self.columns = [Column(heading.all_attributes[n], backend) for n in names]
         self.sql = insert_statement(backend, table, names, heading.primary_key, mode)
-        self.copy = backend.copy_statement(table.database, table.table_name, names) if mode is None else None
+        self.copy = backend.copy_statement(table.database, table.table_name, names) if mode is None and names else None
         has_bytes = any(c.stored.storage_core in ("bytes", "blob") for c in self.columns)
         self.value_limit = backend.max_value_bytes(connection) if has_bytes else None
         if has_bytes:
@@ -62,6 +62,8 @@ def insert_statement(backend, table, names, key_names, mode):
 
 def _render_insert(backend, table, names, key_names, mode):
     ctx = Context()
+    if not names:  # a row of defaults only: `insert1({})`
+        return finish(backend, backend.insert_defaults(backend.table(table.database, table.table_name)), ctx).sql
     target = exp.Schema(
         this=backend.table(table.database, table.table_name),
         expressions=[exp.to_identifier(n, quoted=True) for n in names],

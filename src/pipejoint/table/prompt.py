@@ -4,9 +4,12 @@ from __future__ import annotations
 
 
 def ask_yes_no(question):
-    """Ask on the terminal; no terminal (CI, a job) means no."""
+    """Ask on the terminal; no terminal (CI, a job) means no. The answer is read through
+    ``pipejoint.utils`` (DataJoint's ``dj.utils``), where code written for DataJoint answers it."""
+    from .. import utils
+
     try:
-        answer = input(f"{question} [yes, No]: ")
+        answer = utils._read(f"{question} [yes, No]: ")
     except EOFError:
         return False
     return answer.strip().lower() in ("yes", "y")

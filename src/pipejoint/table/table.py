@@ -7,6 +7,7 @@ class is only needed to declare a table, not to use one (see FreeTable and Virtu
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
@@ -14,6 +15,7 @@ from ..catalog.conventions import definition_text
 from ..catalog.records import delete_record, ensure_lineage, read_record, write_record
 from ..core.hints import class_level, class_level_property
 from ..core.naming import (
+    TIER_PREFIXES,
     class_name_to_table_name,
     master_node,
     master_of,
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from ..catalog.connection import Connection
     from ..core.hints import Row
     from ..query.restriction import Not, Restriction, Top
+    from .insert_validate import ValidationResult
 
     _Table = TypeVar("_Table")  # a table class's instances (mypy takes no bound on a metaclass's self type)
 
@@ -99,11 +102,19 @@ CLASS_LEVEL = {
 }
 
 
+def _is_tier_base(cls):
+    """pipejoint's own tier classes (dj.Lookup, dj.Manual): no table, so their attributes stay plain
+    (help() and inspect read them)."""
+    return type.__getattribute__(cls, "_schema") is None and type.__getattribute__(cls, "__module__").startswith(
+        "pipejoint."
+    )
+
+
 class TableMeta(type):
     """Lets table classes be used where instances are: `Session & key`, `Session.insert1(row)`."""
 
     def __getattribute__(cls, name: str) -> Any:
-        if name in CLASS_LEVEL:
+        if name in CLASS_LEVEL and not _is_tier_base(cls):
             return getattr(cls(), name)
         return super().__getattribute__(name)
 
@@ -182,11 +193,30 @@ class _KeptOnInstance:
         return value
 
 
+class MissingDefinitionError(DeclarationError, NotImplementedError):
+    """A table class without a definition; also NotImplementedError, which DataJoint raises here."""
+
+
+class _TierRegexp:
+    """``Manual.tier_regexp`` etc.: a regular expression matching the table names of a tier, as
+    DataJoint offers it (a part's name is its master's name, `__`, its own)."""
+
+    def __get__(self, instance, owner):
+        base = r"[a-z][a-z0-9]*(_[a-z][a-z0-9]*)*"
+        if owner.tier == "part":
+            masters = "|".join(re.escape(p) for p in sorted(TIER_PREFIXES.values(), key=len, reverse=True))
+            return rf"(?P<master>(?:{masters}){base})__(?P<part>{base})"
+        if owner.tier is None:
+            return None
+        return rf"(?P<{owner.tier}>{re.escape(owner.tier_prefix)}{base})"
+
+
 class Table(QueryExpression, metaclass=TableMeta):
     """A stored table. Subclass one of the tiers (Manual, Lookup, Imported, Computed, Part)."""
 
     tier: str | None = None
     tier_prefix = ""
+    tier_regexp = _TierRegexp()
     _is_base_table = True
     _schema: Any = None  # the dj.Schema (schemas/, a layer above) the class was declared in
     _table_name: Any = None  # str, for FreeTable and once computed
@@ -300,7 +330,9 @@ class Table(QueryExpression, metaclass=TableMeta):
             return
         definition = getattr(self, "definition", None)
         if not isinstance(definition, str):
-            raise DeclarationError(f"Table class `{self.class_name}` has no `definition` string.")
+            raise MissingDefinitionError(
+                f"Table class `{self.class_name}` has no `definition` string: add one (is it misspelled?)."
+            )
         if len(self.table_name) > connection.backend.max_name_length:
             raise DeclarationError(
                 f"Table name `{self.table_name}` is longer than {connection.backend.max_name_length} characters: "
@@ -469,6 +501,20 @@ class Table(QueryExpression, metaclass=TableMeta):
         )
 
     @class_level
+    def validate(self, rows: Any, ignore_extra_fields: bool = False) -> ValidationResult:
+        """Check rows as insert() would, without writing: a ValidationResult listing every problem."""
+        from .insert_validate import validate
+
+        return validate(self, rows, ignore_extra_fields=ignore_extra_fields)
+
+    @class_level
+    def insert_dataframe(self, df: pd.DataFrame, index_as_pk: bool | None = None, **insert_kwargs: Any) -> None:
+        """Insert a DataFrame whose index may hold the primary key (as to_pandas() returns it)."""
+        from .insert_validate import insert_dataframe
+
+        return insert_dataframe(self, df, index_as_pk=index_as_pk, **insert_kwargs)
+
+    @class_level
     def insert1(self, row: Row, **kwargs: Any) -> None:
         from .insert import insert1
 
@@ -552,8 +598,11 @@ class Table(QueryExpression, metaclass=TableMeta):
         """Drop this table and every table that depends on it, after listing them."""
         from ..settings import config
 
-        if part_integrity not in ("enforce", "ignore"):  # 'cascade' is for delete() only
-            raise ValueError(f"part_integrity must be 'enforce' or 'ignore' for drop(), not {part_integrity!r}")
+        if part_integrity not in ("enforce", "ignore"):
+            raise ValueError(
+                f"drop() of {self.class_name}: part_integrity must be 'enforce' or 'ignore', not {part_integrity!r} "
+                "('cascade' is for delete()). Nothing was dropped."
+            )
         if self._where:
             raise DataJointError("A restricted table cannot be dropped: drop the table itself.")
         connection = self._connection

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..core.hints import class_level, class_level_property
-from ..core.naming import TIER_PREFIXES, master_of, part_table_name
+from ..core.naming import TIER_PREFIXES, part_table_name
 from ..errors import DataJointError
 from .table import Table
 
@@ -68,18 +68,9 @@ class Part(UserTable):
             and fk.parent_schema == self.database
         )
 
-    def _check_tier_rules(self, spec):
-        """A part depends on its master: directly (`-> master`) or through another part of the same
-        master (`-> Master.PartA`, whose rows belong to a master row)."""
-        master_table = self._master().table_name
-        if not any(
-            fk.parent_schema == spec.schema and master_table in (fk.parent_table, master_of(fk.parent_table))
-            for fk in spec.foreign_keys
-        ):
-            raise DataJointError(
-                f"Part table `{self._master.__name__}.{type(self).__name__}` must depend on its master: "
-                "add `-> master` (or a reference to another part of the same master) to its definition."
-            )
+    # A part need not reference its master: as in DataJoint, `-> master.OtherPart` (which reaches the
+    # master through that part) or no reference at all is accepted. Deleting the master deletes the
+    # parts that depend on it, directly or through another part.
 
     @class_level
     def delete(
@@ -114,6 +105,10 @@ class Part(UserTable):
     def drop(
         self, prompt: bool | None = None, force: bool = False, part_integrity: Literal["enforce", "ignore"] = "enforce"
     ) -> None:
+        if part_integrity not in ("enforce", "ignore"):
+            raise ValueError(
+                f"drop() of {self.class_name}: part_integrity must be 'enforce' or 'ignore', not {part_integrity!r}."
+            )
         if part_integrity == "enforce" and not force:
             raise DataJointError(
                 f"Cannot drop part table {self.node_name} on its own: drop its master "

@@ -37,6 +37,7 @@ _INTEGERS = {
     "uint32": "int unsigned",
     "int64": "bigint",
     "uint64": "bigint unsigned",
+    "year": "year",
 }
 _ERROR_CODES = {
     1062: DuplicateError,
@@ -130,6 +131,12 @@ class MySQLBackend(Backend):
         if attr_type.storage_core == "float32":
             return exp.Cast(this=node, to=exp.DataType.build("double"))
         return node
+
+    def insert_defaults(self, table):
+        """MySQL has no DEFAULT VALUES; an empty column list and an empty row mean the same."""
+        return exp.Insert(
+            this=exp.Schema(this=table, expressions=[]), expression=exp.Values(expressions=[exp.Tuple(expressions=[])])
+        )
 
     def on_conflict(self, mode, key_names, other_names, target=None):
         if mode is None:

@@ -32,7 +32,7 @@ def definition_type(column_type, data_type):
     elif data_type in ("binary", "varbinary", "bit", "geometry", "point", "linestring", "polygon"):
         text = "bytes"  # raw bytes; a binary(16) with DataJoint's :uuid: comment is read as uuid
     elif data_type == "year":
-        text = "smallint unsigned"
+        text = "year"
     elif data_type == "set":
         text = "text"
     try:

@@ -38,6 +38,7 @@ _INTEGERS = {
     "uint32": "bigint",
     "int64": "bigint",
     "uint64": "numeric(20)",
+    "year": "smallint",
 }
 _NATIVE_RANGE = {"smallint": 16, "integer": 32, "bigint": 64}
 _SQLSTATE_ERRORS = {
