@@ -176,6 +176,51 @@ def test_delete_quick_names_referencing_tables(make_schema):
     assert (Stat.Part & {"subject": 3}).delete_quick(get_count=True) == 4
 
 
+def test_part_rows_reached_without_their_master_refuse_the_whole_delete(make_schema):
+    schema = make_schema()
+
+    @schema
+    class Probe(dj.Manual):
+        definition = """
+        probe : int32
+        """
+
+    @schema
+    class Rig(dj.Manual):
+        definition = """
+        rig : int32
+        """
+
+        class Slot(dj.Part):
+            definition = """
+            -> master
+            -> Probe
+            """
+
+    Probe.insert([(1,)])
+    Rig.insert([(7,)])
+    Rig.Slot.insert([(7, 1)])
+    with pytest.raises(DataJointError, match="part table .* before its master"):
+        (Probe & {"probe": 1}).delete(prompt=False)
+    assert len(Probe()) == 1 and len(Rig.Slot()) == 1 and len(Rig()) == 1
+
+
+def test_drop_accepts_only_enforce_or_ignore(make_schema):
+    schema = make_schema()
+
+    @schema
+    class Keep(dj.Manual):
+        definition = """
+        k : int32
+        """
+
+    Keep.insert1((1,))
+    for wrong in ("cascade", "enforse"):
+        with pytest.raises(ValueError, match="part_integrity must be"):
+            Keep.drop(part_integrity=wrong)
+    assert Keep().is_declared and len(Keep()) == 1
+
+
 def test_a_misspelled_key_deletes_nothing(schema, caplog):
     """A dict naming no attribute restricts nothing in a query (DataJoint's rule, with a warning); a
     delete restricted by it would delete every row, so it is refused and the table is unchanged."""

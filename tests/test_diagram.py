@@ -492,8 +492,12 @@ def test_matplotlib_and_graphviz_or_clear_errors(schema):
         with pytest.raises(DataJointError, match="pip install pydot"):
             diagram.make_dot()
         return
-    dot = diagram.make_dot().to_string()
+    graph = diagram.make_dot()
+    dot = graph.to_string()
     assert "Stats.Channel" in dot and "dashed" in dot
+    labels = {n.get("label") for n in graph.get_nodes()}  # every table is a node of the graph itself
+    assert '"Stats.Channel"' in labels and len(labels) >= 6
+    assert graph.get_subgraphs() and all(not n.get("label") for c in graph.get_subgraphs() for n in c.get_nodes())
     if shutil.which("dot") is None:
         with pytest.raises(DataJointError, match="install graphviz"):
             diagram.make_svg(layout="graphviz")

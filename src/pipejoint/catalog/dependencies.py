@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from ..core.naming import master_node, node_name, split_node, without_tier_prefix
+from ..core.naming import master_node, node_name, split_full_name, split_node, without_tier_prefix
 from .records import read_schemas
 
 logger = logging.getLogger("pipejoint")
@@ -76,6 +76,12 @@ class Dependencies:
         return self
 
     # --- queries ---
+    def __contains__(self, name: object) -> bool:
+        """Whether a table is in the graph, named `` `schema`.`table` `` or by its full table name."""
+        if not isinstance(name, str) or "." not in name:
+            return False
+        return node_name(*split_full_name(name)) in self.graph
+
     def parents(self, name, primary=None):
         """{parent: [edge properties, ...]} for the foreign keys of `name`."""
         return self._neighbors(self.graph.in_edges(name, data=True), 0, primary)

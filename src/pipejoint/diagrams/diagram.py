@@ -66,6 +66,8 @@ class Diagram:
         self._connection: Any = connection  # a Connection, taken from the source when not given
         self._nodes: set[str] = set()
         self._expanded: set[str] = set()
+        self._mode: str | None = None  # "cascade", "trace" or "restrict" once restricted by data
+        self._conditions: dict[str, list[Any]] = {}  # node -> conditions on its rows (diagrams/data.py)
         if source is None:
             if connection is None:
                 raise DataJointError(
@@ -80,6 +82,8 @@ class Diagram:
         if isinstance(source, Diagram):
             self._expanded = set(source._expanded)
             self.context = context if context is not None else source.context
+            self._mode = source._mode
+            self._conditions = {node: list(items) for node, items in source._conditions.items()}
 
     @classmethod
     def from_sequence(cls, sequence: Iterable[DiagramSource]) -> Diagram:
@@ -106,6 +110,8 @@ class Diagram:
         other = Diagram(context=self.context, connection=self._connection)
         other._nodes = set(self._nodes if nodes is None else nodes)
         other._expanded = set(self._expanded if expanded is None else expanded) & other._nodes
+        other._mode = self._mode
+        other._conditions = {node: list(items) for node, items in self._conditions.items()}
         return other
 
     @property
@@ -127,10 +133,14 @@ class Diagram:
         return self._connection.dependencies.topo_sort(self._nodes)
 
     def __iter__(self) -> Iterator[FreeTable]:
-        from ..table.table import FreeTable
-
+        """The tables, parents first; restricted to the diagram's rows after cascade/trace/restrict."""
         for name in self.topo_sort():
-            yield FreeTable(self._connection, ".".join(split_node(name)))
+            yield self._restricted(name)
+
+    def __reversed__(self) -> Iterator[FreeTable]:
+        """The tables, leaves first (the order a delete or drop goes in)."""
+        for name in reversed(self.topo_sort()):
+            yield self._restricted(name)
 
     def __repr__(self) -> str:
         schemas = sorted({split_node(n)[0] for n in self._nodes})
@@ -195,6 +205,103 @@ class Diagram:
             )
         keep = {n for n in self._expanded if names and split_node(n)[0] not in names}
         return self._copy(expanded=keep)
+
+    # --- data level: which rows a restriction reaches (diagrams/data.py) ---
+    @classmethod
+    def cascade(cls, table_expr: Table | type[Table], part_integrity: str = "enforce") -> Diagram:
+        """The rows `table_expr.delete(part_integrity=...)` would delete, table by table, without
+        deleting anything: the seed and every descendant (in every schema), each restricted to the
+        rows that refer to a doomed row (OR over the foreign keys). `.counts()` previews a delete."""
+        from . import data
+
+        data.check_part_integrity(part_integrity)
+        table, node = data.seed(table_expr, "cascade")
+        return cls._data_diagram(table, "cascade", data.cascade(table, node, part_integrity))
+
+    @classmethod
+    def trace(cls, table_expr: Table | type[Table]) -> Diagram:
+        """Where the rows of `table_expr` come from: the seed and every ancestor, each restricted to
+        the rows the seed's rows refer to, directly or through other ancestors (OR over the foreign
+        keys). `trace[Session]` is Session restricted that way; `trace.counts()` counts them."""
+        from . import data
+
+        table, node = data.seed(table_expr, "trace")
+        return cls._data_diagram(table, "trace", data.trace(table, node))
+
+    @classmethod
+    def _data_diagram(cls, table, mode, conditions):
+        diagram = cls(context={}, connection=table._connection)
+        diagram._nodes = set(conditions)
+        diagram._expanded = set(conditions)
+        diagram._mode = mode
+        diagram._conditions = conditions
+        return diagram
+
+    def restrict(self, table_expr: Table | type[Table]) -> Diagram:
+        """A copy whose tables keep only the rows consistent with `table_expr`'s rows: the seed
+        restricted, and every descendant restricted to rows whose parents all remain (AND over
+        restricted parents). Chainable: each call narrows further."""
+        from . import data
+
+        if self._mode in data.OR_MODES:
+            raise DataJointError(
+                f"Cannot restrict() a diagram made by Diagram.{self._mode}(): restrict a diagram of the "
+                "schema or tables instead, e.g. dj.Diagram(schema).restrict(Session & key)."
+            )
+        table, node = data.seed(table_expr, "restrict")
+        if self._connection is None:
+            self._use_connection(table._connection)
+        result = self._copy()
+        result._mode = "restrict"
+        result._conditions = data.restrict(self._connection, self._conditions, table, node)
+        return result
+
+    def _restricted(self, node: str, base: Any = None) -> FreeTable:
+        from . import data
+
+        return data.restricted(self._connection, node, self._conditions, self._mode, base)
+
+    def __getitem__(self, key: Any) -> Table:
+        """The table `key` (a table class, a table, or a table's name) restricted as this diagram
+        restricts it; a class gives an instance of that class, a name gives a FreeTable."""
+        from . import data
+
+        what = "trace" if self._mode == "trace" else "diagram"
+        node = data.find_node({n: self._graph.nodes[n] for n in self._nodes if n in self._graph}, key, what)
+        base = key() if isinstance(key, type) else None
+        if base is not None and self._conditions.get(node):
+            return self._restricted(node, base)
+        return base if base is not None else self._restricted(node)
+
+    def counts(self) -> dict[str, int]:
+        """{full table name: rows} of every restricted table: a preview that changes nothing."""
+        if self._mode is None:
+            raise DataJointError(
+                "counts() needs a restricted diagram: use Diagram.cascade(table & key), "
+                "Diagram.trace(table & key) or diagram.restrict(table & key) first."
+            )
+        result = {}
+        for table in self:
+            if table.node_name in self._conditions:
+                result[table.full_table_name] = len(table)
+        return result
+
+    def prune(self) -> Diagram:
+        """A copy without the tables that have no rows (no rows left by the restriction, after
+        restrict()). Not for cascades: a delete must visit every dependent table."""
+        if self._mode in ("cascade", "trace"):
+            raise DataJointError(
+                f"prune() cannot be used on a diagram made by Diagram.{self._mode}(): such a diagram must keep "
+                "every dependent table (rows may be inserted between the preview and the delete)."
+            )
+        result = self._copy()
+        if self._mode == "restrict":
+            empty = {node for node in self._conditions if node in self._nodes and not self._restricted(node)}
+            for node in empty:
+                del result._conditions[node]
+        else:
+            empty = {node for node in self._nodes if not self._restricted(node)}
+        return result._copy(result._nodes - empty)
 
     # --- the drawn graph ---
     @property
@@ -304,6 +411,9 @@ class Diagram:
 
 
 ERD = Di = Diagram
+
+diagram_active = True
+"""Drawing needs no optional package here (DataJoint's flag for networkx and pydot)."""
 
 
 def _is_count(value: object) -> TypeIs[int]:

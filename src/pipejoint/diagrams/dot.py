@@ -45,9 +45,9 @@ def make_dot(graph, direction="TB"):
             tooltip=_quote(data.get("title", name)),
             fontname="Helvetica",
         )
+        dot.add_node(node)  # every node in the graph itself (get_nodes() lists them); clusters name them again
         cluster = data.get("cluster")
         if cluster is None or data.get("cluster_label") == "":
-            dot.add_node(node)
             continue
         if cluster not in clusters:
             clusters[cluster] = pydot.Cluster(
@@ -58,7 +58,7 @@ def make_dot(graph, direction="TB"):
                 fontsize="12",
             )
             dot.add_subgraph(clusters[cluster])
-        clusters[cluster].add_node(node)
+        clusters[cluster].add_node(pydot.Node(_quote(name)))
     for parent, child, data in graph.edges(data=True):
         dot.add_edge(
             pydot.Edge(

@@ -8,6 +8,7 @@ transaction. Nothing here reads the database's error messages to find dependents
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 
 from sqlglot import exp
@@ -228,7 +229,7 @@ def delete(
     roots = {table.node_name: table}
     plan = _with_stable_roots(connection, roots, cascade_plan(connection, roots, free_table), free_table)
     if part_integrity == "cascade":
-        plan = _with_masters(connection, roots, plan, free_table)
+        plan = with_masters(connection, roots, plan, free_table)
     if dry_run or prompt:
         counts = {}
         for node, expr in plan:  # a table that refers to itself is deleted in several steps
@@ -302,7 +303,7 @@ def _check_parts(plan, counts, table):
         master = master_node(node)
         if n and master is not None and master != node and (master not in counts or counts[master] == 0):
             raise DataJointError(
-                f"Deleting from part table {node} without its master {master}: delete from the master instead, "
+                f"Cannot delete rows of part table {node} before its master {master}: delete from the master instead, "
                 "or pass part_integrity='ignore' (or 'cascade' to delete the masters too)."
             )
 
@@ -312,31 +313,66 @@ def _check_parts_after(plan, deleted, table):
         master = master_node(node)
         if n and master is not None and deleted.get(master, 0) == 0:
             raise DataJointError(
-                f"Deleting from part table {node} without its master {master}: delete from the master instead, "
+                f"Cannot delete rows of part table {node} before its master {master}: delete from the master instead, "
                 "or pass part_integrity='ignore' (or 'cascade' to delete the masters too)."
             )
 
 
-def _with_masters(connection, roots, plan, free_table):
+def with_masters(connection, roots, plan, free_table):
     """part_integrity='cascade': add the masters of deleted parts as roots, until none is missing.
 
-    Master keys are read out before anything is deleted: once the parts are gone, a restriction
-    by them would find nothing.
+    Each planned part lifts its rows up to its master along the foreign keys between them (a part
+    of a part, renamed keys), and every part contributes, not only the first one found. Master keys
+    are read out before anything is deleted: once the parts are gone, a restriction by them would
+    find nothing. A master reached by no row still joins the plan, with no rows.
     """
+    graph = connection.dependencies
     while True:
         added = False
         for node, expression in plan:
             master = master_node(node)
-            if master is None or master in roots:
+            if master is None or master == node or master not in graph.graph:
                 continue
-            master_table = free_table(connection, master)
-            keys = (master_table & expression.proj()).keys()
-            if keys:
-                roots[master] = master_table & keys
+            lifted = _lift_to_master(connection, graph, master, node, expression, free_table)
+            if lifted is None:
+                continue
+            known = roots.get(master)
+            keys = (lifted - known.proj() if known is not None else lifted).keys()
+            if keys or known is None:
+                master_table = free_table(connection, master)
+                roots[master] = master_table & ([known.proj()] if known is not None else []) + keys
                 added = True
         if not added:
             return plan
         plan = cascade_plan(connection, roots, free_table)
+
+
+def _lift_to_master(connection, graph, master, part, rows, free_table):
+    """The master's rows that the part's `rows` belong to, following the foreign keys from the
+    master down to the part (in reverse); None when the part has no such path."""
+    import networkx as nx
+
+    try:
+        path = nx.shortest_path(graph.graph, master, part)
+    except nx.NetworkXNoPath:
+        return None
+    for parent, child in reversed(list(itertools.pairwise(path))):
+        attr_map = graph.parents(child)[parent][0]["attr_map"]
+        rows = free_table(connection, parent) & upward(rows, attr_map)
+    return rows
+
+
+def upward(child_rows, attr_map):
+    """A child's rows as a condition on a parent: the foreign key's columns under the parent's
+    names (`attr_map`: child column -> parent column). A child column that already carries such a
+    name (`-> Animal` and `-> Animal.proj(partner='animal')`) is first renamed out of the way."""
+    same = [c for c, p in attr_map.items() if c == p]
+    renamed = {p: c for c, p in attr_map.items() if c != p}
+    names = set(child_rows.heading.names)
+    clashes = {f"pj_{name}_{i}": name for i, name in enumerate(sorted(set(renamed) & names))}
+    if clashes:
+        child_rows = child_rows.proj(..., **clashes)
+    return child_rows.proj(*same, **renamed)
 
 
 def delete_quick(table, get_count=False):
@@ -355,7 +391,7 @@ def delete_quick(table, get_count=False):
     return count if get_count else None
 
 
-__all__ = ["delete", "delete_quick", "cascade_plan"]
+__all__ = ["delete", "delete_quick", "cascade_plan", "with_masters", "upward"]
 
 
 def refuse_unknown_keys(table, action):

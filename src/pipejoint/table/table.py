@@ -99,6 +99,7 @@ CLASS_LEVEL = {
     "connection",
     "job_metadata",
     "_repr_html_",
+    "master",
 }
 
 
