@@ -586,3 +586,33 @@ def test_plain_makes_share_the_work_and_let_others_write(tmp_path, settings, con
         assert len(made_by) == 12 and len(m.Square.jobs) == 0
         assert {w.pid for w in workers} == set(made_by)  # both made keys
         assert min(made_by.count(w.pid) for w in workers) >= 4  # and shared them
+
+
+def test_jobs_are_named_by_their_key_values_not_a_hash(schema):
+    """Keys whose values would run together in a joined hash ('x' + 'yz' and 'xy' + 'z') are two jobs:
+    the queue is keyed by the key's own columns, so one failing leaves the other to be made."""
+
+    @schema
+    class Pair(dj.Manual):
+        definition = """
+        a : varchar(8)
+        b : varchar(8)
+        """
+
+    @schema
+    class Joined(dj.Computed):
+        definition = """
+        -> Pair
+        """
+
+        def make(self, key):
+            if key["a"] == "x":
+                raise ValueError("the first pair fails")
+            self.insert1(key)
+
+    Pair.insert([("x", "yz"), ("xy", "z")])
+    result = Joined.populate(reserve_jobs=True, suppress_errors=True)
+    assert result["success_count"] == 1 and len(result["error_list"]) == 1
+    assert Joined.fetch1("a", "b") == ("xy", "z")
+    assert Joined.jobs.errors.fetch1("a", "b") == ("x", "yz")
+    assert Joined.jobs.primary_key == ["a", "b"]
