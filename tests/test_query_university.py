@@ -826,8 +826,7 @@ def test_headings_of_results(uni):
 def test_sql_is_visible(uni):
     t, _ = uni
     q = t["Student"] & {"student_id": 3}
-    text = str(q)
+    text = q.make_sql()  # (str(q) is the preview, as DataJoint prints it)
     assert text.upper().startswith("SELECT") and "student" in text
-    assert q.make_sql() == text
     q = t["Student"] * t["StudentMajor"] & "home_state = 'MA'"
     assert q.make_sql().upper().count("SELECT") == 1  # flat: one SELECT, no subquery

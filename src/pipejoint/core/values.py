@@ -138,6 +138,12 @@ def _string(value, t):
     if not isinstance(value, str):
         if type(value).__module__ == "numpy" and hasattr(value, "item"):
             value = value.item()
+        if (
+            t.core in ("char", "varchar")
+            and isinstance(value, (int, float, decimal.Decimal))
+            and not isinstance(value, bool)
+        ):
+            value = str(value)  # as MySQL stores a number given for a string column: its text
         if not isinstance(value, str):
             raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
     problem = storable_string_problem(value)

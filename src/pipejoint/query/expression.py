@@ -260,7 +260,8 @@ class QueryExpression(Relation):
         return compile_query(self).sql
 
     def __str__(self) -> str:
-        return self.make_sql()
+        """print(query) shows the preview, as DataJoint does; the SQL is make_sql()."""
+        return repr(self)
 
     # --- fetching: see fetch.py ---
     @class_level
@@ -344,11 +345,17 @@ def _positional_projection(attributes, heading):
 
 
 def expand_order_by(order_by: Iterable[str], heading: Heading) -> list[str]:
-    """Expand 'KEY' and validate 'attr [ASC|DESC]' items."""
+    """Expand 'KEY' and validate 'attr [ASC|DESC]' items. An item may list several, comma-separated,
+    and name attributes in backticks, as the DataJoint book writes them: "`image_id`, score DESC"."""
     result: list[str] = []
-    for item in order_by:
+    items = [part.strip() for item in order_by for part in item.split(",")]
+    for item in items:
         parts = item.split()
+        if not parts:
+            raise DataJointError(f"Cannot order by {', '.join(order_by)!r}: an item between commas is empty.")
         name = parts[0]
+        if len(name) > 2 and name[0] == name[-1] == "`":
+            name = name[1:-1]
         direction = parts[1].upper() if len(parts) > 1 else "ASC"
         if direction not in ("ASC", "DESC") or len(parts) > 2:
             raise DataJointError(f"Cannot order by {item!r}: write 'attribute' or 'attribute DESC'.")
