@@ -595,3 +595,27 @@ def test_demo_writes_its_diagram(tmp_path):
     assert labels == {"Species", "Subject", "Session", "Recording", "SpikeStats", "SpikeStats.Channel"}
     boxes = {label: box for box, label, _ in nodes.values()}
     assert boxes["Subject"][0] < boxes["Session"][0] < boxes["Recording"][0]  # left to right, from DJ_DIAGRAM_DIRECTION
+
+
+def test_two_foreign_keys_to_one_parent_are_two_edges(schema):
+    """A table that refers to one parent twice (renamed) has two edges to it, in the dependency graph
+    and in the diagram, counted by full table names as DataJoint counts them."""
+
+    @schema
+    class Cell(dj.Manual):
+        definition = """
+        cell : int32
+        """
+
+    @schema
+    class Synapse(dj.Manual):
+        definition = """
+        -> Cell.proj(pre='cell')
+        -> Cell.proj(post='cell')
+        """
+
+    dependencies = schema.connection.dependencies
+    dependencies.load()
+    assert dependencies.number_of_edges(Cell.full_table_name, Synapse.full_table_name) == 2
+    assert dj.Diagram(schema).number_of_edges(Cell.full_table_name, Synapse.full_table_name) == 2
+    assert dependencies.number_of_edges(Synapse.full_table_name, Cell.full_table_name) == 0

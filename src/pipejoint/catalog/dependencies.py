@@ -82,6 +82,15 @@ class Dependencies:
             return False
         return node_name(*split_full_name(name)) in self.graph
 
+    def number_of_edges(self, u=None, v=None) -> int:
+        """Foreign keys in the graph (between u and v when given), as DataJoint's graph counts them."""
+        if u is None or v is None:
+            return self.graph.number_of_edges()
+        return self.graph.number_of_edges(node_name(*split_full_name(u)), node_name(*split_full_name(v)))
+
+    def number_of_nodes(self) -> int:
+        return self.graph.number_of_nodes()
+
     def parents(self, name, primary=None):
         """{parent: [edge properties, ...]} for the foreign keys of `name`."""
         return self._neighbors(self.graph.in_edges(name, data=True), 0, primary)

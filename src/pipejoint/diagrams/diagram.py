@@ -13,7 +13,7 @@ import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.naming import master_node, split_node
+from ..core.naming import master_node, node_name, split_full_name, split_node
 from ..errors import DataJointError
 from ..settings import config
 
@@ -117,6 +117,14 @@ class Diagram:
     @property
     def connection(self) -> Connection | None:
         return self._connection
+
+    def number_of_edges(self, u: str | None = None, v: str | None = None) -> int:
+        """Foreign keys between the tables shown (from u to v, named as in the graph or by full table
+        name): two references to one parent are two edges, as in DataJoint's diagram."""
+        shown = self._graph.subgraph(self._nodes)
+        if u is None or v is None:
+            return shown.number_of_edges()
+        return shown.number_of_edges(node_name(*split_full_name(u)), node_name(*split_full_name(v)))
 
     @property
     def nodes_to_show(self) -> set[str]:

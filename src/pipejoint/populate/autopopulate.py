@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 import numbers
+import os
 import random
 import time
 import traceback
@@ -255,7 +256,7 @@ class AutoPopulate(_Mixin):
         reserve_jobs: bool = False,
         max_calls: int | None = None,
         display_progress: bool = False,
-        processes: int = 1,
+        processes: int | None = 1,
         make_kwargs: Mapping[str, Any] | None = None,
         priority: int | None = None,
         refresh: bool | None = None,
@@ -283,6 +284,8 @@ class AutoPopulate(_Mixin):
             raise DataJointError(
                 f"populate(order={order!r}) of {self.node_name}: use 'original', 'reverse' or 'random'."
             )
+        if processes is None:  # DataJoint's: as many worker processes as CPUs
+            processes = os.cpu_count() or 1
         if not isinstance(processes, int) or processes < 1:
             raise DataJointError(f"populate(processes={processes!r}) of {self.node_name}: give a whole number ≥ 1.")
         for argument, value in (("max_calls", max_calls), ("limit", limit)):
