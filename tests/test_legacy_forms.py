@@ -41,3 +41,23 @@ def test_print_shows_the_preview_and_make_sql_the_sql(schema):
     shown = str(query)
     assert shown == repr(query) and "image_id" in shown and "0.9" in shown and "SELECT" not in shown
     assert query.make_sql().lstrip().upper().startswith("SELECT")
+
+
+def test_skip_duplicates_skips_rows_that_collide_on_any_unique_index(schema):
+    """As MySQL's INSERT IGNORE does (DataJoint's skip_duplicates), on every backend."""
+
+    @schema
+    class Animal(dj.Manual):
+        definition = """
+        animal_id : int32
+        ---
+        tag : varchar(16)
+        unique index (tag)
+        """
+
+    Animal.insert1((1, "A-1"))
+    Animal.insert([(2, "A-1"), (3, "A-3"), (1, "A-9")], skip_duplicates=True)
+    rows = Animal.fetch(as_dict=True, order_by="animal_id")
+    assert [(r["animal_id"], r["tag"]) for r in rows] == [(1, "A-1"), (3, "A-3")]
+    Animal.insert1((4, "A-1"), skip_duplicates=True)
+    assert len(Animal) == 2

@@ -220,7 +220,8 @@ class Backend:
         raise NotImplementedError
 
     def on_conflict(self, mode, key_names, other_names, target=None):
-        """The clause that skips ("skip") or overwrites ("replace") rows whose key exists.
+        """The clause that skips ("skip") rows whose key or any unique attribute exists, or overwrites
+        ("replace") rows whose key exists.
 
         `target` is (schema, table) of the table inserted into, for backends that qualify names.
 
@@ -228,8 +229,10 @@ class Backend:
         """
         if mode is None:
             return None
+        if mode == "skip":  # any unique index, not only the primary key, as MySQL's INSERT IGNORE
+            return exp.OnConflict(action=exp.var("DO NOTHING"))
         keys = [exp.to_identifier(n, quoted=True) for n in key_names]
-        if mode == "skip" or not other_names:
+        if not other_names:
             return exp.OnConflict(conflict_keys=keys, action=exp.var("DO NOTHING"))
         updates = [
             exp.EQ(this=exp.column(n, quoted=True), expression=exp.column(n, table="excluded", quoted=True))
