@@ -87,16 +87,9 @@ logger = logging.getLogger("pipejoint")
 key = "KEY"  # `T.fetch(dj.key)` is `T.fetch("KEY")`
 
 
-def key_hash(mapping: Mapping[str, Any]) -> str:
-    """DataJoint 0.14's hash of a key: md5 of its values in the order of their sorted names."""
-    digest = hashlib.md5()
-    for _, value in sorted(mapping.items()):
-        digest.update(str(value).encode())
-    return digest.hexdigest()
-
-
 # public name -> (module, attribute); resolved on first access
 _LAZY = {
+    "key_hash": ("populate.schema_jobs", "key_hash"),  # DataJoint 0.14's, which its ~jobs uses
     "conn": ("catalog.connection", "conn"),
     "Connection": ("catalog.connection", "Connection"),
     "Schema": ("schemas.schema", "Schema"),

@@ -20,6 +20,9 @@ from .rewriting import rewrite
 PLACEHOLDERS = {"qmark": "?", "format": "%s"}
 
 
+_QUOTED: dict = {}  # (backend class, name) -> quoted identifier (Backend.quote)
+
+
 class Backend:
     name = "base"
     dialect = None  # sqlglot dialect (name or instance)
@@ -104,7 +107,13 @@ class Backend:
         return exp.Table(this=exp.to_identifier(table_name, quoted=True), db=exp.to_identifier(schema, quoted=True))
 
     def quote(self, name):
-        return exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
+        """The quoted identifier, remembered: hand-written statements (job protocol, catalog reads)
+        quote the same few names on every call, and the dialect's generator costs ~20 µs each time."""
+        key = (type(self), name)
+        text = _QUOTED.get(key)
+        if text is None:
+            text = _QUOTED[key] = exp.to_identifier(name, quoted=True).sql(dialect=self.dialect)
+        return text
 
     def full_table_name(self, schema, table_name):
         return self.table(schema, table_name).sql(dialect=self.dialect)

@@ -411,7 +411,7 @@ class Job(Table):
 
     def _where_key(self, key):
         backend = self._connection.backend
-        q, p = _quoter(backend), backend.placeholder
+        q, p = backend.quote, backend.placeholder
         heading = self._record.heading
         clause = " AND ".join(f"{q(n)} = {p}" for n in self.key_names)
         return clause, [backend.encode(key[n], heading[n]) for n in self.key_names]
@@ -427,7 +427,7 @@ class Job(Table):
         if not keys:
             return 0
         backend = self._connection.backend
-        q, p = _quoter(backend), backend.placeholder
+        q, p = backend.quote, backend.placeholder
         sets = f"{q('status')} = {p}"
         values: list[Any] = [status]
         if priority is not None:
@@ -445,7 +445,7 @@ class Job(Table):
         """Put back to pending the jobs whose workers are gone; how many."""
         connection = self._connection
         backend = connection.backend
-        q = _quoter(backend)
+        q = backend.quote
         table = self.full_table_name
         reset = (
             f"UPDATE {table} SET {q('status')} = 'pending', {q('reserved_time')} = NULL, "
@@ -506,7 +506,7 @@ class Job(Table):
         if self._set_status([key], "ignore", "pending") or len(self & key):
             backend = self._connection.backend
             where, args = self._where_key(key)
-            sql = f"UPDATE {self.full_table_name} SET {_quoter(backend)('status')} = 'ignore' WHERE {where}"
+            sql = f"UPDATE {self.full_table_name} SET {backend.quote('status')} = 'ignore' WHERE {where}"
             self._connection.execute(sql, args)
             return
         try:
@@ -518,7 +518,7 @@ class Job(Table):
     def _take_pending(self, key):
         connection = self._ensure()._connection
         backend = connection.backend
-        q, p = _quoter(backend), backend.placeholder
+        q, p = backend.quote, backend.placeholder
         holder = _holder(connection)
         where, args = self._where_key(key)
         sql = (
@@ -553,7 +553,7 @@ class Job(Table):
         where, args = self._where_key(key)
         if holder is None:
             return where, args
-        q, p = _quoter(self._connection.backend), self._connection.backend.placeholder
+        q, p = self._connection.backend.quote, self._connection.backend.placeholder
         where += f" AND {q('status')} = 'reserved' AND {q('connection_id')} = {p} AND {q('pid')} = {p}"
         return where, [*args, holder.connection_id, holder.pid]
 
@@ -561,7 +561,7 @@ class Job(Table):
         """Record success (inside the transaction that stored the result, for populate)."""
         connection = self._connection
         backend = connection.backend
-        q, p = _quoter(backend), backend.placeholder
+        q, p = backend.quote, backend.placeholder
         where, args = self._mine(key, holder)
         if config["jobs.keep_completed"]:
             sql = (
@@ -575,7 +575,7 @@ class Job(Table):
     def _fail(self, key, holder, message, stack, duration):
         connection = self._connection
         backend = connection.backend
-        q, p = _quoter(backend), backend.placeholder
+        q, p = backend.quote, backend.placeholder
         where, args = self._mine(key, holder)
         stack_value = None if stack is None else pack(storable_text(stack))  # a <blob>, as DataJoint stores it
         sql = (
@@ -593,7 +593,7 @@ class Job(Table):
     def release(self, key: Mapping[str, Any], holder: Holder) -> None:
         """Give a job back (the worker is stopping before it finished the key)."""
         backend = self._connection.backend
-        q = _quoter(backend)
+        q = backend.quote
         where, args = self._mine(self._key(key), holder)
         with contextlib.suppress(Exception):
             self._connection.execute(
@@ -604,28 +604,12 @@ class Job(Table):
     def renew_sql(self) -> str:
         """The heartbeat's statement (SQLite): a running job's reservation time moves to now."""
         backend = self._connection.backend
-        q, p = _quoter(backend), backend.placeholder
+        q, p = backend.quote, backend.placeholder
         where, _ = self._where_key(dict.fromkeys(self.key_names))
         return (
             f"UPDATE {self.full_table_name} SET {q('reserved_time')} = {backend.now_sql} WHERE {where} "
             f"AND {q('status')} = 'reserved' AND {q('connection_id')} = {p} AND {q('pid')} = {p}"
         )
-
-
-_QUOTED: dict[tuple[type, str], str] = {}
-
-
-def _quoter(backend):
-    """backend.quote, remembered: the job statements are rebuilt per key, their names never change."""
-
-    def q(name):
-        key = (type(backend), name)
-        text = _QUOTED.get(key)
-        if text is None:
-            text = _QUOTED[key] = backend.quote(name)
-        return text
-
-    return q
 
 
 def _same_account(user: str, mine: str) -> bool:

@@ -19,7 +19,7 @@ from ..definition.parser import parse_definition
 from ..errors import DataJointError, DuplicateError
 from ..storage.blob import pack
 from ..table.table import FreeTable, Table
-from .jobs import STATUSES, Holder, Job, _holder, _quoter, _same_account, error_message_text, storable_text
+from .jobs import STATUSES, Holder, Job, _holder, _same_account, error_message_text, storable_text
 
 if TYPE_CHECKING:
     from ..query.restriction import Restriction
@@ -44,8 +44,9 @@ timestamp = CURRENT_TIMESTAMP : timestamp
 _COLUMNS_014 = {"table_name", "key_hash", "status", "key", "connection_id", "timestamp"}
 
 
-def key_hash_014(key) -> str:
-    """DataJoint 0.14's job hash: md5 of the key's values in the order of their sorted names."""
+def key_hash(key) -> str:
+    """DataJoint 0.14's hash of a key (``dj.key_hash``): md5 of its values in the order of their
+    sorted names; 0.14 names a job by it."""
     digest = hashlib.md5()
     for _, value in sorted(key.items()):
         digest.update(str(value).encode())
@@ -191,7 +192,7 @@ class Jobs014:
     # --- 0.14's protocol: a row is a reservation, an error or an ignore; no row, the job is free ---
     def ident(self, key: Any) -> str:
         """The job's key_hash (0.14 hashes the whole key the key_source gives)."""
-        return key_hash_014(key)
+        return key_hash(key)
 
     def states(self) -> dict[str, tuple[str, int]]:
         hashes, statuses = self._all.fetch("key_hash", "status")
@@ -205,7 +206,7 @@ class Jobs014:
     def _row(self, key, status, holder):
         return dict(
             table_name=self._table_name,
-            key_hash=key_hash_014(key),
+            key_hash=key_hash(key),
             status=status,
             key=dict(key),
             host=holder.host,
@@ -227,12 +228,12 @@ class Jobs014:
 
     def _mine(self, key, holder):
         backend = self.target._connection.backend
-        q, p = _quoter(backend), backend.placeholder
+        q, p = backend.quote, backend.placeholder
         where = (
             f"{q('table_name')} = {p} AND {q('key_hash')} = {p} AND {q('status')} = 'reserved' "
             f"AND {q('connection_id')} = {p} AND {q('pid')} = {p}"
         )
-        return where, [self._table_name, key_hash_014(key), holder.connection_id, holder.pid]
+        return where, [self._table_name, key_hash(key), holder.connection_id, holder.pid]
 
     def finish(self, key: Any, holder: Holder, duration: float) -> None:
         where, args = self._mine(key, holder)
@@ -242,7 +243,7 @@ class Jobs014:
 
     def fail(self, key: Any, holder: Holder, message: str, stack: str, duration: float) -> None:
         backend = self.target._connection.backend
-        q, p = _quoter(backend), backend.placeholder
+        q, p = backend.quote, backend.placeholder
         where, args = self._mine(key, holder)
         sql = (
             f"UPDATE {self.table.full_table_name} SET {q('status')} = 'error', {q('error_message')} = {p}, "
@@ -255,7 +256,7 @@ class Jobs014:
         try:
             self.table.ensure().insert1(self._row(key, "ignore", holder))
         except DuplicateError:
-            (self._all & {"key_hash": key_hash_014(key)}).delete_quick()
+            (self._all & {"key_hash": key_hash(key)}).delete_quick()
             self.table.insert1(self._row(key, "ignore", holder))
 
     def _free_abandoned(self) -> int:
@@ -322,4 +323,4 @@ def schema_jobs(schema: Any) -> SchemaJobs | JobTable014:
     return jobs
 
 
-__all__ = ["JobTable014", "Jobs014", "SchemaJobs", "has_014_jobs", "schema_jobs"]
+__all__ = ["JobTable014", "Jobs014", "SchemaJobs", "has_014_jobs", "key_hash", "schema_jobs"]
