@@ -91,3 +91,23 @@ class BucketInaccessible(DataJointError):
 
 class ThreadSafetyError(DataJointError):
     """A global was used in thread-safe mode."""
+
+
+class AlterError(DataJointError):
+    """Table.alter() cannot apply a definition to a table; nothing was changed."""
+
+
+class MissingDefaultError(AlterError):
+    """A required attribute without a default would be added to a table that holds rows."""
+
+
+class NarrowingError(AlterError):
+    """A new type or nullability cannot hold values the table stores."""
+
+
+class ForeignKeyViolationError(AlterError, IntegrityError):
+    """A new foreign key that rows of the table already violate."""
+
+
+class DuplicateIndexError(AlterError, DuplicateError):
+    """A new unique index over values that repeat in the table."""

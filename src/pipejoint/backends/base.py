@@ -194,6 +194,25 @@ class Backend:
         part of it (PostgreSQL's COMMENT ON, SQLite's ~comments). `columns` is (name, comment) pairs."""
         return []
 
+    # --- alter (backends/alter.py: the changes; each engine's alter.py: the SQL) ---------
+    # The table is changed by rebuilding it (SQLite, whose ALTER TABLE changes no column or
+    # constraint): alter_statements gets a Rebuild, and foreign_key_violations checks the result.
+    rebuilds_to_alter = False
+
+    def alter_statements(self, conn, schema, table_name, changes, rebuild) -> list:
+        """The statements that apply `changes` (backends/alter.py) to a table, in order."""
+        raise NotImplementedError(f"{self.name} cannot alter tables")
+
+    def alter_outside_transaction(self) -> tuple[list, list]:
+        """Statements to run before and after the altering transaction (SQLite's foreign_keys pragma,
+        which cannot change inside one)."""
+        return [], []
+
+    def foreign_key_violations(self, conn, schema, table_name) -> list:
+        """Rows of the table, or of tables referring to it, that break a foreign key after a rebuild
+        (as (table, rowid, parent) triples); servers check their foreign keys on ALTER themselves."""
+        return []
+
     def serialized_column_statements(self, schema, table_name, names):
         """Statements for columns holding serialized values (blobs, attachments), after CREATE TABLE."""
         return []

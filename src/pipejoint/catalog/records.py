@@ -28,6 +28,7 @@ __all__ = [
     "read_record",
     "read_schema",
     "read_schemas",
+    "rewrite_record",
     "write_record",
 ]
 
@@ -36,6 +37,16 @@ def write_record(connection, spec, tier, class_name, definition):
     """Record a table just created (inside the declaring transaction): its comments went with its
     DDL; here its ``~lineage`` rows, and its row in an earlier pipejoint's ``~catalog``."""
     if CATALOG_TABLE in connection.backend.list_tables(connection, spec.schema):
+        catalog_v1.write_record(connection, spec, tier, class_name, definition)
+    write_lineage(connection, spec)
+    connection.catalog_cache_clear()
+
+
+def rewrite_record(connection, spec, tier, class_name, definition):
+    """Record a table just altered (inside the altering transaction): its ``~lineage`` rows, and its
+    row in an earlier pipejoint's ``~catalog``; comments went with the DDL."""
+    if CATALOG_TABLE in connection.backend.list_tables(connection, spec.schema):
+        catalog_v1.delete_record(connection, spec.schema, spec.table_name)
         catalog_v1.write_record(connection, spec, tier, class_name, definition)
     write_lineage(connection, spec)
     connection.catalog_cache_clear()

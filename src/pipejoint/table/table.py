@@ -80,6 +80,7 @@ CLASS_LEVEL = {
     "insert",
     "insert1",
     "update1",
+    "alter",
     "drop",
     "drop_quick",
     "delete",
@@ -385,6 +386,39 @@ class Table(QueryExpression, metaclass=TableMeta):
                 f"definition describe the table (`{self.class_name}.describe()` prints the table's definition), "
                 "or use another class name for a new table."
             )
+
+    @class_level
+    def alter(
+        self, prompt: bool = True, context: Mapping[str, Any] | None = None, rename: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """Change the table to what the class's definition says, keeping its rows (table/alter.py).
+
+        Secondary attributes, foreign keys, indexes and the table comment; a rename is spelled
+        `rename={"new": "old"}` or, as in DataJoint, by starting the new attribute's comment with
+        `{old}`. Shows the change and asks when `prompt` is on; returns the statements run.
+        """
+        from .alter import alter
+
+        return alter(self, prompt, self._alter_context(context), rename)
+
+    def _alter_context(self, context, depth=2):
+        """Where a definition's `-> Parent` names are looked up: the given context, else the
+        schema's context and the caller's names (as DataJoint does), with a part's master."""
+        if context is None:
+            import inspect
+
+            frame = inspect.currentframe()
+            for _ in range(depth):
+                frame = frame.f_back if frame is not None else None
+            caller = {**frame.f_globals, **frame.f_locals} if frame is not None else {}
+            del frame
+            schema_context = getattr(self._schema, "context", None) or {}
+            context = {**schema_context, **caller}
+        context = {**context, type(self).__name__: type(self)}
+        master = getattr(type(self), "_master", None)
+        if master is not None:
+            context.update(master=master, self=type(self))
+        return context
 
     def _check_tier_rules(self, spec):
         """Tier-specific rules on a parsed definition (parts need their master, etc.)."""

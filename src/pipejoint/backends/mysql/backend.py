@@ -219,6 +219,12 @@ class MySQLBackend(Backend):
             suffix += " COMMENT=" + exp.Literal.string(comment).sql(dialect=self.dialect)
         return suffix
 
+    # --- alter: ALTER TABLE (alter.py) ---
+    def alter_statements(self, conn, schema, table_name, changes, rebuild):
+        from .alter import alter_statements
+
+        return alter_statements(self, conn, schema, table_name, changes)
+
     # --- schemas ---
     def create_schema(self, conn, name):
         conn.execute(f"CREATE DATABASE IF NOT EXISTS {self.quote(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")

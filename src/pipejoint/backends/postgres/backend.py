@@ -246,6 +246,12 @@ class PostgresBackend(Backend):
                 )
         return statements
 
+    # --- alter: ALTER TABLE (alter.py) ---
+    def alter_statements(self, conn, schema, table_name, changes, rebuild):
+        from .alter import alter_statements
+
+        return alter_statements(self, conn, schema, table_name, changes)
+
     # --- schemas ---
     def create_schema(self, conn, name):
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(name)}")

@@ -247,6 +247,22 @@ class SQLiteBackend(Backend):
 
         return forget_statements(schema, table_name, self.list_tables(conn, schema))
 
+    # --- alter: rebuild the table (alter.py) ---
+    rebuilds_to_alter = True
+
+    def alter_statements(self, conn, schema, table_name, changes, rebuild):
+        from .alter import alter_statements
+
+        return alter_statements(self, schema, table_name, rebuild)
+
+    def alter_outside_transaction(self):
+        return ["PRAGMA foreign_keys = OFF"], ["PRAGMA foreign_keys = ON"]
+
+    def foreign_key_violations(self, conn, schema, table_name):
+        from .alter import foreign_key_violations
+
+        return foreign_key_violations(conn, schema, table_name)
+
     def introspect(self, conn, schemas):
         from .introspect import introspect
 
