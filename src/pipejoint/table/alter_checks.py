@@ -149,7 +149,10 @@ def _check_foreign_key(table, fk, source, added):
     match = " AND ".join(f"p.{table.q(p)} = t.{table.q(c)}" for c, p in pairs)
     count, keys = table.blocking(f"{present} AND NOT EXISTS (SELECT 1 FROM {parent} AS p WHERE {match})")
     if count:
-        columns = ", ".join(c for c, _ in pairs)
+        columns = ", ".join(
+            f"`{child}`" if source.get(child, child) == child else f"`{child}` (now `{old}`)"
+            for child, old in zip(fk.attr_map, (c for c, _ in pairs))
+        )
         raise ForeignKeyViolationError(
             f"Table {table.node}: cannot add the foreign key ({columns}) -> `{fk.parent_schema}`.`{fk.parent_table}`: "
             f"{_rows(count, keys)} refer to no row of the parent. Insert the missing parent rows, or change or "

@@ -251,9 +251,18 @@ def _what(change):
     )
 
 
+def _signature(attr_type, backend):
+    """Types are the same when they make the same column and hold the same values: `int` and
+    `int32` are, `int16` and `int32` are not (though SQLite stores both as INT)."""
+    from ..storage.codecs import stored_type
+
+    t = stored_type(attr_type)
+    return _type_signature(attr_type, backend), t.storage_core, t.length, t.precision, t.scale, t.fsp, t.unsigned
+
+
 def _compare(old, new, backend, compare_comment=True):
     change = AttributeChange(old, new)
-    change.type = _type_signature(old.attr_type, backend) != _type_signature(new.attr_type, backend)
+    change.type = _signature(old.attr_type, backend) != _signature(new.attr_type, backend)
     change.nullable = old.nullable != new.nullable
     change.default = not change.nullable and _default_key(old) != _default_key(new)
     change.comment = compare_comment and _comment_key(old.comment) != _comment_key(new.comment)
