@@ -40,7 +40,7 @@ class ChangeColumn:
     nullable_changed: bool = False
     default_changed: bool = False
     comment_changed: bool = False
-    using: str | None = None  # PostgreSQL: the cast that converts stored values
+    old_type_sql: str = ""  # the column's type before
 
 
 @dataclass

@@ -208,6 +208,11 @@ class Backend:
         which cannot change inside one)."""
         return [], []
 
+    def type_is_guess(self, attr_type) -> bool:
+        """The type was read from a column that says little of it (SQLite's INT, REAL, TEXT, BLOB in a
+        table made without pipejoint): a definition's narrower type for it is no difference."""
+        return False
+
     def foreign_key_violations(self, conn, schema, table_name) -> list:
         """Rows of the table, or of tables referring to it, that break a foreign key after a rebuild
         (as (table, rowid, parent) triples); servers check their foreign keys on ALTER themselves."""

@@ -191,6 +191,34 @@ class Schema:
         if isinstance(definition, str) and definition.strip() and definition not in doc:
             cls.__doc__ = (doc + "\n" if doc else "") + definition  # as written: help() shows it as declared
 
+    # --- drift ---
+    def diff(self, context: Mapping[str, Any] | None = None) -> dict[str, list[str]]:
+        """{table: [difference, ...]} for every table of this schema whose class (found in `context`,
+        by default the schema's or the caller's names, with their part tables) has a definition that
+        does not describe it. `Cls.alter()` applies a class's definition."""
+        context = context if context is not None else (self.context if self.context is not None else _caller_context())
+        from ..table.alter import drift
+        from ..table.table import Table
+        from ..table.tiers import Part
+
+        classes = []
+        for value in dict(context).values():
+            bound = type.__getattribute__(value, "_schema") if isinstance(value, type) else None
+            if issubclass(value, Table) and bound is not None and bound.database == self.database:
+                classes.append(value)
+                classes += [
+                    member
+                    for name, member in vars(value).items()
+                    if isinstance(member, type) and issubclass(member, Part) and name[:1].isupper()
+                ]
+        found = {}
+        for cls in dict.fromkeys(classes):
+            table = cls()
+            differences = drift(table, table._alter_context(dict(context)))
+            if differences:
+                found[table.node_name] = differences
+        return found
+
     # --- contents ---
     def list_tables(self) -> list[str]:
         """Table names of this schema, parents before children (hidden tables left out)."""

@@ -68,6 +68,28 @@ def plan_for(table, context, rename=None):
     return plan_alter(spec, record, table._connection.backend, rename)
 
 
+def drift_message(plan, class_name):
+    """The warning for a class bound to a table its definition does not describe."""
+    apply = f"apply the definition to the table with `{class_name}.alter()`"
+    if plan.key:
+        apply = "change the primary key with a migration (schema.migrate)" + (
+            f" and the rest with `{class_name}.alter()`" if len(plan.sentences()) > len(plan.key) else ""
+        )
+    return (
+        f"Table {plan.node} differs from the definition of class `{class_name}`: "
+        + "; ".join(plan.sentences())
+        + f". To make them agree, {apply}, or make the definition describe the table "
+        f"(`{class_name}.describe()` prints it)."
+    )
+
+
+def drift(table, context):
+    """The differences between a class's definition and its table, as sentences."""
+    if not table.is_declared:
+        return [f"the table {table.node_name} is not declared"]
+    return plan_for(table, context).sentences()
+
+
 def alter(table, prompt=True, context=None, rename=None):
     """Apply the class's definition to its table (see the module's docstring). Returns the
     statements run (empty when nothing differs or the change was declined)."""
@@ -147,6 +169,9 @@ def _statements(connection, plan, spec, source):
                 name=attr.name,
                 definition=definition(attr),
                 type_sql=backend.column_type(t, type_schema=_type_schema(spec, attr)),
+                old_type_sql=backend.column_type(
+                    stored_type(change.old.attr_type), type_schema=_type_schema(spec, attr)
+                ),
                 nullable=attr.nullable,
                 default_sql=None if default is None else backend.render(default),
                 checks=[backend.render(check) for check in backend.checks(column, t)],

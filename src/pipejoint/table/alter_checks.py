@@ -111,8 +111,9 @@ def _narrowing_condition(table, old, new):
         length = exp.Length(this=exp.column(old.name, table="t", quoted=True)).sql(dialect=table.backend.dialect)
         return f"{length} > {t.length}"
     if t.core == "enum" and (was.is_string or was.core == "enum"):
-        values = ", ".join(exp.Literal.string(v).sql(dialect=table.backend.dialect) for v in t.values)
-        return f"{column} NOT IN ({values})"
+        as_text = exp.Cast(this=exp.column(old.name, table="t", quoted=True), to=exp.DataType.build("text"))
+        inside = exp.In(this=as_text, expressions=[exp.Literal.string(v) for v in t.values])  # enums compare as text
+        return exp.Not(this=inside).sql(dialect=table.backend.dialect)
     return None
 
 

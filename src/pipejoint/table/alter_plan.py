@@ -145,7 +145,7 @@ def _default_key(attr):
         return None
     value = unquote(attr.default.strip())
     if value.upper().startswith("CURRENT_TIMESTAMP"):
-        return value.upper().replace("()", "")
+        return "CURRENT_TIMESTAMP"  # its precision is the column's
     t = attr.attr_type
     if t.core == "bool":
         return {"1": "true", "0": "false"}.get(value.lower(), value.lower())
@@ -169,7 +169,7 @@ def plan_alter(spec, record, backend, rename=None):
     renames = dict(rename or {})
     for name, attr in declared.items():
         old = rename_marker(attr)
-        if old is not None and name not in existing and name not in renames:
+        if old is not None and old in existing and old not in declared and name not in existing and name not in renames:
             renames[name] = old
     for new, old in renames.items():
         if new not in declared:
@@ -262,7 +262,10 @@ def _signature(attr_type, backend):
 
 def _compare(old, new, backend, compare_comment=True):
     change = AttributeChange(old, new)
-    change.type = _signature(old.attr_type, backend) != _signature(new.attr_type, backend)
+    if backend.type_is_guess(old.attr_type):
+        change.type = _type_signature(old.attr_type, backend) != _type_signature(new.attr_type, backend)
+    else:
+        change.type = _signature(old.attr_type, backend) != _signature(new.attr_type, backend)
     change.nullable = old.nullable != new.nullable
     change.default = not change.nullable and _default_key(old) != _default_key(new)
     change.comment = compare_comment and _comment_key(old.comment) != _comment_key(new.comment)

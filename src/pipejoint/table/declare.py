@@ -55,48 +55,6 @@ def _is_table_or_module(value):
     return (isinstance(value, type) and issubclass(value, QueryExpression)) or type(value).__name__ == "module"
 
 
-def differences(spec, record, backend):
-    """What differs between a parsed definition and an existing table's record, as sentences
-    (empty when the definition describes the table): attributes, types, nullability, primary key,
-    foreign keys. Comments, defaults and indexes are not compared."""
-    found = []
-    declared = {a.name: a for a in spec.attributes if not a.is_hidden}
-    existing = {n: a for n, a in record.heading.all_attributes.items() if not a.is_hidden}
-    for name in declared:
-        if name not in existing:
-            found.append(f"attribute `{name}` is in the definition but not in the table")
-    for name in existing:
-        if name not in declared:
-            found.append(f"attribute `{name}` ({existing[name].type}) is in the table but not in the definition")
-    for name, attr in declared.items():
-        table_attr = existing.get(name)
-        if table_attr is None:
-            continue
-        if _type_signature(attr.attr_type, backend) != _type_signature(table_attr.attr_type, backend):
-            found.append(f"attribute `{name}` is {attr.type} in the definition but {table_attr.type} in the table")
-        if attr.nullable != table_attr.nullable:
-            found.append(
-                f"attribute `{name}` is {'nullable' if attr.nullable else 'not nullable'} in the definition "
-                f"but {'nullable' if table_attr.nullable else 'not nullable'} in the table"
-            )
-    key = [n for n in spec.primary_key if n in declared]
-    table_key = list(record.heading.primary_key)
-    if set(key) != set(table_key):
-        found.append(
-            f"the primary key is ({', '.join(key)}) in the definition but ({', '.join(table_key)}) in the table"
-        )
-
-    def references(foreign_keys):
-        return {(fk.parent_schema, fk.parent_table, tuple(sorted(fk.attr_map.items()))): fk for fk in foreign_keys}
-
-    mine, theirs = references(spec.foreign_keys), references(record.foreign_keys)
-    for ref in mine.keys() - theirs.keys():
-        found.append(f"the foreign key {_describe_reference(ref)} is in the definition but not in the table")
-    for ref in theirs.keys() - mine.keys():
-        found.append(f"the foreign key {_describe_reference(ref)} is in the table but not in the definition")
-    return found
-
-
 def _describe_reference(ref):
     schema, table, pairs = ref
     columns = ", ".join(child if child == parent else f"{child}->{parent}" for child, parent in pairs)

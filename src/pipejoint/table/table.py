@@ -28,7 +28,7 @@ from ..definition.parser import parse_definition
 from ..errors import DataJointError, DeclarationError, MissingTableError
 from ..query.expression import QueryExpression
 from ..query.nodes import Column, Source
-from .declare import differences, resolve_reference
+from .declare import resolve_reference
 from .prompt import ask_yes_no
 
 if TYPE_CHECKING:
@@ -369,8 +369,8 @@ class Table(QueryExpression, metaclass=TableMeta):
         self._forget_heading()
 
     def _check_existing(self, context):
-        """A class whose table exists already (made by DataJoint or plain SQL) binds to it when its
-        definition describes that table; otherwise the error lists every difference."""
+        """A class whose table exists already binds to it; when its definition does not describe the
+        table, one warning lists every difference and the call that applies it (drift)."""
         record = self._record
         definition = getattr(self, "definition", None)
         if record.origin != "server" or not isinstance(definition, str):
@@ -378,14 +378,12 @@ class Table(QueryExpression, metaclass=TableMeta):
         spec = parse_definition(
             definition, self.database, self.table_name, context or {}, self.tier, resolve_reference=resolve_reference
         )
-        found = differences(spec, record, self._connection.backend)
-        if found:
-            raise DeclarationError(
-                f"Table {self.node_name} already exists and differs from the definition of class "
-                f"`{self.class_name}`: " + "; ".join(found) + ". Nothing was changed in the database. Make the "
-                f"definition describe the table (`{self.class_name}.describe()` prints the table's definition), "
-                "or use another class name for a new table."
-            )
+        from .alter import drift_message
+        from .alter_plan import plan_alter
+
+        plan = plan_alter(spec, record, self._connection.backend)  # no queries: the record is loaded
+        if plan:
+            logger.warning(drift_message(plan, self.class_name))
 
     @class_level
     def alter(

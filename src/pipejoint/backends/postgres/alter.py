@@ -92,7 +92,9 @@ def _change_column(backend, table, change):
     if change.type_changed:
         statements.append(_drop_checks(backend, table, change.name))
         statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} DROP DEFAULT")
-        using = change.using or f"{column}::{change.type_sql}"
+        # enum types cast to and from others only through text
+        through = "::text" if "enum_" in change.type_sql or "enum_" in change.old_type_sql else ""
+        using = f"{column}{through}::{change.type_sql}"
         statements.append(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE {change.type_sql} USING {using}")
         for check in change.checks:
             statements.append(f"ALTER TABLE {table} ADD CHECK ({check})")

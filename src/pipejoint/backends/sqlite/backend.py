@@ -255,6 +255,11 @@ class SQLiteBackend(Backend):
 
         return alter_statements(self, schema, table_name, rebuild)
 
+    def type_is_guess(self, attr_type):
+        from .introspect import _AFFINITY
+
+        return attr_type.declared in set(_AFFINITY.values())
+
     def alter_outside_transaction(self):
         return ["PRAGMA foreign_keys = OFF"], ["PRAGMA foreign_keys = ON"]
 
