@@ -318,3 +318,36 @@ def test_alter_inside_a_transaction_is_refused(schema, connection):
     Animal.definition = Animal.definition.replace("# grams", "# g")
     with connection.transaction, pytest.raises(DataJointError, match="transaction"):
         Animal.alter(prompt=False)
+
+
+def test_the_book_alters_the_university(schema):
+    """The book's alter chapter on the university schema: a student gets an advisor department and
+    a phone, a comment changes; every student, major and enrollment stays."""
+    from test_query_university import declare, populate
+
+    t = declare(schema)
+    populate(t)
+    Student, Department = t["Student"], t["Department"]
+    dependents = {name: _rows(t[name]) for name in ("StudentMajor", "Enroll", "Grade")}
+    students = _rows(Student)
+    Student.definition = """
+    student_id : int unsigned   # university-wide ID number
+    ---
+    first_name : varchar(40)
+    last_name : varchar(40)
+    sex : enum('F', 'M', 'U')
+    date_of_birth = null : date
+    home_city : varchar(40)
+    home_state : char(2)        # US state acronym: e.g. OH
+    phone = "" : varchar(20)
+    -> [nullable] Department.proj(advisor_dept='dept')
+    """
+    Student.alter(prompt=False, context={"Department": Department})
+    assert _rows(Student) == [dict(s, phone="", advisor_dept=None) for s in students]
+    assert {name: _rows(t[name]) for name in dependents} == dependents
+    assert Student.heading["home_state"].comment == "US state acronym: e.g. OH"
+    first = students[0]["student_id"]
+    Student.update1(dict(student_id=first, advisor_dept=Department.fetch("dept", limit=1)[0]))
+    with pytest.raises(IntegrityError):
+        Student.update1(dict(student_id=first, advisor_dept="NONE"))
+    assert "-> [nullable] Department.proj(advisor_dept='dept')" in Student.describe()
