@@ -208,6 +208,10 @@ class Backend:
         which cannot change inside one)."""
         return [], []
 
+    def rename_table_statement(self, schema, old, new) -> str:
+        """Rename a table within its schema; foreign keys of other tables follow it."""
+        return f"ALTER TABLE {self.full_table_name(schema, old)} RENAME TO {self.quote(new)}"
+
     def type_is_guess(self, attr_type) -> bool:
         """The type was read from a column that says little of it (SQLite's INT, REAL, TEXT, BLOB in a
         table made without pipejoint): a definition's narrower type for it is no difference."""

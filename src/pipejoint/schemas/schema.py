@@ -219,6 +219,14 @@ class Schema:
                 found[table.node_name] = differences
         return found
 
+    def migrate(self, rename: Mapping[Any, Any]) -> Any:
+        """A Migration (table/alter_migrate.py) renaming tables: `{"Session": "Recording"}` (class or
+        table names; parts follow their master). `.plan()` shows the statements and the rows they
+        touch, `.apply()` runs them."""
+        from ..table.alter_migrate import Migration
+
+        return Migration(self, rename)
+
     # --- contents ---
     def list_tables(self) -> list[str]:
         """Table names of this schema, parents before children (hidden tables left out)."""

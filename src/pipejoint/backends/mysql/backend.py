@@ -219,6 +219,9 @@ class MySQLBackend(Backend):
             suffix += " COMMENT=" + exp.Literal.string(comment).sql(dialect=self.dialect)
         return suffix
 
+    def rename_table_statement(self, schema, old, new):
+        return f"RENAME TABLE {self.full_table_name(schema, old)} TO {self.full_table_name(schema, new)}"
+
     # --- alter: ALTER TABLE (alter.py) ---
     def alter_statements(self, conn, schema, table_name, changes, rebuild):
         from .alter import alter_statements

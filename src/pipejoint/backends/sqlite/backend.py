@@ -255,6 +255,10 @@ class SQLiteBackend(Backend):
 
         return alter_statements(self, schema, table_name, rebuild)
 
+    def rename_table_statement(self, schema, old, new):
+        # the stored name carries the schema; references in other tables are rewritten by SQLite
+        return f"ALTER TABLE {self.full_table_name(schema, old)} RENAME TO {self.quote(f'{schema}.{new}')}"
+
     def type_is_guess(self, attr_type):
         from .introspect import _AFFINITY
 
