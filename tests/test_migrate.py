@@ -101,3 +101,120 @@ def test_a_computed_table_takes_its_jobs_table_along(schema, connection):
     assert "__tally" in tables and "~~tally" in tables and "~~count" not in tables and "__count" not in tables
     vm = dj.VirtualModule("renamed", schema.database, connection=connection)
     assert len(vm.Tally()) == 3
+
+
+def _keyed(schema):
+    @schema
+    class Subject(dj.Manual):
+        definition = """
+        subject_id : int16
+        """
+
+    @schema
+    class Session(dj.Manual):
+        definition = """
+        -> Subject
+        session : int16
+        ---
+        rig = "A" : varchar(8)
+        """
+
+        class Trial(dj.Part):
+            definition = """
+            -> master
+            trial : int16
+            ---
+            score = null : float64
+            """
+
+    @schema
+    class Note(dj.Manual):
+        definition = """
+        note : int16
+        ---
+        -> [nullable] Session
+        """
+
+    Subject.insert([(1,), (2,)])
+    Session.insert([(1, 1, "A"), (1, 2, "B"), (2, 1, "A")])
+    Session.Trial.insert([(1, 1, 1, 0.5), (1, 1, 2, None), (1, 2, 1, 2.0)])
+    Note.insert([(1, 1, 2), (2, None, None)])
+    return Subject, Session, Note
+
+
+def test_a_primary_key_migration_reaches_every_dependent(schema, connection):
+    Subject, Session, Note = _keyed(schema)
+    Session.definition = """
+    -> Subject
+    session : int32            # wider
+    rig = "A" : varchar(8)     # moved into the key
+    """
+    migration = schema.migrate(key=[Session])
+    plan = migration.plan()
+    assert plan.rows == {Session.node_name: 3, Note.node_name: 2, Session.Trial.node_name: 3}
+    migration.apply(prompt=False)
+    vm = dj.VirtualModule("keyed", schema.database, connection=connection)
+    assert vm.Session.primary_key == ["subject_id", "session", "rig"]
+    assert vm.Session.Trial.primary_key == ["subject_id", "session", "rig", "trial"]
+    assert vm.Session.to_dicts(order_by="KEY") == [
+        dict(subject_id=1, session=1, rig="A"),
+        dict(subject_id=1, session=2, rig="B"),
+        dict(subject_id=2, session=1, rig="A"),
+    ]
+    assert vm.Session.Trial.to_dicts(order_by="KEY") == [  # the parts took their sessions' rig
+        dict(subject_id=1, session=1, rig="A", trial=1, score=0.5),
+        dict(subject_id=1, session=1, rig="A", trial=2, score=None),
+        dict(subject_id=1, session=2, rig="B", trial=1, score=2.0),
+    ]
+    assert vm.Note.to_dicts(order_by="KEY") == [
+        dict(note=1, subject_id=1, session=2, rig="B"),
+        dict(note=2, subject_id=None, session=None, rig=None),
+    ]
+    vm.Session.insert1(dict(subject_id=1, session=70000, rig="C"))  # the wider type
+    with pytest.raises(IntegrityError):
+        vm.Session.Trial.insert1(dict(subject_id=1, session=1, rig="B", trial=5))
+    with pytest.raises(IntegrityError):
+        vm.Note.insert1(dict(note=3, subject_id=1, session=1, rig="B"))
+    assert "-> master" in vm.Session.Trial.describe() and "-> [nullable] Session" in vm.Note.describe()
+    assert schema.diff(context={"Subject": Subject, "Session": Session}) == {}
+    assert len(vm.Session.Trial * vm.Session) == 3  # lineage of the new columns is the parent's
+
+
+def test_a_new_key_attribute_with_a_default(schema, connection):
+    Subject, Session, Note = _keyed(schema)
+    Session.definition = """
+    -> Subject
+    session : int16
+    block = 0 : int16
+    ---
+    rig = "A" : varchar(8)
+    """
+    schema.migrate(key=[Session]).apply(prompt=False)
+    vm = dj.VirtualModule("keyed", schema.database, connection=connection)
+    assert vm.Session.Trial.primary_key == ["subject_id", "session", "block", "trial"]
+    assert sorted(vm.Session.Trial.to_arrays("block").tolist()) == [0, 0, 0]
+    assert (vm.Note & {"note": 1}).fetch1("block") == 0 and (vm.Note & {"note": 2}).fetch1("block") is None
+    vm.Session.insert1(dict(subject_id=1, session=1, block=1, rig="Z"))  # a second block of session 1
+
+
+@pytest.mark.parametrize(
+    "definition, error, words",
+    [
+        ("-> Subject\nsession : int16\nblock : int16\n---\nrig = 'A' : varchar(8)", "MissingDefaultError", "`block`"),
+        ("-> Subject\nsession : int8\n---\nrig = 'A' : varchar(8)", "NarrowingError", "`session`"),
+        ("-> Subject\n---\nsession : int16\nrig = 'A' : varchar(8)", "AlterError", "dropping key"),
+        ("-> Subject\nsession : int16\n---\nrig = 'A' : varchar(9)", "AlterError", "alter()"),
+    ],
+)
+def test_key_migrations_refused_change_nothing(schema, settings, definition, error, words):
+    from interop import database_dump
+    from pipejoint import errors
+
+    Subject, Session, Note = _keyed(schema)
+    Session.insert1((1, 300, "A"))
+    before = database_dump(settings, schema.database)
+    Session.definition = definition
+    with pytest.raises(getattr(errors, error)) as info:
+        schema.migrate(key=[Session]).apply(prompt=False)
+    assert words in str(info.value) and f"`{schema.database}`.`session`" in str(info.value)
+    assert database_dump(settings, schema.database) == before

@@ -75,6 +75,11 @@ class TableComment:
 
 
 @dataclass
+class SetPrimaryKey:
+    columns: tuple
+
+
+@dataclass
 class Rebuild:
     """What a backend that rebuilds tables needs (SQLite): the new table under a temporary name,
     the columns to copy (new name, old name), and the statements that follow the swap (indexes)."""

@@ -219,13 +219,20 @@ class Schema:
                 found[table.node_name] = differences
         return found
 
-    def migrate(self, rename: Mapping[Any, Any]) -> Any:
-        """A Migration (table/alter_migrate.py) renaming tables: `{"Session": "Recording"}` (class or
-        table names; parts follow their master). `.plan()` shows the statements and the rows they
-        touch, `.apply()` runs them."""
+    def migrate(
+        self,
+        rename: Mapping[Any, Any] | None = None,
+        key: list[Any] | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """A Migration (table/alter_migrate.py): `rename={"Session": "Recording"}` renames tables
+        (class or table names; parts follow their master); `key=[Session]` applies the classes'
+        definitions whose primary keys differ from their tables', cascading to the tables that
+        depend on them. `.plan()` shows the statements and the rows they touch, `.apply()` runs them."""
         from ..table.alter_migrate import Migration
 
-        return Migration(self, rename)
+        context = context if context is not None else (self.context if self.context is not None else _caller_context())
+        return Migration(self, rename, key, context)
 
     # --- contents ---
     def list_tables(self) -> list[str]:

@@ -208,7 +208,7 @@ def _new_foreign_key_indexes(backend, spec, plan):
     return [IndexSpec(i.attributes, i.unique) for i in _foreign_key_indexes(backend, spec) if i.attributes in added]
 
 
-def _rebuild(backend, plan, spec, source):
+def _rebuild(backend, plan, spec, source, fills=None):
     temporary = f"~alter~{spec.table_name}"
     create = next(
         s for s in create_table_statements(backend, replace(spec, table_name=temporary)) if s.startswith("CREATE TABLE")
@@ -216,7 +216,13 @@ def _rebuild(backend, plan, spec, source):
     final = create_table_statements(backend, spec)
     indexes = [s for s in final if s.startswith("CREATE") and not s.startswith("CREATE TABLE")]
     existing = plan.record.heading.all_attributes
-    copy = [(a.name, source.get(a.name, a.name)) for a in spec.attributes if source.get(a.name, a.name) in existing]
+    q = backend.quote
+    copy = [
+        (a.name, f"t.{q(source.get(a.name, a.name))}")
+        for a in spec.attributes
+        if source.get(a.name, a.name) in existing
+    ]
+    copy += [(name, sql) for name, sql in (fills or {}).items()]
     return Rebuild(temporary, create, copy, indexes)
 
 

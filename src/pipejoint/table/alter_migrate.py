@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..backends.session import require_no_transaction
 from ..catalog.lineage import LINEAGE_TABLE
-from ..catalog.records import CATALOG_TABLE, read_schema
+from ..catalog.records import CATALOG_TABLE, read_schema, rewrite_record
 from ..core.naming import PART_SEPARATOR, class_name_to_table_name, node_name, split_node, tier_of
 from ..errors import AlterError, DataJointError
 from .prompt import ask_yes_no
@@ -32,6 +32,7 @@ class MigrationPlan:
     statements: list = field(default_factory=list)
     rows: dict = field(default_factory=dict)  # node name -> rows, before
     renames: dict = field(default_factory=dict)  # old table name -> new table name
+    after: list = field(default_factory=list)  # metadata statements (comments) after the DDL
 
     def __str__(self):
         lines = [f"rename {old} -> {new}" for old, new in self.renames.items()]
@@ -42,10 +43,13 @@ class MigrationPlan:
 class Migration:
     """Renames of tables of one schema (see the module docstring)."""
 
-    def __init__(self, schema, rename):
+    def __init__(self, schema, rename=None, key=None, context=None):
         self.schema = schema
         self.connection = schema.connection
         self.requested = dict(rename or {})
+        self.key = list(key or [])
+        self.context = context or {}
+        self._entries = None
 
     # --- what changes ---
     def _renames(self):
@@ -93,7 +97,8 @@ class Migration:
         return found[0]
 
     def plan(self):
-        """The MigrationPlan: the statements, and the rows of every table touched."""
+        """The MigrationPlan: the statements, and the rows of every table touched. Refusals of a key
+        change (alter_keys.py) are raised here, before anything runs."""
         connection, database = self.connection, self.schema.database
         backend = connection.backend
         renames = self._renames()
@@ -111,7 +116,20 @@ class Migration:
         for old in renames:
             touched.append(node_name(database, old))
             touched += [n for n in graph.children(node_name(database, old)) if n not in touched]
-        for node in touched:
+        self._entries = []
+        if self.key:
+            from .alter_keys import check_entries, key_entries, key_statements
+
+            for cls in self.key:
+                table = cls() if isinstance(cls, type) else cls
+                entries = key_entries(table, table._alter_context(dict(self.context)))
+                check_entries(connection, entries)
+                self._entries += entries
+            sql, after = key_statements(connection, self._entries)
+            plan.statements += sql
+            plan.after = after
+            touched += [node_name(e.spec.schema, e.spec.table_name) for e in self._entries]
+        for node in dict.fromkeys(touched):
             schema, table = split_node(node)
             plan.rows[node] = _count(connection, schema, table)
         return plan
@@ -127,10 +145,26 @@ class Migration:
             logger.info("Migration declined: nothing was changed.")
             return None
         database = self.schema.database
+        backend = connection.backend
+        before, finally_ = backend.alter_outside_transaction() if self._entries else ([], [])
+        for statement in before:
+            connection.execute(statement)
         try:
             with connection.transaction:
                 for statement in plan.statements:
                     connection.execute(statement)
+                for entry in self._entries:
+                    violations = backend.foreign_key_violations(connection, entry.spec.schema, entry.spec.table_name)
+                    if violations:
+                        raise AlterError(
+                            f"Migration of schema `{database}`: {len(violations)} rows would break a foreign key "
+                            f"(e.g. {violations[:3]}). The migration was rolled back."
+                        )
+                for statement in plan.after:
+                    connection.execute(statement)
+                for entry in self._entries:
+                    r = entry.record
+                    rewrite_record(connection, entry.spec, r.tier, r.class_name, r.definition)
                 _rewrite_metadata(connection, database, plan.renames)
                 renamed = {node_name(database, o): node_name(database, n) for o, n in plan.renames.items()}
                 for node, before in plan.rows.items():
@@ -142,6 +176,8 @@ class Migration:
                             "The migration was rolled back."
                         )
         finally:
+            for statement in finally_:
+                connection.execute(statement)
             connection.catalog_cache_clear()
         return plan
 

@@ -18,6 +18,7 @@ from ..alter import (
     DropColumn,
     DropForeignKey,
     DropIndex,
+    SetPrimaryKey,
     TableComment,
     find_foreign_key,
     find_index,
@@ -49,6 +50,8 @@ def alter_statements(backend, conn, schema, table_name, changes):
             clauses.append(f"ADD COLUMN {change.definition}" + (f" AFTER {q(change.after)}" if change.after else ""))
         elif isinstance(change, ChangeColumn):
             clauses.append(f"CHANGE COLUMN {q(change.old_name)} {change.definition}")
+        elif isinstance(change, SetPrimaryKey):
+            clauses.append(f"DROP PRIMARY KEY, ADD PRIMARY KEY ({', '.join(q(c) for c in change.columns)})")
         elif isinstance(change, TableComment):
             clauses.append("COMMENT = " + exp.Literal.string(change.comment).sql(dialect=backend.dialect))
     for change in changes:

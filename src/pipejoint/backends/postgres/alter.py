@@ -20,6 +20,7 @@ from ..alter import (
     DropColumn,
     DropForeignKey,
     DropIndex,
+    SetPrimaryKey,
     TableComment,
     find_foreign_key,
     find_index,
@@ -37,6 +38,16 @@ def _drop_checks(backend, table, column):
         "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) "
         f"WHERE c.conrelid = {_literal(backend, table)}::regclass AND c.contype = 'c' "
         f"AND a.attname = {_literal(backend, column)} "
+        f"LOOP EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {_literal(backend, table)}, r.conname); "
+        "END LOOP; END $$"
+    )
+
+
+def _drop_primary_key(backend, table):
+    """A DO block dropping the table's primary-key constraint (named by the server)."""
+    return (
+        "DO $$ DECLARE r record; BEGIN FOR r IN SELECT conname FROM pg_constraint "
+        f"WHERE conrelid = {_literal(backend, table)}::regclass AND contype = 'p' "
         f"LOOP EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', {_literal(backend, table)}, r.conname); "
         "END LOOP; END $$"
     )
@@ -68,6 +79,9 @@ def alter_statements(backend, conn, schema, table_name, changes):
             statements.append(f"ALTER TABLE {table} ADD COLUMN {change.definition}")
         elif isinstance(change, ChangeColumn):
             statements += _change_column(backend, table, change)
+        elif isinstance(change, SetPrimaryKey):
+            statements.append(_drop_primary_key(backend, table))
+            statements.append(f"ALTER TABLE {table} ADD PRIMARY KEY ({', '.join(q(c) for c in change.columns)})")
         elif isinstance(change, TableComment) and not change.comment:
             statements.append(f"COMMENT ON TABLE {table} IS NULL")
     for change in changes:

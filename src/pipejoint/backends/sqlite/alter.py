@@ -21,11 +21,11 @@ def alter_statements(backend, schema, table_name, rebuild):
     q = backend.quote
     old, new = _name(schema, table_name), _name(schema, rebuild.temporary)
     columns = ", ".join(q(name) for name, _ in rebuild.copy)
-    sources = ", ".join(q(source) for _, source in rebuild.copy)
+    sources = ", ".join(source for _, source in rebuild.copy)
     return [
         f"DROP TABLE IF EXISTS {new}",
         rebuild.create,
-        f"INSERT INTO {new} ({columns}) SELECT {sources} FROM {old}",
+        f"INSERT INTO {new} ({columns}) SELECT {sources} FROM {old} AS t",
         f"DROP TABLE {old}",
         f"ALTER TABLE {new} RENAME TO {q(f'{schema}.{table_name}')}",
         *rebuild.after,
