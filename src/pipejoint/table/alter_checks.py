@@ -47,9 +47,11 @@ class _Table:
         return count, [dict(zip(self.key, row)) for row in rows]
 
 
-def _rows(count, keys):
+def _rows(count, keys, verb=""):
+    """`3 rows (e.g. {...}, {...}) hold`: the count, a few keys, and the verb agreeing with them."""
     shown = ", ".join(str(k) for k in keys)
-    return f"{count} row{'s' if count != 1 else ''} (e.g. {shown})"
+    verb = f" {verb if count != 1 else verb + 's'}" if verb else ""
+    return f"{count} row{'s' if count != 1 else ''} (e.g. {shown}){verb}"
 
 
 def check_plan(connection, plan, source):
@@ -123,8 +125,8 @@ def _check_changed(table, change):
         count, keys = table.blocking(f"t.{table.q(old.name)} IS NULL")
         if count:
             raise NarrowingError(
-                f"Table {table.node}: attribute `{new.name}` cannot become required: {_rows(count, keys)} "
-                f"hold no value (NULL) in it. Fill those rows first (update1), or keep `{new.name}` nullable "
+                f"Table {table.node}: attribute `{new.name}` cannot become required: {_rows(count, keys, 'hold')} "
+                f"no value (NULL) in it. Fill those rows first (update1), or keep `{new.name}` nullable "
                 "(`= null`). Nothing was changed."
             )
     if change.type:
@@ -135,7 +137,7 @@ def _check_changed(table, change):
         if count:
             raise NarrowingError(
                 f"Table {table.node}: attribute `{new.name}` cannot change from {old.type} to {new.type}: "
-                f"{_rows(count, keys)} hold values that {new.type} cannot store. Change those values first "
+                f"{_rows(count, keys, 'hold')} values that {new.type} cannot store. Change those values first "
                 f"(update1), or choose a type wide enough for them. Nothing was changed."
             )
 
@@ -156,7 +158,7 @@ def _check_foreign_key(table, fk, source, added):
         )
         raise ForeignKeyViolationError(
             f"Table {table.node}: cannot add the foreign key ({columns}) -> `{fk.parent_schema}`.`{fk.parent_table}`: "
-            f"{_rows(count, keys)} refer to no row of the parent. Insert the missing parent rows, or change or "
+            f"{_rows(count, keys, 'refer')} to no row of the parent. Insert the missing parent rows, or change or "
             "delete those rows, then alter() again. Nothing was changed."
         )
 
@@ -178,7 +180,7 @@ def _check_unique(table, index, source, added):
         duplicated, keys = table.blocking(f"EXISTS (SELECT 1 FROM ({groups}) AS d WHERE {match})")
     if duplicated:
         raise DuplicateIndexError(
-            f"Table {table.node}: cannot add the unique index ({names}): {_rows(duplicated, keys)} repeat the "
+            f"Table {table.node}: cannot add the unique index ({names}): {_rows(duplicated, keys, 'repeat')} the "
             f"same values of ({names}). Make the values unique first (update1 or delete), or declare a plain "
             "`index (...)`. Nothing was changed."
         )

@@ -175,7 +175,7 @@ def check_entries(connection, entries):
         count, keys = table.blocking(f"t.{table.q(name)} IS NULL")
         if count:
             raise NarrowingError(
-                f"Table {table.node}: attribute `{name}` cannot join the primary key: {_rows(count, keys)} hold "
+                f"Table {table.node}: attribute `{name}` cannot join the primary key: {_rows(count, keys, 'hold')} "
                 "no value (NULL) in it. Fill those rows first (update1). Nothing was changed."
             )
     for name in root.added:
@@ -192,7 +192,7 @@ def check_entries(connection, entries):
             if count:
                 raise NarrowingError(
                     f"Table {table.node}: key attribute `{name}` cannot change from {old[name].type} to "
-                    f"{new[name].type}: {_rows(count, keys)} hold values it cannot store. Nothing was changed."
+                    f"{new[name].type}: {_rows(count, keys, 'hold')} values it cannot store. Nothing was changed."
                 )
     if root.moved:
         from ..definition.parser import IndexSpec
