@@ -67,12 +67,13 @@ def legend(graph, layout):
         x0, y0 = layout.width, MARGIN
         positions = [(x0 + PAD, y0 + PAD + i * ROW) for i in range(len(items))]
         width, height = 2 * PAD + max(sizes), 2 * PAD + len(items) * ROW
-    else:  # rows under the diagram, wrapped at the diagram's width
+    else:  # under the diagram: a row of tiers, then a row of edge kinds, each wrapped at the diagram's width
         x0, y0 = MARGIN, layout.height
         limit = max(layout.width - 2 * MARGIN, 480)
         positions, x, y, widest = [], PAD, PAD, 0.0
-        for size in sizes:
-            if x > PAD and x + size > limit - PAD:
+        for index, size in enumerate(sizes):
+            new_kind = index and items[index][0] != items[index - 1][0]
+            if x > PAD and (new_kind or x + size > limit - PAD):
                 x, y = PAD, y + ROW
             positions.append((x0 + x, y0 + y))
             x += size + GAP

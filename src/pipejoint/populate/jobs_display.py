@@ -9,6 +9,7 @@ about 1,200 px wide.
 
 from __future__ import annotations
 
+import datetime
 import html
 from typing import Any
 
@@ -17,7 +18,8 @@ from ..settings import config
 
 SHOWN = ("status", "priority", "reserved_time", "duration", "host", "pid")  # 2.x queues
 SHOWN_014 = ("table_name", "key", "status", "timestamp", "host", "pid")  # 0.14's `~jobs`
-ERROR_WIDTH = 60  # characters of the error's first line in the table
+ERROR_WIDTH = 60  # characters of the error's first line in the text table
+HTML_ERROR_WIDTH = 90  # and in the HTML table (the whole error unfolds under it)
 
 
 def title_of(job: Any) -> str:
@@ -42,14 +44,26 @@ def _rows(job, names, limit):
 def _cell_text(attr, name, value):
     if name == "key" and isinstance(value, dict):  # 0.14 keeps the key as a blob of a dict
         return ", ".join(f"{k}={display.format_plain(v)}" for k, v in value.items())
+    if name == "duration" and value is not None:
+        return format_duration(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(" ", "seconds")  # when a job ran: to the second is enough here
     return display.format_value(attr, value)
 
 
-def short_error(message: str | None) -> str:
+def format_duration(seconds: float) -> str:
+    """`0.756 ms`, `1.25 s`, `3.5 min`, `2.1 h`: three digits in a unit that suits."""
+    for unit, size in (("h", 3600), ("min", 60), ("s", 1)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds * 1000:.3g} ms"
+
+
+def short_error(message: str | None, width: int = ERROR_WIDTH) -> str:
     """The error's first line, shortened: `ValueError: subject 2 has a broken trace…`."""
     if not message:
         return ""
-    return display.shorten(message.strip().splitlines()[0], ERROR_WIDTH)
+    return display.shorten(message.strip().splitlines()[0], width)
 
 
 def job_text(job: Any, title: str | None = None, legacy: bool = False, limit: int | None = None) -> str:
@@ -61,7 +75,7 @@ def job_text(job: Any, title: str | None = None, legacy: bool = False, limit: in
     columns.append(("error_message", heading["error_message"]))
     cells = [[_cell_text(heading[n], n, r.get(n)) for n in names] + [short_error(r.get("error_message"))] for r in rows]
     total = len(job) if config["display.show_tuple_count"] else None
-    return display.text_table(columns, cells, more, total, title=title)
+    return display.text_table(columns, cells, more, total, title=title, width=ERROR_WIDTH)
 
 
 def job_html(job: Any, title: str | None = None, legacy: bool = False, limit: int | None = None) -> str:
@@ -75,7 +89,8 @@ def job_html(job: Any, title: str | None = None, legacy: bool = False, limit: in
     for row in rows:
         cells = []
         for n in names:
-            if n == "key" and isinstance(row.get(n), dict):
+            value = row.get(n)
+            if value is not None and (n in ("key", "duration") or isinstance(value, datetime.datetime)):
                 cells.append(f"<td>{html.escape(_cell_text(heading[n], n, row[n]))}</td>")
             else:
                 cells.append(display.data_cell(heading[n], row.get(n)))
@@ -86,13 +101,14 @@ def job_html(job: Any, title: str | None = None, legacy: bool = False, limit: in
 
 
 def _error_cell(message, stack):
-    """The first line of the error; the full message and the traceback fold out under it."""
+    """The first line of the error; the traceback (which ends with the whole message) folds out
+    under it, or the whole message when there is no traceback."""
     if not message:
         return "<td></td>"
-    full = message.strip()
-    if stack:
-        full += "\n\n" + (stack if isinstance(stack, str) else "".join(map(str, stack)))
-    summary = html.escape(short_error(message))
+    if isinstance(stack, (list, tuple)):
+        stack = "".join(map(str, stack))
+    full = stack.rstrip() if stack else message.strip()
+    summary = html.escape(short_error(message, HTML_ERROR_WIDTH))
     return (
         f'<td style="white-space:normal;min-width:22em"><details><summary>{summary}</summary>'
         f"<pre>{html.escape(full)}</pre></details></td>"

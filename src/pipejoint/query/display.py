@@ -99,7 +99,7 @@ def describe_object(value) -> str:
     if isinstance(value, (list, tuple, set)):
         return f"{type(value).__name__} ({len(value)})"
     if isinstance(value, str):
-        return repr(value)
+        return shorten(repr(value), TEXT_CAP)
     if isinstance(value, (int, float, complex, bool, np.generic, decimal.Decimal, datetime.date)):
         return format_plain(value)
     return type(value).__name__
