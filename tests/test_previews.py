@@ -259,3 +259,11 @@ def test_default_direction_suits_a_notebook_cell():
     assert auto_direction(wide) == "TB"  # side by side beats a tall column
     with dj.config.override(display__diagram_direction="TB"):
         assert dj.Diagram(connection=object())._direction(None, chain(6)) == "TB"
+
+
+def test_text_preview_width_options(schema):
+    Animal, _ = declare_recordings(schema)
+    assert "a" * 60 in Animal().preview(width=80)  # an explicit width is kept, however long the line
+    assert "a" * 60 not in repr(Animal())
+    with dj.config.override(display__width=70):
+        assert "a" * 60 in repr(Animal())  # a display.width above 40 widens text columns

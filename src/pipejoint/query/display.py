@@ -115,15 +115,15 @@ def is_text(attr) -> bool:
 
 
 # --- text ---------------------------------------------------------------------------------------
-def text_table(columns, rows, more, total, title=None, width=None):
+def text_table(columns, rows, more, total, title=None, width=None, fit=True):
     """Columns sized to their content. `columns`: [(title, attr)], `rows`: lists of cell texts.
-    Text columns are capped at `width` (default TEXT_CAP) and shrink, widest first, until the line
-    fits LINE_WIDTH; other columns are never cut."""
+    Text columns are capped at `width` (default TEXT_CAP) and, when `fit`, shrink, widest first,
+    until the line fits LINE_WIDTH; other columns are never cut."""
     cap = max(width if width is not None else TEXT_CAP, 4)
     widths = [max([len(t)] + [len(r[i]) for r in rows]) for i, (t, _) in enumerate(columns)]
     widths = [min(w, max(cap, len(t))) if is_text(a) else w for w, (t, a) in zip(widths, columns)]
     gap = 2
-    while sum(widths) + gap * (len(widths) - 1) > LINE_WIDTH:
+    while fit and sum(widths) + gap * (len(widths) - 1) > LINE_WIDTH:
         shrinkable = [i for i, (t, a) in enumerate(columns) if is_text(a) and widths[i] > max(len(t), 12)]
         if not shrinkable:
             break
@@ -143,14 +143,18 @@ def text_table(columns, rows, more, total, title=None, width=None):
 
 
 def text_preview(expression, limit=None, width=None, title=None):
+    """`width` given (preview(width=...)): text columns up to that wide, however long the line;
+    otherwise up to TEXT_CAP (or a larger `display.width`), shrunk to fit LINE_WIDTH."""
     limit = config["display.limit"] if limit is None else limit
+    fit = width is None
+    width = max(config["display.width"], TEXT_CAP) if width is None else width
     heading = expression.heading
     names = heading.names
     rows, more = preview_rows(expression, limit)
     columns = [(("*" if heading[n].in_key else "") + n, heading[n]) for n in names]
     cells = [[format_value(heading[n], r.get(n), n in r) for n in names] for r in rows]
     total = len(expression) if config["display.show_tuple_count"] else None
-    return text_table(columns, cells, more, total, title, width)
+    return text_table(columns, cells, more, total, title, width, fit)
 
 
 # --- HTML ---------------------------------------------------------------------------------------
