@@ -4,6 +4,7 @@ Each database test runs on SQLite, PostgreSQL and MariaDB and reads what a user 
 the comment of an attribute, a blob's type and shape, a rounded float, one title per queue.
 """
 
+import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -17,6 +18,7 @@ from pipejoint.diagrams import svg
 from pipejoint.diagrams.layout import auto_direction, layered_layout
 from pipejoint.diagrams.style import node_size
 from pipejoint.query import display
+from test_diagram import generated_pipeline
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -236,18 +238,23 @@ def chain(n, schemas=1, rename_every=2):
 
 
 @pytest.mark.parametrize("direction", ["TB", "LR"])
-def test_rename_marks_stay_off_schema_frames(direction):
-    graph = chain(12, schemas=4, rename_every=1)
+@pytest.mark.parametrize("seed", [None, 0, 3])
+def test_rename_marks_stay_off_schema_frames(direction, seed):
+    """A chain across schemas (the mark used to sit 3 px from the next frame), and generated pipelines."""
+    graph = chain(12, schemas=4, rename_every=1) if seed is None else generated_pipeline(150, 6, seed)
     layout = layered_layout(graph, direction)
     root = ET.fromstring(svg.render(layout, graph))
     marks = [(float(c.get("cx")), float(c.get("cy"))) for c in root.iter(SVG_NS + "circle")]
     marks = [m for m in marks if m[0] < layout.width and m[1] < layout.height]  # not the legend's sample
-    assert len(marks) >= 11
+    assert len(marks) == sum(1 for _, _, data in graph.edges(data=True) if data.get("aliased"))
     for x, y in marks:
         for c in layout.clusters:
             inside = c.x <= x <= c.x + c.width and c.y <= y <= c.y + c.height
             if inside:
-                assert min(x - c.x, c.x + c.width - x, y - c.y, c.y + c.height - y) >= svg.MARK_CLEARANCE
+                border = min(x - c.x, c.x + c.width - x, y - c.y, c.y + c.height - y)
+            else:
+                border = math.hypot(max(c.x - x, 0, x - c.x - c.width), max(c.y - y, 0, y - c.y - c.height))
+            assert border >= svg.MARK_CLEARANCE, f"a rename mark at {(x, y)} sits on the frame of {c.name}"
 
 
 def test_default_direction_suits_a_notebook_cell():
