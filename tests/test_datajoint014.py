@@ -421,6 +421,9 @@ def test_schema_jobs_reads_the_014_jobs(loaded, connection, backend_connection):
     assert {r["key"]["param_id"] for r in errors} == {3}
     assert all(r["error_message"].startswith("ValueError") and "Traceback" in r["error_stack"] for r in errors)
     assert len(jobs & "status = 'reserved'") == 1
+    shown, page = repr(jobs & {"status": "error"}), (jobs & {"status": "error"})._repr_html_()
+    assert "param_id=3" in shown and "Traceback" not in shown and shown.count("Jobs of") == 1
+    assert "param_id=3" in page and "<details>" in page and "Traceback" in page
     assert mysql_snapshot(settings, [loaded.lab]) == before
 
 

@@ -351,7 +351,7 @@ def test_diagram_graph_matches_schema(schema):
     assert len(renamed) == 1 and renamed[0].find(SVG_NS + "circle") is not None
     dashed = [g for g in svg_root.iter(SVG_NS + "g") if "secondary" in g.get("class", "").split()]
     assert len(dashed) == 1 and dashed[0].find(SVG_NS + "path").get("stroke-dasharray")
-    check_mermaid(dj.Diagram(schema).make_mermaid(), graph)
+    check_mermaid(dj.Diagram(schema).make_mermaid(direction="TB"), graph)
 
 
 def test_diagram_algebra(schema):
@@ -447,7 +447,10 @@ def test_diagram_of_module_and_saving(schema, tmp_path):
     assert "<svg" in diagram._repr_svg_() and diagram._repr_html_().startswith("<div")
     nodes, *_ = svg_geometry(diagram.save(tmp_path / "p.svg").read_text())
     assert len(nodes) == 6
-    check_mermaid(diagram.save(tmp_path / "p.mmd").read_text(), diagram.graph)
+    mermaid_text = diagram.save(tmp_path / "p.mmd").read_text()
+    check_mermaid(mermaid_text, diagram.graph, mermaid_text.split()[1])
+    with dj.config.override(display__diagram_direction="TB"):
+        assert diagram.make_mermaid().startswith("flowchart TB")
     with dj.config.override(display__diagram_direction="LR"):
         assert diagram.make_mermaid().startswith("flowchart LR")
         assert_readable(diagram.make_svg())

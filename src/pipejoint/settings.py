@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "display.limit": 12,
     "display.width": 14,
     "display.show_tuple_count": True,
-    "display.diagram_direction": "TB",
+    "display.diagram_direction": "auto",
     "query.dialect": "mysql",
     "safemode": True,
     "loglevel": "INFO",

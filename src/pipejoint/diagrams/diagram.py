@@ -319,49 +319,65 @@ class Diagram:
 
         return drawn_graph(self)
 
-    def _direction(self, direction):
-        direction = (direction or config["display.diagram_direction"] or "TB").upper()
-        if direction not in ("TB", "LR"):
+    def _direction(self, direction, graph=None):
+        """'TB' or 'LR': as given, else as configured; 'auto' (the default) picks the one that
+        suits a notebook cell (layout.auto_direction)."""
+        direction = str(direction or config["display.diagram_direction"] or "auto").upper()
+        if direction not in ("TB", "LR", "AUTO"):
             raise DataJointError(
                 f"Diagram direction {direction!r} is not valid: set dj.config['display.diagram_direction'] "
-                "to 'TB' (top to bottom) or 'LR' (left to right)."
+                "to 'auto' (the default: whichever suits a notebook cell), 'TB' (top to bottom) or "
+                "'LR' (left to right)."
             )
+        if direction == "AUTO":
+            from .layout import auto_direction
+
+            return auto_direction(self.graph if graph is None else graph)
         return direction
 
     def layout(self, direction: str | None = None) -> Layout:
         from .layout import layered_layout
 
-        return layered_layout(self.graph, self._direction(direction))
+        graph = self.graph
+        return layered_layout(graph, self._direction(direction, graph))
 
     # --- output ---
-    def svg_string(self, direction: str | None = None, layout: Literal["builtin", "graphviz"] = "builtin") -> str:
+    def svg_string(
+        self, direction: str | None = None, layout: Literal["builtin", "graphviz"] = "builtin", legend: bool = True
+    ) -> str:
+        """The SVG text; `legend=False` leaves out the legend of tiers and edge kinds."""
         if layout == "graphviz":
             from .dot import graphviz_svg
 
-            return graphviz_svg(self.graph, self._direction(direction))
+            graph = self.graph
+            return graphviz_svg(graph, self._direction(direction, graph))
         if layout != "builtin":
             raise DataJointError(f"Unknown diagram layout {layout!r}: use 'builtin' (default) or 'graphviz'.")
         from . import svg
         from .layout import layered_layout
 
         graph = self.graph
-        return svg.render(layered_layout(graph, self._direction(direction)), graph)
+        return svg.render(layered_layout(graph, self._direction(direction, graph)), graph, legend=legend)
 
-    def make_svg(self, direction: str | None = None, layout: Literal["builtin", "graphviz"] = "builtin") -> SVG:
+    def make_svg(
+        self, direction: str | None = None, layout: Literal["builtin", "graphviz"] = "builtin", legend: bool = True
+    ) -> SVG:
         """The diagram as SVG (a string that Jupyter displays as a picture)."""
-        return SVG(self.svg_string(direction, layout))
+        return SVG(self.svg_string(direction, layout, legend))
 
     def make_mermaid(self, direction: str | None = None) -> str:
         """Mermaid flowchart text (renders on GitHub, GitLab and in many Markdown tools)."""
         from .mermaid import render
 
-        return render(self.graph, self._direction(direction))
+        graph = self.graph
+        return render(graph, self._direction(direction, graph))
 
     def make_dot(self, direction: str | None = None) -> Any:
         """A pydot graph in DataJoint's notation (needs pydot; Graphviz only to lay it out)."""
         from .dot import make_dot
 
-        return make_dot(self.graph, self._direction(direction))
+        graph = self.graph
+        return make_dot(graph, self._direction(direction, graph))
 
     def make_png(self, direction: str | None = None, scale: float = 1.0) -> io.BytesIO:
         """PNG bytes in a BytesIO (needs cairosvg)."""

@@ -42,7 +42,7 @@ def make_dot(graph, direction="TB"):
             color=look.stroke,
             fontcolor=look.text,
             fontsize=str(look.font_size),
-            tooltip=_quote(data.get("title", name)),
+            tooltip=_quote(data.get("title", name).replace("\n", "&#10;")),  # an entity: one line in DOT
             fontname="Helvetica",
         )
         dot.add_node(node)  # every node in the graph itself (get_nodes() lists them); clusters name them again

@@ -486,3 +486,24 @@ def _to_xy(items, rects, labels, routes, v_start, v_end, horizontal, label_heigh
     return Layout(
         round(width, 2), round(height, 2), "LR" if horizontal else "TB", boxes, clusters, routes, label_height
     )
+
+
+# --- the default direction ---
+CELL_WIDTH, CELL_HEIGHT = 1200, 800  # a notebook cell's room, in px
+READABLE_SCALE = 0.8  # the least a diagram may be shrunk to fit the cell and stay readable
+
+
+def fit_scale(layout):
+    """How much the layout must shrink to fit a notebook cell (1: it fits as it is)."""
+    return min(1.0, CELL_WIDTH / layout.width, CELL_HEIGHT / layout.height)
+
+
+def auto_direction(graph):
+    """The direction that suits a notebook cell: of the layouts that fit it readably, the one that
+    takes the least height (cells scroll vertically); when neither does, the one that shrinks
+    least. Left to right (DataJoint 2.x's default) when they are equal."""
+    layouts = {d: layered_layout(graph, d) for d in ("LR", "TB")}
+    readable = [d for d, lay in layouts.items() if fit_scale(lay) >= READABLE_SCALE]
+    if readable:
+        return min(readable, key=lambda d: fit_scale(layouts[d]) * layouts[d].height)
+    return max(layouts, key=lambda d: fit_scale(layouts[d]))

@@ -44,7 +44,7 @@ def drawn_graph(diagram):
                 height=height,
                 cluster=schema,
                 cluster_label=schema,
-                title=f"{node} ({tier or 'unknown tier'})",
+                title=_node_title(connection, node, label, tier),
             )
             drawn[node] = node
         if collapsed:
@@ -104,6 +104,21 @@ def _add_edge(graph, parent, child, data, one_to_one):
     if edge["renames"]:
         title += "; renamed: " + ", ".join(edge["renames"])
     edge["title"] = title
+
+
+def _node_title(connection, node, label, tier):
+    """The hover text: the table's name and tier, then its definition as describe() gives it."""
+    head = f"{label} ({tier or 'no catalog'}) — {node}"
+    if connection is None or tier is None:
+        return head
+    from ..errors import DataJointError
+    from ..table.table import FreeTable
+
+    try:
+        definition = FreeTable(connection, node).describe()
+    except DataJointError:  # a table dropped by another client since the graph was read
+        return head
+    return head + "\n" + definition.rstrip("\n")
 
 
 def _label(full, node):

@@ -2,30 +2,40 @@
 
 Nodes are `<g class="node ...">` groups holding their shape and label, edges are `<path>`s in
 `<g class="edge ...">`, schemas are dashed `<g class="cluster">` rectangles. Each group has a
-`<title>`, so hovering shows the table's full name or an edge's renamed attributes.
+`<title>`, so hovering shows a table's definition (as describe() prints it) or an edge's
+foreign keys and renamed attributes. A legend (`<g class="legend">`) explains the tiers and edge
+kinds the diagram uses: beside a top-to-bottom diagram, under a left-to-right one.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from xml.sax.saxutils import escape, quoteattr
 
 from . import style
+from .legend import legend as legend_for
 
 
-def render(layout, graph):
+def render(layout, graph, legend=True):
     """The SVG text of `layout`; node and edge attributes come from `graph` (see diagram.py)."""
+    key = legend_for(graph, layout) if legend and layout.boxes else None
+    width, height = layout.width, layout.height
+    if key is not None:
+        width, height = max(width, key.right), max(height, key.bottom)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{layout.width:g}" height="{layout.height:g}" '
-        f'viewBox="0 0 {layout.width:g} {layout.height:g}" font-family={quoteattr(style.FONT_FAMILY)}>',
-        f'<rect class="background" x="0" y="0" width="{layout.width:g}" height="{layout.height:g}" fill="#FFFFFF"/>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:g}" height="{height:g}" '
+        f'viewBox="0 0 {width:g} {height:g}" font-family={quoteattr(style.FONT_FAMILY)}>',
+        f'<rect class="background" x="0" y="0" width="{width:g}" height="{height:g}" fill="#FFFFFF"/>',
     ]
     for cluster in layout.clusters:
         out.append(_cluster(cluster, layout.direction))
     for route in layout.routes:
-        out.append(_edge(route, layout.direction))
+        out.append(_edge(route, layout.direction, layout))
     for name, box in layout.boxes.items():
         out.append(_node(box, graph.nodes[name]))
+    if key is not None:
+        out.append(key.svg)
     out.append("</svg>")
     return "\n".join(out)
 
@@ -52,7 +62,7 @@ def _fit(text, width, font_size):
     return text + "\u2026"
 
 
-def _edge(route, direction):
+def _edge(route, direction, layout):
     data = route.data
     color = style.RENAMED_COLOR if data.get("aliased") else style.EDGE_COLOR
     width = 2.2 if data.get("one_to_one") else 1.1
@@ -68,7 +78,7 @@ def _edge(route, direction):
         f'<path d="{path_data(route.points, direction)}" fill="none" stroke="{color}" stroke-width="{width}"{dash}/>',
     ]
     if data.get("aliased"):
-        x, y = _gap_midpoint(route.points)
+        x, y = mark_point(route.points, direction, layout)
         parts.append(f'<circle class="rename-mark" cx="{x:g}" cy="{y:g}" r="3.5" fill="{color}"/>')
     parts.append("</g>")
     return "".join(parts)
@@ -93,13 +103,54 @@ def path_data(points, direction):
     return " ".join(commands)
 
 
-def _gap_midpoint(points):
-    """The middle of the first segment between layers (never inside a node)."""
-    for (x1, y1), (x2, y2) in itertools.pairwise(points):
-        if abs(x1 - x2) > 0.01 and abs(y1 - y2) > 0.01:
-            return (x1 + x2) / 2, (y1 + y2) / 2
-    (x1, y1), (x2, y2) = points[len(points) // 2 - 1], points[len(points) // 2]
-    return (x1 + x2) / 2, (y1 + y2) / 2
+MARK_CLEARANCE = 7  # the least distance between a rename mark's center and a frame's border
+
+
+def mark_point(points, direction, layout):
+    """Where a renamed foreign key's mark sits: on the edge's path, in the middle of a stretch
+    between layers when that is clear of every schema frame's border and every node, else the
+    nearest clear point along the path (a frame's border may cross the middle of a gap)."""
+    segments = list(itertools.pairwise(points))
+    between = [seg for seg in segments if abs(seg[0][0] - seg[1][0]) > 0.01 and abs(seg[0][1] - seg[1][1]) > 0.01]
+    ordered = between + sorted(segments, key=lambda seg: -math.dist(*seg))
+    candidates = [curve_point(a, b, t, direction) for a, b in ordered for t in (0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8)]
+    for point in candidates:
+        if _clear(point, layout):
+            return point
+    return candidates[0]
+
+
+def curve_point(start, end, t, direction):
+    """The point at parameter t of the path piece from start to end, as path_data draws it."""
+    (px, py), (x, y) = start, end
+    if abs(px - x) < 0.01 or abs(py - y) < 0.01:
+        return px + (x - px) * t, py + (y - py) * t
+    if direction == "LR":
+        mid = (px + x) / 2
+        controls = ((px, py), (mid, py), (mid, y), (x, y))
+    else:
+        mid = (py + y) / 2
+        controls = ((px, py), (px, mid), (x, mid), (x, y))
+    weights = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3)
+    return (
+        round(sum(w * c[0] for w, c in zip(weights, controls)), 2),
+        round(sum(w * c[1] for w, c in zip(weights, controls)), 2),
+    )
+
+
+def _clear(point, layout):
+    x, y = point
+    for c in layout.clusters:
+        inside = c.x <= x <= c.x + c.width and c.y <= y <= c.y + c.height
+        if inside:
+            border = min(x - c.x, c.x + c.width - x, y - c.y, c.y + c.height - y)
+        else:
+            border = math.hypot(max(c.x - x, 0, x - c.x - c.width), max(c.y - y, 0, y - c.y - c.height))
+        if border < MARK_CLEARANCE:
+            return False
+    return not any(
+        b.x - 4 <= x <= b.x + b.width + 4 and b.y - 4 <= y <= b.y + b.height + 4 for b in layout.boxes.values()
+    )
 
 
 def _node(box, data):

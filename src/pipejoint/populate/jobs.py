@@ -190,7 +190,14 @@ class Job(Table):
         return []
 
     def __repr__(self) -> str:
-        return f"Jobs of {self._target.node_name}\n" + super().__repr__()
+        from .jobs_display import job_text, title_of
+
+        return job_text(self, title_of(self))
+
+    def _repr_html_(self) -> str:
+        from .jobs_display import job_html, title_of
+
+        return job_html(self, title_of(self))
 
     @property
     def definition(self) -> str:

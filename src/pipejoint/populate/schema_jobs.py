@@ -20,6 +20,7 @@ from ..errors import DataJointError, DuplicateError
 from ..storage.blob import pack
 from ..table.table import FreeTable, Table
 from .jobs import STATUSES, Holder, Job, _holder, _same_account, error_message_text, storable_text
+from .jobs_display import job_html, job_text, queues_html, queues_text
 
 if TYPE_CHECKING:
     from ..query.restriction import Restriction
@@ -138,7 +139,10 @@ class JobTable014(Table):
         return []
 
     def __repr__(self) -> str:
-        return f"Jobs of schema `{self.database}` (DataJoint 0.14)\n" + super().__repr__()
+        return job_text(self, f"Jobs of schema `{self.database}` (DataJoint 0.14)", legacy=True)
+
+    def _repr_html_(self) -> str:
+        return job_html(self, f"Jobs of schema `{self.database}` (DataJoint 0.14)", legacy=True)
 
 
 class Jobs014:
@@ -187,7 +191,10 @@ class Jobs014:
         return self._all.delete()
 
     def __repr__(self) -> str:
-        return f"Jobs of {self.target.node_name}\n" + repr(self._all)
+        return job_text(self._all, f"Jobs of {self.target.class_name} ({self.target.node_name})", legacy=True)
+
+    def _repr_html_(self) -> str:
+        return job_html(self._all, f"Jobs of {self.target.class_name} ({self.target.node_name})", legacy=True)
 
     # --- 0.14's protocol: a row is a reservation, an error or an ignore; no row, the job is free ---
     def ident(self, key: Any) -> str:
@@ -303,8 +310,10 @@ class SchemaJobs(list):
         return {job.target.table_name: job.progress() for job in self}
 
     def __repr__(self) -> str:
-        lines = [f"{job.target.node_name}: {job.progress()}" for job in self]
-        return "Job queues\n" + ("\n".join(lines) if lines else "(none)")
+        return queues_text(self)
+
+    def _repr_html_(self) -> str:
+        return queues_html(self)
 
 
 def schema_jobs(schema: Any) -> SchemaJobs | JobTable014:
