@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ...core.fragment_language import interval_operands, is_string_literal
-from ..rewriting import cast, literal_format, temporal_literal, week_mode
+from ..rewriting import cast, literal_format, plain_regexp, sha2_length, temporal_literal, week_mode
 
 
 def _double(node):
@@ -67,6 +67,9 @@ REWRITES = {
     exp.StrToDate: _checked(lambda node: literal_format(node, "STR_TO_DATE")),
     exp.StrToTime: _checked(lambda node: literal_format(node, "STR_TO_DATE")),
     exp.UnixToTime: _checked(_check_from_unixtime),
+    exp.SHA2: _checked(sha2_length),
+    exp.RegexpInstr: _checked(lambda node: plain_regexp(node, "REGEXP_INSTR")),
+    exp.RegexpReplace: _checked(lambda node: plain_regexp(node, "REGEXP_REPLACE")),
     exp.Pi: _pi,
     exp.Div: _div,
     exp.Avg: _avg,
