@@ -140,3 +140,12 @@ def plain_regexp(node, function):
             "to start later."
         )
     return node
+
+
+def refuse_json_extract(node):
+    """j->'$.key' and JSON_EXTRACT give JSON, whose text each backend spaces its own way."""
+    path = node.expression.sql(dialect="mysql") if node.expression is not None else "'$.key'"
+    raise DataJointError(
+        f"j->{path} (JSON_EXTRACT) is not portable: it gives JSON, whose text each backend writes its own "
+        f"way. Use j->>{path} or JSON_VALUE(j, {path}) for the value's text."
+    )

@@ -231,6 +231,7 @@ PORTABLE_FUNCTIONS = {
         "YEAR",
     ],
     "control flow and casts": ["CAST", "COALESCE", "CONVERT", "IF", "IFNULL", "ISNULL", "NULLIF"],
+    "json": ["JSON_VALUE"],
     "aggregate": [
         "AVG",
         "BIT_AND",
@@ -255,6 +256,7 @@ _PORTABLE = {name for names in PORTABLE_FUNCTIONS.values() for name in names}
 _MYSQL = "MySQL and MariaDB"
 _DATES = "compute with DATEDIFF, TIMESTAMPDIFF or DATE_ADD instead"
 _SERVER = "it describes the server, not the data"
+_JSON = "use JSON_VALUE(j, '$.key') or j->>'$.key' for a value's text"
 # functions DataJoint users meet in MySQL that are refused: where they exist, and what to write instead
 NOT_PORTABLE = {
     "FORMAT": (_MYSQL, "round with ROUND(x, 2) and format the number in Python"),
@@ -294,12 +296,8 @@ NOT_PORTABLE = {
     "UTC_DATE": (_MYSQL, "use CURDATE() with the server in UTC"),
     "UTC_TIME": (_MYSQL, "use CURTIME() with the server in UTC"),
     "UTC_TIMESTAMP": (_MYSQL, "use NOW() with the server in UTC"),
-    "JSON_EXTRACT": (
-        f"{_MYSQL} and SQLite; PostgreSQL has other operators",
-        "fetch the json attribute and select in Python",
-    ),
-    "JSON_UNQUOTE": (_MYSQL, "fetch the json attribute and select in Python"),
-    "JSON_VALUE": (f"{_MYSQL} and PostgreSQL 17", "fetch the json attribute and select in Python"),
+    "JSON_EXTRACT": (f"{_MYSQL} and SQLite, giving JSON text each spaces its own way", _JSON),
+    "JSON_UNQUOTE": (_MYSQL, _JSON),
     "JSON_CONTAINS": (_MYSQL, "fetch the json attribute and select in Python"),
     "JSON_LENGTH": (_MYSQL, "fetch the json attribute and select in Python"),
     "JSON_ARRAYAGG": (f"{_MYSQL} and PostgreSQL 16", "use GROUP_CONCAT"),
@@ -436,9 +434,69 @@ def _alias(node):
         return exp.Cast(this=node.this, to=exp.DataType.build("DATETIME"))
     if kind is exp.Atan and node.args.get("expression") is not None:  # ATAN(y, x) is ATAN2
         return exp.Atan2(this=node.this, expression=node.expression)
+    if kind is exp.JSONValue and isinstance(node.args.get("returning"), exp.DataType):
+        returning = node.args["returning"]  # JSON_VALUE(j, p RETURNING t) is CAST(JSON_VALUE(j, p) AS t)
+        node.set("returning", None)
+        return exp.Cast(this=node, to=returning)
+    if kind in _COMPARISONS:
+        for side, other in (("this", "expression"), ("expression", "this")):
+            value, against = node.args.get(side), node.args.get(other)
+            if isinstance(value, JSON_TEXT) and isinstance(against, exp.Literal) and not against.is_string:
+                # MySQL compares the text j->>'$.n' with a number as a number
+                node.set(side, exp.Cast(this=value, to=exp.DataType.build("DOUBLE")))
     return node
 
 
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+JSON_TEXT = (exp.JSONValue, exp.JSONExtractScalar)  # JSON_VALUE(j, path) and j->>path: text
+
+
 def portable_spelling(tree):
-    """The fragment with MySQL's aliases (ADDDATE, EXTRACT, WEEKOFYEAR, ...) in their main spelling."""
-    return tree.transform(_alias)
+    """The fragment with MySQL's aliases (ADDDATE, EXTRACT, WEEKOFYEAR, ...) in their main spelling.
+
+    Children are respelled before their parents, so aliases inside aliases are found too."""
+    root = tree
+    for node in reversed(list(tree.dfs())):
+        parent, arg_key, index = node.parent, node.arg_key, node.index  # before _alias may re-parent it
+        new = _alias(node)
+        if new is node:
+            continue
+        if parent is None:
+            root = new
+        else:
+            parent.set(arg_key, new, index)
+    return root
+
+
+# --- JSON paths --------------------------------------------------------------------------------
+
+
+def json_path(node):
+    """The keys and array positions of the literal path of JSON_VALUE or ->> ($.probe.channels[0])."""
+    path = node.args.get("path") if isinstance(node, exp.JSONValue) else node.expression
+    parts = []
+    for part in path.expressions if isinstance(path, exp.JSONPath) else [None]:
+        if isinstance(part, exp.JSONPathRoot):
+            continue
+        key = isinstance(part, exp.JSONPathKey) and isinstance(part.this, str)
+        if key or (isinstance(part, exp.JSONPathSubscript) and isinstance(part.this, int)):
+            parts.append(part.this)
+        else:
+            raise DataJointError(
+                f"The JSON path in {node.sql(dialect='mysql')} is not portable: write it as a string of keys and "
+                "array positions, e.g. '$.probe.channels[0]' (no wildcards, ranges or last)."
+            )
+    return parts
+
+
+def mysql_json_path(parts):
+    """'$.a.b[0]', with keys that are not plain names quoted."""
+    text = "$"
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", part):
+            text += f".{part}"
+        else:
+            text += '."' + part.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text

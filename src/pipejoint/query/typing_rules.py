@@ -134,6 +134,8 @@ _TEXT_NODES = {
     "Repeat",
     "Space",
     "RegexpReplace",
+    "JSONValue",
+    "JSONExtractScalar",
 }
 _TEXT_CALLS = {
     "CONCAT",

@@ -10,7 +10,8 @@ import functools
 import sqlglot
 from sqlglot import exp
 
-from ..rewriting import call, cast, plain_regexp, sha2_length
+from ...core.fragment_language import json_path
+from ..rewriting import call, cast, plain_regexp, refuse_json_extract, sha2_length
 
 
 @functools.cache
@@ -145,6 +146,21 @@ def _repeat(node):
     return node
 
 
+def _json(value_only):
+    """JSON_VALUE(j, path) (NULL for an object, an array or null) and j->>path (null as 'null')."""
+    template = (
+        "CASE WHEN JSONB_TYPEOF(CAST(_1 AS JSONB) #> _2) IN ('object', 'array', 'null') THEN NULL "
+        if value_only
+        else "CASE WHEN JSONB_TYPEOF(CAST(_1 AS JSONB) #> _2) = 'null' THEN 'null' "
+    ) + "ELSE CAST(_1 AS JSONB) #>> _2 END"
+
+    def rewrite(node):
+        keys = ",".join('"' + str(p).replace("\\", "\\\\").replace('"', '\\"') + '"' for p in json_path(node))
+        return _template(template, node.this, exp.Literal.string("{" + keys + "}"))
+
+    return rewrite
+
+
 REWRITES = {
     exp.Elt: _elt,
     exp.SubstringIndex: _substring_index,
@@ -160,5 +176,8 @@ REWRITES = {
     exp.Repeat: _repeat,
     exp.BitwiseOrAgg: _or_zero,
     exp.BitwiseXorAgg: _or_zero,
+    exp.JSONValue: _json(value_only=True),
+    exp.JSONExtractScalar: _json(value_only=False),
+    exp.JSONExtract: refuse_json_extract,
     exp.CurrentTime: lambda node: cast(exp.Localtime(), "time(0)"),
 }

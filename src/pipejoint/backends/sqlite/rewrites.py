@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ...core.fragment_language import cast_target, interval_operands, interval_unit
-from ..rewriting import call, cast, literal_format, plain_regexp, sha2_length, week_mode
+from ...core.fragment_language import cast_target, interval_operands, interval_unit, json_path, mysql_json_path
+from ..rewriting import call, cast, literal_format, plain_regexp, refuse_json_extract, sha2_length, week_mode
 
 # sqlglot nodes that become a call of the registered function of that name, arguments unchanged
 _CALLS = {
@@ -176,6 +176,22 @@ def _concat(node):
     return node
 
 
+def _json(value_only):
+    """JSON_VALUE(j, path) (value_only: NULL for an object, an array or null) and j->>path, as MySQL
+    gives them: text, true and false as words; j->>path gives an object's JSON and null as 'null'."""
+
+    def rewrite(node):
+        path = exp.Literal.string(mysql_json_path(json_path(node)))
+        kind, value = call("JSON_TYPE", node.this, path), call("JSON_EXTRACT", node.this.copy(), path.copy())
+        words = [(w, exp.Literal.string(w)) for w in ("true", "false")]
+        other = [("null", exp.Null() if value_only else exp.Literal.string("null"))]
+        other += [(k, exp.Null() if value_only else value.copy()) for k in ("object", "array")]
+        ifs = [exp.If(this=exp.Literal.string(k), true=v) for k, v in words + other]
+        return exp.Case(this=kind, ifs=ifs, default=cast(value, "TEXT"))
+
+    return rewrite
+
+
 def _regexp(function, *keys):
     def rewrite(node):
         plain_regexp(node, function)
@@ -208,6 +224,9 @@ REWRITES.update(
         exp.Cast: _cast,
         exp.Count: _count,
         exp.Concat: _concat,
+        exp.JSONValue: _json(value_only=True),
+        exp.JSONExtractScalar: _json(value_only=False),
+        exp.JSONExtract: refuse_json_extract,
         exp.SHA2: lambda node: call("SHA2", node.this, exp.Literal.number(sha2_length(node))),
         exp.RegexpInstr: _regexp("REGEXP_INSTR", "expression"),
         exp.RegexpReplace: _regexp("REGEXP_REPLACE", "expression", "replacement"),
