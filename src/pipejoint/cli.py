@@ -86,8 +86,9 @@ def _populate_options(command):
         metavar="N",
         help="worker processes per table (default 1; more than 1 coordinates through the jobs table)",
     )
-    command.add_argument("--limit", type=_count, metavar="N", help="consider at most N keys per table")
-    command.add_argument("--max-calls", type=_count, metavar="N", help="call make() at most N times per table")
+    over = " over the worker's whole run" if command.prog.endswith("worker") else ""
+    command.add_argument("--limit", type=_count, metavar="N", help=f"consider at most N keys per table{over}")
+    command.add_argument("--max-calls", type=_count, metavar="N", help=f"call make() at most N times per table{over}")
     command.add_argument(
         "--suppress-errors",
         action="store_true",
