@@ -578,7 +578,7 @@ def test_command_line_diagram(schema, settings, tmp_path):
         cwd=tmp_path,
         timeout=120,
     )
-    assert missing.returncode == 1 and "Cannot import pipeline module 'no_such_pipeline_module'" in missing.stderr
+    assert missing.returncode == 1 and "Cannot import pipeline module `no_such_pipeline_module`" in missing.stderr
 
 
 def test_demo_writes_its_diagram(tmp_path):

@@ -112,3 +112,40 @@ def literal_format(node, function):
             f"supports it. {hint}"
         )
     return text
+
+
+_SHA2_LENGTHS = (0, 224, 256, 384, 512)
+
+
+def sha2_length(node):
+    """SHA2's length in bits: a literal 224, 256 (0 means 256), 384 or 512, as every backend needs it."""
+    length = node.args.get("length")
+    bits = 256 if length is None else literal_int(length)
+    if bits not in _SHA2_LENGTHS:
+        raise DataJointError(
+            f"SHA2(s, {length.sql() if length is not None else ''}) is not portable: give the length as one of "
+            "224, 256, 384 or 512, e.g. SHA2(s, 256)."
+        )
+    return bits or 256
+
+
+def plain_regexp(node, function):
+    """REGEXP_INSTR(s, pattern) and REGEXP_REPLACE(s, pattern, replacement): MySQL's optional position,
+    occurrence and match-type arguments mean different things on other backends."""
+    extra = [k for k in ("position", "occurrence", "option", "parameters", "group", "modifiers") if node.args.get(k)]
+    if extra:
+        shape = "(s, pattern)" if function == "REGEXP_INSTR" else "(s, pattern, replacement)"
+        raise DataJointError(
+            f"{function} with more than {shape} is not portable: write {function}{shape}, e.g. with SUBSTRING "
+            "to start later."
+        )
+    return node
+
+
+def refuse_json_extract(node):
+    """j->'$.key' and JSON_EXTRACT give JSON, whose text each backend spaces its own way."""
+    path = node.expression.sql(dialect="mysql") if node.expression is not None else "'$.key'"
+    raise DataJointError(
+        f"j->{path} (JSON_EXTRACT) is not portable: it gives JSON, whose text each backend writes its own "
+        f"way. Use j->>{path} or JSON_VALUE(j, {path}) for the value's text."
+    )

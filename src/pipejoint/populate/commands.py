@@ -1,4 +1,8 @@
-"""The command line's `pipejoint populate` and `pipejoint worker`: populate a pipeline module."""
+"""The command line's `pipejoint populate` and `pipejoint worker`: populate a pipeline module.
+
+Both take the same options, with populate()'s meaning: --table (repeatable), --processes,
+--limit, --max-calls and --suppress-errors.
+"""
 
 from __future__ import annotations
 
@@ -44,51 +48,79 @@ def module_tables(module):
     return classes
 
 
+def selected_tables(module, reference, names):
+    """The tables a command works on: those named (in the module's dependency order), or all of them."""
+    classes = module_tables(module)
+    if not names:
+        return classes
+    by_name = {cls.__name__: cls for cls in classes}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise DataJointError(
+            f"Module {reference} has no Imported or Computed table {', '.join(unknown)}: "
+            f"choose from {', '.join(by_name)}."
+        )
+    return [cls for cls in classes if cls.__name__ in names]
+
+
+def _options(args):
+    """populate() keyword arguments from the shared command-line options."""
+    return dict(
+        processes=args.processes,
+        limit=args.limit,
+        max_calls=args.max_calls,
+        suppress_errors=bool(args.suppress_errors),
+    )
+
+
+def _report_errors(cls, errors, file=sys.stdout):
+    for key, error in errors:
+        print(f"  {cls.__name__} {key}: {error}", file=file)
+
+
 def populate_command(args):
-    """`pipejoint populate MODULE[.Table] [--workers N] [--reserve-jobs]`."""
+    """`pipejoint populate MODULE[.Table] [--table NAME ...] [--processes N] [--reserve-jobs] ...`."""
     module_name, table_name = _split_target(args.target)
-    sys.path.insert(0, os.getcwd())
     module = load_module(module_name)
-    if table_name:
-        cls = getattr(module, table_name, None)
-        if cls is None:
-            raise DataJointError(f"Module {module_name} has no table {table_name}.")
-        classes = [cls]
-    else:
-        classes = module_tables(module)
+    names = list(args.table or []) + ([table_name] if table_name else [])
+    classes = selected_tables(module, module_name, names)
     failed = 0
     for cls in classes:
         result = cls.populate(
-            reserve_jobs=bool(args.reserve_jobs) or args.workers > 1,
-            processes=args.workers,
-            suppress_errors=True,
-            display_progress=True,
+            reserve_jobs=bool(args.reserve_jobs) or args.processes > 1, display_progress=True, **_options(args)
         )
         print(f"{cls.__name__}: {result['success_count']} made, {len(result['error_list'])} failed")
-        for key, error in result["error_list"]:
-            print(f"  {key}: {error}")
+        _report_errors(cls, result["error_list"])
         failed += len(result["error_list"])
     return 1 if failed else 0
 
 
 def worker_command(args):
-    """`pipejoint worker MODULE`: take jobs of every table in the module until none are left."""
-    sys.path.insert(0, os.getcwd())
+    """`pipejoint worker MODULE [--table NAME ...] ...`: take jobs of the tables until none are left.
+
+    --max-calls and --limit count over the worker's whole run, per table."""
     module = load_module(args.module)
-    classes = module_tables(module)
+    classes = selected_tables(module, args.module, args.table)
+    options = _options(args)
     made = failed = 0
+    calls = dict.fromkeys(classes, 0)
+    budget = min((n for n in (args.max_calls, args.limit) if n is not None), default=None)
     while True:
         progressed = 0
         for cls in classes:
-            result = cls.populate(reserve_jobs=True, suppress_errors=True)
-            progressed += result["success_count"] + len(result["error_list"])
+            left = None if budget is None else budget - calls[cls]
+            if left == 0:
+                continue
+            result = cls.populate(reserve_jobs=True, **dict(options, max_calls=left, limit=None))
+            done = result["success_count"] + len(result["error_list"])
+            calls[cls] += done
+            progressed += done
             made += result["success_count"]
             failed += len(result["error_list"])
-            for key, error in result["error_list"]:
-                print(f"{cls.__name__} {key}: {error}", file=sys.stderr)
+            _report_errors(cls, result["error_list"], file=sys.stderr)
         if progressed:
             continue
-        busy = any(len(cls().jobs.reserved) for cls in classes)
+        busy = any(len(cls().jobs.reserved) for cls in classes if calls[cls] != budget)
         if not busy:
             break
         time.sleep(1.0)  # others hold jobs: their results may open new work, or their leases may expire

@@ -235,6 +235,10 @@ def populate_with_workers(
     todo = keys if keys is not None else table._todo(restrictions).keys(order_by="KEY")
     table.jobs.refresh(*restrictions, todo=todo)
     if not todo:
+        if display_progress:
+            from .progress import progress_bar
+
+            progress_bar(0, table.class_name).close()  # says there is nothing to do
         return {"success_count": 0, "error_list": []}
     count = min(_executor_size(executor, processes), len(todo))  # no idle workers
     own_pool = executor is None

@@ -39,9 +39,13 @@ def parse_fragment(text, heading, dialect, owner=""):
     import sqlglot
     from sqlglot import exp
 
+    from ..core.fragment_language import check_portable, portable_spelling
+
     if not isinstance(text, str) or not text.strip():
         raise QuerySyntaxError(f"Cannot use {text!r} as a SQL expression{_where(owner)}: it is empty.")
     dialect = fragment_dialect(dialect)  # reads a leading REPLACE( as the function
+    if dialect is _fragment_mysql():  # only functions every backend computes alike
+        check_portable(_called_functions(text), text, _where(owner))
     try:
         tree = sqlglot.parse_one(text, read=dialect, into=exp.Condition)
     except sqlglot.errors.SqlglotError:
@@ -50,6 +54,8 @@ def parse_fragment(text, heading, dialect, owner=""):
             "Write one expression in MySQL syntax, e.g. \"age > 30 AND name LIKE 'A%'\"; quote attribute "
             "names that are SQL keywords with backticks, e.g. `key` = 3."
         ) from None
+    if dialect is _fragment_mysql():  # MySQL's spellings of a function, as the backends' rewrites know it
+        tree = portable_spelling(tree)
     names = heading.names
     for column in tree.find_all(exp.Column):
         if column.table:
@@ -65,6 +71,19 @@ def parse_fragment(text, heading, dialect, owner=""):
             # enum type orders by position, PostgreSQL's, cast it: see their rewrites)
             column.meta["enum"] = True
     return tree
+
+
+@functools.lru_cache(maxsize=4096)
+def _called_functions(text):
+    """The functions a fragment calls (remembered: the same strings come back in make() loops)."""
+    import sqlglot
+
+    from ..core.fragment_language import called_functions
+
+    try:
+        return tuple(called_functions(_fragment_mysql().tokenize(text)))
+    except sqlglot.errors.SqlglotError:  # the parser says what is wrong
+        return ()
 
 
 def _where(owner):

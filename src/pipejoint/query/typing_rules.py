@@ -33,6 +33,12 @@ _INTEGER_NODES = {
     "StrPosition",
     "Count",
     "IntDiv",
+    "Ascii",
+    "BitLength",
+    "RegexpInstr",
+    "BitwiseAndAgg",
+    "BitwiseOrAgg",
+    "BitwiseXorAgg",
 }
 _INTEGER_CALLS = {
     "DATEDIFF",
@@ -55,6 +61,10 @@ _INTEGER_CALLS = {
     "TIME_TO_SEC",
     "LOCATE",
     "INSTR",
+    "FIND_IN_SET",
+    "FIELD",
+    "INET_ATON",
+    "MICROSECOND",
 }
 _FLOAT_NODES = {
     "Pow",
@@ -71,6 +81,16 @@ _FLOAT_NODES = {
     "VariancePop",
     "Div",
     "Pi",
+    "Cot",
+    "Acos",
+    "Asin",
+    "Atan",
+    "Atan2",
+    "Cos",
+    "Sin",
+    "Tan",
+    "Degrees",
+    "Radians",
 }
 _FLOAT_CALLS = {
     "POW",
@@ -107,6 +127,15 @@ _TEXT_NODES = {
     "Pad",
     "TimeToStr",
     "Dayname",
+    "Elt",
+    "SubstringIndex",
+    "SHA2",
+    "MD5",
+    "Repeat",
+    "Space",
+    "RegexpReplace",
+    "JSONValue",
+    "JSONExtractScalar",
 }
 _TEXT_CALLS = {
     "CONCAT",
@@ -129,12 +158,13 @@ _TEXT_CALLS = {
     "DATE_FORMAT",
     "MONTHNAME",
     "DAYNAME",
+    "INET_NTOA",
 }
 _SAME_AS_ARGUMENT = {"Greatest", "Least", "Coalesce", "Abs", "Round", "Trunc", "Nullif", "Min", "Max"}
 _DATE_NODES = {"CurrentDate", "TsOrDsToDate", "LastDay", "StrToDate"}
 _DATETIME_NODES = {"CurrentTimestamp", "UnixToTime"}
 _DATETIME_CALLS = {"NOW", "SYSDATE"}
-_TIME_NODES = {"Time"}
+_TIME_NODES = {"Time", "CurrentTime"}
 _TIME_CALLS = {"SEC_TO_TIME"}
 _DATE_UNITS = {"DAY", "WEEK", "MONTH", "QUARTER", "YEAR"}
 

@@ -101,7 +101,10 @@ class MySQLBackend(Backend):
         try:
             import pymysql
         except ModuleNotFoundError as error:
-            raise DataJointError("The MySQL backend needs PyMySQL: pip install 'pipejoint[mysql]'") from error
+            raise DataJointError(
+                'The MySQL backend needs PyMySQL: pip install "pipejoint[mysql]", or in a clone of '
+                'pipejoint, from its folder: pip install -e ".[mysql]"'
+            ) from error
         s = self.settings
         try:
             return pymysql.connect(

@@ -11,8 +11,17 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ...core.fragment_language import interval_operands, is_string_literal
-from ..rewriting import cast, literal_format, temporal_literal, week_mode
+from ...core.fragment_language import interval_operands, is_string_literal, json_path, mysql_json_path
+from ..rewriting import (
+    call,
+    cast,
+    literal_format,
+    plain_regexp,
+    refuse_json_extract,
+    sha2_length,
+    temporal_literal,
+    week_mode,
+)
 
 
 def _double(node):
@@ -61,12 +70,34 @@ def _shift(node):
     return node
 
 
+def _json_path(node):
+    return exp.Literal.string(mysql_json_path(json_path(node)))
+
+
+def _json_text(node):
+    """j->>path is JSON_UNQUOTE(JSON_EXTRACT(j, path)) in MySQL; MariaDB has only the functions."""
+    return call("JSON_UNQUOTE", call("JSON_EXTRACT", node.this, _json_path(node)))
+
+
+def _json_value(node):
+    """JSON_VALUE as MySQL 8 gives it (MariaDB's writes true as 1): NULL for an object, array or null."""
+    kind = call("JSON_TYPE", call("JSON_EXTRACT", node.this.copy(), _json_path(node)))
+    hidden = exp.In(this=kind, expressions=[exp.Literal.string(k) for k in ("OBJECT", "ARRAY", "NULL")])
+    return exp.Case(ifs=[exp.If(this=hidden, true=exp.Null())], default=_json_text(node))
+
+
 REWRITES = {
     exp.Week: _checked(week_mode),
     exp.TimeToStr: _checked(lambda node: literal_format(node, "DATE_FORMAT")),
     exp.StrToDate: _checked(lambda node: literal_format(node, "STR_TO_DATE")),
     exp.StrToTime: _checked(lambda node: literal_format(node, "STR_TO_DATE")),
     exp.UnixToTime: _checked(_check_from_unixtime),
+    exp.SHA2: _checked(sha2_length),
+    exp.RegexpInstr: _checked(lambda node: plain_regexp(node, "REGEXP_INSTR")),
+    exp.RegexpReplace: _checked(lambda node: plain_regexp(node, "REGEXP_REPLACE")),
+    exp.JSONValue: _json_value,
+    exp.JSONExtractScalar: _json_text,
+    exp.JSONExtract: refuse_json_extract,
     exp.Pi: _pi,
     exp.Div: _div,
     exp.Avg: _avg,

@@ -77,7 +77,10 @@ class PostgresBackend(Backend):
         try:
             import psycopg
         except ModuleNotFoundError as error:
-            raise DataJointError("The PostgreSQL backend needs psycopg: pip install 'pipejoint[postgres]'") from error
+            raise DataJointError(
+                'The PostgreSQL backend needs psycopg: pip install "pipejoint[postgres]", or in a clone of '
+                'pipejoint, from its folder: pip install -e ".[postgres]"'
+            ) from error
         s = self.settings
         try:
             return psycopg.connect(

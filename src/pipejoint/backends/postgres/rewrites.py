@@ -24,6 +24,8 @@ from ...core.fragment_language import (
 )
 from ...errors import DataJointError
 from ..rewriting import call, cast, literal_format, literal_int, temporal_literal, week_mode
+from .functions import REWRITES as MORE_FUNCTIONS
+from .functions import by_name as more_functions_by_name
 
 _SECONDS = {"MICROSECOND": 0.000001, "SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400, "WEEK": 604800}
 _MONTHS = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}
@@ -410,8 +412,8 @@ _BY_NAME = {
 
 
 def _by_name(node):
-    function = _BY_NAME.get(node.name.upper())
-    return node if function is None else function(node)
+    function = _BY_NAME.get(node.name.upper(), more_functions_by_name)
+    return function(node)
 
 
 def _enum_as_text(node):
@@ -463,3 +465,4 @@ REWRITES.update(
     )
 )
 REWRITES.update(dict.fromkeys((exp.DateAdd, exp.DateSub, exp.TimestampAdd, exp.Add, exp.Sub), _shift))
+REWRITES.update(MORE_FUNCTIONS)

@@ -17,6 +17,8 @@ import time
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from ...core.fragment_language import format_kind, split_format
+from .text_functions import SCALARS as TEXT_FUNCTIONS
+from .text_functions import as_text as _text
 
 
 def _parse(value):
@@ -102,12 +104,6 @@ def _concat_ws(separator, *args):
     if separator is None:
         return None
     return _text(separator).join(_text(a) for a in args if a is not None)
-
-
-def _text(value):
-    if isinstance(value, float) and value.is_integer():
-        return repr(value)
-    return str(value)
 
 
 def _if(condition, then, otherwise):
@@ -576,9 +572,50 @@ AGGREGATES = {
 }
 
 
+class _Bits:
+    """BIT_AND, BIT_OR, BIT_XOR; with no values, MySQL's identity (0 for OR and XOR)."""
+
+    def __init__(self):
+        self.value = None
+
+    def step(self, value):
+        if value is not None:
+            self.value = int(value) if self.value is None else self.combine(self.value, int(value))
+
+    def finalize(self):
+        return self.empty if self.value is None else self.value
+
+
+class _BitAnd(_Bits):
+    combine, empty = staticmethod(lambda a, b: a & b), None  # MySQL: 2**64 - 1, which SQLite cannot hold
+
+
+class _BitOr(_Bits):
+    combine, empty = staticmethod(lambda a, b: a | b), 0
+
+
+class _BitXor(_Bits):
+    combine, empty = staticmethod(lambda a, b: a ^ b), 0
+
+
+def _cot(x):
+    tangent = math.tan(x)
+    return None if tangent == 0 else 1 / tangent  # MySQL: an error for COT(0)
+
+
+SCALARS.update(
+    {
+        "MICROSECOND": (1, _time_part("microsecond")),
+        "COT": (1, _numeric(_cot)),
+    }
+)
+VOLATILE["CURTIME"] = (0, lambda: _dt.datetime.now().strftime("%H:%M:%S"))
+AGGREGATES.update({"BIT_AND": _BitAnd, "BIT_OR": _BitOr, "BIT_XOR": _BitXor})
+
+
 def register_functions(raw):
     """Register the functions on a sqlite3 connection."""
-    for name, (nargs, function) in SCALARS.items():
+    for name, (nargs, function) in {**SCALARS, **TEXT_FUNCTIONS}.items():
         for n in nargs if isinstance(nargs, tuple) else (nargs,):
             raw.create_function(name, n, function, deterministic=True)
     for name, (nargs, function) in VOLATILE.items():

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ...core.fragment_language import cast_target, interval_operands, interval_unit
-from ..rewriting import call, cast, literal_format, week_mode
+from ...core.fragment_language import cast_target, interval_operands, interval_unit, json_path, mysql_json_path
+from ..rewriting import call, cast, literal_format, plain_regexp, refuse_json_extract, sha2_length, week_mode
 
 # sqlglot nodes that become a call of the registered function of that name, arguments unchanged
 _CALLS = {
@@ -44,6 +44,14 @@ _CALLS = {
     exp.Quarter: "QUARTER",
     exp.Dayname: "DAYNAME",
     exp.LastDay: "LAST_DAY",
+    exp.BitwiseAndAgg: "BIT_AND",
+    exp.BitwiseOrAgg: "BIT_OR",
+    exp.BitwiseXorAgg: "BIT_XOR",
+    exp.CurrentTime: "CURTIME",
+    exp.Ascii: "ASCII",
+    exp.Cot: "COT",
+    exp.MD5: "MD5",
+    exp.BitLength: "BIT_LENGTH",
 }
 
 
@@ -150,6 +158,48 @@ def _shift(node):
     )
 
 
+def _count(node):
+    """COUNT(DISTINCT a, b): SQLite's DISTINCT takes one value, so the values go in one JSON array;
+    rows with a NULL among them are not counted, as MySQL does."""
+    distinct = node.this
+    if not isinstance(distinct, exp.Distinct) or len(distinct.expressions) < 2:
+        return node
+    values = distinct.expressions
+    any_null = exp.or_(*[exp.Is(this=v.copy(), expression=exp.Null()) for v in values])
+    row = exp.Case(ifs=[exp.If(this=any_null, true=exp.Null())], default=call("JSON_ARRAY", *values))
+    return exp.Count(this=exp.Distinct(expressions=[row]))
+
+
+def _concat(node):
+    """CONCAT becomes ||, which binds tighter than + in SQLite: CONCAT(b + 1, 'x') needs (b + 1)."""
+    node.set("expressions", [exp.Paren(this=a) if isinstance(a, exp.Binary) else a for a in node.expressions])
+    return node
+
+
+def _json(value_only):
+    """JSON_VALUE(j, path) (value_only: NULL for an object, an array or null) and j->>path, as MySQL
+    gives them: text, true and false as words; j->>path gives an object's JSON and null as 'null'."""
+
+    def rewrite(node):
+        path = exp.Literal.string(mysql_json_path(json_path(node)))
+        kind, value = call("JSON_TYPE", node.this, path), call("JSON_EXTRACT", node.this.copy(), path.copy())
+        words = [(w, exp.Literal.string(w)) for w in ("true", "false")]
+        other = [("null", exp.Null() if value_only else exp.Literal.string("null"))]
+        other += [(k, exp.Null() if value_only else value.copy()) for k in ("object", "array")]
+        ifs = [exp.If(this=exp.Literal.string(k), true=v) for k, v in words + other]
+        return exp.Case(this=kind, ifs=ifs, default=cast(value, "TEXT"))
+
+    return rewrite
+
+
+def _regexp(function, *keys):
+    def rewrite(node):
+        plain_regexp(node, function)
+        return call(function, node.this, *[node.args[k] for k in keys])
+
+    return rewrite
+
+
 REWRITES = {kind: _registered_call(name) for kind, name in _CALLS.items()}
 REWRITES.update(
     {
@@ -172,6 +222,18 @@ REWRITES.update(
         exp.StrToTime: _str_to_date,
         exp.UnixToTime: _from_unixtime,
         exp.Cast: _cast,
+        exp.Count: _count,
+        exp.Concat: _concat,
+        exp.JSONValue: _json(value_only=True),
+        exp.JSONExtractScalar: _json(value_only=False),
+        exp.JSONExtract: refuse_json_extract,
+        exp.SHA2: lambda node: call("SHA2", node.this, exp.Literal.number(sha2_length(node))),
+        exp.RegexpInstr: _regexp("REGEXP_INSTR", "expression"),
+        exp.RegexpReplace: _regexp("REGEXP_REPLACE", "expression", "replacement"),
+        exp.SubstringIndex: lambda node: call("SUBSTRING_INDEX", node.this, node.args["delimiter"], node.args["count"]),
+        exp.Elt: lambda node: call("ELT", node.this, *node.expressions),
+        exp.Repeat: lambda node: call("REPEAT", node.this, node.args["times"]),
+        exp.Space: lambda node: call("REPEAT", exp.Literal.string(" "), node.this),
     }
 )
 REWRITES.update(dict.fromkeys((exp.DateAdd, exp.DateSub, exp.TimestampAdd, exp.Add, exp.Sub), _shift))
