@@ -203,8 +203,10 @@ class Schema:
 
         classes = []
         for value in dict(context).values():
-            bound = type.__getattribute__(value, "_schema") if isinstance(value, type) else None
-            if issubclass(value, Table) and bound is not None and bound.database == self.database:
+            if not (isinstance(value, type) and issubclass(value, Table)):
+                continue  # a module, a function, a number: the context holds all the caller's names
+            bound = getattr(value, "_schema", None)
+            if bound is not None and bound.database == self.database:
                 classes.append(value)
                 classes += [
                     member
