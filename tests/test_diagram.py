@@ -350,7 +350,8 @@ def test_diagram_graph_matches_schema(schema):
     renamed = [g for g in svg_root.iter(SVG_NS + "g") if "renamed" in g.get("class", "").split()]
     assert len(renamed) == 1 and renamed[0].find(SVG_NS + "circle") is not None
     dashed = [g for g in svg_root.iter(SVG_NS + "g") if "secondary" in g.get("class", "").split()]
-    assert len(dashed) == 1 and dashed[0].find(SVG_NS + "path").get("stroke-dasharray")
+    # Species -> Subject, and the renamed partner_id beside Session's own reference to Subject
+    assert len(dashed) == 2 and all(g.find(SVG_NS + "path").get("stroke-dasharray") for g in dashed)
     check_mermaid(dj.Diagram(schema).make_mermaid(direction="TB"), graph)
 
 
@@ -622,3 +623,30 @@ def test_two_foreign_keys_to_one_parent_are_two_edges(schema):
     assert dependencies.number_of_edges(Cell.full_table_name, Synapse.full_table_name) == 2
     assert dj.Diagram(schema).number_of_edges(Cell.full_table_name, Synapse.full_table_name) == 2
     assert dependencies.number_of_edges(Synapse.full_table_name, Cell.full_table_name) == 0
+
+
+def test_a_plain_and_a_renamed_foreign_key_to_one_parent_are_drawn_side_by_side(schema):
+    """Two kinds of reference between the same tables (the key's own, and a renamed secondary one)
+    are two lines, not one drawn over the other."""
+
+    @schema
+    class Animal(dj.Manual):
+        definition = """
+        animal : int32
+        """
+
+    @schema
+    class Mating(dj.Manual):
+        definition = """
+        -> Animal
+        mating : int16
+        ---
+        -> [nullable] Animal.proj(partner='animal')
+        """
+
+    root = ET.fromstring((dj.Diagram(Animal) + dj.Diagram(Mating)).svg_string(legend=False))
+    edges = [g for g in root.iter(SVG_NS + "g") if g.get("class", "").split()[:1] == ["edge"]]
+    kinds = sorted(tuple(g.get("class").split()[1:]) for g in edges)
+    assert kinds == [("primary",), ("secondary", "renamed")]
+    paths = [g.find(SVG_NS + "path").get("d") for g in edges]
+    assert paths[0] != paths[1]  # apart, not on top of each other

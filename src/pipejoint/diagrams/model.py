@@ -87,6 +87,7 @@ def _add_edge(graph, parent, child, data, one_to_one):
         edge["one_to_one"] = edge["one_to_one"] or one_to_one
         edge["renames"] += renames
         edge["count"] += 1
+        edge["kinds"] = sorted({*edge["kinds"], _kind(data)})
     else:
         graph.add_edge(
             parent,
@@ -96,6 +97,7 @@ def _add_edge(graph, parent, child, data, one_to_one):
             one_to_one=one_to_one,
             renames=renames,
             count=1,
+            kinds=[_kind(data)],
         )
         edge = graph.edges[parent, child]
     title = f"{parent} \u2192 {child}"
@@ -104,6 +106,11 @@ def _add_edge(graph, parent, child, data, one_to_one):
     if edge["renames"]:
         title += "; renamed: " + ", ".join(edge["renames"])
     edge["title"] = title
+
+
+def _kind(data):
+    """(renamed, primary): foreign keys of different kinds between two tables are drawn side by side."""
+    return (bool(data.get("aliased", False)), bool(data.get("primary", False)))
 
 
 def _node_title(connection, node, label, tier):

@@ -62,8 +62,25 @@ def _fit(text, width, font_size):
     return text + "\u2026"
 
 
+PARALLEL_GAP = 5  # px between the lines of two kinds of foreign key joining the same tables
+
+
 def _edge(route, direction, layout):
-    data = route.data
+    """One line per kind of foreign key between the two tables (a plain and a renamed one side by side)."""
+    data = dict(route.data)
+    data["title"] = data.get("title") or f"{route.source} \u2192 {route.target}"
+    kinds = data.get("kinds") or [(data.get("aliased", False), data.get("primary", True))]
+    if len(kinds) == 1:
+        return _one_edge(route.points, data, direction, layout)
+    drawn = []
+    for index, (aliased, primary) in enumerate(kinds):
+        shift = (index - (len(kinds) - 1) / 2) * PARALLEL_GAP
+        points = [(x, y + shift) if direction == "LR" else (x + shift, y) for x, y in route.points]
+        drawn.append(_one_edge(points, dict(data, aliased=aliased, primary=primary), direction, layout))
+    return "".join(drawn)
+
+
+def _one_edge(points, data, direction, layout):
     color = style.RENAMED_COLOR if data.get("aliased") else style.EDGE_COLOR
     width = 2.2 if data.get("one_to_one") else 1.1
     dash = "" if data.get("primary", True) else ' stroke-dasharray="5,4"'
@@ -72,13 +89,13 @@ def _edge(route, direction, layout):
         kinds.append("renamed")
     if data.get("one_to_one"):
         kinds.append("one-to-one")
-    title = data.get("title") or f"{route.source} \u2192 {route.target}"
+    title = data["title"]
     parts = [
         f'<g class="edge {" ".join(kinds)}"><title>{escape(title)}</title>',
-        f'<path d="{path_data(route.points, direction)}" fill="none" stroke="{color}" stroke-width="{width}"{dash}/>',
+        f'<path d="{path_data(points, direction)}" fill="none" stroke="{color}" stroke-width="{width}"{dash}/>',
     ]
     if data.get("aliased"):
-        x, y = mark_point(route.points, direction, layout)
+        x, y = mark_point(points, direction, layout)
         parts.append(f'<circle class="rename-mark" cx="{x:g}" cy="{y:g}" r="3.5" fill="{color}"/>')
     parts.append("</g>")
     return "".join(parts)
