@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from ..core.types import AttributeType
+from ..core.values import to_float32
 from ..errors import DataJointError
 from .rewriting import rewrite
 
@@ -555,8 +556,6 @@ def _rstrip_text(value):
 
 
 def _to_float32(value):
-    from ..core.values import to_float32
-
     return to_float32(value)
 
 
