@@ -113,22 +113,33 @@ def cascade_plan(connection, roots, free_table):
     for root in roots:
         nodes.update(graph.descendants(root))
     restricted, plan = {}, []
+    # node -> an ancestor's doomed keys (a projection) that select the node's doomed rows by
+    # themselves, because the node carries those key columns down unchanged (see _carried)
+    carried = {}
     for node in graph.topo_sort(nodes):
         conditions = [roots[node].proj()] if node in roots else []
+        table = None
         for parent, edges in graph.parents(node).items():
             if parent not in restricted:
                 continue
             for props in edges:
+                if table is None:
+                    table = free_table(connection, node)
+                ancestor = _carried(table, carried.get(parent), props["attr_map"])
+                if ancestor is not None:
+                    conditions.append(ancestor)
+                    continue
                 renames = {c: p for c, p in props["attr_map"].items() if c != p}
                 conditions.append(restricted[parent].proj(**renames))
         if node in roots and len(conditions) == 1:
             restricted[node] = roots[node]
         elif conditions:
-            restricted[node] = free_table(connection, node) & conditions
+            restricted[node] = (table or free_table(connection, node)) & conditions
         else:
             continue
         references = graph.self_references(node)
         if not references:
+            carried[node] = conditions[0] if len(conditions) == 1 else restricted[node].proj()
             plan.append((node, restricted[node]))
             continue
         table = free_table(connection, node)
@@ -136,6 +147,25 @@ def cascade_plan(connection, roots, free_table):
         restricted[node] = table & [key for layer in layers for key in layer]
         plan += [(node, table & layer) for layer in reversed(layers)]
     return plan
+
+
+def _carried(table, ancestor, attr_map):
+    """`ancestor` (doomed keys of a table higher up) when it selects the table's rows reached
+    through this foreign key by itself, else None.
+
+    A child row descends from a doomed parent row iff the parent row its foreign key names is
+    doomed. When the parent's doomed rows are those whose columns K match `ancestor`, and the
+    foreign key copies every column of K under the same name into non-null child columns, the
+    child's rows are those whose K matches `ancestor`: one semi-join instead of one per level,
+    which MySQL runs row by row in a DELETE (a cascade four levels deep: ~4x faster).
+    """
+    if ancestor is None:
+        return None
+    heading = table.heading
+    for name in ancestor.heading.names:
+        if attr_map.get(name) != name or name not in heading or heading[name].nullable:
+            return None
+    return ancestor
 
 
 def _self_reference_layers(table, doomed, references):
