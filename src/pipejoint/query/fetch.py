@@ -9,9 +9,10 @@ a whole, and converted to its native dtype in C.
 from __future__ import annotations
 
 import operator
+import sys
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..core.values import float32_shortest, float32_shortest_column
+from ..core.values import FLOAT32_MAX, float32_shortest, float32_shortest_column
 from ..errors import DataJointError, UnknownAttributeError
 from ..storage import legacy
 from ..storage.codecs import stored_type
@@ -88,9 +89,8 @@ def _build_decoders(connection, heading, names, squeeze):
         stored = stored_type(attr.attr_type)
         decode = backend.decoder(stored)
         if stored.storage_core == "float32" and attr.codec is None:  # 15.3, not 15.300000190734863
-            decode = (
-                (lambda v: _shortest_float32(v)) if decode is None else (lambda v, d=decode: _shortest_float32(d(v)))
-            )
+            shortest = _fast_shortest_float32()
+            decode = shortest if decode is None else (lambda v, d=decode, s=shortest: s(d(v)))
             decode.column = lambda values, d=decode: float32_shortest_column(values, d)  # 7x faster on many rows
         if attr.expression is not None:  # computed: coerce to the inferred type (MIN(date) decodes as a date)
             decode = _coercion(attr) or decode
@@ -104,8 +104,22 @@ def _build_decoders(connection, heading, names, squeeze):
     return decoders
 
 
-def _shortest_float32(value):
-    return float32_shortest(value)
+def _fast_shortest_float32():
+    """A new function computing float32_shortest through numpy's shortest float32 repr (3x faster),
+    for normal float32 values (below them, float32_shortest keeps at least 6 digits; above, it
+    reports the overflow)."""
+    import numpy as np
+
+    if np.get_printoptions().get("legacy") not in (None, False, sys.maxsize):  # legacy reprs are not shortest
+        return lambda v: float32_shortest(v)
+    f32 = np.float32
+
+    def decode(value):
+        if 1.1754943508222875e-38 <= abs(value) <= FLOAT32_MAX:
+            return float(str(f32(value)))
+        return float32_shortest(value)
+
+    return decode
 
 
 def _coercion(attr):
@@ -450,12 +464,14 @@ def fetch1(expression, *attrs: str, squeeze: bool = False, download_path: str | 
             f"{total}. Restrict it further."
         )
     names = heading.names
-    row = dict(
-        zip(
-            names,
-            rows[0] if not _decoders(expression, None, squeeze)[1] else decode_rows(expression, None, rows, squeeze)[0],
-        )
-    )
+    found = rows[0]
+    active = _decoders(expression, None, squeeze)[1]
+    if active:
+        found = list(found)
+        for i, decode in active:
+            if found[i] is not None:
+                found[i] = decode(found[i])
+    row = dict(zip(names, found))
     if not attrs:
         return row
     values = []
