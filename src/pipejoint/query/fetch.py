@@ -8,8 +8,10 @@ a whole, and converted to its native dtype in C.
 
 from __future__ import annotations
 
+import functools
 import operator
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..core.values import FLOAT32_MAX, float32_shortest, float32_shortest_column
@@ -17,6 +19,7 @@ from ..errors import DataJointError, UnknownAttributeError
 from ..storage import legacy
 from ..storage.codecs import stored_type
 from .compiler import compile_query
+from .frames import arrow_table, polars_frame
 from .legacy import ExternalDecoder
 from .nodes import KeyAfter
 from .relation import query_name
@@ -211,15 +214,21 @@ def decode_columns(expression, names, rows, squeeze=False, arrays=False):
 # --- numpy -----------------------------------------------------------------------------------
 
 
-def numpy_dtype(attr):
-    return attr.dtype
+def numpy_dtype(attr, values=()):
+    """The attribute's dtype; for a computed number or bool (nullable, as SQL may give NULL) its
+    native dtype when `values` holds no None, as the heading's type says (COUNT(*) is int64)."""
+    dtype = attr.dtype
+    if dtype.kind == "O" and attr.expression is not None and (attr.attr_type.is_integer or attr.core == "bool"):
+        if not any(v is None for v in values):
+            return replace(attr, nullable=False).dtype
+    return dtype
 
 
 def _column_array(attr, values):
     """A column as a numpy array of the attribute's native dtype (object where there is none)."""
     import numpy as np
 
-    dtype = numpy_dtype(attr)
+    dtype = numpy_dtype(attr, values)
     if dtype == object:  # noqa: E721 (a numpy dtype compared with the object type)
         array = np.empty(len(values), dtype=object)
         array[:] = values
@@ -232,9 +241,10 @@ def _column_array(attr, values):
 def _structured(heading, names, columns, count):
     import numpy as np
 
-    result = np.empty(count, dtype=np.dtype([(n, numpy_dtype(heading[n])) for n in names]))
-    for name, values in zip(names, columns):
-        result[name] = _column_array(heading[name], values)
+    arrays = [_column_array(heading[n], values) for n, values in zip(names, columns)]
+    result = np.empty(count, dtype=np.dtype([(n, a.dtype) for n, a in zip(names, arrays)]))
+    for name, array in zip(names, arrays):
+        result[name] = array
     return result
 
 
@@ -313,34 +323,62 @@ def to_pandas(
     heading = expression.heading
     names = heading.names
     columns = decode_columns(expression, None, _rows(expression), squeeze, arrays=True)
-    frame = pd.DataFrame({n: _column_array(heading[n], c) for n, c in zip(names, columns)}, columns=names)
+    frame = pd.DataFrame({n: _pandas_column(pd, heading[n], c) for n, c in zip(names, columns)}, columns=names)
     if heading.primary_key and len(frame):
         frame = frame.set_index(heading.primary_key)
     return frame
 
 
+@functools.cache
+def _infers_strings():
+    import pandas as pd
+
+    return pd.Series(["text"]).dtype.kind != "O"
+
+
+def _pandas_column(pd, attr, values):
+    """A column as pandas holds it, of the same dtype whether the result is empty or not: datetimes
+    as datetime64[us] and, where pandas infers its string dtype (pandas 3), text as strings."""
+    import numpy as np
+
+    array = _column_array(attr, values)
+    if array.dtype.kind != "O" or attr.codec is not None:
+        return array
+    core = attr.core
+    if core in ("datetime", "timestamp") and not any(getattr(v, "tzinfo", None) for v in array):
+        return array.astype("datetime64[us]")
+    if core in ("char", "varchar", "enum", "text") and _infers_strings():
+        return pd.array(array, dtype=pd.StringDtype(na_value=np.nan))
+    return array
+
+
 def to_polars(
     expression, order_by: OrderBy | None = None, limit: int | None = None, offset: int | None = None
 ) -> pl.DataFrame:
+    """A polars DataFrame whose columns have the heading's types, empty or not."""
     try:
-        import polars as pl
+        import polars  # noqa: F401
+        import pyarrow  # noqa: F401
     except ModuleNotFoundError as error:
-        raise DataJointError("to_polars() needs polars: pip install polars") from error
-    rows = to_dicts(expression, order_by=order_by, limit=limit, offset=offset)
-    return pl.DataFrame(rows) if rows else pl.DataFrame({n: [] for n in expression.heading.names})
+        raise DataJointError(f"to_polars() needs polars and pyarrow: pip install {error.name}") from error
+    expression = _with_order(expression, order_by, limit, offset)
+    names = expression.heading.names
+    columns = decode_columns(expression, None, _rows(expression))
+    return polars_frame(expression.heading, names, columns, _name(expression))
 
 
 def to_arrow(
     expression, order_by: OrderBy | None = None, limit: int | None = None, offset: int | None = None
 ) -> pa.Table:
+    """An Arrow table whose columns have the heading's types, empty or not; n-D blobs as tensors."""
     try:
-        import pyarrow as pa
+        import pyarrow  # noqa: F401
     except ModuleNotFoundError as error:
         raise DataJointError("to_arrow() needs pyarrow: pip install pyarrow") from error
     expression = _with_order(expression, order_by, limit, offset)
     names = expression.heading.names
     columns = decode_columns(expression, None, _rows(expression))
-    return pa.table(dict(zip(names, columns)))
+    return arrow_table(expression.heading, names, columns, _name(expression))
 
 
 def _name(expression):
