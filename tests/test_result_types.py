@@ -196,3 +196,22 @@ def test_many_float32_rows_decode_as_one(tables):
         assert (Weighing & {"animal": 3, "day": row["day"]}).fetch1("ratio") == row["ratio"]
     assert many[1]["ratio"] == float32_shortest(3 / 7) == 0.42857143
     assert Weighing.fetch("ratio", order_by="KEY").dtype == np.float64
+
+
+def test_arrays_built_at_once_keep_nulls_and_float32_values(schema):
+    @schema
+    class Reading(dj.Manual):
+        definition = """
+        reading : int32
+        ---
+        level = null : float32
+        count = null : int16
+        """
+
+    Reading.insert([(1, 0.1, 5), (2, None, None), (3, 2 / 3, 7)])
+    arrays = Reading.fetch(order_by="reading")
+    assert arrays.dtype["level"] == np.float64 and arrays.dtype["count"] == np.dtype(object)
+    assert arrays["level"][0] == 0.1 and np.isnan(arrays["level"][1]) and arrays["level"][2] == 0.6666667
+    assert arrays["count"].tolist() == [5, None, 7]
+    frame = Reading.to_pandas(order_by="reading")
+    assert frame["level"].iloc[2] == 0.6666667 and np.isnan(frame["level"].iloc[1])

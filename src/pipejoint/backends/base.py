@@ -7,7 +7,10 @@ sqlglot tree in its dialect, and how to turn its driver's exceptions into pipejo
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
+import uuid
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -440,8 +443,6 @@ def literal_for_default(default, attr_type, backend):
 
 
 def _iso_datetime(value):
-    import datetime
-
     return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
 
 
@@ -450,20 +451,14 @@ def _uuid_bytes(value):
 
 
 def _uuid_from_bytes(value):
-    import uuid
-
     return None if value is None else uuid.UUID(bytes=bytes(value))
 
 
 def _json_dumps(value):
-    import json
-
     return json.dumps(value, separators=(",", ":"))
 
 
 def _json_loads(value):
-    import json
-
     return None if value is None else json.loads(value)
 
 
@@ -472,26 +467,18 @@ def _to_bool(value):
 
 
 def _date_from_text(value):
-    import datetime
-
     return None if value is None else datetime.date.fromisoformat(value)
 
 
 def _datetime_from_text(value):
-    import datetime
-
     return None if value is None else datetime.datetime.fromisoformat(value)
 
 
 def _time_from_text(value):
-    import datetime
-
     return None if value is None else datetime.time.fromisoformat(value)
 
 
 def _time_from_timedelta(value):
-    import datetime
-
     if value is None:
         return None
     if isinstance(value, datetime.time):

@@ -229,6 +229,8 @@ def _column_array(attr, values):
     import numpy as np
 
     dtype = numpy_dtype(attr, values)
+    if isinstance(values, np.ndarray) and values.dtype == dtype:  # a column of a structured array
+        return values
     if dtype == object:  # noqa: E721 (a numpy dtype compared with the object type)
         array = np.empty(len(values), dtype=object)
         array[:] = values
@@ -245,6 +247,28 @@ def _structured(heading, names, columns, count):
     result = np.empty(count, dtype=np.dtype([(n, a.dtype) for n, a in zip(names, arrays)]))
     for name, array in zip(names, arrays):
         result[name] = array
+    return result
+
+
+def _direct_structured(expression, rows, squeeze):
+    """The structured array built by numpy from the driver's rows in one step, then its float32
+    columns decoded at once; None when some column needs decoding value by value (or a computed
+    column's dtype depends on its values, or numpy refuses a value): the column path does it."""
+    import numpy as np
+
+    heading = expression.heading
+    names = heading.names
+    active = _decoders(expression, None, squeeze)[1]
+    if not rows or any(not hasattr(d, "column") for _, d in active):
+        return None
+    if any(heading[n].expression is not None for n in names):
+        return None
+    try:
+        result = np.array(rows, dtype=np.dtype([(n, heading[n].dtype) for n in names]))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    for i, decode in active:
+        result[names[i]] = decode.column(result[names[i]])
     return result
 
 
@@ -291,8 +315,10 @@ def to_arrays(
         out = tuple(_column_array(heading[n], columns[n]) for n in selected)
         out = out[0] if len(out) == 1 else out
     else:
-        columns = dict(zip(names, decode_columns(expression, None, rows, squeeze, arrays=not include_key)))
-        out = _structured(heading, names, [columns[n] for n in names], len(rows))
+        out = None if include_key else _direct_structured(expression, rows, squeeze)
+        if out is None:
+            columns = dict(zip(names, decode_columns(expression, None, rows, squeeze, arrays=not include_key)))
+            out = _structured(heading, names, [columns[n] for n in names], len(rows))
     if include_key:
         key = heading.primary_key
         keys = [dict(zip(key, values)) for values in zip(*[columns[k] for k in key])] if key else [{} for _ in rows]
@@ -322,7 +348,13 @@ def to_pandas(
     expression = _with_order(expression, order_by, limit, offset)
     heading = expression.heading
     names = heading.names
-    columns = decode_columns(expression, None, _rows(expression), squeeze, arrays=True)
+    rows = _rows(expression)
+    direct = _direct_structured(expression, rows, squeeze)
+    columns = (
+        [direct[n] for n in names]
+        if direct is not None
+        else decode_columns(expression, None, rows, squeeze, arrays=True)
+    )
     frame = pd.DataFrame({n: _pandas_column(pd, heading[n], c) for n, c in zip(names, columns)}, columns=names)
     if heading.primary_key and len(frame):
         frame = frame.set_index(heading.primary_key)
