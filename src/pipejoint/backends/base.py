@@ -466,18 +466,6 @@ def _to_bool(value):
     return None if value is None else bool(value)
 
 
-def _date_from_text(value):
-    return None if value is None else datetime.date.fromisoformat(value)
-
-
-def _datetime_from_text(value):
-    return None if value is None else datetime.datetime.fromisoformat(value)
-
-
-def _time_from_text(value):
-    return None if value is None else datetime.time.fromisoformat(value)
-
-
 def _time_from_timedelta(value):
     if value is None:
         return None
@@ -557,9 +545,10 @@ CONVERTERS = {
     "json_dumps": _json_dumps,
     "json_loads": _json_loads,
     "to_bool": _to_bool,
-    "date_from_text": _date_from_text,
-    "datetime_from_text": _datetime_from_text,
-    "time_from_text": _time_from_text,
+    # decoders are never given None: the parsers themselves, called from C (map) over a column
+    "date_from_text": datetime.date.fromisoformat,
+    "datetime_from_text": datetime.datetime.fromisoformat,
+    "time_from_text": datetime.time.fromisoformat,
     "time_from_timedelta": _time_from_timedelta,
     "int_from_number": _int_from_number,
     "rstrip": _rstrip,
