@@ -3,7 +3,9 @@
 Rows come from the driver as tuples. Each column has one decoder (or none when the driver's
 value is already right), cached on the heading. Dicts are decoded row by row; numpy arrays and
 DataFrames are built column by column: each column is pulled out of the rows once, decoded as
-a whole, and converted to its native dtype in C.
+a whole, and converted to its native dtype in C; when no column needs a decoder value by value,
+numpy builds the structured array from the rows in one call. float32 columns are decoded at once.
+Arrow and polars results are typed by the heading (frames.py).
 """
 
 from __future__ import annotations
