@@ -250,3 +250,15 @@ def test_a_misspelled_key_deletes_nothing(schema, caplog):
     assert Note.fetch("note_id").tolist() == [2]
     Note.delete(prompt=False)
     assert len(Note) == 0
+
+
+def test_cascade_by_several_keys_and_by_a_condition_reaches_the_same_rows(make_schema):
+    """Descendants that carry the root's key are restricted by it directly; the rows deleted are
+    those the foreign keys lead to, whether the root is restricted by keys or by a condition."""
+    Subject, Session, Scan, Stat = _pipeline(make_schema)
+    assert (Subject & [{"subject": 0}, {"subject": 2}]).delete(prompt=False) == 2
+    sessions = {(r["subject"], r["session"]) for r in Session}
+    assert sessions == {(1, 1), (3, 1)}  # (1, 0) and (3, 0) had partners 2 and 0: renamed keys cascade too
+    assert {(r["subject"], r["session"]) for r in Stat} == sessions == {(r["subject"], r["session"]) for r in Scan}
+    assert (Subject & "subject > 2").delete(prompt=False) == 1
+    assert {(r["subject"], r["session"]) for r in Scan} == {(1, 1)} and len(Stat.Part) == 2

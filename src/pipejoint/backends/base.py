@@ -7,12 +7,16 @@ sqlglot tree in its dialect, and how to turn its driver's exceptions into pipejo
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
+import uuid
 from dataclasses import dataclass, field
 
 from sqlglot import exp
 
 from ..core.types import AttributeType
+from ..core.values import to_float32
 from ..errors import DataJointError
 from .rewriting import rewrite
 
@@ -467,8 +471,6 @@ def literal_for_default(default, attr_type, backend):
 
 
 def _iso_datetime(value):
-    import datetime
-
     return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
 
 
@@ -477,20 +479,14 @@ def _uuid_bytes(value):
 
 
 def _uuid_from_bytes(value):
-    import uuid
-
     return None if value is None else uuid.UUID(bytes=bytes(value))
 
 
 def _json_dumps(value):
-    import json
-
     return json.dumps(value, separators=(",", ":"))
 
 
 def _json_loads(value):
-    import json
-
     return None if value is None else json.loads(value)
 
 
@@ -498,27 +494,7 @@ def _to_bool(value):
     return None if value is None else bool(value)
 
 
-def _date_from_text(value):
-    import datetime
-
-    return None if value is None else datetime.date.fromisoformat(value)
-
-
-def _datetime_from_text(value):
-    import datetime
-
-    return None if value is None else datetime.datetime.fromisoformat(value)
-
-
-def _time_from_text(value):
-    import datetime
-
-    return None if value is None else datetime.time.fromisoformat(value)
-
-
 def _time_from_timedelta(value):
-    import datetime
-
     if value is None:
         return None
     if isinstance(value, datetime.time):
@@ -583,8 +559,6 @@ def _rstrip_text(value):
 
 
 def _to_float32(value):
-    from ..core.values import to_float32
-
     return to_float32(value)
 
 
@@ -599,9 +573,10 @@ CONVERTERS = {
     "json_dumps": _json_dumps,
     "json_loads": _json_loads,
     "to_bool": _to_bool,
-    "date_from_text": _date_from_text,
-    "datetime_from_text": _datetime_from_text,
-    "time_from_text": _time_from_text,
+    # decoders are never given None: the parsers themselves, called from C (map) over a column
+    "date_from_text": datetime.date.fromisoformat,
+    "datetime_from_text": datetime.datetime.fromisoformat,
+    "time_from_text": datetime.time.fromisoformat,
     "time_from_timedelta": _time_from_timedelta,
     "int_from_number": _int_from_number,
     "rstrip": _rstrip,

@@ -83,6 +83,44 @@ def float32_shortest(value):
     return exact
 
 
+def float32_shortest_column(values, fallback=None):
+    """float32_shortest of a whole column at once, as a float64 numpy array (`values`: no None).
+
+    Vectorized where the shortest decimal is found exactly in float64 (a d-digit integer divided
+    or multiplied by an exact power of ten is correctly rounded); the rest (subnormals, very large
+    magnitudes, values out of float32's range) go through ``fallback`` (default float32_shortest)
+    one by one. Zero, NaN and infinities stay as they are.
+    """
+    import numpy as np
+
+    given = np.asarray(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        exact = given.astype(np.float32).astype(np.float64)
+        size = np.abs(exact)
+        result = exact.copy()
+        vector = (size >= 1e-12) & (size < 1e26)
+        todo = np.flatnonzero(vector)
+        exponent = np.floor(np.log10(size[todo])).astype(np.int64)
+        exponent -= 10.0**exponent > size[todo]  # log10 may be one off next to a power of ten
+        exponent += 10.0 ** (exponent + 1) <= size[todo]
+        for digits in range(6, 10):
+            x = exact[todo]
+            k = digits - 1 - exponent
+            up = k >= 0
+            power = 10.0 ** np.abs(k)  # exact: |k| <= 20
+            candidate = np.where(up, np.rint(x * power) / power, np.rint(x / power) * power)
+            same = candidate.astype(np.float32).astype(np.float64) == x
+            result[todo[same]] = candidate[same]
+            todo, exponent = todo[~same], exponent[~same]
+            if not len(todo):
+                break
+        result[todo] = exact[todo]
+        rest = np.flatnonzero(~vector & np.isfinite(given) & (given != 0))
+    for i in rest:
+        result[i] = (fallback or float32_shortest)(float(given[i]))
+    return result
+
+
 _WIDE = decimal.Context(prec=100)  # decimal(65,30) and beyond, unlike the default 28 digits
 
 

@@ -154,9 +154,5 @@ def union(left, right):
 
 
 def _reorder(expression, order, heading):
-    result = expression._copy(
-        _heading=Heading(
-            [replace(heading[n], expression=None) if n in heading else expression.heading[n] for n in order]
-        )
-    )
+    result = expression._copy(_heading=Heading([heading[n] if n in heading else expression.heading[n] for n in order]))
     return result

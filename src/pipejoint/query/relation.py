@@ -9,7 +9,6 @@ GROUP BY, DISTINCT and ORDER/LIMIT, or else a union of two relations. `QueryExpr
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..core.heading import Heading
@@ -99,7 +98,7 @@ class Relation:
         """This expression as the only FROM item of a new one, attributes passed through."""
         heading = self.heading
         return self._derived(
-            _heading=Heading([replace(a, expression=None) for a in heading.attributes.values()], heading.table_comment),
+            _heading=heading,  # computed attributes stay marked: their values are decoded as computed ones
             _sources=(Source(query=self),),
             _columns={n: Column(0, n) for n in heading.names},
         )

@@ -113,22 +113,38 @@ def cascade_plan(connection, roots, free_table):
     for root in roots:
         nodes.update(graph.descendants(root))
     restricted, plan = {}, []
+    # node -> an ancestor's doomed keys (a projection) that select the node's doomed rows by
+    # themselves, because the node carries those key columns down unchanged (see _carried)
+    carried = {}
     for node in graph.topo_sort(nodes):
         conditions = [roots[node].proj()] if node in roots else []
+        table = direct = None
         for parent, edges in graph.parents(node).items():
             if parent not in restricted:
                 continue
             for props in edges:
+                if table is None:
+                    table = free_table(connection, node)
+                ancestor = _carried(table, carried.get(parent), props["attr_map"])
+                if ancestor is not None:
+                    conditions.append(ancestor[0])
+                    direct = ancestor[1]
+                    continue
                 renames = {c: p for c, p in props["attr_map"].items() if c != p}
                 conditions.append(restricted[parent].proj(**renames))
         if node in roots and len(conditions) == 1:
             restricted[node] = roots[node]
+            direct = _key_conditions(roots[node])
+        elif len(conditions) == 1 and direct is not None:  # the root's own key conditions, on this table
+            restricted[node] = _restricted_by(table, direct)
         elif conditions:
-            restricted[node] = free_table(connection, node) & conditions
+            restricted[node] = (table or free_table(connection, node)) & conditions
+            direct = None
         else:
             continue
         references = graph.self_references(node)
         if not references:
+            carried[node] = (conditions[0], direct) if len(conditions) == 1 else (restricted[node].proj(), None)
             plan.append((node, restricted[node]))
             continue
         table = free_table(connection, node)
@@ -136,6 +152,48 @@ def cascade_plan(connection, roots, free_table):
         restricted[node] = table & [key for layer in layers for key in layer]
         plan += [(node, table & layer) for layer in reversed(layers)]
     return plan
+
+
+def _carried(table, ancestor, attr_map):
+    """`ancestor` (doomed keys of a table higher up, and that table's own key conditions or None)
+    when it selects the table's rows reached through this foreign key by itself, else None.
+
+    A child row descends from a doomed parent row iff the parent row its foreign key names is
+    doomed. When the parent's doomed rows are those whose columns K match the ancestor's keys, and
+    the foreign key copies every column of K under the same name into non-null child columns, the
+    child's rows are those whose K matches them: one semi-join instead of one per level, which
+    MySQL runs row by row in a DELETE (a cascade four levels deep: ~4x faster). When the ancestor
+    is a root restricted by key values only (`Root & {'r': 0}`), those conditions restrict the
+    child directly, with no semi-join at all.
+    """
+    if ancestor is None:
+        return None
+    heading = table.heading
+    for name in ancestor[0].heading.names:
+        if attr_map.get(name) != name or name not in heading or heading[name].nullable:
+            return None
+    return ancestor
+
+
+def _key_conditions(root):
+    """The root's conditions when they are all key values on its own columns (Equals, KeySet), else None."""
+    from ..query.nodes import Equals, KeySet
+
+    if len(root._sources) != 1 or root._joins or root._is_wrappable or not root._where:
+        return None
+    key = set(root.heading.primary_key)
+    conditions = tuple(condition for condition, _ in root._where)
+    if all(isinstance(c, (Equals, KeySet)) and set(c.names()) <= key for c in conditions):
+        return conditions
+    return None
+
+
+def _restricted_by(table, conditions):
+    """The table restricted by conditions made on an ancestor, read through this table's columns
+    of the same names (Equals and KeySet keep the ancestor's heading to encode their values)."""
+    for condition in conditions:
+        table = table._with_condition(condition)
+    return table
 
 
 def _self_reference_layers(table, doomed, references):
