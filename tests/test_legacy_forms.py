@@ -61,3 +61,72 @@ def test_skip_duplicates_skips_rows_that_collide_on_any_unique_index(schema):
     assert [(r["animal_id"], r["tag"]) for r in rows] == [(1, "A-1"), (3, "A-3")]
     Animal.insert1((4, "A-1"), skip_duplicates=True)
     assert len(Animal) == 2
+
+
+def test_adapted_types_declared_as_the_book_does(make_schema):
+    """The book switches adapted types on, then names an adapter object found in the schema's context."""
+    dj.errors._switch_adapted_types(True)
+
+    class PairAdapter(dj.AttributeAdapter):
+        attribute_type = "longblob"
+
+        def put(self, obj):
+            return [obj[0], obj[1]]
+
+        def get(self, value):
+            return (int(value[0]), int(value[1]))
+
+    pair = PairAdapter()
+    schema = make_schema(context={"pair": pair})
+
+    @schema
+    class Edge(dj.Manual):
+        definition = """
+        edge_id : int
+        ---
+        ends = null : <pair>
+        """
+
+    Edge.insert([{"edge_id": 1, "ends": (3, 4)}, {"edge_id": 2}])
+    assert (Edge & {"edge_id": 1}).fetch1("ends") == (3, 4)
+    assert (Edge & {"edge_id": 2}).fetch1("ends") is None
+    ends = Edge.heading.attributes["ends"]
+    assert ends.adapter == "pair" and ends.is_blob and ends.nullable  # stored as its attribute_type
+
+
+def test_attribute_properties_the_book_prints(schema):
+    @schema
+    class Recording(dj.Manual):
+        definition = """
+        # a recording
+        rec_id : int unsigned auto_increment   # the recording
+        ---
+        site : varchar(24)                     # where
+        gain = 1.5 : double
+        kind : enum('acute','chronic')
+        token : uuid
+        trace : longblob
+        started = null : datetime(3)
+        """
+
+    attrs = Recording.heading.attributes
+    rec = attrs["rec_id"]
+    assert rec.sql == '`rec_id` int unsigned NOT NULL COMMENT "the recording"'
+    assert (rec.in_key, rec.autoincrement, rec.numeric, rec.string, rec.is_blob) == (True, True, True, False, False)
+    assert attrs["site"].sql == '`site` varchar(24) NOT NULL COMMENT "where"'
+    assert attrs["site"].string and not attrs["site"].numeric
+    assert attrs["gain"].sql_type == "double" and attrs["gain"].default is not None
+    assert attrs["kind"].sql_type == "enum('acute','chronic')"
+    token = attrs["token"]
+    assert token.uuid and token.sql == '`token` binary(16) NOT NULL COMMENT ":uuid:"'
+    trace = attrs["trace"]
+    assert trace.is_blob and not trace.is_external and not trace.is_attachment and not trace.is_filepath
+    assert trace.sql_type == "longblob" and trace.adapter is None and trace.store is None
+    assert attrs["started"].nullable and attrs["started"].sql_type == "datetime(3)"
+    for a in attrs.values():
+        assert not a.unsupported and a.attribute_expression is None and a.original_name == a.name
+        assert set(a.todict()) >= {"name", "type", "in_key", "nullable", "default", "comment", "is_external", "dtype"}
+    assert attrs["site"].todict()["comment"] == "where"
+
+    computed = Recording.proj(twice="gain * 2", place="site").heading.attributes
+    assert computed["twice"].attribute_expression == "gain * 2" and computed["twice"].original_name == "twice"
