@@ -1,5 +1,7 @@
 """Forms the DataJoint book teaches (its 0.14 API), accepted on every backend as DataJoint accepts them."""
 
+import pytest
+
 import pipejoint as dj
 
 
@@ -130,3 +132,18 @@ def test_attribute_properties_the_book_prints(schema):
 
     computed = Recording.proj(twice="gain * 2", place="site").heading.attributes
     assert computed["twice"].attribute_expression == "gain * 2" and computed["twice"].original_name == "twice"
+
+
+def test_a_projection_orders_by_attributes_it_drops(schema):
+    """`Image.proj('label').fetch(order_by='score')`: valid in DataJoint, and on PostgreSQL too."""
+    Image = _images(schema)
+    assert Image.proj("label").fetch("label", order_by="score").tolist() == ["a", "b", "a"]
+    assert Image.proj().fetch("image_id", order_by="score DESC").tolist() == [2, 1, 3]
+    rows = Image.proj("label").fetch(order_by="label, score DESC", as_dict=True)
+    assert [r["image_id"] for r in rows] == [2, 3, 1] and set(rows[0]) == {"image_id", "label"}
+    kept = (Image.proj("label") & "image_id > 1") & dj.Top(order_by="score", limit=1)
+    assert kept.fetch("KEY") == [{"image_id": 3}]
+    assert kept.fetch("image_id", limit=1).tolist() == [3]
+    assert Image.proj(grade="score").fetch("image_id", order_by="score").tolist() == [3, 1, 2]
+    with pytest.raises(dj.errors.UnknownAttributeError, match="score"):
+        (dj.U("label") & Image).fetch(order_by="score")  # distinct values have no score to order by

@@ -119,9 +119,14 @@ class QueryExpression(Relation):
         base = self._as_subquery() if (self._top is not None or self._union is not None) else self
         order = top.order_by
         if order is None:
-            order = self._top.order_names if self._top is not None else ["KEY"]
-        order = expand_order_by(order, base.heading)
-        items = tuple((base._columns[item.split()[0]], item.endswith(" DESC")) for item in order)
+            order = ["KEY"]
+            if self._top is not None:  # the inner order, but for attributes a projection dropped (out of reach)
+                order = [n for n in self._top.order_names if n.split()[0] in base.heading.attributes] or order
+        # attributes a projection dropped can order it while its rows are still those of its FROM items
+        dropped = base._dropped if base._group is None and not base._distinct else {}
+        order = expand_order_by(order, base.heading, dropped)
+        columns = {**dropped, **base._columns} if dropped else base._columns
+        items = tuple((columns[item.split()[0]], item.endswith(" DESC")) for item in order)
         return base._copy(_top=Ordering(items, tuple(order), top.limit, top.offset))
 
     # --- projection ---
@@ -163,7 +168,8 @@ class QueryExpression(Relation):
         for new, text in computed.items():
             column, attribute = computed_attribute(new, text, heading, base._columns, owner=query_name(base))
             add(attribute, column)
-        result = base._copy(_heading=Heading(attrs, heading.table_comment), _columns=columns)
+        dropped = {n: c for n, c in {**base._dropped, **base._columns}.items() if n not in columns}
+        result = base._copy(_heading=Heading(attrs, heading.table_comment), _columns=columns, _dropped=dropped)
         result._base_table = self if self._is_base_table and not self._where else None
         return result
 
@@ -344,9 +350,10 @@ def _positional_projection(attributes, heading):
     return list(dict.fromkeys(keep)), excluded
 
 
-def expand_order_by(order_by: Iterable[str], heading: Heading) -> list[str]:
+def expand_order_by(order_by: Iterable[str], heading: Heading, also: Iterable[str] = ()) -> list[str]:
     """Expand 'KEY' and validate 'attr [ASC|DESC]' items. An item may list several, comma-separated,
-    and name attributes in backticks, as the DataJoint book writes them: "`image_id`, score DESC"."""
+    and name attributes in backticks, as the DataJoint book writes them: "`image_id`, score DESC".
+    `also` names attributes outside the heading that may be ordered by (those a projection dropped)."""
     result: list[str] = []
     items = [part.strip() for item in order_by for part in item.split(",")]
     for item in items:
@@ -361,7 +368,7 @@ def expand_order_by(order_by: Iterable[str], heading: Heading) -> list[str]:
             raise DataJointError(f"Cannot order by {item!r}: write 'attribute' or 'attribute DESC'.")
         if name.upper() == "KEY":
             result.extend(f"{k} {direction}" for k in heading.primary_key)
-        elif name in heading.attributes:
+        elif name in heading.attributes or name in also:
             result.append(f"{name} {direction}")
         else:
             raise UnknownAttributeError(
