@@ -422,8 +422,9 @@ def test_list_tables_free_table_spawn_and_diagram(lab, connection, settings):
     )
     free = dj.FreeTable(connection, f"`{name}`.`session`")
     assert len(free) == 2 and free.primary_key == ["subject_id", "session_idx"]
-    assert free.parents() == [f"`{name}`.`#species`", f"`{name}`.`subject`"]
-    assert set(free.children()) == {f"`{name}`.`session__trial`", f"`{name}`.`stim`", f"`{name}`.`__total`"}
+    full = connection.backend.full_table_name
+    assert free.parents() == [full(name, "#species"), full(name, "subject")]
+    assert set(free.children()) == {full(name, "session__trial"), full(name, "stim"), full(name, "__total")}
     diagram = dj.Diagram(schema)
     nodes = {n.split("`.`")[1].strip("`") for n in diagram.nodes_to_show}
     assert nodes >= {"subject", "session", "stim", "__total", "#species"}
@@ -586,7 +587,7 @@ def test_datajoint_reads_a_new_pipejoint_table_in_its_schema(lab, connection):
     assert "~catalog" not in connection.backend.list_tables(connection, name)
     Note.insert1(dict(subject_id=1, note_id=1, text="hello"))
     assert (Note * m.Subject).fetch1("name", "text") == ("Ada", "hello")
-    assert f"`{name}`.`note`" in m.Subject.children()
+    assert connection.backend.full_table_name(name, "note") in m.Subject.children()
     (m.Subject & {"subject_id": 1}).delete(prompt=False)
     assert len(Note()) == 0
     Note.drop()

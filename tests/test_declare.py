@@ -349,7 +349,7 @@ def test_foreign_keys_bring_parent_keys(schema):
     with pytest.raises(dj.IntegrityError):  # mate must exist
         Housing.insert1({"animal": "b", "cage": 2, "mate": "zz"})
     parents = Housing.parents(foreign_key_info=True)
-    assert {p for p, _ in parents} == {Animal().node_name, Cage().node_name}
+    assert {p for p, _ in parents} == {Animal().full_table_name, Cage().full_table_name}
     renamed = [props for p, props in parents if props["attr_map"] == {"mate": "animal"}]
     assert renamed and renamed[0]["aliased"] and not renamed[0]["primary"]
 
@@ -376,8 +376,8 @@ def test_references_to_tables_in_other_modules(make_schema):
     Member.insert1(("x", "ann"))
     with pytest.raises(dj.IntegrityError):
         Member.insert1(("nope", "bob"))
-    assert Member().parents() == [Lab().node_name]
-    assert Lab().children() == [Member().node_name]
+    assert Member().parents() == [Lab().full_table_name]
+    assert Lab().children() == [Member().full_table_name]
     assert "-> " in Member.describe() and ".Lab" in Member.describe()
 
 
@@ -463,7 +463,7 @@ def test_part_may_reach_its_master_through_another_part(schema):
     Rig.Arm.insert([(1, 10), (2, 20)])
     Rig.Joint.insert([(1, 10, 100), (2, 20, 200)])
     Rig.Loose.insert1((5,))
-    assert Rig.Joint().parents() == [Rig.Arm().node_name]
+    assert Rig.Joint().parents() == [Rig.Arm().full_table_name]
     (Rig & {"rig": 1}).delete()
     assert Rig.Joint.to_arrays("joint").tolist() == [200]
     assert len(Rig.Loose()) == 1  # not below the master: untouched

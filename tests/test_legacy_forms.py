@@ -147,3 +147,54 @@ def test_a_projection_orders_by_attributes_it_drops(schema):
     assert Image.proj(grade="score").fetch("image_id", order_by="score").tolist() == [3, 1, 2]
     with pytest.raises(dj.errors.UnknownAttributeError, match="score"):
         (dj.U("label") & Image).fetch(order_by="score")  # distinct values have no score to order by
+
+
+def _lab(schema):
+    @schema
+    class Mouse(dj.Manual):
+        definition = """
+        mouse_id : int
+        """
+
+    @schema
+    class Session(dj.Manual):
+        definition = """
+        -> Mouse
+        session : smallint
+        """
+
+        class Probe(dj.Part):
+            definition = """
+            -> master
+            probe : tinyint
+            """
+
+    @schema
+    class Pairing(dj.Manual):
+        definition = """
+        -> Session
+        ---
+        -> Mouse.proj(partner='mouse_id')
+        """
+
+    return Mouse, Session, Pairing
+
+
+def test_dependency_methods_name_tables_as_full_table_name(schema):
+    """parents(), children(), descendants(), ancestors() list names quoted as full_table_name is, on every backend."""
+    Mouse, Session, Pairing = _lab(schema)
+    mouse, session, probe, pairing = (t.full_table_name for t in (Mouse, Session, Session.Probe, Pairing))
+    assert Session.parents() == [mouse] and Mouse.children() == sorted([session, pairing])
+    assert Session.parents(primary=True) == [mouse] and Pairing.parents(primary=False) == [mouse]
+    assert set(Session.children()) == {probe, pairing}
+    assert Mouse.descendants()[0] == mouse and set(Mouse.descendants()) == {mouse, session, probe, pairing}
+    assert Pairing.ancestors()[-1] == pairing and set(Pairing.ancestors()) == {mouse, session, pairing}
+    assert Session.parts() == [probe]
+    objects = Pairing.parents(as_objects=True)
+    assert sorted(t.full_table_name for t in objects) == sorted([mouse, session])
+    assert Mouse.descendants(as_objects=True)[0].full_table_name == mouse
+    info = dict(Pairing.parents(primary=False, foreign_key_info=True))
+    assert info[mouse]["attr_map"] == {"partner": "mouse_id"} and info[mouse]["aliased"]
+    assert [t.full_table_name for t, _ in Pairing.parents(as_objects=True, foreign_key_info=True)] == sorted(
+        [mouse, session]
+    )

@@ -95,8 +95,9 @@ def test_drop_cascades_to_dependents(schema, make_schema):
         definition = "-> Leaf\nfar : int8"
 
     Root.insert1((1,))
-    assert Root().descendants() == [Root().node_name, Leaf().node_name, Leaf.Bit().node_name, Far().node_name]
-    assert Far().ancestors()[-1] == Far().node_name and Root().node_name in Far().ancestors()
+    names = [Root().full_table_name, Leaf().full_table_name, Leaf.Bit().full_table_name, Far().full_table_name]
+    assert Root().descendants() == names
+    assert Far().ancestors()[-1] == Far().full_table_name and Root().full_table_name in Far().ancestors()
     with pytest.raises(DataJointError, match="depend on it"):
         Root().drop_quick()
     with pytest.raises(DataJointError, match="part table"):

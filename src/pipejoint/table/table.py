@@ -22,6 +22,7 @@ from ..core.naming import (
     master_of,
     node_name,
     split_full_name,
+    split_node,
     table_name_to_class_name,
 )
 from ..definition.parser import parse_definition
@@ -445,7 +446,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         items = []
         for name, edges in sorted(neighbors.items()):
             for props in edges:
-                target = FreeTable(self._connection, name) if as_objects else name
+                target = FreeTable(self._connection, name) if as_objects else self._full_name(name)
                 items.append((target, props) if foreign_key_info else target)
         if not foreign_key_info:
             items = list(dict.fromkeys(items)) if not as_objects else items
@@ -456,14 +457,14 @@ class Table(QueryExpression, metaclass=TableMeta):
         graph = self._connection.dependencies
         graph.load(force=False)
         names = graph.ancestors(self.node_name)
-        return [FreeTable(self._connection, n) for n in names] if as_objects else names
+        return [FreeTable(self._connection, n) for n in names] if as_objects else [self._full_name(n) for n in names]
 
     @class_level
     def descendants(self, as_objects: bool = False) -> list[Any]:
         graph = self._connection.dependencies
         graph.load(force=False)
         names = graph.descendants(self.node_name)
-        return [FreeTable(self._connection, n) for n in names] if as_objects else names
+        return [FreeTable(self._connection, n) for n in names] if as_objects else [self._full_name(n) for n in names]
 
     @class_level
     def parts(self, as_objects: bool = False) -> list[Any]:
@@ -472,7 +473,11 @@ class Table(QueryExpression, metaclass=TableMeta):
             for t in self._connection.backend.list_tables(self._connection, self.database)
             if master_of(t) == self.table_name
         ]
-        return [FreeTable(self._connection, n) for n in names] if as_objects else names
+        return [FreeTable(self._connection, n) for n in names] if as_objects else [self._full_name(n) for n in names]
+
+    def _full_name(self, node):
+        """A dependency-graph node as the backend writes full_table_name (as DataJoint's methods list tables)."""
+        return self._connection.backend.full_table_name(*split_node(node))
 
     # --- data operations (insert.py, delete.py) ---
     @class_level
