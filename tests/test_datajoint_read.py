@@ -392,12 +392,15 @@ def test_headings_and_describe(lab, connection):
     assert {"_job_start_time", "_job_duration", "_job_version"} <= set(total.all_attributes)
     assert "_singleton" in lab_module.Single.heading.all_attributes and lab_module.Single.heading.names == ["value"]
     assert lab_module.Stored.heading["f"].type == "<filepath@main>"
-    text = lab_module.Session.describe()
+    named = vars(lab_module)  # describe() names the classes as this namespace holds them
+    text = lab_module.Session.describe(context=named)
     assert text.splitlines()[:4] == ["-> Subject", "session_idx : int16", "---", "-> Species"]
     assert "unique index (session_uuid)" in text and "index (price)" in text
-    assert "-> Session.proj(src_subject='subject_id', src_session='session_idx')" in lab_module.Stim.describe()
-    assert "-> [nullable] Subject.proj(other='subject_id')" in lab_module.Stim.describe()
-    assert lab_module.Session.Trial.describe().startswith("-> master\ntrial : int32")
+    assert "-> Session.proj(src_subject='subject_id', src_session='session_idx')" in lab_module.Stim.describe(
+        context=named
+    )
+    assert "-> [nullable] Subject.proj(other='subject_id')" in lab_module.Stim.describe(context=named)
+    assert lab_module.Session.Trial.describe(context=named).startswith("-> master\ntrial : int32")
     assert lab_module.Subject.describe().startswith("# experimental subjects\nsubject_id : int32  # subject number")
 
 

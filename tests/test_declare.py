@@ -378,7 +378,9 @@ def test_references_to_tables_in_other_modules(make_schema):
         Member.insert1(("nope", "bob"))
     assert Member().parents() == [Lab().full_table_name]
     assert Lab().children() == [Member().full_table_name]
-    assert "-> " in Member.describe() and ".Lab" in Member.describe()
+    assert Member.describe(context={"upstream_module": upstream_module}).startswith("-> upstream_module.Lab\n")
+    assert Member.describe().startswith("-> Lab\n")  # by default, as the caller's namespace holds it
+    assert Member.describe(context={}).startswith(f"-> {upstream.database}.Lab\n")  # found nowhere: schema.Class
 
 
 @pytest.mark.parametrize(

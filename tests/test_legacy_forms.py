@@ -1,5 +1,7 @@
 """Forms the DataJoint book teaches (its 0.14 API), accepted on every backend as DataJoint accepts them."""
 
+import types
+
 import pytest
 
 import pipejoint as dj
@@ -198,3 +200,71 @@ def test_dependency_methods_name_tables_as_full_table_name(schema):
     assert [t.full_table_name for t, _ in Pairing.parents(as_objects=True, foreign_key_info=True)] == sorted(
         [mouse, session]
     )
+
+
+def test_describe_names_the_classes_of_its_context_and_declares_again(make_schema):
+    """describe(context=...) names referenced tables as the context holds them, modules included, so
+    its text declares the same table in another schema; parts name their master `master`."""
+    Mouse, Session, Pairing = _lab(make_schema())
+    acquisition = types.ModuleType("acquisition")
+    acquisition.Session, acquisition.Mouse = Session, Mouse
+    context = {"acquisition": acquisition}
+
+    analysis = make_schema()
+
+    @analysis
+    class Scan(dj.Manual):
+        definition = """
+        -> Session
+        scan : int
+        ---
+        -> [nullable] Session.Probe.proj(other_session='session')
+        """
+
+        class Field(dj.Part):
+            definition = """
+            -> master
+            field : int
+            """
+
+    text = Scan.describe(context=context)
+    assert "-> acquisition.Session\n" in text
+    assert "-> [nullable] acquisition.Session.Probe.proj(other_session='session')" in text
+    assert Scan.Field.describe(context=context).startswith("-> master\n")
+    assert Pairing.describe(context={"Mouse": Mouse, "Session": Session}).startswith("-> Session\n")
+
+    copy = make_schema(context=context)
+
+    @copy
+    class Scan(dj.Manual):  # the same class, declared again in another schema
+        definition = text
+
+        class Field(dj.Part):
+            definition = Scan.Field.describe(context=context)
+
+    Mouse.insert1({"mouse_id": 1})
+    Session.insert1({"mouse_id": 1, "session": 1})
+    Scan.insert1({"mouse_id": 1, "session": 1, "scan": 7})
+    Scan.Field.insert1({"mouse_id": 1, "session": 1, "scan": 7, "field": 2})
+    assert set(Scan.parents()) == {Session.full_table_name, Session.Probe.full_table_name}
+    assert Scan.describe(context=context) == text
+    with pytest.raises(dj.errors.IntegrityError):
+        Scan.insert1({"mouse_id": 1, "session": 2, "scan": 7})  # the reference to acquisition.Session holds
+
+
+def test_spawn_missing_classes_puts_classes_and_parts_into_the_context(make_schema, connection):
+    schema = make_schema()
+    Mouse, Session, Pairing = _lab(schema)
+    Mouse.insert1({"mouse_id": 5})
+    Session.insert1({"mouse_id": 5, "session": 1})
+    Session.Probe.insert1({"mouse_id": 5, "session": 1, "probe": 3})
+
+    context = {"Mouse": Mouse}
+    dj.Schema(schema.database, connection=connection).spawn_missing_classes(context=context)
+    assert context["Mouse"] is Mouse  # classes already there stay
+    assert {"Session", "Pairing"} <= set(context)
+    spawned = context["Session"]
+    assert spawned.full_table_name == Session.full_table_name and issubclass(spawned, dj.Manual)
+    assert spawned.Probe.full_table_name == Session.Probe.full_table_name
+    assert spawned.Probe.fetch1("probe") == 3 and "Probe" not in context
+    assert len(spawned * context["Mouse"]) == 1

@@ -6,6 +6,7 @@ class is only needed to declare a table, not to use one (see FreeTable and Virtu
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from typing import TYPE_CHECKING, Any, overload
@@ -29,6 +30,7 @@ from ..definition.parser import parse_definition
 from ..errors import DataJointError, DeclarationError, MissingTableError
 from ..query.expression import QueryExpression
 from ..query.nodes import Column, Source
+from .context_names import class_name_in
 from .declare import differences, resolve_reference
 from .prompt import ask_yes_no
 
@@ -393,16 +395,26 @@ class Table(QueryExpression, metaclass=TableMeta):
     # --- introspection ---
     @class_level
     def describe(self, context: Mapping[str, Any] | None = None, printout: bool = False) -> str:
-        """A definition that declares this same table again."""
+        """A definition that declares this same table again. Referenced tables are named as `context`
+        (by default the caller's namespace, as in DataJoint) holds their classes, modules included
+        (``-> acquisition.Session``), so the text declares the table again in any schema with that
+        context; a part names its master ``master``."""
+        if context is None:
+            frame = inspect.currentframe().f_back
+            context = {**frame.f_globals, **frame.f_locals}
+            del frame
         record = self._record
-        text = definition_text(record.heading, record.foreign_keys, record.indexes, self._describe_foreign_key)
+        text = definition_text(
+            record.heading, record.foreign_keys, record.indexes, lambda fk: self._describe_foreign_key(fk, context)
+        )
         if printout:
             print(text)
         return text
 
-    def _describe_foreign_key(self, fk):
+    def _describe_foreign_key(self, fk, context=None):
         parent_record = read_record(self._connection, fk.parent_schema, fk.parent_table)
         class_name = parent_record.class_name if parent_record else table_name_to_class_name(fk.parent_table)
+        found = class_name_in(context, fk.parent_schema, fk.parent_table) if context else None
         if self._is_master_reference(fk):
             reference = "master"
         elif (
@@ -411,6 +423,8 @@ class Table(QueryExpression, metaclass=TableMeta):
             and master_of(fk.parent_table) == master_of(self.table_name)
         ):
             reference = f"master.{class_name}"
+        elif found is not None:
+            reference = found
         elif fk.parent_schema != self.database:
             reference = f"{fk.parent_schema}.{class_name}"
         else:
