@@ -16,10 +16,11 @@ if TYPE_CHECKING:
 SKIPPED_MODULES = ("pipejoint", "datajoint")
 
 
-def class_name_in(context: Mapping[str, Any], database: str, table_name: str, depth: int = 3) -> str | None:
-    """The dotted name under which `context` holds the class of `database`.`table_name`, or None."""
-    from .table import Table
-
+def class_name_in(
+    context: Mapping[str, Any], database: str, table_name: str, table_class: type, depth: int = 3
+) -> str | None:
+    """The dotted name under which `context` holds the class (a `table_class`) of `database`.`table_name`,
+    or None."""
     queue = [(context, "", depth)]
     seen = set()
     while queue:
@@ -27,14 +28,14 @@ def class_name_in(context: Mapping[str, Any], database: str, table_name: str, de
         for name, member in list(namespace.items()):
             if name.startswith("_"):
                 continue
-            if inspect.isclass(member) and issubclass(member, Table):
+            if inspect.isclass(member) and issubclass(member, table_class):
                 if _is_table(member, database, table_name):
                     return prefix + name
                 for part_name, part in vars(member).items():
                     if (
                         part_name[:1].isupper()
                         and inspect.isclass(part)
-                        and issubclass(part, Table)
+                        and issubclass(part, table_class)
                         and _is_table(part, database, table_name)
                     ):
                         return f"{prefix}{name}.{part_name}"

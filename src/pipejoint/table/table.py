@@ -414,7 +414,7 @@ class Table(QueryExpression, metaclass=TableMeta):
     def _describe_foreign_key(self, fk, context=None):
         parent_record = read_record(self._connection, fk.parent_schema, fk.parent_table)
         class_name = parent_record.class_name if parent_record else table_name_to_class_name(fk.parent_table)
-        found = class_name_in(context, fk.parent_schema, fk.parent_table) if context else None
+        found = class_name_in(context, fk.parent_schema, fk.parent_table, Table) if context else None
         if self._is_master_reference(fk):
             reference = "master"
         elif (
