@@ -268,3 +268,34 @@ def test_spawn_missing_classes_puts_classes_and_parts_into_the_context(make_sche
     assert spawned.Probe.full_table_name == Session.Probe.full_table_name
     assert spawned.Probe.fetch1("probe") == 3 and "Probe" not in context
     assert len(spawned * context["Mouse"]) == 1
+
+
+def test_an_attribute_named_key_orders_as_itself_and_a_top_keeps_its_order(schema):
+    @schema
+    class Slot(dj.Manual):
+        definition = """
+        id : int
+        select : int
+        ---
+        key : int
+        """
+
+    Slot.insert([(1, 1, 5), (2, 1, 9), (3, 1, 1), (4, 1, 7)])
+    assert Slot.fetch("id", order_by=["key desc"]).tolist() == [2, 4, 1, 3]  # the attribute, not the primary key
+    assert [r["id"] for r in (Slot & dj.Top(2, ["select", "key"])).to_dicts()] == [3, 1]
+    assert Slot.fetch("id", order_by="KEY DESC").tolist() == [4, 3, 2, 1]
+    ordered = Slot & dj.Top(None, order_by="key")
+    assert ordered.to_arrays("id", limit=2).tolist() == [3, 1]  # a preview of it keeps its order
+    assert ordered.fetch("id", limit=3, offset=1).tolist() == [1, 4, 2]
+
+
+def test_tables_the_user_creates_through_query_are_seen(schema, connection):
+    """DDL run with connection.query() is seen at once (the catalog read before is forgotten)."""
+    assert schema.list_tables() == []
+    full = connection.backend.full_table_name(schema.database, "tally")
+    connection.query(f"CREATE TABLE {full} (count_id int PRIMARY KEY, total int NOT NULL)")
+    module = dj.VirtualModule("m", schema.database, connection=connection)
+    assert module.Tally.heading.names == ["count_id", "total"]
+    assert module.Tally.proj(n="total").heading.names == ["count_id", "n"]
+    connection.query(f"DROP TABLE {full}")
+    assert schema.list_tables() == []

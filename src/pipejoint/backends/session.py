@@ -248,7 +248,13 @@ class Session:
                 cursor = self._execute(statement, args, reconnect, keep=False)
             except (TypeError, ValueError, KeyError) as error:  # the driver could not fill in the arguments
                 raise QuerySyntaxError(f"{error}: {ARGUMENT_CONVENTIONS} SQL: {sql}") from None
+        if sql.lstrip()[:6].upper().startswith(_DDL):  # the user changed tables: what we knew of them may be stale
+            self.catalog_cache_clear()
         return DictCursor(cursor) if as_dict else cursor
+
+    def catalog_cache_clear(self) -> None:
+        """Forget what was derived from the catalog (the Connection forgets its table graph too)."""
+        self.cache.clear()
 
     def execute(
         self,
@@ -474,6 +480,7 @@ class Session:
 
 
 _READS = ("SELECT", "PRAGMA", "WITH", "EXPLAIN")
+_DDL = ("CREATE", "DROP", "ALTER", "RENAME")
 
 
 def _writes(sql: str) -> bool:

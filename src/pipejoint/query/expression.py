@@ -103,8 +103,11 @@ class QueryExpression(Relation):
     @overload
     def __xor__(self, restriction: Restriction) -> Self: ...
     def __xor__(self, restriction: Restriction | Top) -> QueryExpression:
-        """Legacy `A ^ B`: restriction without the semantic check (2.x: `A.restrict(B, semantic_check=False)`)."""
-        return self.restrict(restriction, semantic_check=False)
+        """`A ^ B` is removed in DataJoint 2.x (which pipejoint follows where the two APIs conflict)."""
+        raise DataJointError(
+            "The ^ operator has been removed: restrict without the semantic check with "
+            "A.restrict(B, semantic_check=False)."
+        )
 
     def __sub__(self, restriction: Restriction) -> Self:
         if isinstance(restriction, Top):
@@ -182,7 +185,7 @@ class QueryExpression(Relation):
         if isinstance(other, type):
             other = other()
         if isinstance(other, U):
-            raise DataJointError("Joining with dj.U is not supported: restrict instead, e.g. dj.U('a') & table.")
+            raise DataJointError("Joining with dj.U is no longer supported: restrict instead, e.g. dj.U('a') & table.")
         if not isinstance(other, QueryExpression):
             raise DataJointError(f"Cannot join with {type(other).__name__}: join table classes or query expressions.")
         shared = [n for n in self.heading.names if n in other.heading.names]
@@ -229,8 +232,10 @@ class QueryExpression(Relation):
         return self.join(other)
 
     def __matmul__(self, other: QueryExpression | type[QueryExpression]) -> QueryExpression:
-        """Legacy `A @ B`: the join without the semantic check (2.x: `A.join(B, semantic_check=False)`)."""
-        return self.join(other, semantic_check=False)
+        """`A @ B` is removed in DataJoint 2.x (which pipejoint follows where the two APIs conflict)."""
+        raise DataJointError(
+            "The @ operator has been removed: join without the semantic check with A.join(B, semantic_check=False)."
+        )
 
     @class_level
     def extend(self, other: QueryExpression | type[QueryExpression], semantic_check: bool = True) -> QueryExpression:
@@ -366,7 +371,7 @@ def expand_order_by(order_by: Iterable[str], heading: Heading, also: Iterable[st
         direction = parts[1].upper() if len(parts) > 1 else "ASC"
         if direction not in ("ASC", "DESC") or len(parts) > 2:
             raise DataJointError(f"Cannot order by {item!r}: write 'attribute' or 'attribute DESC'.")
-        if name.upper() == "KEY":
+        if name.upper() == "KEY" and name not in heading.attributes:  # an attribute named `key` is that attribute
             result.extend(f"{k} {direction}" for k in heading.primary_key)
         elif name in heading.attributes or name in also:
             result.append(f"{name} {direction}")
@@ -482,7 +487,7 @@ class U(QueryExpression):
         raise DataJointError("dj.U(...) - query would be an infinite set: restrict dj.U by a query instead.")
 
     def join(self, other: object, semantic_check: bool = True, left: bool = False) -> NoReturn:
-        raise DataJointError("Joining with dj.U is not supported: restrict instead, e.g. dj.U('a') & table.")
+        raise DataJointError("Joining with dj.U is no longer supported: restrict instead, e.g. dj.U('a') & table.")
 
     __mul__ = join
 
