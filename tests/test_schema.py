@@ -204,3 +204,37 @@ def test_lookup_contents_from_a_property(schema):
 
     assert sorted(Shape.fetch("shape")) == ["line", "square", "triangle"]
     assert (Shape & {"shape": "square"}).fetch1("corners") == 1
+
+
+def test_rebuild_lineage_writes_the_lineage_rows_again(schema, connection):
+    """schema.rebuild_lineage() (DataJoint 2.x) restores ~lineage rows another client left out."""
+
+    @schema
+    class Donor(dj.Manual):
+        definition = """
+        donor_id : int32
+        """
+
+    @schema
+    class Sample(dj.Manual):
+        definition = """
+        -> Donor
+        sample : int16
+        """
+
+    backend = connection.backend
+    lineage = backend.full_table_name(schema.database, "~lineage")
+    if backend.keeps_lineage_table:  # the servers keep DataJoint's ~lineage table; SQLite its own catalog
+        before = sorted(connection.query(f"SELECT table_name, attribute_name, lineage FROM {lineage}").fetchall())
+        connection.query(f"DELETE FROM {lineage}")
+        schema.rebuild_lineage()
+        after = sorted(connection.query(f"SELECT table_name, attribute_name, lineage FROM {lineage}").fetchall())
+        assert after == before and ("sample", "donor_id", f"{schema.database}.donor.donor_id") in after
+    else:
+        schema.rebuild_lineage()
+    assert Sample.heading["donor_id"].lineage == Donor.heading["donor_id"].lineage
+    Donor.insert1((1,))
+    Sample.insert1((1, 2))
+    assert len(Sample * Donor) == 1
+    with pytest.raises(dj.DataJointError, match="not activated"):
+        dj.Schema().rebuild_lineage()

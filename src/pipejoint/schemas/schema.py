@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
 from ..catalog.connection import conn as global_connection
-from ..catalog.records import read_schema
+from ..catalog.records import read_schema, rebuild_lineage
 from ..core.naming import TIER_PREFIXES, class_name_to_table_name, split_node
 from ..errors import DataJointError
 from ..settings import config
@@ -191,6 +191,14 @@ class Schema:
         if isinstance(definition, str) and definition.strip() and definition not in doc:
             cls.__doc__ = (doc + "\n" if doc else "") + definition  # as written: help() shows it as declared
 
+    def rebuild_lineage(self) -> None:
+        """Write the schema's ~lineage table again from its tables and foreign keys (DataJoint 2.x), e.g. after
+        tables were declared by a client that kept none; creates it where it is missing (not in 0.14 schemas)."""
+        if self.database is None:
+            raise DataJointError("This schema is not activated: call schema.activate(name) first.")
+        require_no_transaction(self.connection, "rebuild_lineage()")
+        rebuild_lineage(self.connection, self.database)
+
     # --- contents ---
     def list_tables(self) -> list[str]:
         """Table names of this schema, parents before children (hidden tables left out)."""
@@ -224,7 +232,7 @@ class Schema:
         table_name = self._find_table_name(name)
         if table_name is None:
             raise DataJointError(
-                f"Schema `{self.database}` has no table `{name}`. Tables: {', '.join(self.list_tables())}."
+                f"Schema `{self.database}` has no table `{name}`: it does not exist. Tables: {', '.join(self.list_tables())}."
             )
         return FreeTable(self.connection, f"{self.database}.{table_name}")
 

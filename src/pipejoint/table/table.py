@@ -238,7 +238,8 @@ class Table(QueryExpression, metaclass=TableMeta):
     def database(self) -> str | None:
         if self._schema is None:
             raise DataJointError(
-                f"Table class `{type(self).__name__}` is not associated with a schema: decorate it with @schema."
+                f"Table class `{type(self).__name__}` is not properly configured: it is not associated with a "
+                "schema, or its schema is not activated. Decorate it with @schema (and call schema.activate(name))."
             )
         return self._schema.database
 
@@ -246,7 +247,8 @@ class Table(QueryExpression, metaclass=TableMeta):
     def _connection(self):
         if self._schema is None:
             raise DataJointError(
-                f"Table class `{type(self).__name__}` is not associated with a schema: decorate it with @schema."
+                f"Table class `{type(self).__name__}` is not properly configured: it is not associated with a "
+                "schema, or its schema is not activated. Decorate it with @schema (and call schema.activate(name))."
             )
         return self._schema.connection
 
