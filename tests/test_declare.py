@@ -527,3 +527,54 @@ def test_every_type_survives_describe_and_a_fresh_process(schema, make_schema, s
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert [tuple(f) for f in json.loads(out.stdout.strip().splitlines()[-1])] == fields(original)
+
+
+def test_class_names_with_underscores_declare_with_a_warning(schema):
+    """DataJoint 2.x accepts them, warns, and names the table as if the underscores were not there."""
+
+    class Sorted_Spikes(dj.Manual):
+        definition = "spike_id : int32"
+
+    with pytest.warns(UserWarning, match="contains underscores"):
+        schema(Sorted_Spikes)
+    assert Sorted_Spikes.table_name == "sorted_spikes" and Sorted_Spikes.is_declared
+
+
+def test_a_subclass_declares_its_base_classs_parts_and_self_names_the_class(schema):
+    """`-> self.source` refers to a class attribute; parts defined on a base class belong to each subclass."""
+
+    class Rig(dj.Manual):
+        definition = "rig_id : int32"
+
+    class Recording(dj.Manual):
+        source = None
+        definition = """
+        -> self.source
+        recording : int16
+        """
+
+        class Channel(dj.Part):
+            definition = """
+            -> master
+            channel : int16
+            """
+
+        class Pair(dj.Part):
+            definition = """
+            -> master.Channel
+            partner : int16
+            """
+
+    class RigRecording(Recording):
+        source = Rig
+
+    schema(Rig)
+    schema(RigRecording)
+    assert RigRecording.primary_key == ["rig_id", "recording"]
+    assert RigRecording.Pair.heading.names == ["rig_id", "recording", "channel", "partner"]
+    assert RigRecording.Pair.full_table_name.endswith(("rig_recording__pair`", 'rig_recording__pair"'))
+    Rig.insert1((1,))
+    RigRecording.insert1((1, 1))
+    RigRecording.Channel.insert1((1, 1, 3))
+    RigRecording.Pair.insert1((1, 1, 3, 4))
+    assert len(RigRecording.Pair * RigRecording) == 1

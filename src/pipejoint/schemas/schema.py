@@ -168,7 +168,7 @@ class Schema:
     def _process(self, cls, context):
         from ..table.tiers import Lookup, Part
 
-        context = {**context, **self.add_objects, cls.__name__: cls}
+        context = {**context, **self.add_objects, cls.__name__: cls, "self": cls}  # `-> self.source`, as DataJoint
         cls._schema = self
         cls._table_name = None
         instance = cls()
@@ -176,7 +176,7 @@ class Schema:
             instance.declare(context)
         elif not instance.is_declared:
             logger.info("Table %s is not declared (create_tables=False)", instance.node_name)
-        for name, member in list(vars(cls).items()):
+        for name, member in _members_in_order(cls):  # parts inherited from a base class are this class's parts too
             if isinstance(member, type) and issubclass(member, Part) and name[:1].isupper():
                 member._master = cls
                 member._schema = self
@@ -345,3 +345,13 @@ def list_schemas(connection: Connection | None = None) -> list[str]:
 
 
 __all__ = ["Schema", "schema", "list_schemas"]
+
+
+def _members_in_order(cls):
+    """(name, member) of a class and its bases, as written in the classes (no descriptor runs), each
+    name once with its most derived value, in the order the classes define them."""
+    members = {}
+    for klass in reversed(cls.__mro__[:-1]):  # object's own attributes are no parts
+        for name, member in vars(klass).items():
+            members[name] = member
+    return list(members.items())

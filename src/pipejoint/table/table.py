@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+import warnings
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
@@ -259,7 +260,16 @@ class Table(QueryExpression, metaclass=TableMeta):
     @class_level_property
     def table_name(self) -> str:
         if self._table_name is None:
-            type(self)._table_name = self.tier_prefix + class_name_to_table_name(type(self).__name__)
+            name = type(self).__name__
+            if "_" in name and name[:1].isupper():  # accepted as DataJoint 2.x accepts it: underscores dropped
+                warnings.warn(
+                    f"Table class name `{name}` contains underscores. CamelCase names without underscores are "
+                    f"recommended: the table is named as `{name.replace('_', '')}` would be.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                name = name.replace("_", "")
+            type(self)._table_name = self.tier_prefix + class_name_to_table_name(name)
         return self._table_name
 
     @class_level_property
