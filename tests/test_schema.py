@@ -238,3 +238,18 @@ def test_rebuild_lineage_writes_the_lineage_rows_again(schema, connection):
     assert len(Sample * Donor) == 1
     with pytest.raises(dj.DataJointError, match="not activated"):
         dj.Schema().rebuild_lineage()
+
+
+def test_the_servers_own_schemas_are_never_dropped(connection):
+    if connection.backend_name == "sqlite":
+        pytest.skip("SQLite has no schemas of its own: every schema in the file is the user's")
+    own = ["information_schema", "mysql", "sys"] if connection.backend_name == "mysql" else ["information_schema"]
+    for name in own:
+        try:
+            schema = dj.Schema(name, connection=connection)
+            assert schema.exists
+            with pytest.raises(dj.errors.AccessError, match="never drops it"):
+                schema.drop(prompt=False)
+        finally:
+            connection.schemas.pop(name, None)
+    assert connection.backend.schema_exists(connection, "information_schema")
