@@ -44,5 +44,21 @@ def test_the_port_follows_the_backend_when_not_given():
     """The backend's own port, as DataJoint does: nothing listens at these, so the error names it."""
     with pytest.raises(dj.LostConnectionError, match="5432"):
         dj.Instance("127.0.0.9", "nobody", "secret", backend="postgresql")
-    with pytest.raises(dj.LostConnectionError, match="3306"):
-        dj.Instance("127.0.0.9", "nobody", "secret")
+    with dj.config.override(database__backend=None), pytest.raises(dj.LostConnectionError, match="3306"):
+        dj.Instance("127.0.0.9", "nobody", "secret")  # a host and no backend: MySQL, as in DataJoint
+
+
+def test_queries_on_different_connections_do_not_combine(instance, schema, connection):
+    @schema
+    class Site(dj.Manual):
+        definition = """
+        site : int32
+        """
+
+    Site.insert1((1,))
+    same_table = instance.FreeTable(Site.full_table_name)  # the same table, through the instance's connection
+    assert same_table.fetch1("site") == 1
+    for combine in (lambda: Site * same_table, lambda: Site & same_table, lambda: same_table - Site()):
+        with pytest.raises(dj.DataJointError, match="different connections"):
+            combine()
+    assert len(Site & Site.proj()) == 1  # one connection: as always

@@ -188,6 +188,11 @@ class QueryExpression(Relation):
             raise DataJointError("Joining with dj.U is no longer supported: restrict instead, e.g. dj.U('a') & table.")
         if not isinstance(other, QueryExpression):
             raise DataJointError(f"Cannot join with {type(other).__name__}: join table classes or query expressions.")
+        if other._connection is not self._connection:
+            raise DataJointError(
+                "Cannot join queries on different connections (two dj.Instance or dj.Connection objects): a query "
+                "runs on one connection. Fetch from one and restrict the other by the keys."
+            )
         shared = [n for n in self.heading.names if n in other.heading.names]
         if semantic_check:
             check_lineage(self, other, shared)
