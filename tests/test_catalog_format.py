@@ -144,4 +144,4 @@ def test_sqlite_tables_made_without_pipejoint_open_from_sqlites_catalog(connecti
     assert heading["weight"].default == "1.5" and list(heading.primary_key) == ["animal_id"]
     module.Visit.insert1({"animal_id": 1, "day": "mon"})
     assert (module.Visit * module.Animal).fetch1("name", "day") == ("Rex", "mon")
-    assert module.Visit.parents() == [f"`{name}`.`Animal`"]
+    assert module.Visit.parents() == [connection.backend.full_table_name(name, "Animal")]

@@ -124,5 +124,5 @@ def test_cross_schema_foreign_keys_are_enforced(make_schema):
         raw_insert(Rig, lab="paris", rig=1)
     with pytest.raises(IntegrityError):
         Lab.connection.query(f"DELETE FROM {Lab.full_table_name}")
-    assert Rig().parents() == [Lab().node_name]
-    assert Lab().descendants() == [Lab().node_name, Rig().node_name]
+    assert Rig().parents() == [Lab().full_table_name]
+    assert Lab().descendants() == [Lab().full_table_name, Rig().full_table_name]

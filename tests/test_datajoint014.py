@@ -400,8 +400,8 @@ def test_every_value_through_the_virtual_module(loaded, connection, stores, adap
 def test_dependencies_across_schemas_and_renamed(loaded, connection, adapters):
     dj.VirtualModule("subject", loaded.subject, connection=connection)
     lab = dj.VirtualModule("lab", loaded.lab, connection=connection, add_objects=ADAPTERS)
-    assert f"`{loaded.subject}`.`subject`" in lab.Session.parents()
-    assert f"`{loaded.lab}`.`#device`" in lab.Session.parents()
+    assert connection.backend.full_table_name(loaded.subject, "subject") in lab.Session.parents()
+    assert connection.backend.full_table_name(loaded.lab, "#device") in lab.Session.parents()
     pair = lab.SessionPair()
     assert len(pair * lab.Session) == 2
     assert len(lab.Recording.Channel & (lab.Session & {"subject_id": 1})) == 6

@@ -349,7 +349,7 @@ def test_foreign_keys_bring_parent_keys(schema):
     with pytest.raises(dj.IntegrityError):  # mate must exist
         Housing.insert1({"animal": "b", "cage": 2, "mate": "zz"})
     parents = Housing.parents(foreign_key_info=True)
-    assert {p for p, _ in parents} == {Animal().node_name, Cage().node_name}
+    assert {p for p, _ in parents} == {Animal().full_table_name, Cage().full_table_name}
     renamed = [props for p, props in parents if props["attr_map"] == {"mate": "animal"}]
     assert renamed and renamed[0]["aliased"] and not renamed[0]["primary"]
 
@@ -376,9 +376,11 @@ def test_references_to_tables_in_other_modules(make_schema):
     Member.insert1(("x", "ann"))
     with pytest.raises(dj.IntegrityError):
         Member.insert1(("nope", "bob"))
-    assert Member().parents() == [Lab().node_name]
-    assert Lab().children() == [Member().node_name]
-    assert "-> " in Member.describe() and ".Lab" in Member.describe()
+    assert Member().parents() == [Lab().full_table_name]
+    assert Lab().children() == [Member().full_table_name]
+    assert Member.describe(context={"upstream_module": upstream_module}).startswith("-> upstream_module.Lab\n")
+    assert Member.describe().startswith("-> Lab\n")  # by default, as the caller's namespace holds it
+    assert Member.describe(context={}).startswith(f"-> {upstream.database}.Lab\n")  # found nowhere: schema.Class
 
 
 @pytest.mark.parametrize(
@@ -463,7 +465,7 @@ def test_part_may_reach_its_master_through_another_part(schema):
     Rig.Arm.insert([(1, 10), (2, 20)])
     Rig.Joint.insert([(1, 10, 100), (2, 20, 200)])
     Rig.Loose.insert1((5,))
-    assert Rig.Joint().parents() == [Rig.Arm().node_name]
+    assert Rig.Joint().parents() == [Rig.Arm().full_table_name]
     (Rig & {"rig": 1}).delete()
     assert Rig.Joint.to_arrays("joint").tolist() == [200]
     assert len(Rig.Loose()) == 1  # not below the master: untouched
@@ -525,3 +527,54 @@ def test_every_type_survives_describe_and_a_fresh_process(schema, make_schema, s
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert [tuple(f) for f in json.loads(out.stdout.strip().splitlines()[-1])] == fields(original)
+
+
+def test_class_names_with_underscores_declare_with_a_warning(schema):
+    """DataJoint 2.x accepts them, warns, and names the table as if the underscores were not there."""
+
+    class Sorted_Spikes(dj.Manual):
+        definition = "spike_id : int32"
+
+    with pytest.warns(UserWarning, match="contains underscores"):
+        schema(Sorted_Spikes)
+    assert Sorted_Spikes.table_name == "sorted_spikes" and Sorted_Spikes.is_declared
+
+
+def test_a_subclass_declares_its_base_classs_parts_and_self_names_the_class(schema):
+    """`-> self.source` refers to a class attribute; parts defined on a base class belong to each subclass."""
+
+    class Rig(dj.Manual):
+        definition = "rig_id : int32"
+
+    class Recording(dj.Manual):
+        source = None
+        definition = """
+        -> self.source
+        recording : int16
+        """
+
+        class Channel(dj.Part):
+            definition = """
+            -> master
+            channel : int16
+            """
+
+        class Pair(dj.Part):
+            definition = """
+            -> master.Channel
+            partner : int16
+            """
+
+    class RigRecording(Recording):
+        source = Rig
+
+    schema(Rig)
+    schema(RigRecording)
+    assert RigRecording.primary_key == ["rig_id", "recording"]
+    assert RigRecording.Pair.heading.names == ["rig_id", "recording", "channel", "partner"]
+    assert RigRecording.Pair.full_table_name.endswith(("rig_recording__pair`", 'rig_recording__pair"'))
+    Rig.insert1((1,))
+    RigRecording.insert1((1, 1))
+    RigRecording.Channel.insert1((1, 1, 3))
+    RigRecording.Pair.insert1((1, 1, 3, 4))
+    assert len(RigRecording.Pair * RigRecording) == 1

@@ -81,8 +81,9 @@ def test_plain_tables_spawn_as_manual_classes(plain, connection, settings):
         classes[n] for n in ("Department", "Employee", "ProjectAssignment", "TblLog")
     )
     assert Employee.table_name == "Employee" and Assignment.table_name == "project-assignment"
-    assert Employee.parents() == [f"`{plain}`.`department`"]  # the self-reference is no parent
-    assert set(Department.children()) == {f"`{plain}`.`Employee`", f"`{plain}`.`tblLog`"}
+    full = connection.backend.full_table_name
+    assert Employee.parents() == [full(plain, "department")]  # the self-reference is no parent
+    assert set(Department.children()) == {full(plain, "Employee"), full(plain, "tblLog")}
     assert Employee.primary_key == ["emp_id"] and Employee.heading["manager_id"].nullable
     assert Employee.heading["manager_id"].lineage == Employee.heading["emp_id"].lineage
     text = Employee.describe()

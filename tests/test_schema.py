@@ -95,8 +95,9 @@ def test_drop_cascades_to_dependents(schema, make_schema):
         definition = "-> Leaf\nfar : int8"
 
     Root.insert1((1,))
-    assert Root().descendants() == [Root().node_name, Leaf().node_name, Leaf.Bit().node_name, Far().node_name]
-    assert Far().ancestors()[-1] == Far().node_name and Root().node_name in Far().ancestors()
+    names = [Root().full_table_name, Leaf().full_table_name, Leaf.Bit().full_table_name, Far().full_table_name]
+    assert Root().descendants() == names
+    assert Far().ancestors()[-1] == Far().full_table_name and Root().full_table_name in Far().ancestors()
     with pytest.raises(DataJointError, match="depend on it"):
         Root().drop_quick()
     with pytest.raises(DataJointError, match="part table"):
@@ -203,3 +204,52 @@ def test_lookup_contents_from_a_property(schema):
 
     assert sorted(Shape.fetch("shape")) == ["line", "square", "triangle"]
     assert (Shape & {"shape": "square"}).fetch1("corners") == 1
+
+
+def test_rebuild_lineage_writes_the_lineage_rows_again(schema, connection):
+    """schema.rebuild_lineage() (DataJoint 2.x) restores ~lineage rows another client left out."""
+
+    @schema
+    class Donor(dj.Manual):
+        definition = """
+        donor_id : int32
+        """
+
+    @schema
+    class Sample(dj.Manual):
+        definition = """
+        -> Donor
+        sample : int16
+        """
+
+    backend = connection.backend
+    lineage = backend.full_table_name(schema.database, "~lineage")
+    if backend.keeps_lineage_table:  # the servers keep DataJoint's ~lineage table; SQLite its own catalog
+        before = sorted(connection.query(f"SELECT table_name, attribute_name, lineage FROM {lineage}").fetchall())
+        connection.query(f"DELETE FROM {lineage}")
+        schema.rebuild_lineage()
+        after = sorted(connection.query(f"SELECT table_name, attribute_name, lineage FROM {lineage}").fetchall())
+        assert after == before and ("sample", "donor_id", f"{schema.database}.donor.donor_id") in after
+    else:
+        schema.rebuild_lineage()
+    assert Sample.heading["donor_id"].lineage == Donor.heading["donor_id"].lineage
+    Donor.insert1((1,))
+    Sample.insert1((1, 2))
+    assert len(Sample * Donor) == 1
+    with pytest.raises(dj.DataJointError, match="not activated"):
+        dj.Schema().rebuild_lineage()
+
+
+def test_the_servers_own_schemas_are_never_dropped(connection):
+    if connection.backend_name == "sqlite":
+        pytest.skip("SQLite has no schemas of its own: every schema in the file is the user's")
+    own = ["information_schema", "mysql", "sys"] if connection.backend_name == "mysql" else ["information_schema"]
+    for name in own:
+        try:
+            schema = dj.Schema(name, connection=connection)
+            assert schema.exists
+            with pytest.raises(dj.errors.AccessError, match="never drops it"):
+                schema.drop(prompt=False)
+        finally:
+            connection.schemas.pop(name, None)
+    assert connection.backend.schema_exists(connection, "information_schema")

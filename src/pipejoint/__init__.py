@@ -27,6 +27,7 @@ from .errors import (
     MissingTableError,
     QueryError,
     QuerySyntaxError,
+    ThreadSafetyError,
     TransactionError,
     UnknownAttributeError,
 )
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # what __getattr__ below loads on first use, for type checker
     from .diagrams.diagram import Diagram as Di
     from .diagrams.diagram import Diagram as Diagram
     from .diagrams.diagram import Diagram as ERD
+    from .instance import Instance as Instance
     from .populate.autopopulate import AutoPopulate as AutoPopulate
     from .populate.autopopulate import Compute as Compute
     from .populate.autopopulate import Computed as Computed
@@ -97,6 +99,7 @@ _LAZY = {
     "list_schemas": ("schemas.schema", "list_schemas"),
     "Table": ("table.table", "Table"),
     "FreeTable": ("table.table", "FreeTable"),
+    "Instance": ("instance", "Instance"),
     "ValidationResult": ("table.insert_validate", "ValidationResult"),
     "Manual": ("table.tiers", "Manual"),
     "Lookup": ("table.tiers", "Lookup"),
@@ -157,6 +160,7 @@ __all__ = sorted(
         "AccessError",
         "DeclarationError",
         "InvalidValueError",
+        "ThreadSafetyError",
         "TransactionError",
         "MissingExternalFile",
     ]

@@ -111,3 +111,21 @@ class ForeignKeyViolationError(AlterError, IntegrityError):
 
 class DuplicateIndexError(AlterError, DuplicateError):
     """A new unique index over values that repeat in the table."""
+
+
+# DataJoint 0.14's feature switches, which the book calls before declaring adapted types or filepaths.
+# Both features are always on in pipejoint, so the switches are accepted and change nothing.
+def _switch_adapted_types(on: bool) -> None:
+    """Accepted as DataJoint 0.14's switch; adapted types (``dj.AttributeAdapter``) are always on."""
+
+
+def _support_adapted_types() -> bool:
+    return True
+
+
+def _switch_filepath_types(on: bool) -> None:
+    """Accepted as DataJoint 0.14's switch; ``filepath@store`` attributes are always on."""
+
+
+def _support_filepath_types() -> bool:
+    return True

@@ -61,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
     "safemode": True,
     "loglevel": "INFO",
     "download_path": ".",
+    "query_cache": None,  # DataJoint 0.14: the folder of conn.set_query_cache()'s cached results
     "jobs.lease_seconds": 60,  # SQLite only: servers know when a worker's session is gone
     "jobs.max_retries": 0,
     "jobs.retry_backoff": 1.0,

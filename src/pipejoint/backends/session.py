@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LostConnectionError, MissingTableError, QuerySyntaxError, TableChangedError, TransactionError
 from ..settings import config, split_host_port
-from . import ARGUMENT_CONVENTIONS, get_backend
+from . import ARGUMENT_CONVENTIONS, get_backend, query_cache
 from .cache import LRUCache
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ class Session:
     _step_savepoint = False  # atomic()'s savepoint is set in the open transaction
     _begin_at_write = False  # a deferred transaction whose BEGIN waits for its first write
     _in_step = False  # an atomic() step is running under it
+    _query_cache: str | None = None  # DataJoint 0.14's query cache key while caching is on (query_cache.py)
 
     def __init__(
         self,
@@ -195,6 +196,31 @@ class Session:
         state = "connected" if self._raw is not None else "disconnected"
         return f"pipejoint connection ({state}) {self.backend.describe_target()}"
 
+    # --- DataJoint 0.14's query cache (query_cache.py) ---
+    def set_query_cache(self, query_cache: str | None = None) -> None:
+        """Cache the results of reads under dj.config['query_cache'], keyed by `query_cache` (a string
+        naming the state of the data), the SQL and its arguments; None (or nothing) turns caching off.
+        While it is on, statements that would change the database are refused."""
+        self._query_cache = str(query_cache) if query_cache else None
+
+    def purge_query_cache(self) -> None:
+        """Delete every cached result in dj.config['query_cache']."""
+        query_cache.purge()
+
+    def _cached_execute(self, sql, args, reconnect):
+        """A read answered from the query cache, or run and then cached; anything else is refused."""
+        if not query_cache.reads(sql):
+            query_cache.refuse_write(sql)
+        path = query_cache.cache_file(self._query_cache, sql, args)
+        cursor = query_cache.read(path)
+        if cursor is not None:
+            return cursor
+        key, self._query_cache = self._query_cache, None  # run it for real once
+        try:
+            return query_cache.write(path, self._execute(sql, args, reconnect, keep=False))
+        finally:
+            self._query_cache = key
+
     # --- queries ---
     def query(
         self,
@@ -222,7 +248,13 @@ class Session:
                 cursor = self._execute(statement, args, reconnect, keep=False)
             except (TypeError, ValueError, KeyError) as error:  # the driver could not fill in the arguments
                 raise QuerySyntaxError(f"{error}: {ARGUMENT_CONVENTIONS} SQL: {sql}") from None
+        if sql.lstrip()[:6].upper().startswith(_DDL):  # the user changed tables: what we knew of them may be stale
+            self.catalog_cache_clear()
         return DictCursor(cursor) if as_dict else cursor
+
+    def catalog_cache_clear(self) -> None:
+        """Forget what was derived from the catalog (the Connection forgets its table graph too)."""
+        self.cache.clear()
 
     def execute(
         self,
@@ -269,6 +301,8 @@ class Session:
 
     def _execute(self, sql, args, reconnect, keep):
         """Run a statement; args None: the text goes to the driver with no arguments at all."""
+        if self._query_cache is not None:
+            return self._cached_execute(sql, args, reconnect)
         if self._raw is None:
             if self._in_transaction:  # closed inside a transaction: its statements are gone
                 self._in_transaction = False
@@ -303,6 +337,8 @@ class Session:
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         """Run one statement for many parameter rows (batch insert)."""
+        if self._query_cache is not None:
+            query_cache.refuse_write(sql)
         if self._raw is None:
             self.connect()
         if self._begin_at_write:
@@ -444,6 +480,7 @@ class Session:
 
 
 _READS = ("SELECT", "PRAGMA", "WITH", "EXPLAIN")
+_DDL = ("CREATE", "DROP", "ALTER", "RENAME")
 
 
 def _writes(sql: str) -> bool:

@@ -237,10 +237,13 @@ def definition_text(heading, foreign_keys, indexes, reference):
     """A definition that declares the table again (what describe() shows); `reference(fk)` names a
     foreign key's parent as the definition writes it (`-> Parent`, `-> master`, ...)."""
     lines = [f"# {heading.table_comment}"] if heading.table_comment else []
+    # a foreign key is written where its last attribute is, as DataJoint does: one that shares a primary-key
+    # attribute (`mouse_id`) but adds secondary ones goes below the `---` with them
+    position = {name: i for i, name in enumerate(heading.all_attributes)}
     by_first = {}
     in_fk = set()
     for fk in foreign_keys:
-        by_first.setdefault(next(iter(fk.attr_map)), []).append(fk)
+        by_first.setdefault(max(fk.attr_map, key=lambda n: position.get(n, -1)), []).append(fk)
         in_fk.update(fk.attr_map)
     separated = False
     for attr in heading.all_attributes.values():

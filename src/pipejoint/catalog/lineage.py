@@ -87,6 +87,18 @@ def _insert(connection, schema, rows):
     )
 
 
+def rebuild_lineage(connection, schema, tables):
+    """Write the ~lineage rows of every table again (DataJoint 2.x's schema.rebuild_lineage); `tables` gives
+    (table name, attributes, foreign keys) as the catalog reads them. Creates the table where it is missing."""
+    ensure_lineage_table(connection, schema)
+    backend = connection.backend
+    if not backend.keeps_lineage_table or LINEAGE_TABLE not in backend.list_tables(connection, schema):
+        return
+    with connection.transaction:
+        connection.execute(f"DELETE FROM {backend.full_table_name(schema, LINEAGE_TABLE)}")
+        _insert(connection, schema, [row for table in tables for row in lineage_rows(*table)])
+
+
 def delete_lineage(connection, schema, table_name):
     """Remove a dropped table's rows from ~lineage (nothing when the schema has none)."""
     backend = connection.backend

@@ -18,6 +18,7 @@ from __future__ import annotations
 from . import catalog_v1
 from .catalog_v1 import CATALOG_TABLE
 from .lineage import delete_lineage, ensure_lineage_table, write_lineage
+from .lineage import rebuild_lineage as _rebuild_lineage
 from .record import TableRecord
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "read_schema",
     "read_schemas",
     "rewrite_record",
+    "rebuild_lineage",
     "write_record",
 ]
 
@@ -72,6 +74,17 @@ def ensure_lineage(connection, schema):
         return [(r.table_name, r.heading.all_attributes.values(), r.foreign_keys) for r in records.values()]
 
     ensure_lineage_table(connection, schema, existing)
+
+
+def rebuild_lineage(connection, schema):
+    """The schema's ~lineage rows written again from its tables as the catalog reads them."""
+    records = read_schema(connection, schema)
+    _rebuild_lineage(
+        connection,
+        schema,
+        [(r.table_name, r.heading.all_attributes.values(), r.foreign_keys) for r in records.values()],
+    )
+    connection.catalog_cache_clear()
 
 
 def read_schema(connection, schema):

@@ -6,16 +6,25 @@ is plain data that serializes to JSON.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UnknownAttributeError
-from .types import AttributeType, parse_type
+from .types import AttributeType, mysql_spelling, parse_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
     import numpy as np
+
+BUILTIN_CODECS = ("blob", "attach", "filepath", "hash", "npy", "object")
+_IDENTIFIER = re.compile(r"`?[A-Za-z_]\w*`?")
+ATTRIBUTE_PROPERTIES = (  # DataJoint 0.14's Attribute fields, for todict()
+    "name", "type", "in_key", "nullable", "default", "comment", "autoincrement", "numeric", "string", "uuid",
+    "json", "is_blob", "is_attachment", "is_filepath", "is_external", "is_hidden", "adapter", "store",
+    "unsupported", "attribute_expression", "dtype",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,63 @@ class Attribute:
     @property
     def has_default(self) -> bool:
         return self.nullable or self.default is not None or self.autoincrement
+
+    # --- DataJoint 0.14's attribute properties, as the book prints them ---
+    @property
+    def is_attachment(self) -> bool:
+        return self.attr_type.codec == "attach"
+
+    @property
+    def is_filepath(self) -> bool:
+        return self.attr_type.codec == "filepath"
+
+    @property
+    def is_external(self) -> bool:
+        """Kept in a store, the table holding only a reference (0.14's ``blob@store``, ``attach@store``)."""
+        return self.attr_type.store is not None
+
+    @property
+    def adapter(self) -> str | None:
+        """The name of the adapted type (``<name>``, a ``dj.AttributeAdapter`` or codec) when it is not
+        one of DataJoint's own; 0.14 gave the adapter object, which ``dj.get_codec(name)`` returns."""
+        codec = self.attr_type.codec
+        return None if codec is None or codec in BUILTIN_CODECS else codec
+
+    @property
+    def unsupported(self) -> bool:
+        return False  # a column of a type pipejoint cannot read is refused when the table is opened
+
+    @property
+    def attribute_expression(self) -> str | None:
+        """The SQL a projection computes this attribute with (None for a column)."""
+        return self.expression if isinstance(self.expression, str) else None
+
+    @property
+    def original_name(self) -> str:
+        expression = self.attribute_expression
+        if expression is not None and _IDENTIFIER.fullmatch(expression.strip()):
+            return expression.strip().strip("`")
+        return self.name
+
+    @property
+    def sql_type(self) -> str:
+        """The column's type as DataJoint declares it on MySQL (``int``, ``varchar(16)``, ``longblob``)."""
+        return mysql_spelling(self.attr_type)
+
+    @property
+    def sql_comment(self) -> str:
+        return (":uuid:" if self.uuid else "") + self.comment
+
+    @property
+    def sql(self) -> str:
+        """The attribute's column declaration as DataJoint prints it (```name` int NOT NULL COMMENT "..."``),
+        in DataJoint's MySQL spelling on every backend; each backend's own DDL is what ``describe``'s table
+        was declared with."""
+        return f'`{self.name}` {self.sql_type} NOT NULL COMMENT "{self.sql_comment}"'
+
+    def todict(self) -> dict[str, Any]:
+        """The properties DataJoint's Attribute namedtuple has, as a dict."""
+        return {name: getattr(self, name) for name in ATTRIBUTE_PROPERTIES}
 
     def to_catalog(self) -> dict[str, Any]:
         return {

@@ -208,3 +208,47 @@ def parse_type(declared: str) -> AttributeType:
     if lower in TEXT_TYPES:
         return AttributeType(text, "text")
     raise DeclarationError(f"Unknown type `{text}`. Supported types: {SUPPORTED}.")
+
+
+_MYSQL_NAMES = {
+    "int8": "tinyint",
+    "int16": "smallint",
+    "int24": "mediumint",
+    "int32": "int",
+    "int64": "bigint",
+    "float32": "float",
+    "float64": "double",
+    "bool": "tinyint",
+    "uuid": "binary(16)",
+    "json": "json",
+    "bytes": "longblob",
+    "year": "year",
+    "date": "date",
+}
+
+
+def mysql_spelling(t: AttributeType) -> str:
+    """A type in the book's MySQL names, as DataJoint 0.14 reports a column's type (``Attribute.sql_type``).
+
+    These are names of the definition language itself (the book declares ``int``, ``longblob``), so they
+    live here rather than in a backend: a codec's column is ``longblob`` (``json`` with a store).
+    """
+    core = t.storage_core
+    if t.declared.lower() in BLOB_TYPES + TEXT_TYPES:
+        return t.declared.lower()
+    if t.is_integer and core.startswith("u"):
+        return f"{_MYSQL_NAMES[core[1:]]} unsigned"
+    if core in ("blob", "text"):
+        return f"long{core}"
+    unsigned = " unsigned" if t.unsigned else ""
+    if core == "decimal":
+        return f"decimal({t.precision},{t.scale}){unsigned}"
+    if t.is_float:
+        return _MYSQL_NAMES[core] + unsigned
+    if core in ("char", "varchar"):
+        return f"{core}({t.length})"
+    if core in ("datetime", "time", "timestamp"):
+        return f"{core}({t.fsp})" if t.fsp else core
+    if core == "enum":
+        return "enum(" + ",".join("'" + v.replace("'", "''") + "'" for v in t.values) + ")"
+    return _MYSQL_NAMES[core]

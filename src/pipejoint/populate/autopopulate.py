@@ -50,6 +50,23 @@ class AutoPopulate(_Mixin):
     """Mixin for tables filled by populate()."""
 
     _key_source: Any = None
+    _upstream_key: dict | None = None  # the key of the make() call running (None outside make)
+    _upstream: Any = None  # its Upstream, built on first use (upstream.py)
+
+    @property
+    def upstream(self) -> Any:
+        """Inside make(): ``self.upstream[Ancestor]`` is that ancestor restricted to the rows the key
+        reaches (DataJoint 2.x's ``Diagram.trace(self & key)``)."""
+        if self._upstream_key is None:
+            raise DataJointError(
+                "self.upstream is only available inside make(). Outside make(), trace the rows with "
+                "dj.Diagram.trace(table & key)."
+            )
+        if self._upstream is None:
+            from .upstream import Upstream
+
+            self._upstream = Upstream(self, self._upstream_key)
+        return self._upstream
 
     @class_level_property
     def key_source(self) -> QueryExpression:
@@ -123,6 +140,7 @@ class AutoPopulate(_Mixin):
         connection = self._connection
         kwargs = make_kwargs or {}
         token = making.set(making.get() | self._making_names())
+        self._upstream_key, self._upstream = key, None  # self.upstream, built when make() reads it
         try:
             if hasattr(self, "make_fetch") and hasattr(self, "make_compute") and hasattr(self, "make_insert"):
                 if self._already_made(key):  # (made since the key was listed) compute nothing
@@ -161,6 +179,7 @@ class AutoPopulate(_Mixin):
             return True
         finally:
             making.reset(token)
+            self._upstream_key = self._upstream = None
 
     def _make_generator(self, make, key, kwargs, on_commit):
         """Generator make: `computed = yield fetched`; a None answer means "compute" (yield the result);

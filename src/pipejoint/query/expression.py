@@ -103,8 +103,11 @@ class QueryExpression(Relation):
     @overload
     def __xor__(self, restriction: Restriction) -> Self: ...
     def __xor__(self, restriction: Restriction | Top) -> QueryExpression:
-        """Legacy `A ^ B`: restriction without the semantic check (2.x: `A.restrict(B, semantic_check=False)`)."""
-        return self.restrict(restriction, semantic_check=False)
+        """`A ^ B` is removed in DataJoint 2.x (which pipejoint follows where the two APIs conflict)."""
+        raise DataJointError(
+            "The ^ operator has been removed: restrict without the semantic check with "
+            "A.restrict(B, semantic_check=False)."
+        )
 
     def __sub__(self, restriction: Restriction) -> Self:
         if isinstance(restriction, Top):
@@ -119,9 +122,14 @@ class QueryExpression(Relation):
         base = self._as_subquery() if (self._top is not None or self._union is not None) else self
         order = top.order_by
         if order is None:
-            order = self._top.order_names if self._top is not None else ["KEY"]
-        order = expand_order_by(order, base.heading)
-        items = tuple((base._columns[item.split()[0]], item.endswith(" DESC")) for item in order)
+            order = ["KEY"]
+            if self._top is not None:  # the inner order, but for attributes a projection dropped (out of reach)
+                order = [n for n in self._top.order_names if n.split()[0] in base.heading.attributes] or order
+        # attributes a projection dropped can order it while its rows are still those of its FROM items
+        dropped = base._dropped if base._group is None and not base._distinct else {}
+        order = expand_order_by(order, base.heading, dropped)
+        columns = {**dropped, **base._columns} if dropped else base._columns
+        items = tuple((columns[item.split()[0]], item.endswith(" DESC")) for item in order)
         return base._copy(_top=Ordering(items, tuple(order), top.limit, top.offset))
 
     # --- projection ---
@@ -163,7 +171,8 @@ class QueryExpression(Relation):
         for new, text in computed.items():
             column, attribute = computed_attribute(new, text, heading, base._columns, owner=query_name(base))
             add(attribute, column)
-        result = base._copy(_heading=Heading(attrs, heading.table_comment), _columns=columns)
+        dropped = {n: c for n, c in {**base._dropped, **base._columns}.items() if n not in columns}
+        result = base._copy(_heading=Heading(attrs, heading.table_comment), _columns=columns, _dropped=dropped)
         result._base_table = self if self._is_base_table and not self._where else None
         return result
 
@@ -176,9 +185,14 @@ class QueryExpression(Relation):
         if isinstance(other, type):
             other = other()
         if isinstance(other, U):
-            raise DataJointError("Joining with dj.U is not supported: restrict instead, e.g. dj.U('a') & table.")
+            raise DataJointError("Joining with dj.U is no longer supported: restrict instead, e.g. dj.U('a') & table.")
         if not isinstance(other, QueryExpression):
             raise DataJointError(f"Cannot join with {type(other).__name__}: join table classes or query expressions.")
+        if other._connection is not self._connection:
+            raise DataJointError(
+                "Cannot join queries on different connections (two dj.Instance or dj.Connection objects): a query "
+                "runs on one connection. Fetch from one and restrict the other by the keys."
+            )
         shared = [n for n in self.heading.names if n in other.heading.names]
         if semantic_check:
             check_lineage(self, other, shared)
@@ -223,8 +237,10 @@ class QueryExpression(Relation):
         return self.join(other)
 
     def __matmul__(self, other: QueryExpression | type[QueryExpression]) -> QueryExpression:
-        """Legacy `A @ B`: the join without the semantic check (2.x: `A.join(B, semantic_check=False)`)."""
-        return self.join(other, semantic_check=False)
+        """`A @ B` is removed in DataJoint 2.x (which pipejoint follows where the two APIs conflict)."""
+        raise DataJointError(
+            "The @ operator has been removed: join without the semantic check with A.join(B, semantic_check=False)."
+        )
 
     @class_level
     def extend(self, other: QueryExpression | type[QueryExpression], semantic_check: bool = True) -> QueryExpression:
@@ -344,9 +360,10 @@ def _positional_projection(attributes, heading):
     return list(dict.fromkeys(keep)), excluded
 
 
-def expand_order_by(order_by: Iterable[str], heading: Heading) -> list[str]:
+def expand_order_by(order_by: Iterable[str], heading: Heading, also: Iterable[str] = ()) -> list[str]:
     """Expand 'KEY' and validate 'attr [ASC|DESC]' items. An item may list several, comma-separated,
-    and name attributes in backticks, as the DataJoint book writes them: "`image_id`, score DESC"."""
+    and name attributes in backticks, as the DataJoint book writes them: "`image_id`, score DESC".
+    `also` names attributes outside the heading that may be ordered by (those a projection dropped)."""
     result: list[str] = []
     items = [part.strip() for item in order_by for part in item.split(",")]
     for item in items:
@@ -359,9 +376,9 @@ def expand_order_by(order_by: Iterable[str], heading: Heading) -> list[str]:
         direction = parts[1].upper() if len(parts) > 1 else "ASC"
         if direction not in ("ASC", "DESC") or len(parts) > 2:
             raise DataJointError(f"Cannot order by {item!r}: write 'attribute' or 'attribute DESC'.")
-        if name.upper() == "KEY":
+        if name.upper() == "KEY" and name not in heading.attributes:  # an attribute named `key` is that attribute
             result.extend(f"{k} {direction}" for k in heading.primary_key)
-        elif name in heading.attributes:
+        elif name in heading.attributes or name in also:
             result.append(f"{name} {direction}")
         else:
             raise UnknownAttributeError(
@@ -475,7 +492,7 @@ class U(QueryExpression):
         raise DataJointError("dj.U(...) - query would be an infinite set: restrict dj.U by a query instead.")
 
     def join(self, other: object, semantic_check: bool = True, left: bool = False) -> NoReturn:
-        raise DataJointError("Joining with dj.U is not supported: restrict instead, e.g. dj.U('a') & table.")
+        raise DataJointError("Joining with dj.U is no longer supported: restrict instead, e.g. dj.U('a') & table.")
 
     __mul__ = join
 

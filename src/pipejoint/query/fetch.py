@@ -46,7 +46,7 @@ PAGE = 2000  # rows per query when iterating
 def _with_order(expression, order_by=None, limit=None, offset=None):
     if order_by is None and limit is None and not offset:
         return expression
-    return expression & Top(limit, order_by if order_by is not None else "KEY", offset or 0)
+    return expression & Top(limit, order_by, offset or 0)  # no order_by: a Top's order before, else KEY
 
 
 def _rows(expression):
@@ -478,8 +478,6 @@ def fetch(
         if attrs or as_dict:
             raise DataJointError("fetch(format='frame') cannot be combined with attribute names or as_dict.")
         return to_pandas(expression, order_by=order_by, limit=limit, offset=offset, squeeze=squeeze)
-    if limit is not None and order_by is None:
-        order_by = "KEY"
     expression = _with_order(expression, order_by, limit, offset)
     if not attrs:
         if as_dict:

@@ -33,6 +33,8 @@ class Relation:
     _distinct = False
     _top: Ordering | None = None
     _union: tuple[Relation, Relation] | None = None  # (left, right) for a union
+    # attributes a projection dropped, still read from its FROM items: ORDER BY may name them, as DataJoint allows
+    _dropped: dict[str, Column | Computed] = {}  # never mutated: proj replaces it
     _is_base_table = False  # a Table: a foreign key may refer to it
     _is_universe = False  # dj.U: a set of attribute names, not of rows
 
@@ -47,6 +49,7 @@ class Relation:
         "_distinct",
         "_top",
         "_union",
+        "_dropped",
     )
 
     @class_level_property

@@ -92,6 +92,11 @@ def make_condition(restriction, query, semantic_check=True):
     if isinstance(restriction, Relation):
         if restriction._is_universe:
             return None
+        if restriction._connection is not query._connection:
+            raise DataJointError(
+                f"Cannot restrict {query_name(query)} by a query on different connections (two dj.Instance or "
+                "dj.Connection objects): a query runs on one connection. Fetch the keys first and restrict by them."
+            )
         return semijoin_condition(query, restriction, semantic_check)
     if isinstance(restriction, collections.abc.Mapping):
         return dict_condition(restriction, heading, query)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
 from ..catalog.connection import conn as global_connection
-from ..catalog.records import read_schema
+from ..catalog.records import read_schema, rebuild_lineage
 from ..core.naming import TIER_PREFIXES, class_name_to_table_name, split_node
 from ..errors import DataJointError
 from ..settings import config
@@ -168,7 +168,7 @@ class Schema:
     def _process(self, cls, context):
         from ..table.tiers import Lookup, Part
 
-        context = {**context, **self.add_objects, cls.__name__: cls}
+        context = {**context, **self.add_objects, cls.__name__: cls, "self": cls}  # `-> self.source`, as DataJoint
         cls._schema = self
         cls._table_name = None
         instance = cls()
@@ -176,7 +176,7 @@ class Schema:
             instance.declare(context)
         elif not instance.is_declared:
             logger.info("Table %s is not declared (create_tables=False)", instance.node_name)
-        for name, member in list(vars(cls).items()):
+        for name, member in _members_in_order(cls):  # parts inherited from a base class are this class's parts too
             if isinstance(member, type) and issubclass(member, Part) and name[:1].isupper():
                 member._master = cls
                 member._schema = self
@@ -236,6 +236,14 @@ class Schema:
         context = context if context is not None else (self.context if self.context is not None else _caller_context())
         return Migration(self, rename, key, context)
 
+    def rebuild_lineage(self) -> None:
+        """Write the schema's ~lineage table again from its tables and foreign keys (DataJoint 2.x), e.g. after
+        tables were declared by a client that kept none; creates it where it is missing (not in 0.14 schemas)."""
+        if self.database is None:
+            raise DataJointError("This schema is not activated: call schema.activate(name) first.")
+        require_no_transaction(self.connection, "rebuild_lineage()")
+        rebuild_lineage(self.connection, self.database)
+
     # --- contents ---
     def list_tables(self) -> list[str]:
         """Table names of this schema, parents before children (hidden tables left out)."""
@@ -269,7 +277,7 @@ class Schema:
         table_name = self._find_table_name(name)
         if table_name is None:
             raise DataJointError(
-                f"Schema `{self.database}` has no table `{name}`. Tables: {', '.join(self.list_tables())}."
+                f"Schema `{self.database}` has no table `{name}`: it does not exist. Tables: {', '.join(self.list_tables())}."
             )
         return FreeTable(self.connection, f"{self.database}.{table_name}")
 
@@ -382,3 +390,13 @@ def list_schemas(connection: Connection | None = None) -> list[str]:
 
 
 __all__ = ["Schema", "schema", "list_schemas"]
+
+
+def _members_in_order(cls):
+    """(name, member) of a class and its bases, as written in the classes (no descriptor runs), each
+    name once with its most derived value, in the order the classes define them."""
+    members = {}
+    for klass in reversed(cls.__mro__[:-1]):  # object's own attributes are no parts
+        for name, member in vars(klass).items():
+            members[name] = member
+    return list(members.items())

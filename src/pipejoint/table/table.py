@@ -6,8 +6,10 @@ class is only needed to declare a table, not to use one (see FreeTable and Virtu
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
+import warnings
 from typing import TYPE_CHECKING, Any, overload
 
 from ..backends.session import require_no_transaction
@@ -22,12 +24,14 @@ from ..core.naming import (
     master_of,
     node_name,
     split_full_name,
+    split_node,
     table_name_to_class_name,
 )
 from ..definition.parser import parse_definition
 from ..errors import DataJointError, DeclarationError, MissingTableError
 from ..query.expression import QueryExpression
 from ..query.nodes import Column, Source
+from .context_names import class_name_in
 from .declare import resolve_reference
 from .prompt import ask_yes_no
 
@@ -236,7 +240,8 @@ class Table(QueryExpression, metaclass=TableMeta):
     def database(self) -> str | None:
         if self._schema is None:
             raise DataJointError(
-                f"Table class `{type(self).__name__}` is not associated with a schema: decorate it with @schema."
+                f"Table class `{type(self).__name__}` is not properly configured: it is not associated with a "
+                "schema, or its schema is not activated. Decorate it with @schema (and call schema.activate(name))."
             )
         return self._schema.database
 
@@ -244,7 +249,8 @@ class Table(QueryExpression, metaclass=TableMeta):
     def _connection(self):
         if self._schema is None:
             raise DataJointError(
-                f"Table class `{type(self).__name__}` is not associated with a schema: decorate it with @schema."
+                f"Table class `{type(self).__name__}` is not properly configured: it is not associated with a "
+                "schema, or its schema is not activated. Decorate it with @schema (and call schema.activate(name))."
             )
         return self._schema.connection
 
@@ -255,7 +261,16 @@ class Table(QueryExpression, metaclass=TableMeta):
     @class_level_property
     def table_name(self) -> str:
         if self._table_name is None:
-            type(self)._table_name = self.tier_prefix + class_name_to_table_name(type(self).__name__)
+            name = type(self).__name__
+            if "_" in name and name[:1].isupper():  # accepted as DataJoint 2.x accepts it: underscores dropped
+                warnings.warn(
+                    f"Table class name `{name}` contains underscores. CamelCase names without underscores are "
+                    f"recommended: the table is named as `{name.replace('_', '')}` would be.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                name = name.replace("_", "")
+            type(self)._table_name = self.tier_prefix + class_name_to_table_name(name)
         return self._table_name
 
     @class_level_property
@@ -424,16 +439,26 @@ class Table(QueryExpression, metaclass=TableMeta):
     # --- introspection ---
     @class_level
     def describe(self, context: Mapping[str, Any] | None = None, printout: bool = False) -> str:
-        """A definition that declares this same table again."""
+        """A definition that declares this same table again. Referenced tables are named as `context`
+        (by default the caller's namespace, as in DataJoint) holds their classes, modules included
+        (``-> acquisition.Session``), so the text declares the table again in any schema with that
+        context; a part names its master ``master``."""
+        if context is None:
+            frame = inspect.currentframe().f_back
+            context = {**frame.f_globals, **frame.f_locals}
+            del frame
         record = self._record
-        text = definition_text(record.heading, record.foreign_keys, record.indexes, self._describe_foreign_key)
+        text = definition_text(
+            record.heading, record.foreign_keys, record.indexes, lambda fk: self._describe_foreign_key(fk, context)
+        )
         if printout:
             print(text)
         return text
 
-    def _describe_foreign_key(self, fk):
+    def _describe_foreign_key(self, fk, context=None):
         parent_record = read_record(self._connection, fk.parent_schema, fk.parent_table)
         class_name = parent_record.class_name if parent_record else table_name_to_class_name(fk.parent_table)
+        found = class_name_in(context, fk.parent_schema, fk.parent_table, Table) if context else None
         if self._is_master_reference(fk):
             reference = "master"
         elif (
@@ -442,6 +467,8 @@ class Table(QueryExpression, metaclass=TableMeta):
             and master_of(fk.parent_table) == master_of(self.table_name)
         ):
             reference = f"master.{class_name}"
+        elif found is not None:
+            reference = found
         elif fk.parent_schema != self.database:
             reference = f"{fk.parent_schema}.{class_name}"
         else:
@@ -477,7 +504,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         items = []
         for name, edges in sorted(neighbors.items()):
             for props in edges:
-                target = FreeTable(self._connection, name) if as_objects else name
+                target = FreeTable(self._connection, name) if as_objects else self._full_name(name)
                 items.append((target, props) if foreign_key_info else target)
         if not foreign_key_info:
             items = list(dict.fromkeys(items)) if not as_objects else items
@@ -488,14 +515,14 @@ class Table(QueryExpression, metaclass=TableMeta):
         graph = self._connection.dependencies
         graph.load(force=False)
         names = graph.ancestors(self.node_name)
-        return [FreeTable(self._connection, n) for n in names] if as_objects else names
+        return [FreeTable(self._connection, n) for n in names] if as_objects else [self._full_name(n) for n in names]
 
     @class_level
     def descendants(self, as_objects: bool = False) -> list[Any]:
         graph = self._connection.dependencies
         graph.load(force=False)
         names = graph.descendants(self.node_name)
-        return [FreeTable(self._connection, n) for n in names] if as_objects else names
+        return [FreeTable(self._connection, n) for n in names] if as_objects else [self._full_name(n) for n in names]
 
     @class_level
     def parts(self, as_objects: bool = False) -> list[Any]:
@@ -504,7 +531,11 @@ class Table(QueryExpression, metaclass=TableMeta):
             for t in self._connection.backend.list_tables(self._connection, self.database)
             if master_of(t) == self.table_name
         ]
-        return [FreeTable(self._connection, n) for n in names] if as_objects else names
+        return [FreeTable(self._connection, n) for n in names] if as_objects else [self._full_name(n) for n in names]
+
+    def _full_name(self, node):
+        """A dependency-graph node as the backend writes full_table_name (as DataJoint's methods list tables)."""
+        return self._connection.backend.full_table_name(*split_node(node))
 
     # --- data operations (insert.py, delete.py) ---
     @class_level

@@ -68,6 +68,7 @@ _ERROR_CODES = {
     1143: AccessError,
 }
 _LOST = {0, 2006, 2013, 2014, 2045, 2055}
+SYSTEM_SCHEMAS = ("information_schema", "mysql", "performance_schema", "sys")  # the server's own databases
 SQL_MODE = (
     "STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
     "NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY"
@@ -236,12 +237,20 @@ class MySQLBackend(Backend):
         conn.execute(f"CREATE DATABASE IF NOT EXISTS {self.quote(name)} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
 
     def drop_schema(self, conn, name):
+        if name.lower() in SYSTEM_SCHEMAS:  # a root login could drop `mysql` itself
+            raise AccessError(f"`{name}` is the server's own database: pipejoint never drops it.")
         conn.execute(f"DROP DATABASE IF EXISTS {self.quote(name)}")
+
+    def schema_exists(self, conn, name):
+        """Whether the database exists, MySQL's own included (information_schema is there, not to be created)."""
+        placeholder = self.placeholder
+        query = f"SELECT 1 FROM information_schema.schemata WHERE schema_name = {placeholder}"
+        return bool(conn.execute(query, (name,)).fetchall())
 
     def list_schemas(self, conn):
         rows = conn.execute(
             "SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN "
-            "('information_schema', 'mysql', 'performance_schema', 'sys') ORDER BY schema_name"
+            f"({', '.join(repr(n) for n in SYSTEM_SCHEMAS)}) ORDER BY schema_name"
         ).fetchall()
         return [r[0] for r in rows]
 

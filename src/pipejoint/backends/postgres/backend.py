@@ -260,7 +260,13 @@ class PostgresBackend(Backend):
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self.quote(name)}")
 
     def drop_schema(self, conn, name):
+        if name == "information_schema" or name.startswith("pg_"):  # a superuser could drop them
+            raise AccessError(f"`{name}` is the server's own schema: pipejoint never drops it.")
         conn.execute(f"DROP SCHEMA IF EXISTS {self.quote(name)} CASCADE")
+
+    def schema_exists(self, conn, name):
+        """Whether the schema exists, the server's own included (they are never to be created)."""
+        return bool(conn.execute(f"SELECT 1 FROM pg_namespace WHERE nspname = {self.placeholder}", (name,)).fetchall())
 
     def list_schemas(self, conn):
         rows = conn.execute(
