@@ -150,7 +150,7 @@ def test_foreign_keys_and_indexes_are_added_and_dropped(schema):
     """
     _alter(Animal, base + "-> [nullable] Species\ntag = null : varchar(10)\nunique index (tag)\nindex (cage)\n")
     assert (Animal & {"animal_id": 1}).fetch1("species") is None
-    assert Species.node_name in Animal.parents()
+    assert Species.full_table_name in Animal.parents()
     Animal.update1(dict(animal_id=1, species="mouse", tag="A1"))
     Animal.update1(dict(animal_id=2, species="rat", tag="B2"))
     Animal.update1(dict(animal_id=3, species="mouse"))
@@ -168,7 +168,7 @@ def test_foreign_keys_and_indexes_are_added_and_dropped(schema):
         (Species & {"species": "rat"}).delete_quick()  # Animal refers to it
     _alter(Animal, base)  # foreign key, its column and the index go
     assert "species" not in Animal.heading.names and "tag" not in Animal.heading.names
-    assert Species.node_name not in Animal.parents()
+    assert Species.full_table_name not in Animal.parents()
     (Species & {"species": "rat"}).delete_quick()
     assert len(Animal()) == 3 and len(Weighing()) == 4
 

@@ -70,7 +70,7 @@ def test_renaming_a_table_keeps_its_rows_parts_and_dependents(schema, connection
     assert vm.Count.to_dicts(order_by="KEY") == before["count"]
     assert vm.Recording.heading["notes"].comment == "what happened"
     assert vm.Recording.describe().startswith("# a recording session")
-    assert "-> Recording" in vm.Count.describe() and "-> master" in vm.Recording.Trial.describe()
+    assert "-> vm.Recording" in vm.Count.describe() and "-> master" in vm.Recording.Trial.describe()
     assert len(vm.Count * vm.Recording) == 3  # lineage follows: the join matches on the key
     with pytest.raises(IntegrityError):
         vm.Recording.Trial.insert1((9, 9, 9))
