@@ -301,6 +301,15 @@ class Session:
             raise self._translate(error, sql) from None
         return cursor
 
+    def run_step(self, sql: str, args: Sequence[Any]) -> Any:
+        """Run one write statement as an atomic step (insert1): on its own it commits by itself, a
+        single statement being atomic on every backend; inside a transaction it is a step of it, as
+        in ``atomic()`` (under a savepoint where an error aborts the whole transaction)."""
+        if self._in_transaction and self.backend.error_aborts_transaction and not self._in_step:
+            with self.atomic():
+                return self._execute(sql, args, None, keep=True)
+        return self._execute(sql, args, None, keep=True)
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         """Run one statement for many parameter rows (batch insert)."""
         if self._raw is None:

@@ -22,6 +22,7 @@ from ..query.compiler import Context, finish
 from .insert_diagnosis import duplicate_error, integrity_error
 from .insert_encoding import Column, encode_row, uses_store
 from .insert_external import tracking, write_tracked
+from .insert_one import insert1_quick
 from .insert_sources import check_required, fast_groups, row_source, slow_groups
 from .insert_statements import Plan, insert_from_query
 
@@ -147,9 +148,11 @@ def _send(connection, plan, rows, indices):
 
 def insert1(table, row, **kwargs):
     """Insert one row (a dict, a record or a sequence in heading order)."""
-    if isinstance(row, (str, bytes)) or (
-        not isinstance(row, (collections.abc.Mapping, collections.abc.Sequence))
-        and not (type(row).__module__ == "numpy")
+    if type(row) is dict:
+        if not kwargs and insert1_quick(table, row):
+            return
+    elif isinstance(row, (str, bytes)) or (
+        not isinstance(row, (collections.abc.Mapping, collections.abc.Sequence)) and type(row).__module__ != "numpy"
     ):
         raise DataJointError(f"insert1() takes one row (a dict or a sequence), not {type(row).__name__}.")
     insert(table, [row], **kwargs)

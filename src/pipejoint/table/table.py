@@ -520,9 +520,7 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     @class_level
     def insert1(self, row: Row, **kwargs: Any) -> None:
-        from .insert import insert1
-
-        return insert1(self, row, **kwargs)
+        return _insert1()(self, row, **kwargs)
 
     @property
     def staged_insert1(self) -> Any:
@@ -684,3 +682,16 @@ class FreeTable(Table):
 
     def __repr__(self) -> str:
         return f"FreeTable({self.node_name})\n" + super().__repr__()
+
+
+def _insert1():
+    """table/insert.py's insert1, imported on the first call (not at import time) and kept."""
+    global _insert1_function
+    if _insert1_function is None:
+        from .insert import insert1
+
+        _insert1_function = insert1
+    return _insert1_function
+
+
+_insert1_function = None
