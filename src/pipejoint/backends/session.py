@@ -455,9 +455,17 @@ class Session:
 _READS = ("SELECT", "PRAGMA", "WITH", "EXPLAIN")
 
 
+_seen_writes: dict[str, bool] = {}  # pipejoint's statements are few and repeat: each is judged once
+
+
 def _writes(sql: str) -> bool:
     """Whether a statement may write (anything but a read starts a deferred transaction)."""
-    return not sql.lstrip()[:7].upper().startswith(_READS)
+    writes = _seen_writes.get(sql)
+    if writes is None:
+        writes = not sql.lstrip()[:7].upper().startswith(_READS)
+        if len(_seen_writes) < 4096:
+            _seen_writes[sql] = writes
+    return writes
 
 
 def require_no_transaction(connection: Session, action: str) -> None:

@@ -122,9 +122,10 @@ class AutoPopulate(_Mixin):
         """
         connection = self._connection
         kwargs = make_kwargs or {}
+        form = _make_form(self)
         token = making.set(making.get() | self._making_names())
         try:
-            if hasattr(self, "make_fetch") and hasattr(self, "make_compute") and hasattr(self, "make_insert"):
+            if form == "three parts":
                 if self._already_made(key):  # (made since the key was listed) compute nothing
                     return False
                 fetched = _as_tuple(self.make_fetch(dict(key), **kwargs))
@@ -148,7 +149,7 @@ class AutoPopulate(_Mixin):
                     f"Table {self.class_name} has no make() method to populate it: define make(self, key) "
                     "that computes and inserts the rows for one key."
                 )
-            if inspect.isgeneratorfunction(make):
+            if form == "generator":
                 if self._already_made(key):  # (made since the key was listed) compute nothing
                     return False
                 return self._make_generator(make, key, kwargs, on_commit)
@@ -193,26 +194,34 @@ class AutoPopulate(_Mixin):
 
     def _making_names(self):
         """This table and its parts: the tables make() may insert into (kept in the connection's cache)."""
+        names = self.__dict__.get("_making")  # kept on the instance populate() runs on
+        if names is not None:
+            return names
         cache = self._connection.cache
         key = ("making", self.node_name)
         names = cache.get(key)
         if names is None:
             names = cache.put(key, frozenset({self.node_name, *self.parts()}))
+        self.__dict__["_making"] = names
         return names
 
     def _already_made(self, key):
-        """Whether the table has rows for `key`: one prepared query, run per key inside make's transaction."""
+        """Whether the table has rows for `key`: one prepared query, run per key inside make's transaction.
+
+        The query and the key's encoders are kept per heading (a key from key_source is checked by
+        the quick normalizers; anything else by backend.encode, as a restriction would be)."""
         connection = self._connection
-        backend = connection.backend
-        heading = self.heading
+        heading = self._heading
         names = tuple(n for n in heading.primary_key if n in key)
-        cache_key = ("made", self.node_name, names)
-        sql = connection.cache.get(cache_key)
-        if sql is None:
-            p = backend.placeholder
-            where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names) or "1 = 1"
-            sql = connection.cache.put(cache_key, f"SELECT 1 FROM {self.full_table_name} WHERE {where} LIMIT 1")
-        args = [backend.encode(key[n], heading[n]) for n in names]
+        check = heading.cache.get(("made", names))
+        if check is None or check[0] is not connection:
+            check = heading.cache["made", names] = _made_query(self, connection, heading, names)
+        _, sql, encoders = check
+        try:
+            args = [encode(key[n]) for n, encode in zip(names, encoders)]
+        except (ValueError, TypeError, OverflowError):
+            backend = connection.backend
+            args = [backend.encode(key[n], heading[n]) for n in names]  # raises the error a restriction would
         return connection.execute(sql, args or None).fetchone() is not None
 
     def _make_retrying(self, key, make_kwargs, on_commit):
@@ -506,6 +515,30 @@ def _by_priority(todo, jobs, priority):
             ranked.append((rank, i, key))
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [k for _, _, k in ranked]
+
+
+def _made_query(table, connection, heading, names):
+    """(connection, the "already made?" SELECT, one encoder per key attribute) for _already_made."""
+    backend = connection.backend
+    p = backend.placeholder
+    where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names) or "1 = 1"
+    sql = f"SELECT 1 FROM {table.full_table_name} WHERE {where} LIMIT 1"
+    return connection, sql, [backend.value_encoder(heading[n].attr_type) for n in names]
+
+
+def _make_form(table):
+    """How the table makes a key: "three parts" (make_fetch/compute/insert), "generator" or "plain".
+    Kept on the instance populate() runs on: it asks for every key."""
+    form = table.__dict__.get("_make_form")
+    if form is not None:
+        return form
+    if hasattr(table, "make_fetch") and hasattr(table, "make_compute") and hasattr(table, "make_insert"):
+        form = "three parts"
+    else:
+        make = getattr(table, "make", None) or getattr(table, "_make_tuples", None)
+        form = "generator" if make is not None and inspect.isgeneratorfunction(make) else "plain"
+    table.__dict__["_make_form"] = form
+    return form
 
 
 def _finish(on_commit, made):

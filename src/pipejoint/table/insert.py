@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
-import contextvars
 import itertools
 
 from sqlglot import exp
@@ -22,14 +21,11 @@ from ..query.compiler import Context, finish
 from .insert_diagnosis import duplicate_error, integrity_error
 from .insert_encoding import Column, encode_row, uses_store
 from .insert_external import tracking, write_tracked
-from .insert_one import insert1_quick
+from .insert_one import insert1_quick, making
 from .insert_sources import check_required, fast_groups, row_source, slow_groups
 from .insert_statements import Plan, insert_from_query
 
 DEFAULT_CHUNK = 5000
-
-# Tables whose make() is running in this context: they accept inserts without allow_direct_insert.
-making = contextvars.ContextVar("pipejoint_making", default=frozenset())
 
 
 def _check_direct_insert(table, allow_direct_insert):

@@ -15,6 +15,8 @@ the row, the general path's diagnosis explains why.
 
 from __future__ import annotations
 
+import contextvars
+
 from ..core.values import quick_normalizer
 from ..errors import DuplicateError, IntegrityError
 from .insert_diagnosis import duplicate_error, integrity_error
@@ -23,6 +25,9 @@ from .insert_sources import _known
 from .insert_statements import Plan, insert_statement
 
 _MAX_PLANS = 64  # field-name sets kept per heading
+
+# Tables whose make() is running in this context: they accept inserts without allow_direct_insert.
+making = contextvars.ContextVar("pipejoint_making", default=frozenset())
 
 
 class RowPlan:
@@ -104,8 +109,6 @@ def insert1_quick(table, row):
     if plan is None:
         return False
     if plan.auto:
-        from .insert import making
-
         if plan.node_name not in making.get():
             return False  # the general path says why not
     try:
