@@ -100,3 +100,23 @@ def test_rolled_back_with_its_transaction(schema, connection):
         Bulb.insert1({"lamp": 1, "socket": 2})
         raise RuntimeError("stop")
     assert len(Lamp()) == 0 and len(Bulb()) == 0
+
+
+def test_a_caught_failure_undoes_only_its_own_step(schema, connection):
+    """Savepoints are reused while nothing was written since they were set (PostgreSQL): a failed
+    step must never take back an earlier write, whether it came from a step or from the user's SQL."""
+    Lamp, Bulb = _tables(schema)
+    Lamp.insert1({"lamp": 1, "watts": 1.0, "label": "a"})
+    table = Lamp.full_table_name
+    with connection.transaction:
+        connection.query(f"INSERT INTO {table} (lamp, watts, label) VALUES (2, 1.0, 'user')")
+        with pytest.raises(DuplicateError):
+            Lamp.insert1({"lamp": 1, "watts": 1.0, "label": "b"})
+        Lamp.insert1({"lamp": 3, "watts": 1.0, "label": "c"})
+        with pytest.raises(DuplicateError):  # several rows, the last one a duplicate
+            Lamp.insert([{"lamp": 4, "watts": 1.0, "label": "d"}, {"lamp": 1, "watts": 1.0, "label": "e"}])
+        with pytest.raises(IntegrityError):
+            Bulb.insert([{"lamp": 3, "socket": 1}, {"lamp": 9, "socket": 1}])
+        Bulb.insert1({"lamp": 2, "socket": 1})
+    assert Lamp.fetch("lamp").tolist() == [1, 2, 3]
+    assert Bulb.fetch("lamp").tolist() == [2]

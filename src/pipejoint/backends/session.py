@@ -102,6 +102,7 @@ class Session:
     _step_savepoint = False  # atomic()'s savepoint is set in the open transaction
     _begin_at_write = False  # a deferred transaction whose BEGIN waits for its first write
     _in_step = False  # an atomic() step is running under it
+    _clean_savepoint = False  # the step savepoint is set and nothing was written since (see atomic)
 
     def __init__(
         self,
@@ -276,6 +277,8 @@ class Session:
             self.connect()
         if self._begin_at_write and _writes(sql):
             self._begin_now()
+        if self._clean_savepoint and _writes(sql):
+            self._clean_savepoint = False  # a step rolled back to it would undo this write too
         try:
             if keep:
                 cursor = self._kept_cursor
@@ -310,12 +313,22 @@ class Session:
                 return self._execute(sql, args, None, keep=True)
         return self._execute(sql, args, None, keep=True)
 
+    def write_savepoint(self) -> str:
+        """A savepoint to take a multi-row write back to (insert's diagnosis): the step's own when
+        nothing was written since it was set, at no cost; else a new one. Returns its name."""
+        if self._clean_savepoint:
+            self._clean_savepoint = False  # the caller writes next
+            return "pj_step"
+        self.execute("SAVEPOINT pj_insert")
+        return "pj_insert"
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         """Run one statement for many parameter rows (batch insert)."""
         if self._raw is None:
             self.connect()
         if self._begin_at_write:
             self._begin_now()
+        self._clean_savepoint = False
         try:
             cursor = self._raw.cursor()
             cursor.executemany(sql, rows)
@@ -341,9 +354,13 @@ class Session:
                 "A transaction is already open on this connection: nested transactions are not "
                 "supported. Put all the statements in the outer `with conn.transaction:` block."
             )
-        self.execute(self.backend.begin_sql())
+        if self.backend.error_aborts_transaction:  # the first step's savepoint rides with BEGIN (see atomic)
+            self.execute(self.backend.begin_sql() + "; SAVEPOINT pj_step")
+            self._clean_savepoint = self._step_savepoint = True
+        else:
+            self.execute(self.backend.begin_sql())
+            self._step_savepoint = False  # none yet in this transaction (see atomic)
         self._in_transaction = True
-        self._step_savepoint = False  # none yet in this transaction (see atomic)
 
     def _begin_now(self) -> None:
         self._begin_at_write = False
@@ -385,6 +402,7 @@ class Session:
     def commit_transaction(self) -> None:
         if not self._in_transaction:
             raise TransactionError("No transaction is open to commit.")
+        self._clean_savepoint = False
         try:
             self._raw.commit()
         except Exception as error:
@@ -396,7 +414,7 @@ class Session:
         """Roll back the open transaction (does nothing when none is open)."""
         if not self._in_transaction:
             return
-        self._in_transaction = False
+        self._in_transaction = self._clean_savepoint = False
         with contextlib.suppress(Exception):
             self._raw.rollback()
 
@@ -426,7 +444,8 @@ class Session:
         (PostgreSQL), the step runs under a savepoint: when it fails, only the step is undone and
         the transaction goes on, as on SQLite and MySQL (an error caught inside make() or a
         `with conn.transaction:` block). The savepoint is released lazily, together with setting
-        the next one, so a step costs one round trip more.
+        the next one, so a step costs one round trip more; the first savepoint is set with BEGIN, in
+        the same round trip, and a savepoint serves the next step as long as nothing was written since.
         """
         if not self._in_transaction:
             with self.transaction:
@@ -435,11 +454,11 @@ class Session:
         if not self.backend.error_aborts_transaction or self._in_step:
             yield self
             return
-        if self._step_savepoint:
-            self.execute("RELEASE SAVEPOINT pj_step; SAVEPOINT pj_step")
-        else:
-            self.execute("SAVEPOINT pj_step")
-            self._step_savepoint = True
+        if not self._clean_savepoint:  # (a clean one, set with BEGIN or by the last step, serves as it is)
+            self.execute(
+                "RELEASE SAVEPOINT pj_step; SAVEPOINT pj_step" if self._step_savepoint else "SAVEPOINT pj_step"
+            )
+            self._step_savepoint = self._clean_savepoint = True
         self._in_step = True
         try:
             yield self
@@ -447,6 +466,7 @@ class Session:
             if self._in_transaction and self._raw is not None:
                 with contextlib.suppress(Exception):
                     self.execute("ROLLBACK TO SAVEPOINT pj_step", reconnect=False)
+                    self._clean_savepoint = True
             raise
         finally:
             self._in_step = False

@@ -115,7 +115,7 @@ def _send(connection, plan, rows, indices):
     """
     several = len(rows) > 1
     if several:
-        connection.execute("SAVEPOINT pj_insert")
+        savepoint = connection.write_savepoint()
     try:
         if plan.copy is not None and len(rows) > 1:
             try:
@@ -127,14 +127,14 @@ def _send(connection, plan, rows, indices):
     except DuplicateError as error:
         if several:
             try:
-                connection.execute("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
+                connection.execute(f"ROLLBACK TO SAVEPOINT {savepoint}", reconnect=False)
             except Exception:
                 several = False
         raise duplicate_error(connection, plan, rows, indices, error, lookup=several) from None
     except IntegrityError as error:
         if several:
             try:
-                connection.execute("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
+                connection.execute(f"ROLLBACK TO SAVEPOINT {savepoint}", reconnect=False)
             except Exception:
                 several = False
         raise integrity_error(
