@@ -22,8 +22,8 @@ from .insert_diagnosis import duplicate_error, integrity_error
 from .insert_encoding import Column, encode_row, uses_store
 from .insert_external import tracking, write_tracked
 from .insert_one import insert1_quick, making
-from .insert_sources import check_required, fast_groups, row_source, slow_groups
-from .insert_statements import Plan, insert_from_query
+from .insert_sources import fast_groups, row_source, slow_groups
+from .insert_statements import insert_from_query, plan_for
 
 DEFAULT_CHUNK = 5000
 
@@ -97,8 +97,7 @@ def insert(
                 key = tuple(row_names)
                 plan = plans.get(key)
                 if plan is None:
-                    check_required(row_names, heading, table, indices[0])
-                    plan = plans[key] = Plan(table, row_names, mode)
+                    plan = plans[key] = plan_for(table, row_names, mode, indices[0])
                 encoded = plan.encode_rows(tuples, indices)
                 if with_store:
                     storage.flush()  # the objects exist before the rows that refer to them
