@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime as _datetime
 
 from sqlglot import exp
 
@@ -447,9 +448,7 @@ def literal_for_default(default, attr_type, backend):
 
 
 def _iso_datetime(value):
-    import datetime
-
-    return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
+    return value.isoformat(sep=" ") if isinstance(value, _datetime) else value.isoformat()
 
 
 def _uuid_bytes(value):

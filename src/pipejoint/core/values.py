@@ -305,6 +305,8 @@ def fast_checker(attr):
         return lambda values, types: values if types <= {bool} else None
     if core in ("bytes", "blob"):
         return lambda values, types: values if types <= {bytes} else None
+    if core == "date":  # dates as they are (a datetime, a subclass of date, takes the slow path)
+        return lambda values, types: values if types <= {datetime.date} else None
     return None
 
 
