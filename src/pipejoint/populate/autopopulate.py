@@ -353,12 +353,16 @@ class AutoPopulate(_Mixin):
             if needs_heartbeat(self._connection):
                 heartbeat = Heartbeat(jobs)
         success, errors, calls = 0, [], 0
+        ahead = _Ahead() if jobs is not None and self._connection.backend.one_writer_per_file else None
+        todo = list(todo)
         try:
             with _sigterm_as_exit(jobs is not None):
-                for key in todo:
+                for position, key in enumerate(todo):
                     if calls >= cap:
                         break
-                    outcome = self._populate_key(key, jobs, heartbeat, make_kwargs, metadata)
+                    if ahead is not None:
+                        ahead.next_key = todo[position + 1] if position + 1 < len(todo) and calls + 1 < cap else None
+                    outcome = self._populate_key(key, jobs, heartbeat, make_kwargs, metadata, ahead)
                     if outcome is None or outcome is False:  # another worker holds or made this key
                         continue
                     calls += 1
@@ -373,16 +377,20 @@ class AutoPopulate(_Mixin):
                     if bar is not None:
                         bar.update(1)
         finally:
+            if ahead is not None and ahead.taken is not None:  # reserved, never started: give it back
+                jobs.release(*ahead.taken)
             if heartbeat is not None:
                 heartbeat.stop()
             if bar is not None:
                 bar.close()
         return {"success_count": success, "error_list": errors}
 
-    def _populate_key(self, key, jobs, heartbeat, make_kwargs, metadata=None):
+    def _populate_key(self, key, jobs, heartbeat, make_kwargs, metadata=None, ahead=None):
         """Make one key: True (made), False (already there), None (someone else's job) or the error.
 
         `metadata` (a RunMetadata) records when, how long, where and with which code the rows were made.
+        With `ahead` (an _Ahead, where the database has one writer per file), the transaction that
+        stores a result also reserves the next key's job: one commit per key instead of two.
         """
         if jobs is None:
             start = time.time()
@@ -398,7 +406,9 @@ class AutoPopulate(_Mixin):
             except Exception as error:
                 logger.debug("make(%s) failed:\n%s", key, traceback.format_exc())
                 return error
-        holder = _retry_transient(self._connection, lambda: jobs.take(key))
+        holder = ahead.take(key, jobs) if ahead is not None else None
+        if holder is None:
+            holder = _retry_transient(self._connection, lambda: jobs.take(key))
         if holder is None:
             return None
         if heartbeat is not None:
@@ -409,9 +419,13 @@ class AutoPopulate(_Mixin):
             if made and metadata is not None:
                 metadata.record(key, start)
             jobs.finish(key, holder, time.time() - start)
+            if made and ahead is not None:
+                ahead.reserve_next(jobs)
 
         try:
             made = self._make_retrying(key, make_kwargs, on_commit)
+            if ahead is not None:
+                ahead.committed(made)
             if not made:  # made elsewhere: make sure the job row does not linger
                 _retry_transient(self._connection, lambda: jobs.finish(key, holder, time.time() - start))
             return made
@@ -497,6 +511,36 @@ def auto_populated_classes(schema):
     graph = schema.connection.dependencies.load()
     ordered = graph.topo_sort([n for n in classes if n in graph.graph])
     return [classes[n] for n in ordered]
+
+
+class _Ahead:
+    """The next key's job, reserved by the transaction that stored the current key's result."""
+
+    def __init__(self):
+        self.next_key = None  # the key populate makes next (None: none, or the last call allowed)
+        self.pending = None  # (key, holder) reserved in the open transaction
+        self.taken = None  # (key, holder) reserved by a committed transaction, not started yet
+
+    def reserve_next(self, jobs):
+        self.pending = None
+        if self.next_key is not None:
+            job_key = jobs._key(self.next_key)
+            holder = jobs._take_pending(job_key)  # (the transaction already holds the write lock)
+            if holder is not None:
+                self.pending = (job_key, holder)
+
+    def committed(self, made):
+        self.taken, self.pending = (self.pending if made else None), None
+
+    def take(self, key, jobs):
+        """The holder of `key`'s job when it was reserved ahead; else None (any other is given back)."""
+        taken, self.taken = self.taken, None
+        if taken is None:
+            return None
+        if all(taken[0][n] == key[n] for n in taken[0]):
+            return taken[1]
+        jobs.release(*taken)
+        return None
 
 
 def _by_priority(todo, jobs, priority):
