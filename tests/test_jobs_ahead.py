@@ -1,5 +1,5 @@
 """populate(reserve_jobs=True) in one process: where the transaction that stores a result also
-reserves the next key's job (SQLite), no job is left reserved however populate ends."""
+reserves the next key's job, no job is left reserved however populate ends."""
 
 import pytest
 

@@ -353,7 +353,7 @@ class AutoPopulate(_Mixin):
             if needs_heartbeat(self._connection):
                 heartbeat = Heartbeat(jobs)
         success, errors, calls = 0, [], 0
-        ahead = _Ahead() if jobs is not None and self._connection.backend.one_writer_per_file else None
+        ahead = _Ahead() if jobs is not None and hasattr(jobs, "_take_pending") else None  # (2.x queues)
         todo = list(todo)
         try:
             with _sigterm_as_exit(jobs is not None):
@@ -389,8 +389,10 @@ class AutoPopulate(_Mixin):
         """Make one key: True (made), False (already there), None (someone else's job) or the error.
 
         `metadata` (a RunMetadata) records when, how long, where and with which code the rows were made.
-        With `ahead` (an _Ahead, where the database has one writer per file), the transaction that
-        stores a result also reserves the next key's job: one commit per key instead of two.
+        With `ahead` (an _Ahead), the transaction that stores a result also reserves the next key's
+        job: one commit per key instead of two (on a server, one fsync). Another worker trying to
+        reserve that job waits for the commit, then finds it reserved; two workers going through the
+        keys in opposite orders can deadlock on MySQL, which the server resolves and populate retries.
         """
         if jobs is None:
             start = time.time()
@@ -525,7 +527,7 @@ class _Ahead:
         self.pending = None
         if self.next_key is not None:
             job_key = jobs._key(self.next_key)
-            holder = jobs._take_pending(job_key)  # (the transaction already holds the write lock)
+            holder = jobs._take_pending(job_key)
             if holder is not None:
                 self.pending = (job_key, holder)
 
