@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from ..errors import DataJointError, DuplicateError, IntegrityError, MissingAttributeError, UnknownAttributeError
 from ..query.compiler import Context, finish
+from ..query.expression import QueryExpression
 from .insert_diagnosis import duplicate_error, integrity_error
 from .insert_encoding import Column, encode_row, uses_store
 from .insert_external import tracking, write_tracked
@@ -57,8 +58,6 @@ def insert(
     Rows are read in chunks (memory stays flat for generators of millions of rows); a chunk whose
     rows all give the same fields is checked column by column, others row by row.
     """
-    from ..query.expression import QueryExpression
-
     _check_direct_insert(table, allow_direct_insert)
     if table._where:
         raise DataJointError(f"Cannot insert into a restricted table: insert into {table.class_name} itself.")

@@ -492,9 +492,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         allow_direct_insert: bool | None = None,
         chunk_size: int | None = None,
     ) -> None:
-        from .insert import insert
-
-        return insert(
+        return _inserts()[0](
             self,
             rows,
             replace=replace,
@@ -520,7 +518,7 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     @class_level
     def insert1(self, row: Row, **kwargs: Any) -> None:
-        return _insert1()(self, row, **kwargs)
+        return _inserts()[1](self, row, **kwargs)
 
     @property
     def staged_insert1(self) -> Any:
@@ -684,14 +682,14 @@ class FreeTable(Table):
         return f"FreeTable({self.node_name})\n" + super().__repr__()
 
 
-def _insert1():
-    """table/insert.py's insert1, imported on the first call (not at import time) and kept."""
-    global _insert1_function
-    if _insert1_function is None:
-        from .insert import insert1
+def _inserts():
+    """table/insert.py's (insert, insert1), imported on the first insert (not at import time) and kept."""
+    global _insert_functions
+    if _insert_functions is None:
+        from .insert import insert, insert1
 
-        _insert1_function = insert1
-    return _insert1_function
+        _insert_functions = (insert, insert1)
+    return _insert_functions
 
 
-_insert1_function = None
+_insert_functions = None
