@@ -314,6 +314,14 @@ class Backend:
         name = self.decoders.get(core)
         return CONVERTERS[name] if name else None
 
+    def value_encoder(self, attr_type):
+        """fn(value) -> what encode() gives, for values bound again and again (populate's keys): plain
+        values are checked inline. Raises ValueError for anything encode() has to look at."""
+        from ..core.values import quick_normalizer
+
+        normalize, encode = quick_normalizer(attr_type), self.encoder(attr_type)
+        return normalize if encode is None else (lambda value: encode(normalize(value)))
+
     def encode(self, value, attr):
         """One value bound in a restriction, encoded for the driver."""
         from ..core.values import normalize

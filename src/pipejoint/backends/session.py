@@ -103,6 +103,7 @@ class Session:
     _begin_at_write = False  # a deferred transaction whose BEGIN waits for its first write
     _in_step = False  # an atomic() step is running under it
     _query_cache: str | None = None  # DataJoint 0.14's query cache key while caching is on (query_cache.py)
+    _clean_savepoint = False  # the step savepoint is set and nothing was written since (see atomic)
 
     def __init__(
         self,
@@ -310,6 +311,8 @@ class Session:
             self.connect()
         if self._begin_at_write and _writes(sql):
             self._begin_now()
+        if self._clean_savepoint and _writes(sql):
+            self._clean_savepoint = False  # a step rolled back to it would undo this write too
         try:
             if keep:
                 cursor = self._kept_cursor
@@ -335,6 +338,24 @@ class Session:
             raise self._translate(error, sql) from None
         return cursor
 
+    def run_step(self, sql: str, args: Sequence[Any]) -> Any:
+        """Run one write statement as an atomic step (insert1): on its own it commits by itself, a
+        single statement being atomic on every backend; inside a transaction it is a step of it, as
+        in ``atomic()`` (under a savepoint where an error aborts the whole transaction)."""
+        if self._in_transaction and self.backend.error_aborts_transaction and not self._in_step:
+            with self.atomic():
+                return self._execute(sql, args, None, keep=True)
+        return self._execute(sql, args, None, keep=True)
+
+    def write_savepoint(self) -> str:
+        """A savepoint to take a multi-row write back to (insert's diagnosis): the step's own when
+        nothing was written since it was set, at no cost; else a new one. Returns its name."""
+        if self._clean_savepoint:
+            self._clean_savepoint = False  # the caller writes next
+            return "pj_step"
+        self.execute("SAVEPOINT pj_insert")
+        return "pj_insert"
+
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         """Run one statement for many parameter rows (batch insert)."""
         if self._query_cache is not None:
@@ -343,6 +364,7 @@ class Session:
             self.connect()
         if self._begin_at_write:
             self._begin_now()
+        self._clean_savepoint = False
         try:
             cursor = self._raw.cursor()
             cursor.executemany(sql, rows)
@@ -368,9 +390,13 @@ class Session:
                 "A transaction is already open on this connection: nested transactions are not "
                 "supported. Put all the statements in the outer `with conn.transaction:` block."
             )
-        self.execute(self.backend.begin_sql())
+        if self.backend.error_aborts_transaction:  # the first step's savepoint rides with BEGIN (see atomic)
+            self.execute(self.backend.begin_sql() + "; SAVEPOINT pj_step")
+            self._clean_savepoint = self._step_savepoint = True
+        else:
+            self.execute(self.backend.begin_sql())
+            self._step_savepoint = False  # none yet in this transaction (see atomic)
         self._in_transaction = True
-        self._step_savepoint = False  # none yet in this transaction (see atomic)
 
     def _begin_now(self) -> None:
         self._begin_at_write = False
@@ -412,6 +438,7 @@ class Session:
     def commit_transaction(self) -> None:
         if not self._in_transaction:
             raise TransactionError("No transaction is open to commit.")
+        self._clean_savepoint = False
         try:
             self._raw.commit()
         except Exception as error:
@@ -423,7 +450,7 @@ class Session:
         """Roll back the open transaction (does nothing when none is open)."""
         if not self._in_transaction:
             return
-        self._in_transaction = False
+        self._in_transaction = self._clean_savepoint = False
         with contextlib.suppress(Exception):
             self._raw.rollback()
 
@@ -453,7 +480,8 @@ class Session:
         (PostgreSQL), the step runs under a savepoint: when it fails, only the step is undone and
         the transaction goes on, as on SQLite and MySQL (an error caught inside make() or a
         `with conn.transaction:` block). The savepoint is released lazily, together with setting
-        the next one, so a step costs one round trip more.
+        the next one, so a step costs one round trip more; the first savepoint is set with BEGIN, in
+        the same round trip, and a savepoint serves the next step as long as nothing was written since.
         """
         if not self._in_transaction:
             with self.transaction:
@@ -462,11 +490,11 @@ class Session:
         if not self.backend.error_aborts_transaction or self._in_step:
             yield self
             return
-        if self._step_savepoint:
-            self.execute("RELEASE SAVEPOINT pj_step; SAVEPOINT pj_step")
-        else:
-            self.execute("SAVEPOINT pj_step")
-            self._step_savepoint = True
+        if not self._clean_savepoint:  # (a clean one, set with BEGIN or by the last step, serves as it is)
+            self.execute(
+                "RELEASE SAVEPOINT pj_step; SAVEPOINT pj_step" if self._step_savepoint else "SAVEPOINT pj_step"
+            )
+            self._step_savepoint = self._clean_savepoint = True
         self._in_step = True
         try:
             yield self
@@ -474,6 +502,7 @@ class Session:
             if self._in_transaction and self._raw is not None:
                 with contextlib.suppress(Exception):
                     self.execute("ROLLBACK TO SAVEPOINT pj_step", reconnect=False)
+                    self._clean_savepoint = True
             raise
         finally:
             self._in_step = False
@@ -483,9 +512,17 @@ _READS = ("SELECT", "PRAGMA", "WITH", "EXPLAIN")
 _DDL = ("CREATE", "DROP", "ALTER", "RENAME")
 
 
+_seen_writes: dict[str, bool] = {}  # pipejoint's statements are few and repeat: each is judged once
+
+
 def _writes(sql: str) -> bool:
     """Whether a statement may write (anything but a read starts a deferred transaction)."""
-    return not sql.lstrip()[:7].upper().startswith(_READS)
+    writes = _seen_writes.get(sql)
+    if writes is None:
+        writes = not sql.lstrip()[:7].upper().startswith(_READS)
+        if len(_seen_writes) < 4096:
+            _seen_writes[sql] = writes
+    return writes
 
 
 def require_no_transaction(connection: Session, action: str) -> None:

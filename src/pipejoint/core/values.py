@@ -343,6 +343,8 @@ def fast_checker(attr):
         return lambda values, types: values if types <= {bool} else None
     if core in ("bytes", "blob"):
         return lambda values, types: values if types <= {bytes} else None
+    if core == "date":  # dates as they are (a datetime, a subclass of date, takes the slow path)
+        return lambda values, types: values if types <= {datetime.date} else None
     return None
 
 
@@ -384,3 +386,56 @@ def _fast_strings(values, types, t):
     if t.core == "enum" and not set(values) <= set(t.values):
         return None
     return values
+
+
+# --- one value at a time (insert1): the plain cases in a few bytecodes ---
+
+
+def quick_normalizer(t):
+    """fn(value) -> what ``normalize`` returns for a value of storage type `t`, for insert1.
+
+    A plain int, float or ASCII string is checked inline; any other value goes through the type's
+    normalizer. A float that is not finite raises ValueError like a wrong value: insert's full check
+    then decides (NaN is stored as NULL where allowed, infinity is refused) and words the error.
+    """
+    full = normalizer(t)
+    core = t.storage_core
+    if t.is_integer:
+        low, high = t.integer_range
+
+        def integer(value):
+            if type(value) is int and low <= value <= high:
+                return value
+            return full(value, t)
+
+        return integer
+    if core in ("float32", "float64"):
+        unsigned, single = t.unsigned, core == "float32"
+
+        def real(value):
+            if type(value) is not float:
+                value = full(value, t)
+            elif single:
+                value = to_float32(value)
+            if value - value != 0.0 or (unsigned and value < 0.0):  # NaN or ±inf; a negative unsigned
+                raise ValueError("needs the full check")
+            return value
+
+        return real
+    if core in ("char", "varchar", "enum", "text"):
+        limit = t.length if core in ("char", "varchar") else None
+        allowed = frozenset(t.values) if core == "enum" else None
+
+        def string(value):
+            if (
+                type(value) is str
+                and value.isascii()
+                and "\0" not in value
+                and (limit is None or len(value) <= limit)
+                and (allowed is None or value in allowed)
+            ):
+                return value
+            return full(value, t)
+
+        return string
+    return lambda value: full(value, t)

@@ -139,10 +139,11 @@ class AutoPopulate(_Mixin):
         """
         connection = self._connection
         kwargs = make_kwargs or {}
+        form = _make_form(self)
         token = making.set(making.get() | self._making_names())
         self._upstream_key, self._upstream = key, None  # self.upstream, built when make() reads it
         try:
-            if hasattr(self, "make_fetch") and hasattr(self, "make_compute") and hasattr(self, "make_insert"):
+            if form == "three parts":
                 if self._already_made(key):  # (made since the key was listed) compute nothing
                     return False
                 fetched = _as_tuple(self.make_fetch(dict(key), **kwargs))
@@ -166,7 +167,7 @@ class AutoPopulate(_Mixin):
                     f"Table {self.class_name} has no make() method to populate it: define make(self, key) "
                     "that computes and inserts the rows for one key."
                 )
-            if inspect.isgeneratorfunction(make):
+            if form == "generator":
                 if self._already_made(key):  # (made since the key was listed) compute nothing
                     return False
                 return self._make_generator(make, key, kwargs, on_commit)
@@ -212,26 +213,34 @@ class AutoPopulate(_Mixin):
 
     def _making_names(self):
         """This table and its parts: the tables make() may insert into (kept in the connection's cache)."""
+        names = self.__dict__.get("_making")  # kept on the instance populate() runs on
+        if names is not None:
+            return names
         cache = self._connection.cache
         key = ("making", self.node_name)
         names = cache.get(key)
         if names is None:
             names = cache.put(key, frozenset({self.node_name, *self.parts()}))
+        self.__dict__["_making"] = names
         return names
 
     def _already_made(self, key):
-        """Whether the table has rows for `key`: one prepared query, run per key inside make's transaction."""
+        """Whether the table has rows for `key`: one prepared query, run per key inside make's transaction.
+
+        The query and the key's encoders are kept per heading (a key from key_source is checked by
+        the quick normalizers; anything else by backend.encode, as a restriction would be)."""
         connection = self._connection
-        backend = connection.backend
-        heading = self.heading
+        heading = self._heading
         names = tuple(n for n in heading.primary_key if n in key)
-        cache_key = ("made", self.node_name, names)
-        sql = connection.cache.get(cache_key)
-        if sql is None:
-            p = backend.placeholder
-            where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names) or "1 = 1"
-            sql = connection.cache.put(cache_key, f"SELECT 1 FROM {self.full_table_name} WHERE {where} LIMIT 1")
-        args = [backend.encode(key[n], heading[n]) for n in names]
+        check = heading.cache.get(("made", names))
+        if check is None or check[0] is not connection:
+            check = heading.cache["made", names] = _made_query(self, connection, heading, names)
+        _, sql, encoders = check
+        try:
+            args = [encode(key[n]) for n, encode in zip(names, encoders)]
+        except (ValueError, TypeError, OverflowError):
+            backend = connection.backend
+            args = [backend.encode(key[n], heading[n]) for n in names]  # raises the error a restriction would
         return connection.execute(sql, args or None).fetchone() is not None
 
     def _make_retrying(self, key, make_kwargs, on_commit):
@@ -363,12 +372,16 @@ class AutoPopulate(_Mixin):
             if needs_heartbeat(self._connection):
                 heartbeat = Heartbeat(jobs)
         success, errors, calls = 0, [], 0
+        ahead = _Ahead() if jobs is not None and hasattr(jobs, "_take_pending") else None  # (2.x queues)
+        todo = list(todo)
         try:
             with _sigterm_as_exit(jobs is not None):
-                for key in todo:
+                for position, key in enumerate(todo):
                     if calls >= cap:
                         break
-                    outcome = self._populate_key(key, jobs, heartbeat, make_kwargs, metadata)
+                    if ahead is not None:
+                        ahead.next_key = todo[position + 1] if position + 1 < len(todo) and calls + 1 < cap else None
+                    outcome = self._populate_key(key, jobs, heartbeat, make_kwargs, metadata, ahead)
                     if outcome is None or outcome is False:  # another worker holds or made this key
                         continue
                     calls += 1
@@ -383,16 +396,22 @@ class AutoPopulate(_Mixin):
                     if bar is not None:
                         bar.update(1)
         finally:
+            if ahead is not None and ahead.taken is not None:  # reserved, never started: give it back
+                jobs.release(*ahead.taken)
             if heartbeat is not None:
                 heartbeat.stop()
             if bar is not None:
                 bar.close()
         return {"success_count": success, "error_list": errors}
 
-    def _populate_key(self, key, jobs, heartbeat, make_kwargs, metadata=None):
+    def _populate_key(self, key, jobs, heartbeat, make_kwargs, metadata=None, ahead=None):
         """Make one key: True (made), False (already there), None (someone else's job) or the error.
 
         `metadata` (a RunMetadata) records when, how long, where and with which code the rows were made.
+        With `ahead` (an _Ahead), the transaction that stores a result also reserves the next key's
+        job: one commit per key instead of two (on a server, one fsync). Another worker trying to
+        reserve that job waits for the commit, then finds it reserved; two workers going through the
+        keys in opposite orders can deadlock on MySQL, which the server resolves and populate retries.
         """
         if jobs is None:
             start = time.time()
@@ -408,7 +427,9 @@ class AutoPopulate(_Mixin):
             except Exception as error:
                 logger.debug("make(%s) failed:\n%s", key, traceback.format_exc())
                 return error
-        holder = _retry_transient(self._connection, lambda: jobs.take(key))
+        holder = ahead.take(key, jobs) if ahead is not None else None
+        if holder is None:
+            holder = _retry_transient(self._connection, lambda: jobs.take(key))
         if holder is None:
             return None
         if heartbeat is not None:
@@ -419,9 +440,13 @@ class AutoPopulate(_Mixin):
             if made and metadata is not None:
                 metadata.record(key, start)
             jobs.finish(key, holder, time.time() - start)
+            if made and ahead is not None:
+                ahead.reserve_next(jobs)
 
         try:
             made = self._make_retrying(key, make_kwargs, on_commit)
+            if ahead is not None:
+                ahead.committed(made)
             if not made:  # made elsewhere: make sure the job row does not linger
                 _retry_transient(self._connection, lambda: jobs.finish(key, holder, time.time() - start))
             return made
@@ -509,6 +534,36 @@ def auto_populated_classes(schema):
     return [classes[n] for n in ordered]
 
 
+class _Ahead:
+    """The next key's job, reserved by the transaction that stored the current key's result."""
+
+    def __init__(self):
+        self.next_key = None  # the key populate makes next (None: none, or the last call allowed)
+        self.pending = None  # (key, holder) reserved in the open transaction
+        self.taken = None  # (key, holder) reserved by a committed transaction, not started yet
+
+    def reserve_next(self, jobs):
+        self.pending = None
+        if self.next_key is not None:
+            job_key = jobs._key(self.next_key)
+            holder = jobs._take_pending(job_key)
+            if holder is not None:
+                self.pending = (job_key, holder)
+
+    def committed(self, made):
+        self.taken, self.pending = (self.pending if made else None), None
+
+    def take(self, key, jobs):
+        """The holder of `key`'s job when it was reserved ahead; else None (any other is given back)."""
+        taken, self.taken = self.taken, None
+        if taken is None:
+            return None
+        if all(taken[0][n] == key[n] for n in taken[0]):
+            return taken[1]
+        jobs.release(*taken)
+        return None
+
+
 def _by_priority(todo, jobs, priority):
     """Keys ordered by their job's priority (smaller first); with `priority`, only those at or below it.
 
@@ -525,6 +580,30 @@ def _by_priority(todo, jobs, priority):
             ranked.append((rank, i, key))
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [k for _, _, k in ranked]
+
+
+def _made_query(table, connection, heading, names):
+    """(connection, the "already made?" SELECT, one encoder per key attribute) for _already_made."""
+    backend = connection.backend
+    p = backend.placeholder
+    where = " AND ".join(f"{backend.quote(n)} = {p}" for n in names) or "1 = 1"
+    sql = f"SELECT 1 FROM {table.full_table_name} WHERE {where} LIMIT 1"
+    return connection, sql, [backend.value_encoder(heading[n].attr_type) for n in names]
+
+
+def _make_form(table):
+    """How the table makes a key: "three parts" (make_fetch/compute/insert), "generator" or "plain".
+    Kept on the instance populate() runs on: it asks for every key."""
+    form = table.__dict__.get("_make_form")
+    if form is not None:
+        return form
+    if hasattr(table, "make_fetch") and hasattr(table, "make_compute") and hasattr(table, "make_insert"):
+        form = "three parts"
+    else:
+        make = getattr(table, "make", None) or getattr(table, "_make_tuples", None)
+        form = "generator" if make is not None and inspect.isgeneratorfunction(make) else "plain"
+    table.__dict__["_make_form"] = form
+    return form
 
 
 def _finish(on_commit, made):

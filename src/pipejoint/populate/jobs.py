@@ -417,11 +417,31 @@ class Job(Table):
         return value
 
     def _where_key(self, key):
-        backend = self._connection.backend
-        q, p = backend.quote, backend.placeholder
-        heading = self._record.heading
-        clause = " AND ".join(f"{q(n)} = {p}" for n in self.key_names)
-        return clause, [backend.encode(key[n], heading[n]) for n in self.key_names]
+        """(WHERE clause, its arguments) naming one job; the clause and the encoders are kept on this
+        queue object (populate uses one for all its keys)."""
+        kept = self.__dict__.get("_where_kept")
+        if kept is None:
+            backend = self._connection.backend
+            q, p = backend.quote, backend.placeholder
+            heading = self._record.heading
+            clause = " AND ".join(f"{q(n)} = {p}" for n in self.key_names)
+            encoders = [backend.value_encoder(heading[n].attr_type) for n in self.key_names]
+            kept = self.__dict__["_where_kept"] = (clause, encoders)
+        clause, encoders = kept
+        try:
+            return clause, [encode(key[n]) for n, encode in zip(self.key_names, encoders)]
+        except (ValueError, TypeError, OverflowError):
+            backend = self._connection.backend
+            heading = self._record.heading
+            return clause, [backend.encode(key[n], heading[n]) for n in self.key_names]
+
+    def _statement(self, name, build):
+        """A statement of the populate protocol, built once per queue object."""
+        kept = self.__dict__.setdefault("_statements", {})
+        sql = kept.get(name)
+        if sql is None:
+            sql = kept[name] = build()
+        return sql
 
     def _delete_idents(self, idents):
         removed = 0
@@ -528,11 +548,14 @@ class Job(Table):
         q, p = backend.quote, backend.placeholder
         holder = _holder(connection)
         where, args = self._where_key(key)
-        sql = (
-            f"UPDATE {self.full_table_name} SET {q('status')} = 'reserved', {q('host')} = {p}, {q('pid')} = {p}, "
-            f"{q('connection_id')} = {p}, {q('user')} = {p}, {q('version')} = {p}, "
-            f"{q('reserved_time')} = {backend.now_sql} "
-            f"WHERE {where} AND {q('status')} = 'pending' AND {q('scheduled_time')} <= {backend.now_sql}"
+        sql = self._statement(
+            "take",
+            lambda: (
+                f"UPDATE {self.full_table_name} SET {q('status')} = 'reserved', {q('host')} = {p}, {q('pid')} = {p}, "
+                f"{q('connection_id')} = {p}, {q('user')} = {p}, {q('version')} = {p}, "
+                f"{q('reserved_time')} = {backend.now_sql} "
+                f"WHERE {where} AND {q('status')} = 'pending' AND {q('scheduled_time')} <= {backend.now_sql}"
+            ),
         )
         values = (holder.host, holder.pid, holder.connection_id, holder.user, "", *args)
         return holder if connection.execute(sql, values).rowcount == 1 else None
@@ -570,14 +593,19 @@ class Job(Table):
         backend = connection.backend
         q, p = backend.quote, backend.placeholder
         where, args = self._mine(key, holder)
+        mine = holder is not None
         if config["jobs.keep_completed"]:
-            sql = (
-                f"UPDATE {self.full_table_name} SET {q('status')} = 'success', "
-                f"{q('completed_time')} = {backend.now_sql}, {q('duration')} = {p} WHERE {where}"
+            sql = self._statement(
+                ("succeeded", mine),
+                lambda: (
+                    f"UPDATE {self.full_table_name} SET {q('status')} = 'success', "
+                    f"{q('completed_time')} = {backend.now_sql}, {q('duration')} = {p} WHERE {where}"
+                ),
             )
             connection.execute(sql, (duration, *args))
         else:
-            connection.execute(f"DELETE FROM {self.full_table_name} WHERE {where}", args)
+            sql = self._statement(("done", mine), lambda: f"DELETE FROM {self.full_table_name} WHERE {where}")
+            connection.execute(sql, args)
 
     def _fail(self, key, holder, message, stack, duration):
         connection = self._connection

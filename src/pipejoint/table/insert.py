@@ -12,23 +12,21 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
-import contextvars
 import itertools
 
 from sqlglot import exp
 
 from ..errors import DataJointError, DuplicateError, IntegrityError, MissingAttributeError, UnknownAttributeError
 from ..query.compiler import Context, finish
+from ..query.expression import QueryExpression
 from .insert_diagnosis import duplicate_error, integrity_error
 from .insert_encoding import Column, encode_row, uses_store
 from .insert_external import tracking, write_tracked
-from .insert_sources import check_required, fast_groups, row_source, slow_groups
-from .insert_statements import Plan, insert_from_query
+from .insert_one import insert1_quick, making
+from .insert_sources import fast_groups, row_source, slow_groups
+from .insert_statements import insert_from_query, plan_for
 
 DEFAULT_CHUNK = 5000
-
-# Tables whose make() is running in this context: they accept inserts without allow_direct_insert.
-making = contextvars.ContextVar("pipejoint_making", default=frozenset())
 
 
 def _check_direct_insert(table, allow_direct_insert):
@@ -60,8 +58,6 @@ def insert(
     Rows are read in chunks (memory stays flat for generators of millions of rows); a chunk whose
     rows all give the same fields is checked column by column, others row by row.
     """
-    from ..query.expression import QueryExpression
-
     _check_direct_insert(table, allow_direct_insert)
     if table._where:
         raise DataJointError(f"Cannot insert into a restricted table: insert into {table.class_name} itself.")
@@ -100,8 +96,7 @@ def insert(
                 key = tuple(row_names)
                 plan = plans.get(key)
                 if plan is None:
-                    check_required(row_names, heading, table, indices[0])
-                    plan = plans[key] = Plan(table, row_names, mode)
+                    plan = plans[key] = plan_for(table, row_names, mode, indices[0])
                 encoded = plan.encode_rows(tuples, indices)
                 if with_store:
                     storage.flush()  # the objects exist before the rows that refer to them
@@ -118,7 +113,7 @@ def _send(connection, plan, rows, indices):
     """
     several = len(rows) > 1
     if several:
-        connection.execute("SAVEPOINT pj_insert")
+        savepoint = connection.write_savepoint()
     try:
         if plan.copy is not None and len(rows) > 1:
             try:
@@ -130,14 +125,14 @@ def _send(connection, plan, rows, indices):
     except DuplicateError as error:
         if several:
             try:
-                connection.execute("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
+                connection.execute(f"ROLLBACK TO SAVEPOINT {savepoint}", reconnect=False)
             except Exception:
                 several = False
         raise duplicate_error(connection, plan, rows, indices, error, lookup=several) from None
     except IntegrityError as error:
         if several:
             try:
-                connection.execute("ROLLBACK TO SAVEPOINT pj_insert", reconnect=False)
+                connection.execute(f"ROLLBACK TO SAVEPOINT {savepoint}", reconnect=False)
             except Exception:
                 several = False
         raise integrity_error(
@@ -147,9 +142,11 @@ def _send(connection, plan, rows, indices):
 
 def insert1(table, row, **kwargs):
     """Insert one row (a dict, a record or a sequence in heading order)."""
-    if isinstance(row, (str, bytes)) or (
-        not isinstance(row, (collections.abc.Mapping, collections.abc.Sequence))
-        and not (type(row).__module__ == "numpy")
+    if type(row) is dict:
+        if not kwargs and insert1_quick(table, row):
+            return
+    elif isinstance(row, (str, bytes)) or (
+        not isinstance(row, (collections.abc.Mapping, collections.abc.Sequence)) and type(row).__module__ != "numpy"
     ):
         raise DataJointError(f"insert1() takes one row (a dict or a sequence), not {type(row).__name__}.")
     insert(table, [row], **kwargs)

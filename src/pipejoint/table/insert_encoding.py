@@ -102,17 +102,25 @@ def writes_014_objects(heading):
 
 
 def uses_store(heading):
-    """True when some attribute's codec chain writes to an object store."""
+    """True when some attribute's codec chain writes to an object store; kept with the heading, as
+    every insert asks (unless a codec could not be resolved yet: it may be registered later)."""
+    found = heading.cache.get("uses store")
+    if found is not None:
+        return found
     from ..storage.codecs import pipeline
 
+    found, resolved = False, True
     for attr in heading.attributes.values():
         if attr.codec is not None:
             try:
                 if pipeline.chain_of(attr).uses_store:
-                    return True
+                    found = True
+                    break
             except DataJointError:
-                pass
-    return False
+                resolved = False
+    if resolved:
+        heading.cache["uses store"] = found
+    return found
 
 
 def check_value_sizes(plan, encoded, indices):

@@ -18,6 +18,21 @@ from .insert_encoding import Column, check_value_sizes, encode_column, pack_keye
 from .insert_sources import check_required
 
 
+def plan_for(table, names, mode, index):
+    """The Plan for these field names, kept with the table's heading (every make() that inserts the
+    same fields reuses it); the required attributes are checked when it is made (row `index` named)."""
+    heading = table.heading
+    key = ("plan", tuple(names), mode)
+    plan = heading.cache.get(key)
+    if plan is not None and plan.connection is table._connection:
+        return plan
+    check_required(names, heading, table, index)
+    plan = Plan(table, names, mode)
+    if plan.value_limit is None and len(heading.cache) < 64:  # (a server's size limit may change)
+        heading.cache[key] = plan
+    return plan
+
+
 class Plan:
     """The prepared statement and per-column handling for one set of field names."""
 
@@ -26,6 +41,7 @@ class Plan:
         backend = connection.backend
         heading = table.heading
         self.table = table
+        self.connection = connection
         self.names = list(names)
         self.columns = [Column(heading.all_attributes[n], backend) for n in names]
         self.sql = insert_statement(backend, table, names, heading.primary_key, mode)

@@ -555,9 +555,7 @@ class Table(QueryExpression, metaclass=TableMeta):
         allow_direct_insert: bool | None = None,
         chunk_size: int | None = None,
     ) -> None:
-        from .insert import insert
-
-        return insert(
+        return _inserts()[0](
             self,
             rows,
             replace=replace,
@@ -583,9 +581,7 @@ class Table(QueryExpression, metaclass=TableMeta):
 
     @class_level
     def insert1(self, row: Row, **kwargs: Any) -> None:
-        from .insert import insert1
-
-        return insert1(self, row, **kwargs)
+        return _inserts()[1](self, row, **kwargs)
 
     @property
     def staged_insert1(self) -> Any:
@@ -747,3 +743,16 @@ class FreeTable(Table):
 
     def __repr__(self) -> str:
         return f"FreeTable({self.node_name})\n" + super().__repr__()
+
+
+def _inserts():
+    """table/insert.py's (insert, insert1), imported on the first insert (not at import time) and kept."""
+    global _insert_functions
+    if _insert_functions is None:
+        from .insert import insert, insert1
+
+        _insert_functions = (insert, insert1)
+    return _insert_functions
+
+
+_insert_functions = None
