@@ -2,9 +2,10 @@
 
 A worker receives plain data: the name (or file path) of the pipeline module, the table class,
 the connection settings and the jobs settings. It finds the module (already in memory when the
-worker was forked, else imported), opens its own connection and populates with
-reserve_jobs=True. The jobs table in the database coordinates the workers, so the executor can
-be a local process pool or a Dask cluster's executor.
+worker was forked, else imported), opens its own connection and populates. With reserve_jobs,
+the jobs table in the database coordinates the workers; without (DataJoint's direct mode), each
+task is a batch of keys the parent listed, and the jobs table is left alone. Either way the
+executor can be a local process pool or a Dask cluster's executor.
 
 populate(processes=N) forks its workers where that is safe (Linux, no other threads running, no
 connection in a transaction; the parent closes its connections first, so no worker inherits a
