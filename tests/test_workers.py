@@ -205,6 +205,19 @@ def test_worker_errors_are_reported(tmp_path, settings, connection):
         assert len(m.Fails.jobs.errors) == 1
 
 
+def test_a_worker_error_that_cannot_travel_arrives_as_its_text(tmp_path, settings, connection):
+    text = FAILS.replace('raise ValueError("item 3 is broken")', 'raise ValueError("item 3 is broken", lambda: 0)')
+    with pipeline(tmp_path, settings, connection, text) as m:
+        m.Item.insert([(i,) for i in range(5)])
+        with dj.config.override(jobs__max_retries=0):
+            with pytest.raises(DataJointError, match="ValueError: .*item 3 is broken"):  # not a pickling error
+                m.Fails.populate(processes=2)
+            [(key, error)] = m.Fails.populate(processes=2, suppress_errors=True, return_exception_objects=True)[
+                "error_list"
+            ]
+        assert key == {"item": 3} and isinstance(error, DataJointError) and "item 3 is broken" in str(error)
+
+
 def test_processes_without_reserve_jobs_make_keys_whatever_their_jobs_say(tmp_path, settings, connection):
     """DataJoint's direct mode: populate(processes=N) without reserve_jobs makes every key still
     missing, even those whose job row says error or ignore (left by an earlier reserve_jobs run),

@@ -163,14 +163,20 @@ def run_worker(spec):
     table = resolve_table(spec)()
     options = dict(spec["options"])
     keep_objects = options.pop("return_exception_objects", False)
-    result = table.populate(
-        *spec["restrictions"],
-        reserve_jobs=spec.get("reserve_jobs", True),
-        refresh=False,
-        return_exception_objects=True,
-        keys=spec.get("keys"),
-        **options,
-    )
+    try:
+        result = table.populate(
+            *spec["restrictions"],
+            reserve_jobs=spec.get("reserve_jobs", True),
+            refresh=False,
+            return_exception_objects=True,
+            keys=spec.get("keys"),
+            **options,
+        )
+    except Exception as error:  # (suppress_errors False) it must reach the parent, not a pickling error
+        portable = _portable(error)
+        if portable is error:
+            raise
+        raise portable from None
     errors = []
     for key, error in result["error_list"]:
         errors.append((key, _portable(error) if keep_objects else f"{type(error).__name__}: {error}"))
