@@ -155,34 +155,101 @@ def test_workers_refuse_what_they_cannot_carry(schema, connection):
     assert len(Doubled) == 0 and len(Doubled.jobs) == 0
 
 
+FAILS = """
+import pipejoint as dj
+schema = dj.Schema(SCHEMA_NAME)
+
+@schema
+class Item(dj.Manual):
+    definition = "item : int32"
+
+@schema
+class Fails(dj.Computed):
+    definition = "-> Item"
+
+    def make(self, key):
+        if key["item"] == 3:
+            raise ValueError("item 3 is broken")
+        self.insert1(key)
+"""
+
+
 def test_worker_errors_are_reported(tmp_path, settings, connection):
-    text = """
-    import pipejoint as dj
-    schema = dj.Schema(SCHEMA_NAME)
-
-    @schema
-    class Item(dj.Manual):
-        definition = "item : int32"
-
-    @schema
-    class Fails(dj.Computed):
-        definition = "-> Item"
-
-        def make(self, key):
-            if key["item"] == 3:
-                raise ValueError("item 3 is broken")
-            self.insert1(key)
-    """
-    with pipeline(tmp_path, settings, connection, text) as m:
+    """A worker's error reaches the parent as one process would give it: raised, or listed."""
+    with pipeline(tmp_path, settings, connection, FAILS) as m:
         m.Item.insert([(i,) for i in range(5)])
         with pytest.raises(ValueError, match="item 3 is broken"):  # as in one process
             m.Fails.populate(processes=2)
-        assert m.Fails.jobs.errors.fetch1("item") == 3
-        m.Fails.jobs.errors.delete()
+        assert len(m.Fails.jobs) == 0  # without reserve_jobs, the jobs table is not written
         with dj.config.override(jobs__max_retries=0):
-            result = m.Fails.populate(suppress_errors=True, reserve_jobs=True)
+            result = m.Fails.populate(processes=2, suppress_errors=True)
+            assert result["error_list"] == [({"item": 3}, "ValueError: item 3 is broken")]
+            assert len(m.Fails) == 4  # (some were made before the first call stopped)
+            [(key, error)] = m.Fails.populate(processes=2, suppress_errors=True, return_exception_objects=True)[
+                "error_list"
+            ]
+            assert key == {"item": 3} and isinstance(error, ValueError) and str(error) == "item 3 is broken"
+
+            # with reserve_jobs, the failed job is recorded, and then left alone
+            with pytest.raises(ValueError, match="item 3 is broken"):
+                m.Fails.populate(processes=2, reserve_jobs=True)
+            assert m.Fails.jobs.errors.fetch1("item") == 3
+            assert m.Fails.jobs.errors.fetch1("error_message") == "ValueError: item 3 is broken"
+            assert m.Fails.populate(processes=2, reserve_jobs=True, suppress_errors=True) == {
+                "success_count": 0,
+                "error_list": [],
+            }
+            m.Fails.jobs.errors.delete()
+            result = m.Fails.populate(processes=2, reserve_jobs=True, suppress_errors=True)
         assert result["error_list"] == [({"item": 3}, "ValueError: item 3 is broken")]
-        assert len(m.Fails) == 4
+        assert len(m.Fails.jobs.errors) == 1
+
+
+def test_a_worker_error_that_cannot_travel_arrives_as_its_text(tmp_path, settings, connection):
+    text = FAILS.replace('raise ValueError("item 3 is broken")', 'raise ValueError("item 3 is broken", lambda: 0)')
+    with pipeline(tmp_path, settings, connection, text) as m:
+        m.Item.insert([(i,) for i in range(5)])
+        with dj.config.override(jobs__max_retries=0):
+            with pytest.raises(DataJointError, match="ValueError: .*item 3 is broken"):  # not a pickling error
+                m.Fails.populate(processes=2)
+            [(key, error)] = m.Fails.populate(processes=2, suppress_errors=True, return_exception_objects=True)[
+                "error_list"
+            ]
+        assert key == {"item": 3} and isinstance(error, DataJointError) and "item 3 is broken" in str(error)
+
+
+def test_processes_without_reserve_jobs_make_keys_whatever_their_jobs_say(tmp_path, settings, connection):
+    """DataJoint's direct mode: populate(processes=N) without reserve_jobs makes every key still
+    missing, even those whose job row says error or ignore (left by an earlier reserve_jobs run),
+    and leaves the jobs table as it was."""
+    with pipeline(tmp_path, settings, connection) as m:
+        m.Item.insert([(i,) for i in range(8)])
+        m.Busy.jobs.refresh()
+        m.Busy.jobs.ignore({"item": 0})
+        assert m.Busy.jobs.reserve({"item": 1})
+        m.Busy.jobs.error({"item": 1}, "failed yesterday")
+        before = sorted(m.Busy.jobs.fetch("item", "status", "error_message", as_dict=True), key=lambda r: r["item"])
+        result = m.Busy.populate(processes=2)
+        assert result == {"success_count": 8, "error_list": []}
+        assert sorted(m.Busy.fetch("item").tolist()) == list(range(8))
+        assert sorted(m.Computes.fetch("item").tolist()) == list(range(8))  # each key made once
+        after = sorted(m.Busy.jobs.fetch("item", "status", "error_message", as_dict=True), key=lambda r: r["item"])
+        assert after == before
+        # with reserve_jobs, the workers honour the jobs table: ignored and failed keys wait
+        (m.Busy & "item < 4").delete()
+        result = m.Busy.populate(processes=2, reserve_jobs=True)
+        assert result == {"success_count": 2, "error_list": []}
+        assert sorted(m.Busy.fetch("item").tolist()) == [2, 3, 4, 5, 6, 7]
+
+
+def test_processes_without_reserve_jobs_honour_order_and_max_calls(tmp_path, settings, connection):
+    with pipeline(tmp_path, settings, connection) as m:
+        m.Item.insert([(i,) for i in range(10)])
+        assert m.Busy.populate(processes=2, max_calls=3, order="reverse")["success_count"] == 3
+        assert sorted(m.Busy.fetch("item").tolist()) == [7, 8, 9]
+        assert m.Busy.populate(processes=3, keys=[{"item": 0}, {"item": 5}])["success_count"] == 2
+        assert m.Busy.populate(processes=4)["success_count"] == 5
+        assert sorted(m.Computes.fetch("item").tolist()) == list(range(10))
 
 
 def _cli(args, settings, cwd):

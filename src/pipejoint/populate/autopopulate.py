@@ -27,6 +27,7 @@ from ..settings import config
 from ..table.insert import making
 from ..table.tiers import UserTable
 from .progress import progress_bar
+from .signals import interruption_record, sigterm_as_exit
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -327,6 +328,7 @@ class AutoPopulate(_Mixin):
             return populate_with_workers(
                 self,
                 restrictions,
+                reserve_jobs=reserve_jobs,
                 processes=processes,
                 executor=executor,
                 suppress_errors=suppress_errors,
@@ -375,7 +377,7 @@ class AutoPopulate(_Mixin):
         ahead = _Ahead() if jobs is not None and hasattr(jobs, "_take_pending") else None  # (2.x queues)
         todo = list(todo)
         try:
-            with _sigterm_as_exit(jobs is not None):
+            with sigterm_as_exit(jobs is not None):
                 for position, key in enumerate(todo):
                     if calls >= cap:
                         break
@@ -450,8 +452,12 @@ class AutoPopulate(_Mixin):
             if not made:  # made elsewhere: make sure the job row does not linger
                 _retry_transient(self._connection, lambda: jobs.finish(key, holder, time.time() - start))
             return made
-        except (KeyboardInterrupt, SystemExit):
-            jobs.release(key, holder)
+        except (KeyboardInterrupt, SystemExit) as interruption:  # Ctrl-C, or SIGTERM (signals.py)
+            message, stack = interruption_record(interruption)
+            try:
+                jobs.fail(key, holder, message, stack, time.time() - start)
+            except Exception as error:  # the interruption matters more than its record
+                logger.warning("Could not record the interrupted job %s of %s: %s", key, self.class_name, error)
             raise
         except Exception as error:
             logger.debug("make(%s) failed:\n%s", key, traceback.format_exc())
@@ -625,33 +631,6 @@ def _retry_transient(connection, action):
             if not _is_transient(connection, error) or attempt == TRANSIENT_RETRIES - 1:
                 raise
             time.sleep(0.05 * random.uniform(0.5, 1.5))
-
-
-class _sigterm_as_exit:
-    """While a worker holds jobs, SIGTERM (a cluster stopping the job) unwinds cleanly and frees the job."""
-
-    def __init__(self, active):
-        self.active = active
-        self.previous = None
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        if self.active and threading.current_thread() is threading.main_thread():
-
-            def stop(signum, frame):
-                raise SystemExit(f"pipejoint worker stopped by signal {signum}")
-
-            self.previous = signal.signal(signal.SIGTERM, stop)
-        return self
-
-    def __exit__(self, *exc):
-        import signal
-
-        if self.previous is not None:
-            signal.signal(signal.SIGTERM, self.previous)
-        return False
 
 
 def _as_tuple(value):

@@ -2,9 +2,10 @@
 
 A worker receives plain data: the name (or file path) of the pipeline module, the table class,
 the connection settings and the jobs settings. It finds the module (already in memory when the
-worker was forked, else imported), opens its own connection and populates with
-reserve_jobs=True. The jobs table in the database coordinates the workers, so the executor can
-be a local process pool or a Dask cluster's executor.
+worker was forked, else imported), opens its own connection and populates. With reserve_jobs,
+the jobs table in the database coordinates the workers; without (DataJoint's direct mode), each
+task is a batch of keys the parent listed, and the jobs table is left alone. Either way the
+executor can be a local process pool or a Dask cluster's executor.
 
 populate(processes=N) forks its workers where that is safe (Linux, no other threads running, no
 connection in a transaction; the parent closes its connections first, so no worker inherits a
@@ -156,19 +157,26 @@ def resolve_table(spec):
 
 
 def run_worker(spec):
-    """The task an executor runs: populate with reserve_jobs in this process until no keys are left."""
+    """The task an executor runs: populate with reserve_jobs in this process until no keys are left,
+    or (with reserve_jobs False in the spec) make the spec's batch of keys."""
     _configure(spec)
     table = resolve_table(spec)()
     options = dict(spec["options"])
     keep_objects = options.pop("return_exception_objects", False)
-    result = table.populate(
-        *spec["restrictions"],
-        reserve_jobs=True,
-        refresh=False,
-        return_exception_objects=True,
-        keys=spec.get("keys"),
-        **options,
-    )
+    try:
+        result = table.populate(
+            *spec["restrictions"],
+            reserve_jobs=spec.get("reserve_jobs", True),
+            refresh=False,
+            return_exception_objects=True,
+            keys=spec.get("keys"),
+            **options,
+        )
+    except Exception as error:  # (suppress_errors False) it must reach the parent, not a pickling error
+        portable = _portable(error)
+        if portable is error:
+            raise
+        raise portable from None
     errors = []
     for key, error in result["error_list"]:
         errors.append((key, _portable(error) if keep_objects else f"{type(error).__name__}: {error}"))
@@ -218,8 +226,14 @@ def populate_with_workers(
     order,
     limit,
     keys=None,
+    reserve_jobs=True,
 ):
-    """populate(processes=N) and populate(executor=...): N workers take keys through the jobs table."""
+    """populate(processes=N) and populate(executor=...).
+
+    With reserve_jobs, N workers take keys through the jobs table. Without (DataJoint's direct
+    mode), the jobs table is neither read nor written: the parent lists the keys still to make
+    (whatever their jobs' status) and hands them out in small batches, one batch per task.
+    """
     options = {
         "suppress_errors": suppress_errors,
         "return_exception_objects": return_exception_objects,
@@ -233,7 +247,10 @@ def populate_with_workers(
         keys = [dict(k) for k in keys]
         spec["keys"] = keys
     todo = keys if keys is not None else table._todo(restrictions).keys(order_by="KEY")
-    table.jobs.refresh(*restrictions, todo=todo)
+    if reserve_jobs:
+        table.jobs.refresh(*restrictions, todo=todo)
+    else:
+        todo = _ordered(todo, order)[:cap]
     if not todo:
         if display_progress:
             from .progress import progress_bar
@@ -241,16 +258,16 @@ def populate_with_workers(
             progress_bar(0, table.class_name).close()  # says there is nothing to do
         return {"success_count": 0, "error_list": []}
     count = min(_executor_size(executor, processes), len(todo))  # no idle workers
+    if reserve_jobs:
+        tasks = [dict(spec, options=dict(spec["options"], max_calls=share)) for share in _split_cap(cap, count)]
+    else:
+        tasks = [dict(spec, keys=batch, reserve_jobs=False) for batch in _batches(todo, count)]
     own_pool = executor is None
     if own_pool:
         executor = local_pool(count)
-    shares = _split_cap(cap, count)
     try:
-        futures = []
-        for index, share in enumerate(shares):
-            worker = dict(spec, options=dict(spec["options"], max_calls=share), index=index)
-            futures.append(executor.submit(run_worker, worker))
-        results = _wait(futures, table, restrictions, display_progress, len(todo))
+        futures = [executor.submit(run_worker, dict(task, index=i)) for i, task in enumerate(tasks)]
+        results = _wait(futures, table, restrictions, display_progress, len(todo), suppress_errors)
     finally:
         if own_pool:
             executor.shutdown(wait=True, cancel_futures=True)
@@ -262,6 +279,23 @@ def populate_with_workers(
             raise error
         raise DataJointError(f"make({key}) of {table.node_name} failed in a worker: {error}")
     return {"success_count": success, "error_list": errors}
+
+
+def _ordered(todo, order):
+    if order == "reverse":
+        return todo[::-1]
+    if order == "random":
+        import random
+
+        todo = list(todo)
+        random.shuffle(todo)
+    return todo
+
+
+def _batches(todo, count):
+    """The keys in batches, about four per worker, so that a worker done early takes another batch."""
+    size = max(1, -(-len(todo) // (4 * count)))
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
 START_METHODS = ("fork", "spawn", "forkserver")
@@ -319,21 +353,35 @@ def _split_cap(cap, count):
     return [cap // count + (1 if i < cap % count else 0) for i in range(count)]
 
 
-def _wait(futures, table, restrictions, display_progress, total):
+def _wait(futures, table, restrictions, display_progress, total, suppress_errors=True):
     """The workers' results. The parent sleeps until they finish; with a progress bar it wakes once
-    a second to count the keys still to make."""
-    if not display_progress:
-        concurrent.futures.wait(futures)
-        return [f.result() for f in futures]
-    from .progress import progress_bar
+    a second to count the keys still to make. Without suppress_errors, the first worker to fail
+    stops the tasks not yet started, and its error is raised here."""
+    bar = None
+    if display_progress:
+        from .progress import progress_bar
 
-    bar = progress_bar(total, table.class_name)
+        bar = progress_bar(total, table.class_name)
     try:
         pending = set(futures)
         while pending:
-            done, pending = concurrent.futures.wait(pending, timeout=1.0)
-            made = total - len(table._todo(restrictions))
-            bar.update(max(0, made - bar.n))
+            done, pending = concurrent.futures.wait(
+                pending,
+                timeout=1.0 if bar is not None else None,
+                return_when=concurrent.futures.ALL_COMPLETED if suppress_errors else concurrent.futures.FIRST_EXCEPTION,
+            )
+            if not suppress_errors and any(f.exception() is not None for f in done):
+                for future in pending:
+                    future.cancel()
+                concurrent.futures.wait(pending)  # the tasks already running finish their make()
+                break
+            if bar is not None:
+                made = total - len(table._todo(restrictions))
+                bar.update(max(0, made - bar.n))
+        for future in futures:  # the first failed task's error, as a single process would raise it
+            if not future.cancelled() and future.exception() is not None:
+                future.result()
         return [f.result() for f in futures]
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
