@@ -125,8 +125,10 @@ def _send(connection, plan, rows, indices):
                 connection.backend.copy_rows(connection._raw, plan.copy, rows)
             except Exception as error:
                 raise connection._translate(error, plan.copy) from None
-        else:
+        elif several:
             connection.executemany(plan.sql, rows)
+        else:  # PyMySQL's executemany builds a one-row statement twice more (2 MB copies for a 1 MB blob)
+            connection.execute(plan.sql, rows[0])
     except DuplicateError as error:
         if several:
             try:
