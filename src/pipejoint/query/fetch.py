@@ -190,9 +190,7 @@ def decode_rows(expression, names, rows, squeeze=False):
     if not active:
         return rows
     if len(rows) > 1 and any(getattr(d, "parallel", False) or hasattr(d, "column") for _, d in active):
-        columns = list(zip(*rows))  # transposed in C; only the columns with a decoder are rebuilt
-        for i, decode in active:
-            columns[i] = _decode_column(decode, columns[i])
+        columns = decode_columns(expression, names, rows, squeeze)
         return list(zip(*columns))
     out = []
     for row in rows:
@@ -289,8 +287,15 @@ def to_dicts(
 ) -> list[dict[str, Any]]:
     expression = _with_order(expression, order_by, limit, offset)
     names = expression.heading.names
-    rows = decode_rows(expression, None, _rows(expression), squeeze)
-    return list(map(dict, map(zip, itertools.repeat(names), rows)))  # the comprehension, without its bytecode
+    rows = _rows(expression)
+    dicts = list(map(dict, map(zip, itertools.repeat(names), rows)))  # the comprehension, without its bytecode
+    # then only the columns that need it are decoded, as whole columns, and written into the dicts:
+    # rebuilding every row from decoded columns costs more than the decoding itself
+    for i, decode in _decoders(expression, None, squeeze)[1]:
+        name = names[i]
+        for row, value in zip(dicts, _decode_column(decode, list(map(operator.itemgetter(i), rows)))):
+            row[name] = value
+    return dicts
 
 
 def to_arrays(
