@@ -3,6 +3,7 @@
 import pytest
 
 import pipejoint as dj
+from helpers import connect
 from pipejoint.errors import DataJointError, IntegrityError, UnknownAttributeError
 
 
@@ -262,3 +263,55 @@ def test_cascade_by_several_keys_and_by_a_condition_reaches_the_same_rows(make_s
     assert {(r["subject"], r["session"]) for r in Stat} == sessions == {(r["subject"], r["session"]) for r in Scan}
     assert (Subject & "subject > 2").delete(prompt=False) == 1
     assert {(r["subject"], r["session"]) for r in Scan} == {(1, 1)} and len(Stat.Part) == 2
+
+
+def test_cascade_sees_what_another_client_declared_altered_or_dropped(make_schema, connection, settings):
+    """The table graph read for one delete stands for the next only while no client changed the
+    catalog: tables another connection creates, alters or drops between two deletes are seen."""
+    schema = make_schema()
+
+    @schema
+    class Root(dj.Manual):
+        definition = """
+        r : int32
+        """
+
+    Root.insert([(r,) for r in range(5)])
+    (Root & {"r": 0}).delete(prompt=False)  # the graph is read
+    backend = connection.backend
+    q = backend.quote
+    root = Root.full_table_name
+    leaf, note = (backend.full_table_name(schema.database, name) for name in ("leaf", "note"))
+    other = connect(settings)
+    try:
+        other.query(
+            f"CREATE TABLE {leaf} ({q('r')} INTEGER NOT NULL, {q('leaf')} INTEGER NOT NULL, "
+            f"PRIMARY KEY ({q('r')}, {q('leaf')}), FOREIGN KEY ({q('r')}) REFERENCES {root} ({q('r')}))"
+        )
+        other.query(f"INSERT INTO {leaf} VALUES (1, 0), (2, 0)")
+        other.query(f"CREATE TABLE {note} ({q('r')} INTEGER NOT NULL, PRIMARY KEY ({q('r')}))")
+        other.query(f"INSERT INTO {note} VALUES (2), (3)")
+        (Root & {"r": 1}).delete(prompt=False)  # declared by the other client: followed
+        assert _values(other, leaf) == [2]
+        if backend.name == "sqlite":  # SQLite alters a foreign key by making the table anew
+            other.query(f"DROP TABLE {note}")
+            other.query(
+                f"CREATE TABLE {note} ({q('r')} INTEGER NOT NULL, PRIMARY KEY ({q('r')}), "
+                f"FOREIGN KEY ({q('r')}) REFERENCES {root} ({q('r')}))"
+            )
+            other.query(f"INSERT INTO {note} VALUES (2), (3)")
+        else:
+            other.query(f"ALTER TABLE {note} ADD FOREIGN KEY ({q('r')}) REFERENCES {root} ({q('r')})")
+        (Root & {"r": 2}).delete(prompt=False)  # the foreign key the other client added: followed
+        assert _values(other, note) == [3]
+        assert _values(other, leaf) == []
+        other.query(f"DROP TABLE {leaf}")
+        other.query(f"DROP TABLE {note}")
+        (Root & {"r": 3}).delete(prompt=False)  # dropped by the other client: not looked for
+        assert sorted(Root.fetch("r").tolist()) == [4]
+    finally:
+        other.close()
+
+
+def _values(connection, table):
+    return sorted(r[0] for r in connection.query(f"SELECT {connection.backend.quote('r')} FROM {table}").fetchall())

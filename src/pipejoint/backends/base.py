@@ -250,6 +250,12 @@ class Backend:
         return name in self.list_schemas(conn)
 
     # --- introspection ----------------------------------------------------------------
+    def catalog_fingerprint(self, conn):
+        """A value that changes whenever any client declares, drops or alters a table, a foreign
+        key, a comment or an index anywhere in the database; None when the backend has no exact
+        one (the table graph is then read again on every cascade)."""
+        return None
+
     def tables_by_schema(self, conn, schemas):
         """{schema: [table name, ...]} of the given schemas, in one query (hidden tables included)."""
         return {schema: self.list_tables(conn, schema) for schema in schemas}

@@ -23,9 +23,11 @@ class Dependencies:
     def __init__(self, connection):
         self._connection = connection
         self._graph = None
+        self._fingerprint = None  # the backend's catalog fingerprint when the graph was read
 
     def clear(self):
         self._graph = None
+        self._fingerprint = None
 
     @property
     def graph(self):
@@ -39,6 +41,10 @@ class Dependencies:
         if self._graph is not None and not force:
             return self
         connection = self._connection
+        # taken before the read: a change made while reading shows as a new fingerprint next time
+        fingerprint = connection.backend.catalog_fingerprint(connection)
+        if self._graph is not None and fingerprint is not None and fingerprint == self._fingerprint:
+            return self  # no client changed the catalog since it was read: the graph and records stand
         # read the catalogs afresh (other processes may have declared tables); this is no change of
         # the catalog, so compiled SQL and headings in use stay (catalog_cache_clear would drop them)
         connection.cache.clear("catalog")
@@ -73,6 +79,7 @@ class Dependencies:
                 graph.add_edge(parent, node, key=tuple(fk.attr_map), **props)
         _break_cycles(graph)
         self._graph = graph
+        self._fingerprint = fingerprint
         return self
 
     # --- queries ---

@@ -11,6 +11,7 @@ Arrow and polars results are typed by the heading (frames.py).
 from __future__ import annotations
 
 import functools
+import itertools
 import operator
 import sys
 from dataclasses import replace
@@ -155,7 +156,7 @@ def _decode_column(decode, values, arrays=False):
     A decoder with ``prepare(values)`` (0.14 store columns) first looks up the whole column; one
     with ``column(values)`` (float32) decodes it at once into a numpy array, returned as it is
     when `arrays` and nothing is None."""
-    present = [v for v in values if v is not None]
+    present = [v for v in values if v is not None] if None in values else values
     parallel = getattr(decode, "parallel", False)
     prepare = getattr(decode, "prepare", None)
     column = getattr(decode, "column", None)
@@ -167,8 +168,8 @@ def _decode_column(decode, values, arrays=False):
         except (TypeError, ValueError):  # not all numbers: one by one, which says what is wrong
             decoded = None
         if decoded is not None:
-            if arrays and len(present) == len(values):
-                return decoded
+            if len(present) == len(values):
+                return decoded if arrays else decoded.tolist()
             decoded = iter(decoded.tolist())
             return [None if v is None else next(decoded) for v in values]
     if parallel and len(present) > 1:
@@ -286,8 +287,15 @@ def to_dicts(
 ) -> list[dict[str, Any]]:
     expression = _with_order(expression, order_by, limit, offset)
     names = expression.heading.names
-    rows = decode_rows(expression, None, _rows(expression), squeeze)
-    return [dict(zip(names, r)) for r in rows]
+    rows = _rows(expression)
+    dicts = list(map(dict, map(zip, itertools.repeat(names), rows)))  # the comprehension, without its bytecode
+    # then only the columns that need it are decoded, as whole columns, and written into the dicts:
+    # rebuilding every row from decoded columns costs more than the decoding itself
+    for i, decode in _decoders(expression, None, squeeze)[1]:
+        name = names[i]
+        for row, value in zip(dicts, _decode_column(decode, list(map(operator.itemgetter(i), rows)))):
+            row[name] = value
+    return dicts
 
 
 def to_arrays(

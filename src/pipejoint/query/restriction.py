@@ -121,8 +121,25 @@ def make_condition(restriction, query, semantic_check=True):
 
 
 def fragment_condition(text, query):
-    """A restriction string: parsed, its attribute names checked, aggregates refused."""
+    """A restriction string: parsed, its attribute names checked, aggregates refused. The condition
+    depends only on the text, the dialect and the heading, so it is kept with the heading: a query
+    rebuilt in a loop (`T & "weight > 20"`) does not parse its strings again."""
     dialect = config["query.dialect"]
+    known = query.heading.cache.get("fragments")
+    if known is None:
+        known = query.heading.cache["fragments"] = {}
+    condition = known.get((dialect, text))
+    if condition is None:
+        condition = _parsed_condition(text, query, dialect)
+        if len(known) < _FRAGMENTS_KEPT:  # strings with values spliced in must not grow it without end
+            known[(dialect, text)] = condition
+    return condition
+
+
+_FRAGMENTS_KEPT = 256  # parsed restriction strings kept per heading
+
+
+def _parsed_condition(text, query, dialect):
     fragment = parse_fragment(text, query.heading, dialect, query_name(query))
     if any(isinstance(node, exp.AggFunc) for node in fragment.walk()):
         raise DataJointError(

@@ -289,6 +289,11 @@ class PostgresBackend(Backend):
 
         return introspect(conn, schemas)
 
+    def catalog_fingerprint(self, conn):
+        from .introspect import catalog_fingerprint
+
+        return catalog_fingerprint(conn)
+
     def tables_by_schema(self, conn, schemas):
         from .introspect import tables_by_schema
 

@@ -198,3 +198,33 @@ def tables_by_schema(conn, schemas):
         ).fetchall():
             result[schema].append(table)
     return result
+
+
+# Every catalog row the table records are read from, named by its oid (or object and sub-id) and
+# xmin, the transaction that wrote it: a row written, rewritten or removed by any client changes
+# the text, and so its md5. Schemas, tables and indexes (pg_class), columns, constraints, table and
+# column comments, enum labels, in every schema but the system's.
+_FINGERPRINT = """
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'),
+rel AS (SELECT oid, xmin, relname FROM pg_class WHERE relnamespace IN (SELECT oid FROM ns))
+SELECT md5(concat_ws('|',
+  (SELECT string_agg(oid::text || ':' || xmin::text, ',' ORDER BY oid) FROM pg_namespace
+   WHERE oid IN (SELECT oid FROM ns)),
+  (SELECT string_agg(oid::text || ':' || xmin::text, ',' ORDER BY oid) FROM rel),
+  (SELECT string_agg(attrelid::text || '.' || attnum::text || ':' || xmin::text, ',' ORDER BY attrelid, attnum)
+   FROM pg_attribute WHERE attrelid IN (SELECT oid FROM rel)),
+  (SELECT string_agg(oid::text || ':' || xmin::text, ',' ORDER BY oid) FROM pg_constraint
+   WHERE connamespace IN (SELECT oid FROM ns)),
+  (SELECT string_agg(objoid::text || '.' || objsubid::text || ':' || xmin::text, ',' ORDER BY objoid, objsubid)
+   FROM pg_description WHERE classoid = 'pg_class'::regclass AND objoid IN (SELECT oid FROM rel)),
+  (SELECT string_agg(e.oid::text || ':' || e.xmin::text, ',' ORDER BY e.oid) FROM pg_enum e
+   JOIN pg_type t ON t.oid = e.enumtypid WHERE t.typnamespace IN (SELECT oid FROM ns))
+)), EXISTS (SELECT 1 FROM rel WHERE relname = '~catalog')
+"""
+
+
+def catalog_fingerprint(conn):
+    """The md5 of the catalog rows pipejoint reads (see _FINGERPRINT); None where an earlier
+    pipejoint's ``~catalog`` table holds records as data, which the server's catalog does not see."""
+    digest, has_v1_catalog = conn.execute(_FINGERPRINT).fetchone()
+    return None if has_v1_catalog else digest
