@@ -265,7 +265,7 @@ def test_default_direction_suits_a_notebook_cell():
         wide.add_node(f"Lookup{i}", width=width, height=height, tier="lookup", label=f"Lookup{i}")
     assert auto_direction(wide) == "TB"  # side by side beats a tall column
     with dj.config.override(display__diagram_direction="TB"):
-        assert dj.Diagram(connection=object())._direction(None, chain(6)) == "TB"
+        assert dj.Diagram()._direction(None, chain(6)) == "TB"
 
 
 def test_text_preview_width_options(schema):

@@ -15,10 +15,9 @@ from sqlglot import exp
 from ..core.types import INTEGER_RANGES
 from ..core.values import normalize
 from ..errors import DataJointError, InvalidValueError
-from ..settings import config
 from .fragments import parse_fragment
 from .nodes import Always, Combination, Condition, Equals, Exists, KeySet, Negation, SemiJoin, SQLFragment
-from .relation import Relation, check_lineage, query_name
+from .relation import Relation, check_lineage, query_name, settings_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -122,7 +121,7 @@ def make_condition(restriction, query, semantic_check=True):
 
 def fragment_condition(text, query):
     """A restriction string: parsed, its attribute names checked, aggregates refused."""
-    dialect = config["query.dialect"]
+    dialect = settings_of(query)["query.dialect"]
     fragment = parse_fragment(text, query.heading, dialect, query_name(query))
     if any(isinstance(node, exp.AggFunc) for node in fragment.walk()):
         raise DataJointError(
