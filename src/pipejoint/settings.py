@@ -367,6 +367,34 @@ class Config:
             self._values, self._sources = saved
             self._apply_loglevel()
 
+    @staticmethod
+    def save_template(
+        path: str | os.PathLike[str] = "datajoint.json", minimal: bool = True, create_secrets_dir: bool = True
+    ) -> Path:
+        """Write a starting configuration file (DataJoint 2.x's ``save_template``), never over an
+        existing one, and beside it a ``.secrets/`` folder for the login, one file per setting,
+        which git ignores. Credentials never go in the file itself. Returns the file's path."""
+        path = Path(path)
+        if path.exists():
+            raise FileExistsError(f"{path} exists already: remove it, or give save_template() another path.")
+        template: dict[str, Any] = {"database": {"host": "localhost", "port": 3306}}
+        if not minimal:
+            template["database"].update(reconnect=True, use_tls=None)
+            template["connection"] = {"charset": ""}
+            template["display"] = {k.split(".")[1]: DEFAULTS[k] for k in DEFAULTS if k.startswith("display.")}
+            template.update({k: DEFAULTS[k] for k in ("loglevel", "safemode", "query_cache", "download_path")})
+            template["stores"] = {"default": "main", "main": {"protocol": "file", "location": "/data/my-lab/main"}}
+        path.write_text(json.dumps(template, indent=2) + "\n")
+        if create_secrets_dir:
+            folder = path.parent / SECRETS_DIRS[0]
+            folder.mkdir(exist_ok=True)
+            for key in SECRET_KEYS:
+                if not (folder / key).exists():
+                    (folder / key).write_text(f"your {key.split('.')[1]}\n")
+            if not (folder / ".gitignore").exists():
+                (folder / ".gitignore").write_text("# the login stays out of version control\n*\n!.gitignore\n")
+        return path.resolve()
+
     def connection_settings(self) -> dict[str, Any]:
         """The settings a connection is made from, as a plain dict (the backend left to choose_backend())."""
         return {k.split(".", 1)[1]: v for k, v in self._values.items() if k.startswith("database.")}
@@ -416,6 +444,7 @@ class ProcessConfig:
     """
 
     __slots__ = ()
+    save_template = staticmethod(Config.save_template)  # writes a file, reads no setting: allowed in thread-safe mode
 
     def __getattr__(self, name: str) -> Any:
         refuse_in_thread_safe_mode("dj.config")
