@@ -110,7 +110,9 @@ def test_queries_on_different_connections_do_not_combine(instance, schema):
 def test_two_instances_keep_their_own_safemode_and_display(make_instance, monkeypatch):
     """One table seen through two instances at once: each prompts and displays as its own settings say,
     whatever dj.config says (the tests run with dj.config['safemode'] False)."""
-    careful = make_instance(safemode=True, display__limit=2, display__show_tuple_count=False)
+    careful = make_instance(
+        safemode=True, display__limit=2, display__show_tuple_count=False, display__diagram_direction="TB"
+    )
     quick = make_instance(safemode=False, display={"limit": 5})
     name = unique_name()
     schema = careful.Schema(name)
@@ -128,6 +130,7 @@ def test_two_instances_keep_their_own_safemode_and_display(make_instance, monkey
         assert "Total: 8" in repr(same) and "Total" not in repr(Cell())
         assert "\n1\n...\n" in repr(Cell()) and "\n4\n...\n" in repr(same)  # 2 rows shown, and 5
         assert "Total: 8" in same._repr_html_() and "Total" not in Cell()._repr_html_()
+        assert dj.Diagram(schema)._direction(None) == "TB"  # one table: "auto" (dj.config's) would say LR
 
         asked = []
         monkeypatch.setattr("builtins.input", lambda question: asked.append(question) or "no")
