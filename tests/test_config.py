@@ -268,3 +268,21 @@ def test_datajoint_2s_job_settings_are_known(clean_env, monkeypatch):
     with config.override(jobs={"keep_completed": True, "stale_timeout": 60}):
         assert config.jobs.keep_completed is True and config.jobs.stale_timeout == 60
     assert config.jobs.keep_completed is False and config.jobs.stale_timeout == 3600
+
+
+def test_save_template_writes_a_starting_file_and_a_secrets_folder(clean_env, monkeypatch):
+    import pipejoint as dj
+
+    monkeypatch.setenv("DJ_THREAD_SAFE", "true")  # it reads no setting: allowed in thread-safe mode
+    written = dj.config.save_template()
+    assert written == clean_env / "datajoint.json"
+    assert json.loads(written.read_text()) == {"database": {"host": "localhost", "port": 3306}}
+    assert (clean_env / ".secrets" / "database.password").is_file()
+    assert "*" in (clean_env / ".secrets" / ".gitignore").read_text().split()
+    with pytest.raises(FileExistsError, match="exists already"):
+        dj.config.save_template()
+    full = json.loads(Config.save_template("full.json", minimal=False, create_secrets_dir=False).read_text())
+    assert full["display"]["limit"] == 12 and full["stores"]["default"] == "main" and "user" not in full["database"]
+    monkeypatch.delenv("DJ_THREAD_SAFE")
+    loaded = Config()
+    assert loaded.source_file == str(clean_env / "datajoint.json") and loaded["database.port"] == 3306

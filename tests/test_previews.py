@@ -257,7 +257,7 @@ def test_rename_marks_stay_off_schema_frames(direction, seed):
             assert border >= svg.MARK_CLEARANCE, f"a rename mark at {(x, y)} sits on the frame of {c.name}"
 
 
-def test_default_direction_suits_a_notebook_cell():
+def test_default_direction_suits_a_notebook_cell(connection):
     assert auto_direction(chain(6)) == "LR"  # a short chain reads left to right, as in DataJoint
     wide = nx.DiGraph()
     for i in range(14):
@@ -265,7 +265,7 @@ def test_default_direction_suits_a_notebook_cell():
         wide.add_node(f"Lookup{i}", width=width, height=height, tier="lookup", label=f"Lookup{i}")
     assert auto_direction(wide) == "TB"  # side by side beats a tall column
     with dj.config.override(display__diagram_direction="TB"):
-        assert dj.Diagram(connection=object())._direction(None, chain(6)) == "TB"
+        assert dj.Diagram(connection=connection)._direction(None, chain(6)) == "TB"
 
 
 def test_text_preview_width_options(schema):

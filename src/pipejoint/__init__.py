@@ -31,7 +31,7 @@ from .errors import (
     TransactionError,
     UnknownAttributeError,
 )
-from .settings import config
+from .settings import public_config as config
 
 if TYPE_CHECKING:  # what __getattr__ below loads on first use, for type checkers and editors
     from collections.abc import Mapping

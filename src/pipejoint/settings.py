@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataJointError
+from .errors import DataJointError, ThreadSafetyError
 
 if TYPE_CHECKING:
     from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping
@@ -367,6 +367,34 @@ class Config:
             self._values, self._sources = saved
             self._apply_loglevel()
 
+    @staticmethod
+    def save_template(
+        path: str | os.PathLike[str] = "datajoint.json", minimal: bool = True, create_secrets_dir: bool = True
+    ) -> Path:
+        """Write a starting configuration file (DataJoint 2.x's ``save_template``), never over an
+        existing one, and beside it a ``.secrets/`` folder for the login, one file per setting,
+        which git ignores. Credentials never go in the file itself. Returns the file's path."""
+        path = Path(path)
+        if path.exists():
+            raise FileExistsError(f"{path} exists already: remove it, or give save_template() another path.")
+        template: dict[str, Any] = {"database": {"host": "localhost", "port": 3306}}
+        if not minimal:
+            template["database"].update(reconnect=True, use_tls=None)
+            template["connection"] = {"charset": ""}
+            template["display"] = {k.split(".")[1]: DEFAULTS[k] for k in DEFAULTS if k.startswith("display.")}
+            template.update({k: DEFAULTS[k] for k in ("loglevel", "safemode", "query_cache", "download_path")})
+            template["stores"] = {"default": "main", "main": {"protocol": "file", "location": "/data/my-lab/main"}}
+        path.write_text(json.dumps(template, indent=2) + "\n")
+        if create_secrets_dir:
+            folder = path.parent / SECRETS_DIRS[0]
+            folder.mkdir(exist_ok=True)
+            for key in SECRET_KEYS:
+                if not (folder / key).exists():
+                    (folder / key).write_text(f"your {key.split('.')[1]}\n")
+            if not (folder / ".gitignore").exists():
+                (folder / ".gitignore").write_text("# the login stays out of version control\n*\n!.gitignore\n")
+        return path.resolve()
+
     def connection_settings(self) -> dict[str, Any]:
         """The settings a connection is made from, as a plain dict (the backend left to choose_backend())."""
         return {k.split(".", 1)[1]: v for k, v in self._values.items() if k.startswith("database.")}
@@ -391,4 +419,66 @@ def _true(text):
     return str(text or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def thread_safe() -> bool:
+    """Whether DJ_THREAD_SAFE (true, 1 or yes) turns on DataJoint's thread-safe mode. Read at each
+    use of a process-wide object, as DataJoint does, so it holds from the process's start."""
+    return os.environ.get("DJ_THREAD_SAFE", "").lower() in ("true", "1", "yes")
+
+
+def refuse_in_thread_safe_mode(what: str) -> None:
+    """Raise ThreadSafetyError when thread-safe mode is on: `what` is process-wide state."""
+    if thread_safe():
+        raise ThreadSafetyError(
+            f"{what} is refused: DJ_THREAD_SAFE={os.environ.get('DJ_THREAD_SAFE')} turns off the process-wide "
+            "settings (dj.config) and connection (dj.conn()). Make an isolated instance, lab = dj.Instance(host, "
+            "user, password, backend=...), and use lab.Schema(name), lab.FreeTable(name), lab.connection and "
+            "lab.config instead."
+        )
+
+
+class ProcessConfig:
+    """``dj.config``: the process's settings (``config`` below), refused in thread-safe mode.
+
+    pipejoint itself reads settings through the connection at hand (``connection.config``), which
+    for ``dj.conn()`` is ``config`` itself, so only the user's own reads pass through this check.
+    """
+
+    __slots__ = ()
+    save_template = staticmethod(Config.save_template)  # writes a file, reads no setting: allowed in thread-safe mode
+
+    def __getattr__(self, name: str) -> Any:
+        refuse_in_thread_safe_mode("dj.config")
+        return getattr(config, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        refuse_in_thread_safe_mode("dj.config")
+        setattr(config, name, value)
+
+    def __getitem__(self, key: str) -> Any:
+        refuse_in_thread_safe_mode("dj.config")
+        return config[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        refuse_in_thread_safe_mode("dj.config")
+        config[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        refuse_in_thread_safe_mode("dj.config")
+        del config[key]
+
+    def __contains__(self, key: object) -> bool:
+        refuse_in_thread_safe_mode("dj.config")
+        return key in config
+
+    def __iter__(self) -> Iterator[str]:
+        refuse_in_thread_safe_mode("dj.config")
+        return iter(config)
+
+    def __repr__(self) -> str:
+        if thread_safe():
+            return "pipejoint config (off in thread-safe mode: use dj.Instance(...).config)"
+        return repr(config)
+
+
 config = Config()
+public_config = ProcessConfig()  # what ``dj.config`` is

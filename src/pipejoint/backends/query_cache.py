@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataJointError
-from ..settings import config
 
 CONFIG_KEY = "query_cache"
 PREFIX = "pj-query-"  # the cache's files; purge deletes only these, never the folder's other files
@@ -65,8 +64,8 @@ class CachedCursor:
         pass
 
 
-def folder() -> Path:
-    """The configured cache folder; an error telling how to set it when there is none."""
+def folder(config: Any) -> Path:
+    """The cache folder `config` (the connection's settings) names; an error telling how to set it when there is none."""
     path = config.get(CONFIG_KEY)
     if not path:
         raise DataJointError(
@@ -87,7 +86,7 @@ def refuse_write(sql: str) -> None:
     )
 
 
-def cache_file(key: str, sql: str, args: Any) -> Path:
+def cache_file(config: Any, key: str, sql: str, args: Any) -> Path:
     digest = hashlib.sha256()
     digest.update(str(key).encode())
     digest.update(b"\0")
@@ -96,7 +95,7 @@ def cache_file(key: str, sql: str, args: Any) -> Path:
     if isinstance(args, (list, tuple)):
         args = tuple(_plain(a) for a in args)
     digest.update(pickle.dumps(args, protocol=4))
-    return folder() / f"{PREFIX}{digest.hexdigest()[:32]}{SUFFIX}"
+    return folder(config) / f"{PREFIX}{digest.hexdigest()[:32]}{SUFFIX}"
 
 
 def read(path: Path) -> CachedCursor | None:
@@ -122,8 +121,8 @@ def write(path: Path, cursor: Any) -> CachedCursor:
     return CachedCursor(rows, description)
 
 
-def purge() -> int:
-    """Delete the cached results in the configured folder; the number of files deleted."""
+def purge(config: Any) -> int:
+    """Delete the cached results in the folder `config` names; the number of files deleted."""
     path = config.get(CONFIG_KEY)
     if not path or not Path(path).is_dir():
         return 0

@@ -18,7 +18,8 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LostConnectionError, MissingTableError, QuerySyntaxError, TableChangedError, TransactionError
-from ..settings import config, split_host_port
+from ..settings import Config, split_host_port
+from ..settings import config as process_config
 from . import ARGUMENT_CONVENTIONS, get_backend, query_cache
 from .cache import LRUCache
 
@@ -73,8 +74,10 @@ def connection_target(
     database_name: str | None = None,
     use_tls: bool | dict | None = None,
     init_fun: str | None = None,
+    config: Config = process_config,
 ) -> tuple[str, str, dict[str, Any]]:
-    """(backend, why it was chosen, settings) of a new connection: its arguments, then ``dj.config``."""
+    """(backend, why it was chosen, settings) of a new connection: its arguments, then `config`
+    (``dj.config`` unless an Instance gives its own)."""
     given = {"host": host, "user": user, "password": password, "port": port}
     name, why = config.choose_backend(backend, [k for k, v in given.items() if v is not None])
     settings = config.connection_settings()
@@ -93,9 +96,11 @@ class Session:
     """A database connection with pipejoint's error translation and transactions. The user-facing
     ``dj.Connection`` (catalog/connection.py) adds the pipeline's table graph to it.
 
-    Arguments left as None come from ``dj.config``. As in DataJoint, a host may carry the port
-    (``"db.lab.org:3306"``), and the fifth argument is DataJoint 0.14's ``init_fun`` (SQL run on
-    every new connection) or DataJoint 2.x's ``use_tls``.
+    Arguments left as None come from ``config`` (``dj.config`` unless given; DataJoint 2.x calls it
+    ``config_override``), which the session keeps as ``self.config``: pipejoint reads every setting
+    for work on this connection from it, so a ``dj.Instance``'s settings stay its own. As in
+    DataJoint, a host may carry the port (``"db.lab.org:3306"``), and the fifth argument is
+    DataJoint 0.14's ``init_fun`` (SQL run on every new connection) or DataJoint 2.x's ``use_tls``.
     """
 
     connection_id: int | None = None  # the server's id of the session (DataJoint's conn.connection_id)
@@ -116,11 +121,22 @@ class Session:
         *,
         backend: str | None = None,
         database_name: str | None = None,
+        config: Config | None = None,
+        config_override: Config | None = None,
     ) -> None:
         if isinstance(init_fun, (bool, dict)) and use_tls is None:  # DataJoint 2.x: Connection(h, u, p, port, use_tls)
             init_fun, use_tls = None, init_fun
+        self.config = next((c for c in (config, config_override) if c is not None), process_config)
         name, self.backend_reason, settings = connection_target(
-            host, user, password, port, backend=backend, database_name=database_name, use_tls=use_tls, init_fun=init_fun
+            host,
+            user,
+            password,
+            port,
+            backend=backend,
+            database_name=database_name,
+            use_tls=use_tls,
+            init_fun=init_fun,
+            config=self.config,
         )
         self.backend = get_backend(name, settings)
         self.settings = settings
@@ -138,7 +154,7 @@ class Session:
 
     def reaches(self, **arguments: Any) -> bool:
         """Whether a new connection made with these arguments would reach this one's database as this one's user."""
-        name, _, settings = connection_target(**arguments)
+        name, _, settings = connection_target(**arguments, config=self.config)
         return (
             name == self.backend.name
             and get_backend(name, settings).describe_target() == self.backend.describe_target()
@@ -206,13 +222,13 @@ class Session:
 
     def purge_query_cache(self) -> None:
         """Delete every cached result in dj.config['query_cache']."""
-        query_cache.purge()
+        query_cache.purge(self.config)
 
     def _cached_execute(self, sql, args, reconnect):
         """A read answered from the query cache, or run and then cached; anything else is refused."""
         if not query_cache.reads(sql):
             query_cache.refuse_write(sql)
-        path = query_cache.cache_file(self._query_cache, sql, args)
+        path = query_cache.cache_file(self.config, self._query_cache, sql, args)
         cursor = query_cache.read(path)
         if cursor is not None:
             return cursor

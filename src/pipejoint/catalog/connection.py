@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..backends.session import Session
+from ..settings import refuse_in_thread_safe_mode
 
 if TYPE_CHECKING:
     from .dependencies import Dependencies
@@ -36,7 +37,7 @@ class DatabaseAdapter:
 class Connection(Session):
     """A database connection with pipejoint's error translation, transactions and table graph.
 
-    Arguments left as None come from ``dj.config``.
+    Arguments left as None come from ``config`` (default ``dj.config``), kept as ``self.config``.
     """
 
     catalog_version = 0  # counts changes of the catalog seen by this connection
@@ -93,6 +94,7 @@ def conn(
     (DataJoint would return the current connection, to a database the caller did not ask for).
     """
     global _connection
+    refuse_in_thread_safe_mode("dj.conn()")
     arguments = {
         "host": host,
         "user": user,

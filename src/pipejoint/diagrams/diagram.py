@@ -322,7 +322,8 @@ class Diagram:
     def _direction(self, direction, graph=None):
         """'TB' or 'LR': as given, else as configured; 'auto' (the default) picks the one that
         suits a notebook cell (layout.auto_direction)."""
-        direction = str(direction or config["display.diagram_direction"] or "auto").upper()
+        settings = config if self._connection is None else self._connection.config
+        direction = str(direction or settings["display.diagram_direction"] or "auto").upper()
         if direction not in ("TB", "LR", "AUTO"):
             raise DataJointError(
                 f"Diagram direction {direction!r} is not valid: set dj.config['display.diagram_direction'] "

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 from ..core.hints import class_level, class_level_property
 from ..core.naming import TIER_PREFIXES
 from ..errors import DataJointError, DuplicateError
-from ..settings import config
 from ..table.insert import making
 from ..table.tiers import UserTable
 from .progress import progress_bar
@@ -126,7 +125,7 @@ class AutoPopulate(_Mixin):
     def _check_tier_rules(self, spec):
         """Auto-populated tables get hidden run-metadata columns when jobs.add_job_metadata is on."""
         super()._check_tier_rules(spec)
-        if config["jobs.add_job_metadata"]:
+        if self._connection.config["jobs.add_job_metadata"]:
             from .metadata import metadata_attributes
 
             spec.attributes.extend(metadata_attributes(spec.schema, spec.table_name))
@@ -246,8 +245,9 @@ class AutoPopulate(_Mixin):
 
     def _make_retrying(self, key, make_kwargs, on_commit):
         """_make_one, retried on write conflicts between workers and, per jobs.max_retries, on failures."""
-        max_retries = int(config["jobs.max_retries"] or 0)
-        backoff = float(config["jobs.retry_backoff"] or 0)
+        settings = self._connection.config
+        max_retries = int(settings["jobs.max_retries"] or 0)
+        backoff = float(settings["jobs.retry_backoff"] or 0)
         conflicts = failures = 0
         while True:
             try:
@@ -348,7 +348,7 @@ class AutoPopulate(_Mixin):
             if refresh is None or refresh:
                 scope = restrictions if keys is None else ()
                 _retry_transient(connection, lambda: jobs.refresh(*scope, todo=todo))
-            todo = _by_priority(todo, jobs, priority)
+            todo = _by_priority(todo, jobs, priority, connection.config)
         if order == "reverse":
             todo = todo[::-1]
         elif order == "random":
@@ -570,13 +570,13 @@ class _Ahead:
         return None
 
 
-def _by_priority(todo, jobs, priority):
+def _by_priority(todo, jobs, priority, settings):
     """Keys ordered by their job's priority (smaller first); with `priority`, only those at or below it.
 
     Keys whose job failed or is ignored are left out: they wait until their job row is deleted.
     """
     states = jobs.states()
-    default = config["jobs.default_priority"]
+    default = settings["jobs.default_priority"]
     ranked = []
     for i, key in enumerate(todo):
         status, rank = states.get(jobs.ident(key), (None, default))

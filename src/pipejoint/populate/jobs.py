@@ -35,7 +35,6 @@ from ..catalog.record import TableRecord
 from ..core.heading import Heading
 from ..definition.parser import parse_definition
 from ..errors import DataJointError, DuplicateError
-from ..settings import config
 from ..storage.blob import pack
 from ..table.table import Table
 
@@ -378,7 +377,7 @@ class Job(Table):
             )
         self._ensure()
         if priority is None:
-            priority = config["jobs.default_priority"]
+            priority = self._connection.config["jobs.default_priority"]
         prune = todo is None
         if todo is None:
             todo = self._target._todo(restrictions).keys(order_by="KEY")
@@ -505,7 +504,7 @@ class Job(Table):
                 freed += connection.execute(f"{reset} AND {q('connection_id')} = {p}", (session,)).rowcount
             return freed
         # SQLite: a lapsed lease, or a worker process on this host that is gone
-        lease = float(config["jobs.lease_seconds"])
+        lease = float(connection.config["jobs.lease_seconds"])
         freed += connection.execute(f"{reset} AND {q('reserved_time')} < {backend.now_plus_sql(-lease)}").rowcount
         for session, _, host, pid in held:
             if host == HOST and pid and not _process_alive(int(pid)):
@@ -537,7 +536,7 @@ class Job(Table):
             self._connection.execute(sql, args)
             return
         try:
-            self.insert1({**key, "status": "ignore", "priority": config["jobs.default_priority"]})
+            self.insert1({**key, "status": "ignore", "priority": self._connection.config["jobs.default_priority"]})
         except DuplicateError:
             self.ignore(key)
 
@@ -570,7 +569,7 @@ class Job(Table):
         if self._target._already_made(key):  # made by another worker since this one listed its keys
             return None
         try:  # no job row yet: add it, then take it
-            self.insert1({**key, "status": "pending", "priority": config["jobs.default_priority"]})
+            self.insert1({**key, "status": "pending", "priority": self._connection.config["jobs.default_priority"]})
         except DuplicateError:
             return None
         holder = self._take_pending(key)
@@ -594,7 +593,7 @@ class Job(Table):
         q, p = backend.quote, backend.placeholder
         where, args = self._mine(key, holder)
         mine = holder is not None
-        if config["jobs.keep_completed"]:
+        if self._connection.config["jobs.keep_completed"]:
             sql = self._statement(
                 ("succeeded", mine),
                 lambda: (
@@ -671,7 +670,7 @@ class Heartbeat:
 
     def __init__(self, jobs: Job) -> None:
         self.jobs = jobs
-        self.lease = float(config["jobs.lease_seconds"])
+        self.lease = float(jobs._connection.config["jobs.lease_seconds"])
         self.interval = max(self.lease / 3, 0.05)
         self._current: tuple | None = None
         self._lock = threading.Lock()
@@ -735,6 +734,7 @@ def clone_connection(connection):
         s.get("port"),
         backend=connection.backend.name,
         database_name=s.get("name"),
+        config=connection.config,
     )
 
 

@@ -14,7 +14,6 @@ import html
 from typing import Any
 
 from ..query import display
-from ..settings import config
 
 SHOWN = ("status", "priority", "reserved_time", "duration", "host", "pid")  # 2.x queues
 SHOWN_014 = ("table_name", "key", "status", "timestamp", "host", "pid")  # 0.14's `~jobs`
@@ -67,19 +66,21 @@ def short_error(message: str | None, width: int = ERROR_WIDTH) -> str:
 
 
 def job_text(job: Any, title: str | None = None, legacy: bool = False, limit: int | None = None) -> str:
-    limit = config["display.limit"] if limit is None else limit
+    settings = job._connection.config
+    limit = settings["display.limit"] if limit is None else limit
     heading = job.heading
     names = _columns(job, legacy)
     rows, more = _rows(job, names, limit)
     columns = [(("*" if heading[n].in_key else "") + n, heading[n]) for n in names]
     columns.append(("error_message", heading["error_message"]))
     cells = [[_cell_text(heading[n], n, r.get(n)) for n in names] + [short_error(r.get("error_message"))] for r in rows]
-    total = len(job) if config["display.show_tuple_count"] else None
+    total = len(job) if settings["display.show_tuple_count"] else None
     return display.text_table(columns, cells, more, total, title=title, width=ERROR_WIDTH)
 
 
 def job_html(job: Any, title: str | None = None, legacy: bool = False, limit: int | None = None) -> str:
-    limit = config["display.limit"] if limit is None else limit
+    settings = job._connection.config
+    limit = settings["display.limit"] if limit is None else limit
     heading = job.heading
     names = _columns(job, legacy)
     rows, more = _rows(job, names, limit)
@@ -96,7 +97,7 @@ def job_html(job: Any, title: str | None = None, legacy: bool = False, limit: in
                 cells.append(display.data_cell(heading[n], row.get(n)))
         cells.append(_error_cell(row.get("error_message"), row.get("error_stack")))
         body.append("<tr>" + "".join(cells) + "</tr>")
-    total = len(job) if config["display.show_tuple_count"] else None
+    total = len(job) if settings["display.show_tuple_count"] else None
     return display.html_table(head, "".join(body), more, total, title=title)
 
 

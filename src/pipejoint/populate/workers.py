@@ -113,7 +113,7 @@ def worker_spec(table, restrictions, options):
         "module_file": getattr(sys.modules.get(cls.__module__), "__file__", None),
         "table": cls.__qualname__,
         "settings": _connection_settings(table._connection),
-        "jobs": {k: v for k, v in config.items() if k.startswith("jobs.")},
+        "jobs": {k: v for k, v in table._connection.config.items() if k.startswith("jobs.")},
         "restrictions": list(restrictions),
         "options": options,
     }
@@ -264,7 +264,7 @@ def populate_with_workers(
         tasks = [dict(spec, keys=batch, reserve_jobs=False) for batch in _batches(todo, count)]
     own_pool = executor is None
     if own_pool:
-        executor = local_pool(count)
+        executor = local_pool(count, table._connection.config)
     try:
         futures = [executor.submit(run_worker, dict(task, index=i)) for i, task in enumerate(tasks)]
         results = _wait(futures, table, restrictions, display_progress, len(todo), suppress_errors)
@@ -301,10 +301,10 @@ def _batches(todo, count):
 START_METHODS = ("fork", "spawn", "forkserver")
 
 
-def start_method():
-    """How populate(processes=N) starts its workers: dj.config["jobs.start_method"], or by default
-    fork where that is safe and spawn elsewhere."""
-    chosen = config["jobs.start_method"]
+def start_method(settings=config):
+    """How populate(processes=N) starts its workers: the table's settings' (by default dj.config's)
+    "jobs.start_method", or by default fork where that is safe and spawn elsewhere."""
+    chosen = settings["jobs.start_method"]
     if chosen is not None:
         if chosen not in START_METHODS or chosen not in multiprocessing.get_all_start_methods():
             available = [m for m in START_METHODS if m in multiprocessing.get_all_start_methods()]
@@ -337,9 +337,9 @@ def _close_connections_for_fork():
     return True
 
 
-def local_pool(count):
+def local_pool(count, settings=config):
     """A process pool for populate(processes=count), started the cheapest safe way."""
-    method = start_method()
+    method = start_method(settings)
     if method == "fork" and not _close_connections_for_fork():
         logger.info("A connection is in a transaction: starting workers with spawn instead of fork.")
         method = "spawn"

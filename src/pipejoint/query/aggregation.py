@@ -72,9 +72,7 @@ def aggregate(expression, group, attributes, named, exclude_nonmatching):
     for name, text in named.items():
         if name in columns:
             raise DataJointError(f"aggr(): attribute `{name}` already exists; choose another name.")
-        column, attr = computed_attribute(
-            name, text, combined_heading, combined, aggregate_allowed=True, owner=query_name(group)
-        )
+        column, attr = computed_attribute(name, text, combined_heading, combined, group, aggregate_allowed=True)
         if marker is not None and not exclude_nonmatching:
             column = replace(
                 column, inputs=tuple(sorted({**dict(column.inputs), marker: combined[marker]}.items())), counts=marker
@@ -102,9 +100,7 @@ def aggregate_universal(universe, group, named):
     attrs = [replace(base.heading[n], in_key=True) for n in names]
     columns = {n: base._columns[n] for n in names}
     for name, text in named.items():
-        column, attr = computed_attribute(
-            name, text, base.heading, base._columns, aggregate_allowed=True, owner=query_name(base)
-        )
+        column, attr = computed_attribute(name, text, base.heading, base._columns, base, aggregate_allowed=True)
         attrs.append(replace(attr, nullable=True))
         columns[name] = column
     return base._copy(_heading=Heading(attrs), _columns=columns, _group=tuple(base._columns[n] for n in names))

@@ -7,15 +7,16 @@ from sqlglot import exp
 
 from ..core.heading import Attribute
 from ..errors import DataJointError
-from ..settings import config
 from .fragments import parse_fragment
 from .nodes import Computed
+from .relation import query_name, settings_of
 from .typing_rules import infer_type
 
 
-def computed_attribute(name, text, heading, columns, aggregate_allowed=False, owner=""):
-    """(the Computed column, its Attribute) for `name=text` over `heading`, whose attributes map to `columns`."""
-    fragment = parse_fragment(text, heading, config["query.dialect"], owner)
+def computed_attribute(name, text, heading, columns, owner, aggregate_allowed=False):
+    """(the Computed column, its Attribute) for `name=text` over `heading`, whose attributes map to
+    `columns`, computed on the query `owner` (named in messages; its settings give the dialect)."""
+    fragment = parse_fragment(text, heading, settings_of(owner)["query.dialect"], query_name(owner))
     is_aggregate = any(isinstance(node, exp.AggFunc) for node in fragment.walk())
     if is_aggregate and not aggregate_allowed:
         raise DataJointError(f"`{name}={text!r}` uses an aggregate function: use .aggr() to aggregate over a group.")

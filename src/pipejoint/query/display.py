@@ -16,8 +16,8 @@ import json
 
 import numpy as np
 
-from ..settings import config
 from .fetch import to_dicts
+from .relation import settings_of
 
 TEXT_CAP = 40  # the widest a text column gets in the text preview (longer values end with …)
 LINE_WIDTH = 120  # the text preview shrinks its text columns to fit this many characters
@@ -145,15 +145,16 @@ def text_table(columns, rows, more, total, title=None, width=None, fit=True):
 def text_preview(expression, limit=None, width=None, title=None):
     """`width` given (preview(width=...)): text columns up to that wide, however long the line;
     otherwise up to TEXT_CAP (or a larger `display.width`), shrunk to fit LINE_WIDTH."""
-    limit = config["display.limit"] if limit is None else limit
+    settings = settings_of(expression)
+    limit = settings["display.limit"] if limit is None else limit
     fit = width is None
-    width = max(config["display.width"], TEXT_CAP) if width is None else width
+    width = max(settings["display.width"], TEXT_CAP) if width is None else width
     heading = expression.heading
     names = heading.names
     rows, more = preview_rows(expression, limit)
     columns = [(("*" if heading[n].in_key else "") + n, heading[n]) for n in names]
     cells = [[format_value(heading[n], r.get(n), n in r) for n in names] for r in rows]
-    total = len(expression) if config["display.show_tuple_count"] else None
+    total = len(expression) if settings["display.show_tuple_count"] else None
     return text_table(columns, cells, more, total, title, width, fit)
 
 
@@ -214,11 +215,12 @@ def html_table(head, body, more, total, title=None, caption=None) -> str:
 
 
 def html_preview(expression, limit=None, title=None):
-    limit = config["display.limit"] if limit is None else limit
+    settings = settings_of(expression)
+    limit = settings["display.limit"] if limit is None else limit
     heading = expression.heading
     names = heading.names
     rows, more = preview_rows(expression, limit)
     head = "".join(header_cell(n, heading[n]) for n in names)
     body = "".join("<tr>" + "".join(data_cell(heading[n], r.get(n), n in r) for n in names) + "</tr>" for r in rows)
-    total = len(expression) if config["display.show_tuple_count"] else None
+    total = len(expression) if settings["display.show_tuple_count"] else None
     return html_table(head, body, more, total, title=title, caption=None if title else heading.table_comment)

@@ -23,7 +23,7 @@ from .compiler import compile_query
 from .computed import computed_attribute
 from .display import html_preview, text_preview
 from .nodes import Column, Join, Ordering, UnknownKeys
-from .relation import Relation, check_lineage, query_name
+from .relation import Relation, check_lineage
 from .restriction import Not, Top, dict_condition, make_condition
 
 logger = logging.getLogger("pipejoint")
@@ -169,7 +169,7 @@ class QueryExpression(Relation):
             if old not in key_renames or key_renames[old] != new:
                 add(_revealed(replace(heading[old], name=new, in_key=False)), base._columns[old])
         for new, text in computed.items():
-            column, attribute = computed_attribute(new, text, heading, base._columns, owner=query_name(base))
+            column, attribute = computed_attribute(new, text, heading, base._columns, base)
             add(attribute, column)
         dropped = {n: c for n, c in {**base._dropped, **base._columns}.items() if n not in columns}
         result = base._copy(_heading=Heading(attrs, heading.table_comment), _columns=columns, _dropped=dropped)

@@ -100,7 +100,7 @@ def _build_decoders(connection, heading, names, squeeze):
             decode.column = lambda values, d=decode: float32_shortest_column(values, d)  # 7x faster on many rows
         if attr.expression is not None:  # computed: coerce to the inferred type (MIN(date) decodes as a date)
             decode = _coercion(attr) or decode
-        unpack = _unpacker(attr, squeeze) if attr.expression is None else None
+        unpack = _unpacker(attr, squeeze, connection.config) if attr.expression is None else None
         if unpack and decode:
             combined = lambda v, d=decode, u=unpack: u(d(v))  # noqa: E731
             combined.parallel = getattr(unpack, "parallel", False)
@@ -142,13 +142,13 @@ def _coercion(attr):
     return None
 
 
-def _unpacker(attr, squeeze):
+def _unpacker(attr, squeeze, config):
     """The attribute's codec chain run backwards (innermost codec first), or None."""
     if attr.codec is None:
         return None
     from ..storage.codecs import pipeline
 
-    return pipeline.decoder(attr, squeeze)
+    return pipeline.decoder(attr, squeeze, config)
 
 
 def _decode_column(decode, values, arrays=False):

@@ -118,9 +118,11 @@ class ExternalDecoder:
             rows.get(hash_uuid),
             squeeze=self.squeeze,
             download_path=download_path,
+            config=self.connection.config,
         )
         if self.outer:
             key = {"_field": self.attr.name, "_squeeze": self.squeeze, "_download_path": download_path}
+            key["_config"] = self.connection.config
             for codec in self.outer:
                 obj = codec.decode(obj, key=key)
         return obj

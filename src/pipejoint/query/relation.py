@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.heading import Heading
 from ..core.hints import class_level_property
 from ..errors import DataJointError
+from ..settings import config as process_config
 from .nodes import Column, Source
 
 if TYPE_CHECKING:
@@ -187,3 +188,10 @@ def check_lineage(left, right, shared):
 
 def _origin(lineage):
     return f"`{lineage}`" if lineage else "a computed expression (no lineage)"
+
+
+def settings_of(relation: Relation) -> Any:
+    """The settings read for work on `relation`: its connection's (a dj.Instance's own), or
+    dj.config's for an expression on no connection (a bare dj.U)."""
+    connection = relation._connection
+    return process_config if connection is None else connection.config

@@ -15,10 +15,9 @@ from sqlglot import exp
 from ..core.types import INTEGER_RANGES
 from ..core.values import normalize
 from ..errors import DataJointError, InvalidValueError
-from ..settings import config
 from .fragments import parse_fragment
 from .nodes import Always, Combination, Condition, Equals, Exists, KeySet, Negation, SemiJoin, SQLFragment
-from .relation import Relation, check_lineage, query_name
+from .relation import Relation, check_lineage, query_name, settings_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -124,7 +123,7 @@ def fragment_condition(text, query):
     """A restriction string: parsed, its attribute names checked, aggregates refused. The condition
     depends only on the text, the dialect and the heading, so it is kept with the heading: a query
     rebuilt in a loop (`T & "weight > 20"`) does not parse its strings again."""
-    dialect = config["query.dialect"]
+    dialect = settings_of(query)["query.dialect"]
     known = query.heading.cache.get("fragments")
     if known is None:
         known = query.heading.cache["fragments"] = {}

@@ -16,7 +16,7 @@ from ..catalog.connection import conn as global_connection
 from ..catalog.records import read_schema, rebuild_lineage
 from ..core.naming import TIER_PREFIXES, class_name_to_table_name, split_node
 from ..errors import DataJointError
-from ..settings import config
+from ..settings import refuse_in_thread_safe_mode
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -58,6 +58,8 @@ class Schema:
         create_tables: bool | None = None,
         add_objects: dict[str, Any] | None = None,
     ) -> None:
+        if connection is None:
+            refuse_in_thread_safe_mode(f"dj.Schema({schema_name!r}) without connection=")
         self.database: str | None = None
         self.context = context
         self._connection = connection
@@ -124,7 +126,7 @@ class Schema:
 
     @property
     def _creates_tables(self):
-        return config["database.create_tables"] if self.create_tables is None else self.create_tables
+        return self.connection.config["database.create_tables"] if self.create_tables is None else self.create_tables
 
     @property
     def connection(self) -> Connection:
@@ -341,7 +343,7 @@ class Schema:
         if not self.exists:
             logger.info("Schema `%s` does not exist", self.database)
             return
-        prompt = config["safemode"] if prompt is None else prompt
+        prompt = connection.config["safemode"] if prompt is None else prompt
         if force:
             prompt = False
         graph = connection.dependencies.load()

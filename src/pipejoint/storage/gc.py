@@ -123,7 +123,8 @@ def collect(*schemas, store=None, dry_run=True, min_age=DEFAULT_MIN_AGE, verbose
         if getattr(s, "database", None) is None:
             raise DataJointError(f"dj.gc: {s!r} is not an activated dj.Schema; pass the schema objects.")
     referenced = references(*schemas)
-    names = [store] if store else [n for n, spec in store_specs().items() if isinstance(spec, dict)]
+    config = schemas[0].connection.config  # the stores of the schemas' connection (a dj.Instance's own)
+    names = [store] if store else [n for n, spec in store_specs(config).items() if isinstance(spec, dict)]
     report = {
         "dry_run": dry_run,
         "referenced": sum(len(v) for v in referenced.values()),
@@ -139,7 +140,7 @@ def collect(*schemas, store=None, dry_run=True, min_age=DEFAULT_MIN_AGE, verbose
     doomed = {}
     for name in names:
         try:
-            target = get_store(name)
+            target = get_store(name, config)
         except DataJointError as error:
             report["errors"].append(f"store '{name}': {error}")
             continue

@@ -83,18 +83,19 @@ def md5_uuid(data):
     return uuid.UUID(bytes=hashlib.md5(data).digest())
 
 
-def read_object(kind, store_name, schema, hash_uuid, row, *, squeeze=False, download_path=None):
-    """The value of one 0.14 store attribute: an unpacked blob, or the path of a local file."""
+def read_object(kind, store_name, schema, hash_uuid, row, *, squeeze=False, download_path=None, config=None):
+    """The value of one 0.14 store attribute: an unpacked blob, or the path of a local file.
+    `config`: the settings of the connection read from (its stores, download_path); None: dj.config."""
     if row is None:
         raise MissingExternalFile(
             f"Object {hash_uuid} is not in `{schema}`.`~external_{store_name}`: the row that refers to it "
             "was written without its tracking entry. Restore the entry, or delete the row."
         )
-    store = get_store(store_name)
+    store = get_store(store_name, config)
     if kind == "blob":
         return blob.unpack(read_blob_bytes(store, schema, hash_uuid, row), squeeze=squeeze)
     if kind == "attach":
-        return read_attachment(store, schema, hash_uuid, row, download_path)
+        return read_attachment(store, schema, hash_uuid, row, download_path or (config or {}).get("download_path"))
     if kind == "filepath":
         return read_filepath(store, row)
     raise DataJointError(f"Unknown DataJoint 0.14 store type {kind}@{store_name}.")

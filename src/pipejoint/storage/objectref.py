@@ -19,6 +19,8 @@ from ..errors import DataJointError, MissingExternalFile, ObjectChangedError
 class ObjectRef:
     """A file or folder in a store."""
 
+    _config = None  # the settings its store is configured in (a dj.Instance's), None: dj.config
+
     def __init__(
         self,
         path,
@@ -44,16 +46,19 @@ class ObjectRef:
         self.extra = extra
 
     @classmethod
-    def from_json(cls, data, backend=None):
+    def from_json(cls, data, backend=None, config=None):
         """From the JSON a row stores (a dict or its text). ``backend`` is accepted for DataJoint's
-        signature and not used: the store is found by name when the object is read."""
+        signature and not used: the store is found by name, in `config` (the settings of the
+        connection it was fetched on), when the object is read."""
         data = dict(json.loads(data) if isinstance(data, str) else data)
         if isinstance(data.get("timestamp"), str):  # a datetime, as DataJoint gives it
             try:
                 data["timestamp"] = datetime.datetime.fromisoformat(data["timestamp"].replace("Z", "+00:00"))
             except ValueError:
                 pass
-        return cls(**data)
+        ref = cls(**data)
+        ref._config = config
+        return ref
 
     def to_json(self):
         timestamp = self.timestamp
@@ -76,7 +81,7 @@ class ObjectRef:
     def _store(self):
         from .stores import get_store, resolve_store_name
 
-        return get_store(resolve_store_name(self.store))
+        return get_store(resolve_store_name(self.store, config=self._config), self._config)
 
     @property
     def fs(self):
@@ -190,13 +195,14 @@ class NpyRef:
     ``get_buffer(path)`` (and ``protocol``); by default the store named in the metadata.
     """
 
-    def __init__(self, metadata=None, backend=None, **fields):
+    def __init__(self, metadata=None, backend=None, *, config=None, **fields):
         meta = dict(metadata or {}, **fields)
         missing = [k for k in ("path", "dtype", "shape") if k not in meta]
         if missing:
             raise DataJointError(f"NpyRef needs {', '.join(missing)} in its metadata; got {sorted(meta)}.")
         self._meta = meta
         self._backend = backend
+        self._config = config  # the settings its store is configured in (a dj.Instance's), None: dj.config
         self._array = None
         self._cache_file = None
 
@@ -234,7 +240,7 @@ class NpyRef:
             return self._backend
         from .stores import get_store, resolve_store_name
 
-        return get_store(resolve_store_name(self.store))
+        return get_store(resolve_store_name(self.store, config=self._config), self._config)
 
     def _bytes(self, source):
         if hasattr(source, "exists") and not source.exists(self.path):

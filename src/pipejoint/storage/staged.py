@@ -28,7 +28,8 @@ class StagedInsert:
     @property
     def fs(self):
         """The fsspec filesystem of the default store."""
-        return get_store(resolve_store_name(None)).fs
+        config = self._table._connection.config
+        return get_store(resolve_store_name(None, config=config), config).fs
 
     def _place(self, field: str, ext: str) -> tuple[Any, str]:
         if field in self._staged:
@@ -49,7 +50,8 @@ class StagedInsert:
                 f"Primary key values must be set in staged.rec before store() or open() on "
                 f"{self._table.class_name}: missing {', '.join(missing)}."
             )
-        store = get_store(resolve_store_name(attr.store, field=field))
+        config = self._table._connection.config
+        store = get_store(resolve_store_name(attr.store, field=field, config=config), config)
         ext = ("." + ext if ext and not ext.startswith(".") else ext) or None
         key = {"_schema": self._table.database, "_table": self._table.table_name, "_field": field}
         key.update({k: self.rec[k] for k in heading.primary_key})

@@ -44,9 +44,11 @@ IN_USE_MARK = ".inuse-"  # {path}.inuse-{token}: an insert shares the object at 
 # --- configuration --------------------------------------------------------------------------
 
 
-def store_specs():
-    """All configured stores: ``config['stores']`` merged with ``config['stores.<name>']`` keys."""
-    from ..settings import config
+def store_specs(config=None):
+    """All stores configured in `config` (the settings of the connection at hand; by default
+    ``dj.config``): ``config['stores']`` merged with ``config['stores.<name>']`` keys."""
+    if config is None:
+        from ..settings import config
 
     specs = dict(config.get("stores") or {})
     for key in config:
@@ -55,11 +57,11 @@ def store_specs():
     return specs
 
 
-def resolve_store_name(name, *, filepath=False, field=None):
-    """The store to use for a declared ``@name``; an empty name means the default store."""
+def resolve_store_name(name, *, filepath=False, field=None, config=None):
+    """The store to use for a declared ``@name``; an empty name means `config`'s default store."""
     if name:
         return name
-    specs = store_specs()
+    specs = store_specs(config)
     chosen = (specs.get("filepath_default") if filepath else None) or specs.get("default")
     if not chosen:
         where = f" for `{field}`" if field else ""
@@ -74,14 +76,15 @@ _stores: dict[tuple[str, str], Store] = {}  # (name, its settings as JSON) -> St
 _stores_lock = threading.Lock()
 
 
-def get_store(name):
-    """The Store named ``name`` (cached while its spec is unchanged)."""
-    specs = store_specs()
+def get_store(name, config=None):
+    """The Store named ``name`` in `config` (by default ``dj.config``), cached while its spec is unchanged."""
+    specs = store_specs(config)
     spec = specs.get(name)
     if not isinstance(spec, dict):
         known = [k for k, v in specs.items() if isinstance(v, dict)]
         raise StoreError(
-            f"Store '{name}' is requested but not configured in dj.config['stores'] "
+            f"Store '{name}' is requested but not configured in dj.config['stores'] (for a dj.Instance's tables: "
+            "in its .config['stores']) "
             f"(configured: {', '.join(known) or 'none'}). Add e.g. "
             f"dj.config['stores']['{name}'] = {{'protocol': 'file', 'location': '/path/to/dir'}}."
         )
@@ -91,6 +94,14 @@ def get_store(name):
         if store is None:
             store = _stores[signature] = Store(name, spec)
     return store
+
+
+def store_for(name, key, *, filepath=False):
+    """The store a codec writes a declared ``@name`` to (or reads a stored one from), configured
+    in the settings the codec's ``key`` carries (``_config``: those of the table's connection)."""
+    key = key or {}
+    config = key.get("_config")
+    return get_store(resolve_store_name(name, filepath=filepath, field=key.get("_field"), config=config), config)
 
 
 _REQUIRED = {"file": ("location",), "s3": ("endpoint", "bucket", "location")}

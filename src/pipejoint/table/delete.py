@@ -17,7 +17,6 @@ from ..core.naming import master_node, node_name
 from ..errors import DataJointError, IntegrityError, TransactionError, UnknownAttributeError
 from ..query.compiler import Context, build_select, condition_sql, finish
 from ..query.nodes import UnknownKeys
-from ..settings import config
 from .prompt import ask_yes_no
 
 logger = logging.getLogger("pipejoint")
@@ -281,7 +280,7 @@ def delete(
         raise ValueError("part_integrity must be 'enforce', 'ignore' or 'cascade'")
     refuse_unknown_keys(table, "delete()")
     connection = table._connection
-    prompt = config["safemode"] if prompt is None else prompt
+    prompt = connection.config["safemode"] if prompt is None else prompt
     if connection.in_transaction and prompt:
         raise TransactionError("delete() cannot ask for confirmation inside a transaction: pass prompt=False.")
     roots = {table.node_name: table}

@@ -68,7 +68,7 @@ def pack_keyed(table, columns, tuples, indices, key=None):
     if not keyed:
         return tuples
     key_positions = {c.name: i for i, c in enumerate(columns) if c.attr.in_key}
-    base = {"_schema": table.database, "_table": table.table_name}
+    base = {"_schema": table.database, "_table": table.table_name, "_config": table._connection.config}
     out = []
     for row, index in zip(tuples, indices):
         row = list(row)

@@ -659,8 +659,6 @@ class Table(QueryExpression, metaclass=TableMeta):
         self, prompt: bool | None = None, force: bool = False, part_integrity: Literal["enforce", "ignore"] = "enforce"
     ) -> None:
         """Drop this table and every table that depends on it, after listing them."""
-        from ..settings import config
-
         if part_integrity not in ("enforce", "ignore"):
             raise ValueError(
                 f"drop() of {self.class_name}: part_integrity must be 'enforce' or 'ignore', not {part_integrity!r} "
@@ -675,7 +673,7 @@ class Table(QueryExpression, metaclass=TableMeta):
             logger.info("Nothing to drop: %s is not declared", self.node_name)
             return
         names = graph.descendants(self.node_name)
-        prompt = config["safemode"] if prompt is None else prompt
+        prompt = connection.config["safemode"] if prompt is None else prompt
         if force:
             prompt = False
         if part_integrity == "enforce":

@@ -55,7 +55,7 @@ class HashCodec(Codec):
 
     def encode(self, value, *, key=None, store_name=None):
         self.validate(value)
-        store = storage.get_store(storage.resolve_store_name(store_name, field=(key or {}).get("_field")))
+        store = storage.store_for(store_name, key)
         schema = (key or {}).get("_schema", "")
         if isinstance(value, (bytearray, memoryview)):
             value = bytes(value)
@@ -81,7 +81,7 @@ class HashCodec(Codec):
         }
 
     def decode(self, stored, *, key=None):
-        store = storage.get_store(stored["store"])
+        store = storage.store_for(stored["store"], key)
         data = store.get_bytes(stored["path"])
         if storage.content_hash([data]) != stored["hash"]:
             raise ObjectChangedError(
@@ -118,7 +118,7 @@ class AttachCodec(Codec):
 
         stored = stored if isinstance(stored, bytes) else bytes(stored)
         name, _, content = stored.partition(b"\0")
-        folder = (key or {}).get("_download_path") or config["download_path"]
+        folder = (key or {}).get("_download_path") or ((key or {}).get("_config") or config)["download_path"]
         os.makedirs(folder, exist_ok=True)
         return write_attachment(folder, name.decode(), content)
 

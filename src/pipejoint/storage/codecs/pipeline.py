@@ -97,8 +97,9 @@ def encoder(attr):
     return encode, True
 
 
-def decoder(attr, squeeze=False):
-    """fn(stored) -> Python value, or None for plain attributes. ``fn.parallel`` marks store reads."""
+def decoder(attr, squeeze=False, config=None):
+    """fn(stored) -> Python value, or None for plain attributes. ``fn.parallel`` marks store reads.
+    `config`: the settings of the connection read from (stores, download_path); None: dj.config."""
     if attr.codec is None:
         return None
     try:
@@ -120,7 +121,7 @@ def decoder(attr, squeeze=False):
     links = list(reversed(chain.links))
 
     def decode(stored):
-        key = {"_field": attr.name, "_squeeze": squeeze, "_download_path": _download_path.get()}
+        key = {"_field": attr.name, "_squeeze": squeeze, "_download_path": _download_path.get(), "_config": config}
         for codec, _ in links:
             stored = codec.decode(stored, key=key)
         return stored

@@ -64,7 +64,7 @@ class SchemaCodec(Codec, register=False):
         return "json"
 
     def _store(self, store_name, key):
-        return storage.get_store(storage.resolve_store_name(store_name, field=(key or {}).get("_field")))
+        return storage.store_for(store_name, key)
 
     def build_path(self, store, key, ext):
         return object_path(store, key, ext)
@@ -159,7 +159,7 @@ class ObjectCodec(SchemaCodec):
     def decode(self, stored, *, key=None):
         from ..objectref import ObjectRef
 
-        return ObjectRef.from_json(stored)
+        return ObjectRef.from_json(stored, config=(key or {}).get("_config"))
 
 
 def _suffixes(path):
@@ -202,7 +202,7 @@ class NpyCodec(SchemaCodec):
     def decode(self, stored, *, key=None):
         from ..objectref import NpyRef
 
-        return NpyRef(stored)
+        return NpyRef(stored, config=(key or {}).get("_config"))
 
 
 def _dtype_name(dtype):
@@ -233,9 +233,7 @@ class FilepathCodec(Codec):
 
     def encode(self, value, *, key=None, store_name=None):
         self.validate(value)
-        store = storage.get_store(
-            storage.resolve_store_name(store_name, filepath=True, field=(key or {}).get("_field"))
-        )
+        store = storage.store_for(store_name, key, filepath=True)
         path = os.fspath(value).replace(os.sep, "/")
         root = store.root.rstrip("/") + "/"
         if store.is_local and path.startswith(root):
@@ -281,7 +279,7 @@ class FilepathCodec(Codec):
     def decode(self, stored, *, key=None):
         from ..objectref import ObjectRef
 
-        return ObjectRef.from_json(stored)
+        return ObjectRef.from_json(stored, config=(key or {}).get("_config"))
 
     def referenced_paths(self, stored):
         return []  # the user's files: garbage collection never touches them
