@@ -1,5 +1,7 @@
 """Integrity lives in the database: raw SQL that bypasses pipejoint is rejected too."""
 
+import datetime
+
 import pytest
 
 import pipejoint as dj
@@ -71,11 +73,21 @@ def test_database_rejects_bad_rows(tables, change, error):
     assert len(Child()) == 0
 
 
-def test_database_rejects_bad_dates(tables):
+@pytest.mark.parametrize("day", ["not a date", "2021-13-01", "2021-04-31x", "2021-12-32"])
+def test_database_rejects_bad_dates(tables, day):
     _, Child = tables
     with pytest.raises(IntegrityError):
-        raw_insert(Child, **GOOD, day="not a date")
+        raw_insert(Child, **GOOD, day=day)
     assert len(Child()) == 0
+
+
+def test_database_takes_good_dates_and_null(tables):
+    _, Child = tables
+    raw_insert(Child, **GOOD, day="2021-03-04")
+    raw_insert(Child, **{**GOOD, "child_id": 2})
+    assert sorted((Child & "child_id > 0").fetch("day", order_by="child_id"), key=str) == sorted(
+        [datetime.date(2021, 3, 4), None], key=str
+    )
 
 
 def test_bool_columns_take_only_true_and_false(tables, connection):
