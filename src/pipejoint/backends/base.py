@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import operator
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -478,10 +479,6 @@ def literal_for_default(default, attr_type, backend):
 # decoder (driver value -> Python value). None means the driver already does the right thing.
 
 
-def _iso_datetime(value):
-    return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
-
-
 def _uuid_bytes(value):
     return value.bytes
 
@@ -575,7 +572,10 @@ CONVERTERS = {
     "sqlite_decimal": _sqlite_decimal,
     "sqlite_uint64": _sqlite_uint64,
     "rstrip_text": _rstrip_text,
-    "iso_datetime": _iso_datetime,
+    # normalized values of one type: the type's own method, called from C (map) over a column
+    "iso_date": datetime.date.isoformat,
+    "iso_datetime_space": operator.methodcaller("isoformat", " "),
+    "iso_time": datetime.time.isoformat,
     "uuid_bytes": _uuid_bytes,
     "uuid_from_bytes": _uuid_from_bytes,
     "json_dumps": _json_dumps,

@@ -136,10 +136,10 @@ class SQLiteBackend(Backend):
         return "BEGIN IMMEDIATE"
 
     encoders = {
-        "date": "iso_datetime",
-        "datetime": "iso_datetime",
-        "timestamp": "iso_datetime",
-        "time": "iso_datetime",
+        "date": "iso_date",
+        "datetime": "iso_datetime_space",
+        "timestamp": "iso_datetime_space",
+        "time": "iso_time",
         "uuid": "uuid_bytes",
         "json": "json_dumps",
         "decimal": "sqlite_decimal",
