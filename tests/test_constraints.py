@@ -64,6 +64,7 @@ def test_a_valid_row_passes(tables):
         ({"score": 70000}, IntegrityError),  # uint16 above range
         ({"price": -1}, IntegrityError),  # unsigned decimal
         ({"mood": None}, (IntegrityError, MissingAttributeError)),  # NOT NULL
+        ({"child_id": None}, (IntegrityError, MissingAttributeError)),  # a key is never NULL (nor drawn)
     ],
 )
 def test_database_rejects_bad_rows(tables, change, error):
@@ -138,3 +139,37 @@ def test_cross_schema_foreign_keys_are_enforced(make_schema):
         Lab.connection.query(f"DELETE FROM {Lab.full_table_name}")
     assert Rig().parents() == [Lab().full_table_name]
     assert Lab().descendants() == [Lab().full_table_name, Rig().full_table_name]
+
+
+def test_small_rows_and_large_rows_keep_the_same_rules(schema, connection):
+    """SQLite keeps a table of small rows in its key's b-tree (WITHOUT ROWID) and one with a blob in a
+    rowid table; either way a key is unique and never NULL, and rows come back as stored."""
+
+    @schema
+    class Small(dj.Manual):
+        definition = """
+        sid : int32
+        ---
+        label : varchar(16)
+        """
+
+    @schema
+    class Large(dj.Manual):
+        definition = """
+        lid : int32
+        ---
+        data : longblob
+        """
+
+    for table, row in ((Small, {"sid": 1, "label": "a"}), (Large, {"lid": 1, "data": b"x" * 10_000})):
+        table.insert1(row)
+        with pytest.raises(DuplicateError):
+            table.insert1(row)
+        key = table.primary_key[0]
+        with pytest.raises((IntegrityError, MissingAttributeError)):
+            raw_insert(table, **{**row, key: None})
+        assert len(table()) == 1 and (table & {key: 1}).fetch1() == row
+    if connection.backend.name == "sqlite":
+        forms = dict(connection.query("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
+        assert forms[Small.full_table_name.strip('"')].endswith("WITHOUT ROWID")
+        assert not forms[Large.full_table_name.strip('"')].endswith("WITHOUT ROWID")

@@ -190,8 +190,8 @@ class Backend:
     # --- DDL --------------------------------------------------------------------------
     autoincrement_is_primary_key = False  # SQLite: INTEGER PRIMARY KEY AUTOINCREMENT
 
-    def table_suffix(self, comment):
-        """Text after CREATE TABLE (...): table options and comment."""
+    def table_suffix(self, comment, types=()):
+        """Text after CREATE TABLE (...): table options and comment; `types`: the columns' stored types."""
         return ""
 
     def after_create(self, schema, table_name, columns, comment):

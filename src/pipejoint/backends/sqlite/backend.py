@@ -62,6 +62,35 @@ def _null_or(column, condition):
     return exp.Or(this=exp.Is(this=column.copy(), expression=exp.Null()), expression=exp.Paren(this=condition))
 
 
+# A table whose rows stay small is kept in its primary key's b-tree (WITHOUT ROWID), as InnoDB keeps
+# every table: a row is written to one b-tree instead of to the rowid table and the key's index.
+# SQLite advises it for rows under ~1/20 of a page; tables with blobs, JSON, long text or an
+# auto_increment key (the rowid itself) keep the rowid. Tables made before keep their form.
+_SMALL_ROW_BYTES = 200
+_FIXED_BYTES = {"bool": 9, "float32": 9, "float64": 9, "decimal": 9, "date": 10, "time": 15, "uuid": 16}
+
+
+def _small_rows(types):
+    size = 0
+    for t in types:
+        core = t.storage_core
+        if t.autoincrement:
+            return False
+        if t.is_integer:
+            size += 9
+        elif core in _FIXED_BYTES:
+            size += _FIXED_BYTES[core]
+        elif core in ("datetime", "timestamp"):
+            size += 26
+        elif core in ("char", "varchar"):
+            size += t.length
+        elif core == "enum":
+            size += max(map(len, t.values), default=0)
+        else:
+            return False
+    return bool(types) and size <= _SMALL_ROW_BYTES
+
+
 def _call(name, *args):
     return exp.Anonymous(this=name, expressions=[a.copy() for a in args])
 
@@ -236,8 +265,8 @@ class SQLiteBackend(Backend):
 
     autoincrement_is_primary_key = True
 
-    def table_suffix(self, comment):
-        return " STRICT"
+    def table_suffix(self, comment, types=()):
+        return " STRICT, WITHOUT ROWID" if _small_rows(types) else " STRICT"
 
     # --- comments, introspection (introspect.py) ---
     keeps_lineage_table = True
