@@ -287,6 +287,11 @@ class Backend:
         return exp.Insert(this=table, default=True)
 
     # --- batch insert -----------------------------------------------------------------
+    # Rows sent by one INSERT ... VALUES (...), (...) instead of executemany, where the driver steps
+    # a statement per row (SQLite: about half the cost per row); 0: executemany (or COPY).
+    rows_per_insert = 0
+    max_parameters = 0  # parameters one statement may bind (with rows_per_insert)
+
     def copy_statement(self, schema, table_name, names):
         """A bulk-load statement (PostgreSQL COPY) for plain inserts, or None to use executemany."""
         return None

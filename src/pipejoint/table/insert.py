@@ -106,7 +106,8 @@ def insert(
 
 
 def _send(connection, plan, rows, indices):
-    """Hand encoded rows to the driver: COPY where the backend has it, else executemany.
+    """Hand encoded rows to the driver: COPY where the backend has it, multi-row INSERTs where the
+    backend takes them (SQLite), else executemany.
 
     Several rows go under a savepoint, so that after a duplicate the rows already sent can be
     taken back and the table searched for the key that was there before.
@@ -120,6 +121,11 @@ def _send(connection, plan, rows, indices):
                 connection.backend.copy_rows(connection._raw, plan.copy, rows)
             except Exception as error:
                 raise connection._translate(error, plan.copy) from None
+        elif plan.rows_per_insert and several:
+            step = plan.rows_per_insert
+            for start in range(0, len(rows), step):
+                part = rows[start : start + step]
+                connection.execute(plan.multirow_sql(len(part)), list(itertools.chain.from_iterable(part)))
         else:
             connection.executemany(plan.sql, rows)
     except DuplicateError as error:

@@ -164,6 +164,9 @@ class SQLiteBackend(Backend):
         # of failing when a read lock is upgraded.
         return "BEGIN IMMEDIATE"
 
+    rows_per_insert = 1000
+    max_parameters = 32766  # SQLITE_MAX_VARIABLE_NUMBER since 3.32
+
     encoders = {
         "date": "iso_date",
         "datetime": "iso_datetime_space",
