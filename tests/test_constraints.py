@@ -1,5 +1,7 @@
 """Integrity lives in the database: raw SQL that bypasses pipejoint is rejected too."""
 
+import datetime
+
 import pytest
 
 import pipejoint as dj
@@ -62,6 +64,7 @@ def test_a_valid_row_passes(tables):
         ({"score": 70000}, IntegrityError),  # uint16 above range
         ({"price": -1}, IntegrityError),  # unsigned decimal
         ({"mood": None}, (IntegrityError, MissingAttributeError)),  # NOT NULL
+        ({"child_id": None}, (IntegrityError, MissingAttributeError)),  # a key is never NULL (nor drawn)
     ],
 )
 def test_database_rejects_bad_rows(tables, change, error):
@@ -71,11 +74,21 @@ def test_database_rejects_bad_rows(tables, change, error):
     assert len(Child()) == 0
 
 
-def test_database_rejects_bad_dates(tables):
+@pytest.mark.parametrize("day", ["not a date", "2021-13-01", "2021-04-31x", "2021-12-32"])
+def test_database_rejects_bad_dates(tables, day):
     _, Child = tables
     with pytest.raises(IntegrityError):
-        raw_insert(Child, **GOOD, day="not a date")
+        raw_insert(Child, **GOOD, day=day)
     assert len(Child()) == 0
+
+
+def test_database_takes_good_dates_and_null(tables):
+    _, Child = tables
+    raw_insert(Child, **GOOD, day="2021-03-04")
+    raw_insert(Child, **{**GOOD, "child_id": 2})
+    assert sorted((Child & "child_id > 0").fetch("day", order_by="child_id"), key=str) == sorted(
+        [datetime.date(2021, 3, 4), None], key=str
+    )
 
 
 def test_bool_columns_take_only_true_and_false(tables, connection):
@@ -126,3 +139,37 @@ def test_cross_schema_foreign_keys_are_enforced(make_schema):
         Lab.connection.query(f"DELETE FROM {Lab.full_table_name}")
     assert Rig().parents() == [Lab().full_table_name]
     assert Lab().descendants() == [Lab().full_table_name, Rig().full_table_name]
+
+
+def test_small_rows_and_large_rows_keep_the_same_rules(schema, connection):
+    """SQLite keeps a table of small rows in its key's b-tree (WITHOUT ROWID) and one with a blob in a
+    rowid table; either way a key is unique and never NULL, and rows come back as stored."""
+
+    @schema
+    class Small(dj.Manual):
+        definition = """
+        sid : int32
+        ---
+        label : varchar(16)
+        """
+
+    @schema
+    class Large(dj.Manual):
+        definition = """
+        lid : int32
+        ---
+        data : longblob
+        """
+
+    for table, row in ((Small, {"sid": 1, "label": "a"}), (Large, {"lid": 1, "data": b"x" * 10_000})):
+        table.insert1(row)
+        with pytest.raises(DuplicateError):
+            table.insert1(row)
+        key = table.primary_key[0]
+        with pytest.raises((IntegrityError, MissingAttributeError)):
+            raw_insert(table, **{**row, key: None})
+        assert len(table()) == 1 and (table & {key: 1}).fetch1() == row
+    if connection.backend.name == "sqlite":
+        forms = dict(connection.query("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall())
+        assert forms[Small.full_table_name.strip('"')].endswith("WITHOUT ROWID")
+        assert not forms[Large.full_table_name.strip('"')].endswith("WITHOUT ROWID")

@@ -128,6 +128,22 @@ def test_large_insert_failing_on_last_row_stores_nothing(schema):
     assert len(Subject) == 0
 
 
+def test_rows_of_several_statements_keep_every_option(schema):
+    """2,500 rows go as several statements where a backend sends many rows per INSERT (SQLite: 1,000):
+    a duplicate in a later one still names its row and stores nothing; skip and replace see each row."""
+    Subject = _subject(schema)
+    Subject.insert1({"subject_id": 2_100, "name": "first"})
+    rows = [{"subject_id": i, "name": "n"} for i in range(2_500)]
+    with pytest.raises(DuplicateError, match=r"row 2100.*'subject_id': 2100"):
+        Subject.insert(rows)
+    assert len(Subject) == 1
+    Subject.insert(rows, skip_duplicates=True)
+    assert len(Subject) == 2_500 and (Subject & {"subject_id": 2_100}).fetch1("name") == "first"
+    Subject.insert([{"subject_id": i, "name": "r"} for i in range(999, 1_002)] + rows[2_499:], replace=True)
+    names = dict(zip(*(Subject & "subject_id in (998, 999, 1001, 1002, 2499)").fetch("subject_id", "name")))
+    assert names == {998: "n", 999: "r", 1001: "r", 1002: "n", 2499: "n"}
+
+
 def test_generator_is_read_in_chunks(schema):
     Subject = _subject(schema)
     taken = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import operator
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -189,8 +190,8 @@ class Backend:
     # --- DDL --------------------------------------------------------------------------
     autoincrement_is_primary_key = False  # SQLite: INTEGER PRIMARY KEY AUTOINCREMENT
 
-    def table_suffix(self, comment):
-        """Text after CREATE TABLE (...): table options and comment."""
+    def table_suffix(self, comment, types=()):
+        """Text after CREATE TABLE (...): table options and comment; `types`: the columns' stored types."""
         return ""
 
     def after_create(self, schema, table_name, columns, comment):
@@ -292,6 +293,11 @@ class Backend:
         return exp.Insert(this=table, default=True)
 
     # --- batch insert -----------------------------------------------------------------
+    # Rows sent by one INSERT ... VALUES (...), (...) instead of executemany, where the driver steps
+    # a statement per row (SQLite: about half the cost per row); 0: executemany (or COPY).
+    rows_per_insert = 0
+    max_parameters = 0  # parameters one statement may bind (with rows_per_insert)
+
     def copy_statement(self, schema, table_name, names):
         """A bulk-load statement (PostgreSQL COPY) for plain inserts, or None to use executemany."""
         return None
@@ -484,10 +490,6 @@ def literal_for_default(default, attr_type, backend):
 # decoder (driver value -> Python value). None means the driver already does the right thing.
 
 
-def _iso_datetime(value):
-    return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
-
-
 def _uuid_bytes(value):
     return value.bytes
 
@@ -581,7 +583,10 @@ CONVERTERS = {
     "sqlite_decimal": _sqlite_decimal,
     "sqlite_uint64": _sqlite_uint64,
     "rstrip_text": _rstrip_text,
-    "iso_datetime": _iso_datetime,
+    # normalized values of one type: the type's own method, called from C (map) over a column
+    "iso_date": datetime.date.isoformat,
+    "iso_datetime_space": operator.methodcaller("isoformat", " "),
+    "iso_time": datetime.time.isoformat,
     "uuid_bytes": _uuid_bytes,
     "uuid_from_bytes": _uuid_from_bytes,
     "json_dumps": _json_dumps,

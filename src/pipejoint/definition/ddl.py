@@ -118,7 +118,8 @@ def create_table_statements(backend, spec, if_not_exists=False, comments=None):
         exists=if_not_exists,
         this=exp.Schema(this=backend.table(spec.schema, spec.table_name), expressions=elements),
     )
-    statements += [backend.render(create) + backend.table_suffix(spec.comment)] + later
+    stored = [stored_type(a.attr_type) for a in spec.attributes]
+    statements += [backend.render(create) + backend.table_suffix(spec.comment, stored)] + later
     columns = [(a.name, comments[a.name]) for a in spec.attributes]
     statements += backend.after_create(spec.schema, spec.table_name, columns, spec.comment)
     serialized = [a.name for a in spec.attributes if _serialized_in_table(a.attr_type)]

@@ -106,8 +106,8 @@ def insert(
 
 
 def _send(connection, plan, rows, indices):
-    """Hand encoded rows to the driver: COPY where the backend has it, else executemany (one row:
-    execute).
+    """Hand encoded rows to the driver: COPY where the backend has it, multi-row INSERTs where the
+    backend takes them (SQLite), else executemany (one row: execute).
 
     Several rows go under a savepoint, so that after a duplicate the rows already sent can be
     taken back and the table searched for the key that was there before.
@@ -121,6 +121,11 @@ def _send(connection, plan, rows, indices):
                 connection.backend.copy_rows(connection._raw, plan.copy, rows)
             except Exception as error:
                 raise connection._translate(error, plan.copy) from None
+        elif plan.rows_per_insert and several:
+            step = plan.rows_per_insert
+            for start in range(0, len(rows), step):
+                part = rows[start : start + step]
+                connection.execute(plan.multirow_sql(len(part)), list(itertools.chain.from_iterable(part)))
         elif several or not rows[0]:  # (execute() without values would leave a %% in the SQL doubled)
             connection.executemany(plan.sql, rows)
         else:  # PyMySQL's executemany builds a one-row statement twice more (2 MB copies for a 1 MB blob)

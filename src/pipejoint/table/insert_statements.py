@@ -45,11 +45,23 @@ class Plan:
         self.names = list(names)
         self.columns = [Column(heading.all_attributes[n], backend) for n in names]
         self.sql = insert_statement(backend, table, names, heading.primary_key, mode)
+        self.rows_per_insert = _rows_per_insert(backend, self.sql, len(self.names))
+        self._multirow = {}
         self.copy = backend.copy_statement(table.database, table.table_name, names) if mode is None and names else None
         has_bytes = any(c.stored.storage_core in ("bytes", "blob") for c in self.columns)
         self.value_limit = backend.max_value_bytes(connection) if has_bytes else None
         if has_bytes:
             self.copy = None  # text COPY escapes every byte of a blob; bound binary parameters do not
+
+    def multirow_sql(self, count):
+        """The INSERT of `count` rows in one statement (VALUES (...), (...)), kept per count."""
+        sql = self._multirow.get(count)
+        if sql is None:
+            head, group, tail = self.sql.partition(_values_group(self.connection.backend, len(self.names)))
+            group = group.removeprefix("VALUES ")
+            head += "VALUES "
+            sql = self._multirow[count] = head + ", ".join([group] * count) + tail
+        return sql
 
     def encode_rows(self, tuples, indices):
         """Check and encode many rows column by column; the rows for the driver. When no value had
@@ -64,6 +76,17 @@ class Plan:
         if all(e is v for e, v in zip(encoded, columns)):
             return tuples
         return list(zip(*encoded))
+
+
+def _values_group(backend, width):
+    return "VALUES (" + ", ".join([backend.placeholder] * width) + ")"
+
+
+def _rows_per_insert(backend, sql, width):
+    """Rows one multi-row INSERT takes (0: executemany), within the backend's parameter limit."""
+    if not backend.rows_per_insert or not width or sql.count(_values_group(backend, width)) != 1:
+        return 0
+    return min(backend.rows_per_insert, backend.max_parameters // width)
 
 
 def insert_statement(backend, table, names, key_names, mode):

@@ -217,7 +217,7 @@ class MySQLBackend(Backend):
             ]
         return []
 
-    def table_suffix(self, comment):
+    def table_suffix(self, comment, types=()):
         suffix = " ENGINE=InnoDB"
         if comment:
             suffix += " COMMENT=" + exp.Literal.string(comment).sql(dialect=self.dialect)
