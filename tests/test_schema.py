@@ -241,8 +241,21 @@ def test_rebuild_lineage_writes_the_lineage_rows_again(schema, connection):
 
 
 def test_the_servers_own_schemas_are_never_dropped(connection):
-    if connection.backend_name == "sqlite":
-        pytest.skip("SQLite has no schemas of its own: every schema in the file is the user's")
+    if connection.backend_name == "sqlite":  # no schemas of its own: a schema named `sys` is the user's
+        schema = dj.Schema("sys", connection=connection)
+        try:
+
+            @schema
+            class Note(dj.Manual):
+                definition = """
+                note : int32
+                """
+
+            Note.insert1((1,))
+        finally:
+            schema.drop(prompt=False)
+        assert not schema.exists
+        return
     own = ["information_schema", "mysql", "sys"] if connection.backend_name == "mysql" else ["information_schema"]
     for name in own:
         try:
