@@ -114,6 +114,16 @@ def drop_schema(connection, name):
     connection.catalog_cache_clear()
 
 
+def schema_state(connection, name):
+    """{table name: sorted rows} of every table in a schema, hidden ones included: compare it before
+    and after an operation that must change nothing."""
+    state = {}
+    for table in connection.backend.list_tables(connection, name):
+        full_name = connection.backend.full_table_name(name, table)
+        state[table] = sorted(map(repr, connection.query(f"SELECT * FROM {full_name}").fetchall()))
+    return state
+
+
 _server = {}
 STORE_KINDS = ("file", "s3")
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ..populate.schema_jobs import JobTable014, SchemaJobs
     from ..query.restriction import Restriction
     from ..table.table import FreeTable, Table
+    from .overview import JobError, SchemaOverview
 
     _TableClass = TypeVar("_TableClass", bound=type[Table])
 
@@ -313,6 +314,19 @@ class Schema:
         if self.database is None:
             raise DataJointError("This schema is not activated: call schema.activate(name) before using its jobs.")
         return schema_jobs(self)
+
+    def overview(self) -> SchemaOverview:
+        """Every table with its tier, row count, comment and, for Imported and Computed tables, populate
+        progress (made, pending, reserved, errors). Reading it changes nothing in the database."""
+        from .overview import schema_overview
+
+        return schema_overview(self)
+
+    def latest_errors(self, table: str | None = None, limit: int = 10) -> list[JobError]:
+        """The newest failed make() calls recorded in the job queues, newest first."""
+        from .overview import latest_errors
+
+        return latest_errors(self, table=table, limit=limit)
 
     def populate(self, *restrictions: Restriction, **kwargs: Any) -> dict[str, PopulateResult]:
         """Populate every auto-populated table of this schema, parents first; {class name: result}."""
