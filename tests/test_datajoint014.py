@@ -427,6 +427,34 @@ def test_schema_jobs_reads_the_014_jobs(loaded, connection, backend_connection):
     assert mysql_snapshot(settings, [loaded.lab]) == before
 
 
+def test_overview_and_errors_of_a_014_schema(loaded, connection, backend_connection, adapters):
+    """schema.overview() counts each table's rows and reads progress and errors from 0.14's ~jobs;
+    latest_errors() gives the failed keys with their messages and stacks. Nothing changes."""
+    _, settings = backend_connection
+    before = mysql_snapshot(settings, loaded.names.values())
+    dj.VirtualModule("subject", loaded.subject, connection=connection)
+    schema = dj.Schema(loaded.lab, connection=connection, create_tables=False)
+    overview = schema.overview()
+    jobs = schema.jobs.fetch("table_name", "status", as_dict=True)
+    for table in overview.tables:
+        assert table.rows == len(table.table()), table.name
+        if table.progress is None:
+            continue
+        statuses = [j["status"] for j in jobs if j["table_name"] == table.table_name]
+        remaining, total = table.table.progress()
+        assert (table.progress.total, table.progress.made) == (total, total - remaining)
+        assert (table.progress.errors, table.progress.reserved, table.progress.ignored) == tuple(
+            statuses.count(s) for s in ("error", "reserved", "ignore")
+        ), table.name
+    assert sum(t.progress.errors for t in overview.tables if t.progress) == 4
+    errors = schema.latest_errors(limit=10)
+    assert len(errors) == 4
+    assert all(e.message.startswith("ValueError") and "Traceback" in e.stack for e in errors)
+    assert {e.key["param_id"] for e in errors} == {3}
+    assert [e.time for e in errors] == sorted((e.time for e in errors), reverse=True)
+    assert mysql_snapshot(settings, loaded.names.values()) == before
+
+
 def test_opening_and_reading_changes_nothing(loaded, connection, backend_connection, stores, adapters):
     """Opening the schemas, reading every table and the jobs, and drawing the diagram change nothing."""
     _, settings = backend_connection
