@@ -472,6 +472,21 @@ def test_restriction_strings(sample):
     assert ids("SUBSTRING_INDEX(s, 'B', -1) = 'rien' AND EXTRACT(YEAR FROM d) = 1999") == [2]
 
 
+def test_xor_and_bitwise_xor(sample):
+    """MySQL's XOR (NULL when a side is NULL) and `^` on SQLite and PostgreSQL too."""
+
+    def ids(condition):
+        return sorted((sample & condition).fetch("id"))
+
+    assert ids("a XOR b") == [2]  # 7, 2: both true; -7, 0: one true; NULL: no answer
+    assert ids("(a XOR b) IS NULL") == [3]
+    assert ids("(b > 1) XOR (x > 0)") == [3]
+    assert ids("NOT (b XOR 1)") == [1, 3]
+    rows = sample.proj(bits="b ^ 6", either="(b > 1) XOR (x > 0)").fetch(as_dict=True, order_by="id")
+    assert [r["bits"] for r in rows] == [4, 6, 5]
+    assert [r["either"] for r in rows] == [False, False, True]
+
+
 def test_clock_and_random_functions(sample):
     today = datetime.date.today()
     rows = sample.proj(age="DATEDIFF(CURDATE(), dt)", year="YEAR(NOW())", r="RAND()", past="dt < NOW()").to_dicts()

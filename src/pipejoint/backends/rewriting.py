@@ -55,6 +55,17 @@ def cast(node, type_name):
     return exp.Cast(this=node, to=exp.DataType.build(type_name))
 
 
+def logical_xor(truth):
+    """MySQL's `a XOR b`: true when exactly one side is true, NULL when either is NULL; `truth(x)`
+    says how the dialect reads a value as true or false."""
+
+    def rewrite(node):
+        left, right = exp.Paren(this=truth(node.this)), exp.Paren(this=truth(node.expression))
+        return exp.Paren(this=exp.NEQ(this=left, expression=right))
+
+    return rewrite
+
+
 def literal_int(node):
     """The value of an integer literal such as 3, -1 or '2' (INTERVAL amounts), else None."""
     sign = 1

@@ -11,7 +11,7 @@ import sqlglot
 from sqlglot import exp
 
 from ...core.fragment_language import json_path
-from ..rewriting import call, cast, plain_regexp, refuse_json_extract, sha2_length
+from ..rewriting import call, cast, logical_xor, plain_regexp, refuse_json_extract, sha2_length
 
 
 @functools.cache
@@ -162,6 +162,7 @@ def _json(value_only):
 
 
 REWRITES = {
+    exp.Xor: logical_xor(lambda value: cast(value, "BOOLEAN")),
     exp.Elt: _elt,
     exp.SubstringIndex: _substring_index,
     exp.SHA2: _sha2,

@@ -11,7 +11,16 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ...core.fragment_language import cast_target, interval_operands, interval_unit, json_path, mysql_json_path
-from ..rewriting import call, cast, literal_format, plain_regexp, refuse_json_extract, sha2_length, week_mode
+from ..rewriting import (
+    call,
+    cast,
+    literal_format,
+    logical_xor,
+    plain_regexp,
+    refuse_json_extract,
+    sha2_length,
+    week_mode,
+)
 
 # sqlglot nodes that become a call of the registered function of that name, arguments unchanged
 _CALLS = {
@@ -192,6 +201,14 @@ def _json(value_only):
     return rewrite
 
 
+def _bitwise_xor(node):
+    """SQLite has no `^`: a ^ b is (a | b) & ~(a & b), bit for bit."""
+    left, right = exp.Paren(this=node.this), exp.Paren(this=node.expression)
+    either = exp.Paren(this=exp.BitwiseOr(this=left, expression=right))
+    both = exp.Paren(this=exp.BitwiseAnd(this=left.copy(), expression=right.copy()))
+    return exp.Paren(this=exp.BitwiseAnd(this=either, expression=exp.BitwiseNot(this=both)))
+
+
 def _regexp(function, *keys):
     def rewrite(node):
         plain_regexp(node, function)
@@ -234,6 +251,8 @@ REWRITES.update(
         exp.Elt: lambda node: call("ELT", node.this, *node.expressions),
         exp.Repeat: lambda node: call("REPEAT", node.this, node.args["times"]),
         exp.Space: lambda node: call("REPEAT", exp.Literal.string(" "), node.this),
+        exp.Xor: logical_xor(lambda value: exp.NEQ(this=exp.Paren(this=value), expression=exp.Literal.number(0))),
+        exp.BitwiseXor: _bitwise_xor,
     }
 )
 REWRITES.update(dict.fromkeys((exp.DateAdd, exp.DateSub, exp.TimestampAdd, exp.Add, exp.Sub), _shift))
