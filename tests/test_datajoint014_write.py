@@ -581,6 +581,32 @@ def test_store_not_configured_is_refused_clearly(loaded, lab, backend_connection
     assert mysql_snapshot(settings, [loaded.lab]) == before
 
 
+def test_an_instance_writes_014_objects_to_its_own_stores(loaded, backend_connection, adapters):
+    """A dj.Instance's tables write 0.14 store values to the stores of its own settings, though
+    dj.config names none; its ~external row is written as with dj.config."""
+    _, settings = backend_connection
+    instance = dj.Instance(
+        f"{settings['host']}:{settings['port']}", settings["user"], settings["password"], backend="mysql"
+    )
+    instance.config["stores"] = loaded.stores
+    try:
+        with dj.config.override(stores={}):
+            dj.VirtualModule("subject", loaded.subject, connection=instance.connection)
+            lab = dj.VirtualModule("lab", loaded.lab, connection=instance.connection, add_objects=ADAPTERS)
+            value = np.arange(5.0) * 7
+            row = dict(subject_id=1, session_idx=1, channel=8, gain=1.0, waveform=np.zeros(1, np.int16))
+            lab.Recording.Channel.insert1({**row, "waveform_ext": value}, allow_direct_insert=True)
+            stored = (lab.Recording.Channel & {"subject_id": 1, "session_idx": 1, "channel": 8}).fetch1("waveform_ext")
+        packed = datajoint_blob().pack(value)
+        assert md5_uuid(packed) in external_rows(settings, loaded.lab, "cold")
+        path = object_path_014(loaded.stores["cold"]["location"], loaded.lab, md5_uuid(packed), folds=(1,))
+        with open(path, "rb") as f:
+            assert f.read() == packed
+        assert np.array_equal(stored, value)
+    finally:
+        instance.connection.close()
+
+
 def test_filepath_outside_the_stage_is_refused_clearly(loaded, lab, backend_connection, tmp_path):
     """A filepath@ value must lie in the store's stage (0.14 records its path relative to it): one
     outside is refused naming table, attribute, store, stage and fix; nothing is written, no file left."""

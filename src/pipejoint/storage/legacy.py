@@ -189,10 +189,12 @@ class ExternalEntry:
 
 class Tracking:
     """The ``~external`` rows an insert must write before its own rows, collected while its values are
-    encoded. ``lookup(schema, store, hash)`` gives the row already in the table, or None."""
+    encoded. ``lookup(schema, store, hash)`` gives the row already in the table, or None; ``config``
+    is the settings of the table's connection, whose stores the objects go to (None: dj.config)."""
 
-    def __init__(self, lookup):
+    def __init__(self, lookup, config=None):
         self.lookup = lookup
+        self.config = config
         self.entries = {}
 
     def add(self, entry):
@@ -217,14 +219,14 @@ _tracking = contextvars.ContextVar("pipejoint_014_tracking", default=None)
 
 
 @contextlib.contextmanager
-def tracking(lookup):
+def tracking(lookup, config=None):
     """Collect the ``~external`` rows of the 0.14 store values encoded in the block (nested blocks
     share the outer one)."""
     current = _tracking.get()
     if current is not None:
         yield current
         return
-    collector = Tracking(lookup)
+    collector = Tracking(lookup, config)
     token = _tracking.set(collector)
     try:
         yield collector
@@ -266,8 +268,8 @@ def encoder(attr):
     def encode(value, key=None):
         for adapter, adapter_store in outer:
             value = adapter._encode(value, key, adapter_store)
-        store = _store_014(store_name, codec.name)
         collector = _collector()
+        store = _store_014(store_name, codec.name, collector.config)
         hash_uuid, entry = write(store, schema, value, collector)
         if entry is not None:
             collector.add(entry)
@@ -276,9 +278,10 @@ def encoder(attr):
     return encode
 
 
-def _store_014(name, kind):
-    """The configured store, or an error saying that 0.14's configuration of it is needed here."""
-    if not isinstance(store_specs().get(name), dict):
+def _store_014(name, kind, config=None):
+    """The configured store (in `config`, the settings of the table's connection), or an error saying
+    that 0.14's configuration of it is needed here."""
+    if not isinstance(store_specs(config).get(name), dict):
         stage = ", 'stage': '/local/stage'" if kind == "filepath" else ""
         raise StoreError(
             f"store '{name}' is not configured: this {kind}@{name} attribute of DataJoint 0.14 keeps its objects "
@@ -286,7 +289,7 @@ def _store_014(name, kind):
             f"protocol and location{', and its stage' if stage else ''}), e.g. "
             f"{{'protocol': 'file', 'location': '/data/{name}'{stage}}}"
         )
-    return get_store(name)
+    return get_store(name, config)
 
 
 def _upload_once(store, path, write):

@@ -33,7 +33,7 @@ def tracking(table):
     def lookup(schema, store, hash_uuid):
         return external_rows(connection, schema, store, [hash_uuid]).get(hash_uuid)
 
-    return legacy.tracking(lookup)
+    return legacy.tracking(lookup, config=connection.config)
 
 
 def write_tracked(connection):
