@@ -325,7 +325,12 @@ class Job(Table):
 
     # --- keys ---
     def _key(self, key: Mapping[str, Any]) -> dict[str, Any]:
-        missing = [n for n in self.key_names if n not in key]
+        names = self.key_names
+        try:  # (per key of a populate: the usual case is checked by the lookups themselves)
+            return {n: key[n] for n in names}
+        except KeyError:
+            pass
+        missing = [n for n in names if n not in key]
         if missing:
             raise DataJointError(
                 f"A job of {self._target.node_name} is named by {', '.join(self.key_names)}; "
@@ -543,19 +548,21 @@ class Job(Table):
     # --- the protocol populate() follows (by holder: a reservation is changed only by its holder) ---
     def _take_pending(self, key):
         connection = self._ensure()._connection
-        backend = connection.backend
-        q, p = backend.quote, backend.placeholder
         holder = _holder(connection)
         where, args = self._where_key(key)
-        sql = self._statement(
-            "take",
-            lambda: (
-                f"UPDATE {self.full_table_name} SET {q('status')} = 'reserved', {q('host')} = {p}, {q('pid')} = {p}, "
-                f"{q('connection_id')} = {p}, {q('user')} = {p}, {q('version')} = {p}, "
-                f"{q('reserved_time')} = {backend.now_sql} "
-                f"WHERE {where} AND {q('status')} = 'pending' AND {q('scheduled_time')} <= {backend.now_sql}"
-            ),
-        )
+        sql = self.__dict__.get("_statements", {}).get("take")
+        if sql is None:
+            backend = connection.backend
+            q, p = backend.quote, backend.placeholder
+            sql = self._statement(
+                "take",
+                lambda: (
+                    f"UPDATE {self.full_table_name} SET {q('status')} = 'reserved', {q('host')} = {p}, "
+                    f"{q('pid')} = {p}, {q('connection_id')} = {p}, {q('user')} = {p}, {q('version')} = {p}, "
+                    f"{q('reserved_time')} = {backend.now_sql} "
+                    f"WHERE {where} AND {q('status')} = 'pending' AND {q('scheduled_time')} <= {backend.now_sql}"
+                ),
+            )
         values = (holder.host, holder.pid, holder.connection_id, holder.user, "", *args)
         return holder if connection.execute(sql, values).rowcount == 1 else None
 
@@ -582,18 +589,28 @@ class Job(Table):
         where, args = self._where_key(key)
         if holder is None:
             return where, args
-        q, p = self._connection.backend.quote, self._connection.backend.placeholder
-        where += f" AND {q('status')} = 'reserved' AND {q('connection_id')} = {p} AND {q('pid')} = {p}"
-        return where, [*args, holder.connection_id, holder.pid]
+        held = self.__dict__.get("_held_where")  # the clause is the same for every key: built once
+        if held is None:
+            q, p = self._connection.backend.quote, self._connection.backend.placeholder
+            held = f" AND {q('status')} = 'reserved' AND {q('connection_id')} = {p} AND {q('pid')} = {p}"
+            self.__dict__["_held_where"] = held
+        args.append(holder.connection_id)
+        args.append(holder.pid)
+        return where + held, args
 
     def _finish(self, key, holder, duration):
         """Record success (inside the transaction that stored the result, for populate)."""
         connection = self._connection
-        backend = connection.backend
-        q, p = backend.quote, backend.placeholder
         where, args = self._mine(key, holder)
         mine = holder is not None
-        if self._connection.config["jobs.keep_completed"]:
+        keep = connection.config["jobs.keep_completed"]
+        sql = self.__dict__.get("_statements", {}).get(("succeeded" if keep else "done", mine))
+        if sql is not None:  # (per key of a populate: the statement is built already)
+            connection.execute(sql, (duration, *args) if keep else args)
+            return
+        backend = connection.backend
+        q, p = backend.quote, backend.placeholder
+        if keep:
             sql = self._statement(
                 ("succeeded", mine),
                 lambda: (
@@ -673,7 +690,6 @@ class Heartbeat:
         self.lease = float(jobs._connection.config["jobs.lease_seconds"])
         self.interval = max(self.lease / 3, 0.05)
         self._current: tuple | None = None
-        self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopped = False
         self._connection = None
@@ -682,12 +698,10 @@ class Heartbeat:
         self._thread.start()
 
     def hold(self, key: Mapping[str, Any], holder: Holder) -> None:
-        with self._lock:
-            self._current = (key, holder)
+        self._current = (key, holder)  # one reference replaced: the thread reads it whole, no lock needed
 
     def drop(self) -> None:
-        with self._lock:
-            self._current = None
+        self._current = None
 
     def stop(self) -> None:
         self._stopped = True
@@ -701,8 +715,7 @@ class Heartbeat:
             self._wake.wait(self.interval)
             if self._stopped:
                 return
-            with self._lock:
-                current = self._current
+            current = self._current
             if current is None:
                 continue
             try:
