@@ -128,6 +128,21 @@ class Backend:
     # in MySQL (each engine's rewrites.py); None renders the tree as sqlglot transpiles it
     fragment_rewrites = None
     key_array_condition = None  # (columns, markers, attributes) -> condition, where parameters are limited
+    nulls_sort_low = True  # NULL comes before every value in ascending order (MySQL, SQLite; not PostgreSQL)
+
+    def order_item(self, column, desc, nullable):
+        """An ORDER BY item. NULLs sort as in MySQL (first when ascending); a column that is never
+        NULL gets the engine's plain order, which its index can serve: on PostgreSQL an
+        ``ASC NULLS FIRST`` is not the primary key index's order, so the engine scans and sorts."""
+        nulls_first = not desc if nullable else (desc != self.nulls_sort_low)
+        return exp.Ordered(this=column, desc=desc, nulls_first=nulls_first)
+
+    def key_after(self, columns, markers):
+        """The rows after a key in key order, ``(a, b) > (x, y)``: a row value, which SQLite and
+        PostgreSQL run as one range of the primary-key index starting at the key."""
+        if len(columns) == 1:
+            return exp.GT(this=columns[0], expression=markers[0])
+        return exp.GT(this=exp.Tuple(expressions=columns), expression=exp.Tuple(expressions=markers))
 
     def render(self, tree, has_params=False):
         """Render a sqlglot tree as SQL text for this backend's driver."""

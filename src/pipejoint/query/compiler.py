@@ -173,7 +173,7 @@ def finish(backend, tree, ctx):
     """Render a tree and turn its markers into the driver's placeholders."""
     sql = backend.render(tree, has_params=ctx.count > 0)
     order = tuple(int(i) for i in _MARKER_PATTERN.findall(sql))
-    if len(order) != ctx.count:
+    if len(set(order)) != ctx.count:  # (a marker may appear more than once)
         raise DataJointError("Internal error: a query parameter was lost while rendering SQL.")
     return Compiled(_MARKER_PATTERN.sub(backend.placeholder, sql), order, tuple(ctx.binding))
 
@@ -282,7 +282,10 @@ class Compiler:
             select = select.distinct(copy=False)
         top = expression._top
         if top is not None:
-            order = [exp.Ordered(this=column_sql(c), desc=desc, nulls_first=not desc) for c, desc in top.items]
+            order = [
+                backend.order_item(column_sql(c), desc, _nullable(heading, name, c))
+                for (c, desc), name in zip(top.items, top.order_names)
+            ]
             if order:
                 select = select.order_by(*order, copy=False)
             if top.limit is not None:
@@ -358,20 +361,11 @@ class Compiler:
         return exp.In(this=left, expressions=[values])
 
     def visit_KeyAfter(self, condition, resolve):
-        """(a, b) > (x, y) written as a >= x AND (a > x OR b > y), a form every engine reads as a
-        range of its primary-key index. The values are the driver's own: sent as they are."""
-        names = condition.key_names
-        param = self.ctx.param
-
-        def after(position):
-            column = resolve(names[position])
-            if position == len(names) - 1:
-                return exp.GT(this=column, expression=param())
-            at_least = exp.GTE(this=column, expression=param())
-            beyond = exp.GT(this=column.copy(), expression=param())
-            return exp.and_(at_least, exp.Paren(this=exp.or_(beyond, exp.Paren(this=after(position + 1)))))
-
-        return after(0)
+        """(a, b) > (x, y) in the form the backend runs as a range of its primary-key index (a row
+        value, or an OR of ranges on MySQL). The values are the driver's own: sent as they are; a
+        form may repeat a marker."""
+        markers = [self.ctx.param() for _ in condition.key_names]
+        return self.backend.key_after([resolve(n) for n in condition.key_names], markers)
 
     def visit_SQLFragment(self, condition, resolve):
         return substitute_columns(condition.fragment, resolve)
@@ -407,6 +401,15 @@ class Compiler:
 
     def visit_Exists(self, condition, resolve):
         return exp.Exists(this=self.select(condition.query))
+
+
+def _nullable(heading, name, column):
+    """Whether an ORDER BY item may be NULL: a plain attribute declared NOT NULL (every key
+    attribute) cannot; an attribute a projection dropped, or a computed one, may."""
+    name = name.split()[0]
+    if type(column) is not Column or name not in heading.names:
+        return True
+    return heading[name].nullable
 
 
 def _may_repeat(expression):

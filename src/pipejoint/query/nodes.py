@@ -220,9 +220,7 @@ class KeyAfter(Condition):
         return self.key_names
 
     def params(self, out):
-        for value in self.values[:-1]:
-            out += (value, value)  # for >= and >
-        out.append(self.values[-1])
+        out += self.values
 
 
 class SQLFragment(Condition):

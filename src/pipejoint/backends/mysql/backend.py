@@ -98,6 +98,17 @@ class MySQLBackend(Backend):
     has_sessions = True
     current_user_sql = "USER()"  # user@host, as DataJoint reports it
 
+    def key_after(self, columns, markers):
+        """``a > x OR (a = x AND b > y)``: MariaDB reads a row value ``(a, b) > (x, y)`` as no index
+        range (a full index scan per page of an iteration), and this form as ranges of the primary
+        key that start at the key."""
+        terms = []
+        for i, column in enumerate(columns):
+            equal = [exp.EQ(this=c.copy(), expression=m.copy()) for c, m in zip(columns[:i], markers[:i])]
+            after = exp.GT(this=column.copy(), expression=markers[i].copy())
+            terms.append(exp.and_(*equal, after) if equal else after)
+        return exp.or_(*[exp.Paren(this=t) for t in terms]) if len(terms) > 1 else terms[0]
+
     def connect(self):
         try:
             import pymysql

@@ -65,6 +65,7 @@ class PostgresBackend(Backend):
     error_aborts_transaction = True
     fragment_rewrites = REWRITES
     has_sessions = True
+    nulls_sort_low = False  # NULL sorts after every value ascending: the default order of an index
 
     def now_plus_sql(self, seconds):
         return f"({self.now_sql} + INTERVAL '{seconds:.6f} seconds')"
