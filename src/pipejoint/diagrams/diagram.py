@@ -348,10 +348,10 @@ class Diagram:
         direction: str | None = None,
         layout: Literal["builtin", "graphviz"] = "builtin",
         legend: bool = True,
-        marks: dict[str, dict[str, str]] | None = None,
+        marks: dict[Any, dict[str, str]] | None = None,
     ) -> str:
         """The SVG text; `legend=False` leaves out the legend of tiers and edge kinds. `marks` (builtin
-        layout only) maps tables (full table names) to {"fill": colour, "badge": a short note shown over
+        layout only) maps tables (classes or node names) to {"fill": colour, "badge": a short note shown over
         the node, "href": a link the node opens, "title": more hover text}."""
         if layout == "graphviz":
             from .dot import graphviz_svg
@@ -364,6 +364,7 @@ class Diagram:
         from .layout import layered_layout
 
         graph = self.graph
+        marks = {_node_name_of(table): mark for table, mark in (marks or {}).items()}
         return svg.render(layered_layout(graph, self._direction(direction, graph)), graph, legend=legend, marks=marks)
 
     def make_svg(
@@ -371,7 +372,7 @@ class Diagram:
         direction: str | None = None,
         layout: Literal["builtin", "graphviz"] = "builtin",
         legend: bool = True,
-        marks: dict[str, dict[str, str]] | None = None,
+        marks: dict[Any, dict[str, str]] | None = None,
     ) -> SVG:
         """The diagram as SVG (a string that Jupyter displays as a picture); `marks` as in svg_string."""
         return SVG(self.svg_string(direction, layout, legend, marks))

@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 
 import pipejoint as dj
 
-from .pages import diagram_svg, jobs_view, key_json, key_text, open_schema, overviews, queues, table_link, table_view
+from .pages import diagram_svg, jobs_view, key_json, key_text, open_schema, overviews, queues, table_links, table_view
 from .worker import Runs
 
 HERE = Path(__file__).parent
@@ -126,13 +126,14 @@ class Dashboard:
             schema=schema.database,
             entry=entry,
             definition=table.describe(),
+            heading=table.heading,
             view=view,
             restriction=restriction,
             order=order,
             descending=descending,
             page_link=page_link,
-            parents=[table_link(p) for p in table.parents()],
-            children=[table_link(c) for c in table.children()],
+            parents=table_links(table.parents(as_objects=True), overview),
+            children=table_links(table.children(as_objects=True), overview),
             can_populate=self.runs.can_populate(entry.full_table_name),
         )
 

@@ -9,6 +9,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 import pipejoint as dj
 
 PAGE_SIZE = 20
@@ -38,15 +40,17 @@ def overviews(connection: Any, only: list[str] | None) -> list[dict[str, Any]]:
     return found
 
 
-def _split_full_name(full_name: str) -> tuple[str, str]:
-    """(schema, table name) of a full table name as any backend quotes it."""
-    schema, _, table = full_name.replace('"', "`").partition("`.`")
-    return schema.strip("`"), table.strip("`")
-
-
-def table_link(full_name: str) -> dict[str, str]:
-    schema, table = _split_full_name(full_name)
-    return {"schema": schema, "table": table, "href": f"/schema/{schema}/table/{table}"}
+def table_links(tables: list[Any], overview: Any) -> list[dict[str, str]]:
+    """Links to related tables (FreeTables): by class name within the schema, else schema.table."""
+    names = {entry.table_name: entry.name for entry in overview.tables}
+    links = []
+    for table in tables:
+        if table.database == overview.name and table.table_name in names:
+            label = name = names[table.table_name]
+        else:
+            name, label = table.table_name, f"{table.database}.{table.table_name}"
+        links.append({"label": label, "href": f"/schema/{table.database}/table/{name}"})
+    return links
 
 
 def diagram_svg(schema: Any, overview: Any) -> str:
@@ -65,15 +69,29 @@ def diagram_svg(schema: Any, overview: Any) -> str:
                 f"; made {progress.made} of {progress.total}, pending {progress.pending}, "
                 f"reserved {progress.reserved}, errors {progress.errors}"
             )
-        marks[entry.full_table_name] = mark
+        marks[entry.table] = mark
     return dj.Diagram(schema).make_svg(marks=marks)
+
+
+def cell_text(value: Any) -> str:
+    """A cell as the page shows it: arrays (blobs) as dtype and shape, long values shortened."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, np.ndarray):
+        return f"{value.dtype.name} {tuple(value.shape)}" if value.ndim else f"{value.dtype.name} {value.item()}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"bytes ({len(value)})"
+    if isinstance(value, (dict, list, tuple)):
+        return f"{type(value).__name__} ({len(value)})"
+    text = str(value)
+    return text if len(text) <= 60 else text[:59] + "\u2026"
 
 
 @dataclass
 class TableView:
     """A page of a table: its rows in order, restricted by the box, or the message refusing it."""
 
-    html: str
+    rows: list[list[str]]
     total: int
     page: int
     pages: int
@@ -98,8 +116,9 @@ def table_view(table: Any, restriction: str, order: str, descending: bool, page:
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(page, 1), pages)
     order_by = [f"{order} DESC" if descending else order] if order else "KEY"
-    top = dj.Top(limit=PAGE_SIZE, order_by=order_by, offset=(page - 1) * PAGE_SIZE)
-    return TableView((expression & top)._repr_html_(), total, page, pages, columns, message)
+    found = expression.fetch(as_dict=True, order_by=order_by, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows = [[cell_text(row[c]) for c in columns] for row in found]
+    return TableView(rows, total, page, pages, columns, message)
 
 
 def queues(schema: Any) -> list[Any]:
