@@ -14,11 +14,10 @@ pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx: pip ins
 from starlette.testclient import TestClient
 
 from helpers import schema_state
-from ui_pipeline import app_for, build
-
-from pipejoint.ui import WRITE_ROUTES
 from pipejoint.cli import build_parser
+from pipejoint.ui import WRITE_ROUTES
 from pipejoint.ui.server import is_loopback
+from ui_pipeline import app_for, build
 
 
 @pytest.fixture
@@ -85,10 +84,10 @@ def test_table_page_restricts_sorts_and_pages(dashboard):
     assert page.status_code == 200
     text = _text(page.text)
     assert "3 matching rows" in text
-    cells = re.findall(r'<tr><td>(\d+)</td>', page.text)
+    cells = re.findall(r"<tr><td>(\d+)</td>", page.text)
     assert cells == ["5", "3", "1"]
     bad_order = client.get(url, params={"order": "animal; DROP TABLE x"})  # not a column: primary-key order
-    assert re.findall(r'<tr><td>(\d+)</td>', bad_order.text) == ["1", "2", "3", "4", "5"]
+    assert re.findall(r"<tr><td>(\d+)</td>", bad_order.text) == ["1", "2", "3", "4", "5"]
 
 
 @pytest.mark.parametrize(
@@ -114,9 +113,10 @@ def test_every_write_route_is_forbidden_without_allow_writes(dashboard, connecti
         )
         assert answer.status_code == 403, route
         assert "--allow-writes" in answer.text
-    assert "read-only" in client.get("/").text and "<form method=\"post\"" not in client.get(
-        f"/schema/{schema.database}/jobs"
-    ).text
+    assert (
+        "read-only" in client.get("/").text
+        and '<form method="post"' not in client.get(f"/schema/{schema.database}/jobs").text
+    )
     assert schema_state(connection, schema.database) == before
 
 

@@ -86,4 +86,3 @@ def add_parser(commands: Any) -> None:
     ui.add_argument("--no-browser", action="store_true", help="do not open the browser")
     ui.add_argument("--allow-writes", action="store_true", help="allow clearing errors, ignoring keys and populate")
     ui.set_defaults(handler=lambda args: command(args))
-
