@@ -4,16 +4,21 @@ off loopback, and the writes themselves."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
 
 import pytest
 
 pytest.importorskip("starlette", reason='the dashboard needs its extra: pip install "pipejoint[ui]"')
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx: pip install httpx")
 
+import httpx
 from starlette.testclient import TestClient
 
-from helpers import schema_state
+from helpers import _free_port, environment_for, schema_state
 from pipejoint.cli import build_parser
 from pipejoint.ui import WRITE_ROUTES
 from pipejoint.ui.server import is_loopback
@@ -177,3 +182,32 @@ def test_writes_clear_ignore_and_populate(dashboard, connection):
     assert progress["progress"]["ignored"] == 1
     refused = client.post("/action/populate", data={**form, "table": "Animal"})
     assert refused.status_code == 400 and "cannot be populated here" in refused.text
+
+
+def test_the_command_off_loopback_prints_a_token_and_requires_it(make_schema, settings):
+    """`pipejoint ui --host 0.0.0.0` as a user starts it: the URL with its token, 401 without it."""
+
+    schema = make_schema()
+    build(schema, populate=False)
+    port = _free_port()
+    command = [sys.executable, "-m", "pipejoint.cli", "ui", "--host", "0.0.0.0", "--port", str(port), "--no-browser"]
+    env = {**os.environ, **environment_for(settings)}
+    server = subprocess.Popen(command + ["--schema", schema.database], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        token = re.search(r"\?token=(\S+)", line).group(1)
+        assert "read-only" in line
+        base = f"http://127.0.0.1:{port}/"
+        for _ in range(100):
+            try:
+                answer = httpx.get(base, timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert answer.status_code == 401
+        shown = httpx.get(base, params={"token": token}, timeout=10)
+        assert shown.status_code == 200 and "animals in the study" in shown.text
+        assert httpx.post(base + "action/populate", headers={"X-Pipejoint-Token": token}).status_code == 403
+    finally:
+        server.terminate()
+        server.wait(10)

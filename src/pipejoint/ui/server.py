@@ -66,7 +66,7 @@ def command(args: Any) -> int:
     pipelines = load_pipelines(args.module or [])
     app = create_app(schemas=args.schema, allow_writes=args.allow_writes, token=token, pipelines=pipelines)
     url = f"http://{args.host}:{args.port}/" + (f"?token={token}" if token else "")
-    print(f"pipejoint ui: {url}  ({'writes allowed' if args.allow_writes else 'read-only'}; Ctrl-C stops)")
+    print(f"pipejoint ui: {url}  ({'writes allowed' if args.allow_writes else 'read-only'}; Ctrl-C stops)", flush=True)
     if token:
         print("Bound beyond loopback: every request needs the token above (401 without it).")
     if not args.no_browser:
