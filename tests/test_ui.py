@@ -137,6 +137,13 @@ def test_a_token_is_needed_for_every_request_when_given(dashboard):
     assert client.get(f"/schema/{schema.database}/jobs").status_code == 200  # the cookie carries it on
 
 
+def test_a_loopback_dashboard_answers_only_loopback_host_names(dashboard):
+    client, schema, _, _ = dashboard(hosts=["127.0.0.1", "localhost"])
+    assert client.get("http://127.0.0.1/").status_code == 200
+    assert client.get("http://attacker.example/").status_code == 400  # DNS rebinding
+    assert client.post("http://attacker.example/action/populate").status_code == 400
+
+
 def test_loopback_rule_of_the_command():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10")

@@ -20,6 +20,7 @@ import jinja2
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -242,10 +243,13 @@ def create_app(
     allow_writes: bool = False,
     token: str | None = None,
     pipelines: dict[str, Any] | None = None,
+    hosts: list[str] | None = None,
 ) -> Starlette:
     """The dashboard app. `connection` defaults to a new connection from dj.config; `schemas` limits
     the schemas shown; `pipelines` {full table name: class} are the tables populate may run (their
-    make() is the pipeline module's); `token` is required of every request when given."""
+    make() is the pipeline module's); `token` is required of every request when given; `hosts`, when
+    given, are the only Host headers answered (a loopback dashboard refuses pages fetched through another
+    name pointing at 127.0.0.1, DNS rebinding)."""
     connection = connection or dj.Connection()
     board = Dashboard(connection, schemas, allow_writes, pipelines or {})
     routes = [
@@ -257,6 +261,9 @@ def create_app(
         *(Route(path, board.write, methods=["POST"]) for path in WRITE_ROUTES),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(_Guard, token=token, allow_writes=allow_writes)])
+    middleware = [Middleware(_Guard, token=token, allow_writes=allow_writes)]
+    if hosts:
+        middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=hosts))
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.dashboard = board
     return app

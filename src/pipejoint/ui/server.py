@@ -64,7 +64,8 @@ def command(args: Any) -> int:
         dj.config["database.name"] = args.db
     token = None if is_loopback(args.host) else secrets.token_urlsafe(24)
     pipelines = load_pipelines(args.module or [])
-    app = create_app(schemas=args.schema, allow_writes=args.allow_writes, token=token, pipelines=pipelines)
+    hosts = None if token else ["127.0.0.1", "localhost", "[::1]", "::1"]
+    app = create_app(schemas=args.schema, allow_writes=args.allow_writes, token=token, pipelines=pipelines, hosts=hosts)
     url = f"http://{args.host}:{args.port}/" + (f"?token={token}" if token else "")
     print(f"pipejoint ui: {url}  ({'writes allowed' if args.allow_writes else 'read-only'}; Ctrl-C stops)", flush=True)
     if token:
