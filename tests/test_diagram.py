@@ -650,3 +650,37 @@ def test_a_plain_and_a_renamed_foreign_key_to_one_parent_are_drawn_side_by_side(
     assert kinds == [("primary",), ("secondary", "renamed")]
     paths = [g.find(SVG_NS + "path").get("d") for g in edges]
     assert paths[0] != paths[1]  # apart, not on top of each other
+
+
+def test_marks_colour_note_and_link_nodes(schema):
+    """make_svg(marks=...): a node recoloured, with a note over it, extra hover text, opening a link
+    (the dashboard shows populate progress this way); unmarked nodes stay as they were."""
+
+    @schema
+    class Mouse(dj.Manual):
+        definition = """
+        mouse : int32
+        """
+
+    @schema
+    class Weight(dj.Manual):
+        definition = """
+        -> Mouse
+        ---
+        grams : float64
+        """
+
+    plain = dj.Diagram(schema).make_svg()
+    marked = dj.Diagram(schema).make_svg(
+        marks={Weight: {"fill": "#ABCDEF", "badge": "3/4", "href": "/w", "title": "3 made"}}
+    )
+    root = ET.fromstring(marked)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    links = root.findall(".//s:a", ns)
+    assert [a.get("href") for a in links] == ["/w"]
+    node = links[0].find("s:g", ns)
+    assert node.find("s:rect", ns).get("fill") == "#ABCDEF"
+    assert node.find("s:text[@class='badge']", ns).text == "3/4"
+    assert node.find("s:title", ns).text.endswith("\n3 made")
+    assert len(root.findall(".//s:text[@class='badge']", ns)) == 1  # Mouse has none
+    assert marked.count('<g class="node') == plain.count('<g class="node')

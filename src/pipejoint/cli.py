@@ -131,6 +131,10 @@ def build_parser():
     worker.add_argument("module", metavar="MODULE", help="the pipeline module (name or .py file)")
     _populate_options(worker)
     worker.set_defaults(handler=_delegate("populate.commands", "worker_command"))
+
+    from .ui.server import add_parser as add_ui
+
+    add_ui(commands)
     return parser
 
 

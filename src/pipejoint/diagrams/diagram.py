@@ -344,9 +344,15 @@ class Diagram:
 
     # --- output ---
     def svg_string(
-        self, direction: str | None = None, layout: Literal["builtin", "graphviz"] = "builtin", legend: bool = True
+        self,
+        direction: str | None = None,
+        layout: Literal["builtin", "graphviz"] = "builtin",
+        legend: bool = True,
+        marks: dict[Any, dict[str, str]] | None = None,
     ) -> str:
-        """The SVG text; `legend=False` leaves out the legend of tiers and edge kinds."""
+        """The SVG text; `legend=False` leaves out the legend of tiers and edge kinds. `marks` (builtin
+        layout only) maps tables (classes or node names) to {"fill": colour, "badge": a short note shown over
+        the node, "href": a link the node opens, "title": more hover text}."""
         if layout == "graphviz":
             from .dot import graphviz_svg
 
@@ -358,13 +364,18 @@ class Diagram:
         from .layout import layered_layout
 
         graph = self.graph
-        return svg.render(layered_layout(graph, self._direction(direction, graph)), graph, legend=legend)
+        marks = {_node_name_of(table): mark for table, mark in (marks or {}).items()}
+        return svg.render(layered_layout(graph, self._direction(direction, graph)), graph, legend=legend, marks=marks)
 
     def make_svg(
-        self, direction: str | None = None, layout: Literal["builtin", "graphviz"] = "builtin", legend: bool = True
+        self,
+        direction: str | None = None,
+        layout: Literal["builtin", "graphviz"] = "builtin",
+        legend: bool = True,
+        marks: dict[Any, dict[str, str]] | None = None,
     ) -> SVG:
-        """The diagram as SVG (a string that Jupyter displays as a picture)."""
-        return SVG(self.svg_string(direction, layout, legend))
+        """The diagram as SVG (a string that Jupyter displays as a picture); `marks` as in svg_string."""
+        return SVG(self.svg_string(direction, layout, legend, marks))
 
     def make_mermaid(self, direction: str | None = None) -> str:
         """Mermaid flowchart text (renders on GitHub, GitLab and in many Markdown tools)."""

@@ -9,6 +9,7 @@ kinds the diagram uses: beside a top-to-bottom diagram, under a left-to-right on
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from xml.sax.saxutils import escape, quoteattr
@@ -17,8 +18,11 @@ from . import style
 from .legend import legend as legend_for
 
 
-def render(layout, graph, legend=True):
-    """The SVG text of `layout`; node and edge attributes come from `graph` (see diagram.py)."""
+def render(layout, graph, legend=True, marks=None):
+    """The SVG text of `layout`; node and edge attributes come from `graph` (see diagram.py).
+    `marks` {node name: {"fill", "badge", "href", "title"}} recolours nodes, adds a small note over
+    them, makes them links and extends their hover text (the dashboard shows progress this way)."""
+    marks = marks or {}
     key = legend_for(graph, layout) if legend and layout.boxes else None
     width, height = layout.width, layout.height
     if key is not None:
@@ -33,7 +37,7 @@ def render(layout, graph, legend=True):
     for route in layout.routes:
         out.append(_edge(route, layout.direction, layout))
     for name, box in layout.boxes.items():
-        out.append(_node(box, graph.nodes[name]))
+        out.append(_node(box, graph.nodes[name], marks.get(name)))
     if key is not None:
         out.append(key.svg)
     out.append("</svg>")
@@ -170,9 +174,12 @@ def _clear(point, layout):
     )
 
 
-def _node(box, data):
+def _node(box, data, mark=None):
     tier = data.get("tier")
     look = style.tier_style(tier)
+    mark = mark or {}
+    if mark.get("fill"):
+        look = dataclasses.replace(look, fill=mark["fill"])
     x, y, w, h = box.x, box.y, box.width, box.height
     radius = {"stadium": h / 2, "dot": h / 2, "small": 3}.get(look.shape, 5)
     shapes = []
@@ -184,14 +191,22 @@ def _node(box, data):
         shapes.append(_rect(x, y, w, h, radius, look, "shape"))
         cx, cy = x + w / 2, y + h / 2
     title = data.get("title") or data.get("label", box.name)
+    if mark.get("title"):
+        title = f"{title}\n{mark['title']}"
     label = escape(data.get("label", box.name))
     css_tier = tier or "unknown"
-    return (
+    if mark.get("badge"):
+        shapes.append(
+            f'<text class="badge" x="{x + w:g}" y="{y - 3:g}" text-anchor="end" font-size="9" '
+            f'fill="#333333">{escape(mark["badge"])}</text>'
+        )
+    node = (
         f'<g class="node {css_tier}" data-name={quoteattr(box.name)}><title>{escape(title)}</title>'
         + "".join(shapes)
         + f'<text x="{cx:g}" y="{cy:g}" dy="0.35em" text-anchor="middle" font-size="{look.font_size:g}" '
         f'fill="{look.text}">{label}</text></g>'
     )
+    return f"<a href={quoteattr(mark['href'])}>{node}</a>" if mark.get("href") else node
 
 
 def _rect(x, y, w, h, radius, look, css):
