@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import pipejoint as dj
-from helpers import drop_schema, environment_for, schema_state, unique_name
+from helpers import connect, drop_schema, environment_for, schema_state, server_settings, unique_name
 
 pytest.importorskip("mcp", reason='the MCP SDK is not installed: pip install "pipejoint[mcp]"')
 
@@ -74,7 +76,7 @@ class Client:
 
 @pytest.fixture(scope="module")
 def demo(backend_connection):
-    """(connection, settings, schema, classes, read-only client) with subjects 1-3 and their sessions,
+    """(connection, settings, schema, classes, read-only client, the schema's state) with subjects 1-3 and their sessions,
     Stats made for subject 1 and failed (recorded in its job queue) for subject 3."""
     connection, settings = backend_connection
     from mcp_pipeline import declare
@@ -87,13 +89,14 @@ def demo(backend_connection):
     stats = classes["Stats"]
     stats.populate(classes["Subject"] & "subject_id in (1, 3)", reserve_jobs=True, suppress_errors=True)
     client = Client(settings, name)
-    yield connection, settings, schema, classes, client
+    before = schema_state(connection, name)
+    yield connection, settings, schema, classes, client, before
     client.close()
     drop_schema(connection, name)
 
 
 def test_list_schemas_and_tables(demo):
-    connection, _, schema, classes, client = demo
+    connection, _, schema, classes, client, _ = demo
     assert schema.database in client.ok("list_schemas").structured_content["schemas"]
     result = client.ok("list_tables", schema=schema.database)
     tables = {t["name"]: t for t in result.structured_content["tables"]}
@@ -114,7 +117,7 @@ def test_list_schemas_and_tables(demo):
 
 
 def test_describe_table(demo):
-    _, _, schema, classes, client = demo
+    _, _, schema, classes, client, _ = demo
     data = client.ok("describe_table", table=f"{schema.database}.Subject").structured_content
     assert data["definition"] == classes["Subject"].describe(context={})
     comments = {a["name"]: a["comment"] for a in data["attributes"]}
@@ -142,7 +145,7 @@ QUERIES = [
 
 @pytest.mark.parametrize("expression, build", QUERIES, ids=[q for q, _ in QUERIES])
 def test_query_returns_rows_count_and_sql(demo, expression, build):
-    _, _, schema, classes, client = demo
+    _, _, schema, classes, client, _ = demo
     result = client.ok("query", expression=expression, schema=schema.database)
     data = result.structured_content
     expected = build(classes)
@@ -156,7 +159,7 @@ def test_query_returns_rows_count_and_sql(demo, expression, build):
 
 
 def test_query_limit_and_names_without_schema(demo):
-    _, _, schema, _, client = demo
+    _, _, schema, _, client, _ = demo
     data = client.ok("query", expression=f"{schema.database}.Session", limit=2).structured_content
     assert (data["row_count"], len(data["rows"])) == (4, 2)
 
@@ -178,7 +181,7 @@ MALICIOUS = [
 
 
 def test_malicious_expressions_are_refused_and_change_nothing(demo):
-    connection, _, schema, _, client = demo
+    connection, _, schema, _, client, _ = demo
     before = schema_state(connection, schema.database)
     for expression, named in MALICIOUS:
         result = client.call("query", expression=expression, schema=schema.database)
@@ -188,7 +191,7 @@ def test_malicious_expressions_are_refused_and_change_nothing(demo):
 
 
 def test_diagram_and_populate_status(demo):
-    _, _, schema, classes, client = demo
+    _, _, schema, classes, client, _ = demo
     mermaid = client.ok("diagram", schema=schema.database).structured_content["mermaid"]
     assert mermaid == dj.Diagram(schema).make_mermaid()
     data = client.ok("populate_status", schema=schema.database).structured_content
@@ -200,7 +203,7 @@ def test_diagram_and_populate_status(demo):
 
 
 def test_resources_and_prompt(demo):
-    _, _, schema, classes, client = demo
+    _, _, schema, classes, client, _ = demo
     uri = f"pipejoint://schemas/{schema.database}/definitions"
     assert uri in [str(r.uri) for r in client.run(client.session.list_resources()).resources]
     text = client.run(client.session.read_resource(uri)).contents[0].text
@@ -211,8 +214,32 @@ def test_resources_and_prompt(demo):
     assert classes["Stats"].describe(context={}).strip() in prompt.messages[0].content.text
 
 
+def test_reading_changes_nothing(demo):
+    """Every read tool once more, then the schema's tables (hidden ones included) are as the fixture
+    left them: no job queue, log or catalog row was made by looking."""
+    connection, _, schema, _, client, before = demo
+    name = schema.database
+    client.ok("list_tables", schema=name)
+    client.ok("describe_table", table=f"{name}.Stats")
+    client.ok("query", expression="Subject * Session", schema=name)
+    client.ok("diagram", schema=name)
+    client.ok("populate_status", schema=name)
+    client.run(client.session.read_resource(f"pipejoint://schemas/{name}/definitions"))
+    assert schema_state(connection, name) == before
+
+
+def test_unknown_names_and_tables_say_what_to_do(demo):
+    _, _, schema, _, client, _ = demo
+    result = client.call("query", expression="Nothing & 'x=1'")
+    assert result.is_error and "unknown name 'Nothing'" in result.content[0].text
+    assert "give schema, or write schema.ClassName" in result.content[0].text
+    result = client.call("list_tables", schema="no_such_schema_here")
+    assert result.is_error and "There is no schema 'no_such_schema_here'" in result.content[0].text
+    assert result.structured_content["error"] == "DataJointError"
+
+
 def test_writes_are_refused_without_allow_writes(demo):
-    connection, _, schema, _, client = demo
+    connection, _, schema, _, client, _ = demo
     before = schema_state(connection, schema.database)
     for tool in ("populate", "clear_errors"):
         result = client.call(tool, table=f"{schema.database}.Stats")
@@ -221,7 +248,7 @@ def test_writes_are_refused_without_allow_writes(demo):
 
 
 def test_populate_and_clear_errors_with_allow_writes(demo):
-    connection, settings, schema, classes, _ = demo
+    connection, settings, schema, classes, _, _ = demo
     stats = classes["Stats"]
     client = Client(settings, schema.database, "--allow-writes")
     try:
@@ -239,3 +266,46 @@ def test_populate_and_clear_errors_with_allow_writes(demo):
         assert [e["key"] for e in result.structured_content["errors"]] == [{"subject_id": 3, "session": 1}]
     finally:
         client.close()
+
+
+def test_streamable_http(tmp_path):
+    """--http serves the same tools over streamable HTTP on 127.0.0.1 (the transport does not depend
+    on the backend: one SQLite database)."""
+    from mcp.client.streamable_http import streamable_http_client
+
+    from mcp_pipeline import declare
+
+    settings = server_settings("sqlite", str(tmp_path))
+    connection = connect(settings)
+    name = unique_name("mcp")
+    declare(dj.Schema(name, connection=connection))["Subject"].insert1((1, "mouse", "F"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, **environment_for(settings), "PYTHONPATH": SOURCE}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pipejoint.cli", "mcp", "--http", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+    async def talk():
+        for _ in range(100):  # until the server listens
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                await asyncio.sleep(0.2)
+        async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                await session.initialize()
+                return await session.call_tool("query", {"expression": "Subject", "schema": name})
+
+    try:
+        result = asyncio.run(talk())
+        assert not result.is_error and result.structured_content["row_count"] == 1
+    finally:
+        server.terminate()
+        server.wait(30)
+        connection.close()

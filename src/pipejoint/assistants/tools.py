@@ -21,7 +21,7 @@ from typing import Any
 
 import pipejoint as dj
 
-from .expressions import parse_query
+from .expressions import ExpressionRefused, parse_query
 
 MAX_ROWS = 1000  # the query tool's largest limit
 CELL_WIDTH = 60  # characters of one value in the text table
@@ -162,7 +162,15 @@ class Pipeline:
     def query(self, expression: str, limit: int = 20, schema: str | None = None) -> Result:
         if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= MAX_ROWS:
             raise dj.DataJointError(f"Give a limit from 0 to {MAX_ROWS}, not {limit!r}.")
-        query = parse_query(expression, self._resolver(schema))
+        try:
+            query = parse_query(expression, self._resolver(schema))
+        except ExpressionRefused as error:
+            if schema is None and "unknown name" in str(error):
+                raise ExpressionRefused(
+                    f"{error} Without the schema argument, a class name must belong to exactly one schema: give "
+                    "schema, or write schema.ClassName."
+                ) from None
+            raise
         sql = query.make_sql()
         count = len(query)
         rows = [{k: _jsonable(v) for k, v in row.items()} for row in query.fetch(as_dict=True, limit=limit)]
