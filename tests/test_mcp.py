@@ -270,7 +270,7 @@ def test_populate_and_clear_errors_with_allow_writes(demo):
 
 def test_streamable_http(tmp_path):
     """--http serves the same tools over streamable HTTP on 127.0.0.1 (the transport does not depend
-    on the backend: one SQLite database)."""
+    on the backend: one SQLite database); without --module, make() is neither shown nor run."""
     from mcp.client.streamable_http import streamable_http_client
 
     from mcp_pipeline import declare
@@ -284,7 +284,7 @@ def test_streamable_http(tmp_path):
         port = probe.getsockname()[1]
     env = {**os.environ, **environment_for(settings), "PYTHONPATH": SOURCE}
     server = subprocess.Popen(
-        [sys.executable, "-m", "pipejoint.cli", "mcp", "--http", str(port)],
+        [sys.executable, "-m", "pipejoint.cli", "mcp", "--http", str(port), "--allow-writes"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -300,11 +300,20 @@ def test_streamable_http(tmp_path):
         async with streamable_http_client(f"http://127.0.0.1:{port}/mcp") as streams:
             async with ClientSession(streams[0], streams[1]) as session:
                 await session.initialize()
-                return await session.call_tool("query", {"expression": "Subject", "schema": name})
+                query = await session.call_tool("query", {"expression": "Subject", "schema": name})
+                describe = await session.call_tool("describe_table", {"table": f"{name}.Stats"})
+                populate = await session.call_tool("populate", {"table": f"{name}.Stats"})
+                return query, describe, populate
 
     try:
-        result = asyncio.run(talk())
-        assert not result.is_error and result.structured_content["row_count"] == 1
+        before = schema_state(connection, name)
+        query, describe, populate = asyncio.run(talk())
+        assert not query.is_error and query.structured_content["row_count"] == 1
+        # no --module: the classes come from the catalog, without make()
+        assert describe.structured_content["make_source"] is None
+        assert "make() is not available" in describe.content[0].text and "--module" in describe.content[0].text
+        assert populate.is_error and "has no make()" in populate.content[0].text
+        assert schema_state(connection, name) == before
     finally:
         server.terminate()
         server.wait(30)

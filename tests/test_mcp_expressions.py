@@ -12,7 +12,7 @@ import pytest
 
 import pipejoint as dj
 from helpers import connect, server_settings, unique_name
-from pipejoint.assistants.expressions import ExpressionRefused, _Evaluator, parse_query
+from pipejoint.assistants.expressions import ExpressionRefused, Namespace, _Evaluator, parse_query
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -119,9 +119,7 @@ def test_issue_examples_and_schema_qualified_names(classes):
 
     def resolve(name):
         if name in schema_lookup:
-            from pipejoint.assistants.expressions import _Namespace
-
-            return _Namespace("lab", classes.get)
+            return Namespace("lab", classes.get)
         return classes.get(name)
 
     query = parse_query("lab.Session * lab.Subject & {'sex': 'F'}", resolve)

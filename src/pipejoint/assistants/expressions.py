@@ -40,7 +40,7 @@ class ExpressionRefused(dj.DataJointError):
     """A query expression uses something outside the query language of the `query` tool."""
 
 
-class _Namespace:
+class Namespace:
     """A name that stands for more names: `dj`, or a schema (`lab.Subject`)."""
 
     def __init__(self, label: str, lookup: Callable[[str], Any]):
@@ -141,7 +141,7 @@ class _Evaluator:
         if name.startswith("_"):
             raise self.refuse(node, f"the name {name!r}")
         if name == "dj":
-            return _Namespace("dj", _dj_name)
+            return Namespace("dj", _dj_name)
         found = self.resolve(name)
         if found is None:
             raise self.refuse(node, f"the unknown name {name!r} (not a table class of the schema)")
@@ -152,7 +152,7 @@ class _Evaluator:
         attr = node.attr
         if attr.startswith("_"):
             raise self.refuse(node, f"the attribute {attr!r}")
-        if isinstance(owner, _Namespace):
+        if isinstance(owner, Namespace):
             found = owner.lookup(attr)
             if found is None:
                 raise self.refuse(node, f"{owner.label}.{attr}")
@@ -209,7 +209,7 @@ class _Evaluator:
     def operand(self, node: ast.AST) -> Any:
         """An argument of a query operator: a query (class or expression) or a restriction."""
         value = self.value(node)
-        if isinstance(value, _Namespace):
+        if isinstance(value, Namespace):
             raise self.refuse(node, f"{value.label} on its own")
         return _as_query(value) if isinstance(value, type) else value
 
@@ -243,7 +243,7 @@ def _contains_query(value: Any) -> bool:
         return any(_contains_query(v) for v in value)
     if isinstance(value, dict):
         return any(_contains_query(v) for v in value.values())
-    return _is_query(value) or isinstance(value, (_Namespace, dj.AndList, dj.Not, dj.Top, type))
+    return _is_query(value) or isinstance(value, (Namespace, dj.AndList, dj.Not, dj.Top, type))
 
 
 def _describe(node: ast.AST) -> str:
@@ -268,4 +268,4 @@ def _describe(node: ast.AST) -> str:
     return kinds.get(type(node), f"a {type(node).__name__} node")
 
 
-__all__ = ["ALLOWED", "QUERY_METHODS", "ExpressionRefused", "parse_query"]
+__all__ = ["ALLOWED", "QUERY_METHODS", "ExpressionRefused", "Namespace", "parse_query"]

@@ -21,7 +21,7 @@ from typing import Any
 
 import pipejoint as dj
 
-from .expressions import ExpressionRefused, parse_query
+from .expressions import ExpressionRefused, Namespace, parse_query
 
 MAX_ROWS = 1000  # the query tool's largest limit
 CELL_WIDTH = 60  # characters of one value in the text table
@@ -198,9 +198,7 @@ class Pipeline:
             if schema is not None and name in classes_of(schema):
                 return classes_of(schema)[name]
             if "." not in name and name in schemas:
-                from .expressions import _Namespace
-
-                return _Namespace(name, lambda cls_name: classes_of(name).get(cls_name))
+                return Namespace(name, lambda cls_name: classes_of(name).get(cls_name))
             if schema is None:
                 master = name.split(".")[0]
                 if "." in name or name[:1].isupper():
@@ -250,7 +248,7 @@ class Pipeline:
     def populate(self, table: str, limit: int | None = None) -> Result:
         self.require_writes("populate", table)
         _, _, cls = self.table(table)
-        if _make_source(cls) is None and not _has_make(cls):
+        if _own_make(cls) is None:
             raise dj.DataJointError(
                 f"Cannot populate {table}: its class comes from the database catalog and has no make(). "
                 + _no_make_source(self.module_name)
@@ -288,25 +286,23 @@ def _parts(cls: type) -> dict[str, type]:
     return {n: v for n, v in vars(cls).items() if isinstance(v, type) and issubclass(v, dj.Part)}
 
 
-def _has_make(cls: type) -> bool:
-    return any(
-        "make" in vars(base)
-        for base in cls.__mro__
-        if base.__module__ != "pipejoint" and not base.__module__.startswith("pipejoint.")
-    )
-
-
-def _make_source(cls: type) -> str | None:
-    """The source of the class's own make(), when it has one and its file can be read."""
+def _own_make(cls: type) -> Any:
+    """The make() the user's class defines (catalog classes and pipejoint's bases define none)."""
     for base in cls.__mro__:
         if base.__module__ == "pipejoint" or base.__module__.startswith("pipejoint."):
             return None
         if "make" in vars(base):
-            try:
-                return inspect.getsource(vars(base)["make"])
-            except (OSError, TypeError):
-                return None
+            return vars(base)["make"]
     return None
+
+
+def _make_source(cls: type) -> str | None:
+    """The source of the class's own make(), when it has one and its file can be read."""
+    make = _own_make(cls)
+    try:
+        return inspect.getsource(make) if make is not None else None
+    except (OSError, TypeError):
+        return None
 
 
 def _no_make_source(module: str | None) -> str:
