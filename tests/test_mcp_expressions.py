@@ -179,6 +179,9 @@ REFUSED = [
     ("Subject.proj(**{'x': 'sex'})", "`**` arguments"),
     ("Subject.aggr(Session, __class__='x')", "the keyword '__class__'"),
     ("Subject & dj.Top(Session)", "a query where a plain value belongs"),
+    # query operators called wrongly
+    ("Subject.join(Session, nonsense=True)", "Cannot evaluate `Subject.join(Session, nonsense=True)`"),
+    ("dj.Not()", "Cannot evaluate `dj.Not()`"),
     # syntax outside the language
     ("[s for s in Subject]", "a comprehension"),
     ("(s for s in Subject)", "a generator expression"),

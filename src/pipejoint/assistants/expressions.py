@@ -174,21 +174,31 @@ class _Evaluator:
                 raise self.refuse(function, f"the method .{function.attr} on something that is not a query")
             args = [self.operand(arg) for arg in node.args]
             kwargs = self.keywords(node)
-            return getattr(owner, function.attr)(*args, **kwargs)
+            return self.apply(node, getattr(owner, function.attr), args, kwargs)
         if isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name) and function.value.id == "dj":
             constructor = _dj_name(function.attr)
             if constructor is None:
                 raise self.refuse(function, f"dj.{function.attr}")
             if constructor is dj.U:
-                return dj.U(*[self._string(arg) for arg in node.args], **self.keywords(node))
-            if constructor is dj.Top:
-                return dj.Top(*[self.literal(arg) for arg in node.args], **self.keywords(node))
-            return constructor(*[self.operand(arg) for arg in node.args], **self.keywords(node))
+                args = [self._string(arg) for arg in node.args]
+            elif constructor is dj.Top:
+                args = [self.literal(arg) for arg in node.args]
+            else:
+                args = [self.operand(arg) for arg in node.args]
+            return self.apply(node, constructor, args, self.keywords(node))
         if isinstance(function, ast.Attribute):
             raise self.refuse(node, f"a call of .{function.attr}() (not a query operator)")
         if isinstance(function, ast.Name):
             raise self.refuse(node, f"a call of {function.id}()")
         raise self.refuse(node, "this call")
+
+    def apply(self, node: ast.Call, function: Callable, args: list, kwargs: dict) -> Any:
+        """Call a query operator; wrong arguments (a Python TypeError) are the writer's error."""
+        try:
+            return function(*args, **kwargs)
+        except TypeError as error:
+            source = ast.get_source_segment(self.text.strip(), node) or ""
+            raise ExpressionRefused(f"Cannot evaluate `{source}`: {error}.") from None
 
     def _string(self, node: ast.AST) -> str:
         value = self.value(node)

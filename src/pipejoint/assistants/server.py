@@ -45,7 +45,7 @@ def build_server(pipeline: Pipeline) -> Any:
     async def call(function, *args: Any) -> Any:
         try:
             result: Result = await run(function, *args)
-        except dj.DataJointError as error:
+        except Exception as error:  # a DataJointError says what to do; anything else is shown as it is
             message = f"{type(error).__name__}: {error}"
             return CallToolResult(
                 content=[TextContent(type="text", text=message)],
