@@ -135,6 +135,17 @@ def build_parser():
     from .ui.server import add_parser as add_ui
 
     add_ui(commands)
+
+    mcp = commands.add_parser(
+        "mcp", help="serve the pipeline to an AI assistant (Model Context Protocol); needs pipejoint[mcp]"
+    )
+    mcp.add_argument("--db", metavar="FILE", help="a SQLite file (default: the configured database)")
+    mcp.add_argument(
+        "--allow-writes", action="store_true", help="allow the tools that change data (populate, clear_errors)"
+    )
+    mcp.add_argument("--module", metavar="MODULE", help="the pipeline module, for make() sources and populate")
+    mcp.add_argument("--http", type=_positive, metavar="PORT", help="serve streamable HTTP on 127.0.0.1:PORT")
+    mcp.set_defaults(handler=_delegate("assistants.server", "command"))
     return parser
 
 
