@@ -187,7 +187,10 @@ class Pipeline:
 
         def classes_of(name):
             if name not in cache:
-                cache[name] = self.classes(name)
+                try:
+                    cache[name] = self.classes(name)
+                except dj.DataJointError:  # dropped since it was listed: it holds no class any more
+                    cache[name] = {}
             return cache[name]
 
         schemas = dj.list_schemas()
