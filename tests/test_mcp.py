@@ -5,6 +5,7 @@ checked against the database; refused expressions and writes leave the data unch
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import socket
 import subprocess
@@ -307,7 +308,9 @@ def test_streamable_http(tmp_path):
 
     try:
         before = schema_state(connection, name)
-        query, describe, populate = asyncio.run(talk())
+        # in a thread of its own: an event loop another test left running (Playwright's) must not matter
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            query, describe, populate = thread.submit(asyncio.run, talk()).result()
         assert not query.is_error and query.structured_content["row_count"] == 1
         # no --module: the classes come from the catalog, without make()
         assert describe.structured_content["make_source"] is None
