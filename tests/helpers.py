@@ -114,6 +114,17 @@ def drop_schema(connection, name):
     connection.catalog_cache_clear()
 
 
+def require_extra(module, hint):
+    """Import an optional extra's package for a test module, or skip it naming the install command;
+    in CI (where the test extra installs every one) a missing package fails instead."""
+    try:
+        return __import__(module)
+    except ImportError:
+        if IN_CI:
+            pytest.fail(f"{module} is missing in CI: {hint}", pytrace=False)
+        pytest.skip(f"{module} is not installed: {hint}", allow_module_level=True)
+
+
 def schema_state(connection, name):
     """{table name: sorted rows} of every table in a schema, hidden ones included: compare it before
     and after an operation that must change nothing."""

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 import pipejoint as dj
-from helpers import connect, drop_schema, environment_for, schema_state, server_settings, unique_name
+from helpers import connect, drop_schema, environment_for, require_extra, schema_state, server_settings, unique_name
 
-pytest.importorskip("mcp", reason='the MCP SDK is not installed: pip install "pipejoint[mcp]"')
+require_extra("mcp", 'pip install "pipejoint[mcp]"')
 
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client

@@ -12,13 +12,14 @@ import time
 
 import pytest
 
-pytest.importorskip("starlette", reason='the dashboard needs its extra: pip install "pipejoint[ui]"')
-pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx: pip install httpx")
+from helpers import _free_port, environment_for, require_extra, schema_state
+
+require_extra("starlette", 'pip install "pipejoint[ui]"')
+require_extra("httpx", "Starlette's TestClient needs it: pip install httpx")
 
 import httpx
 from starlette.testclient import TestClient
 
-from helpers import _free_port, environment_for, schema_state
 from pipejoint.cli import build_parser
 from pipejoint.ui import WRITE_ROUTES
 from pipejoint.ui.server import is_loopback
