@@ -85,6 +85,16 @@ class Backend:
     def begin_sql(self):
         return "BEGIN"
 
+    # --- statements held back (Session._send_later) ---------------------------------------
+    # The driver can send statements that return nothing (BEGIN, SAVEPOINT) in the same round trip
+    # as the next statement (execute_after); elsewhere the session runs them at once.
+    holds_statements = False
+
+    def execute_after(self, cursor, held, sql, args):
+        """Run the `held` statements, then `sql`, in one round trip, leaving `cursor` on the result
+        of `sql`. False when this statement cannot carry them: nothing was sent then."""
+        return False
+
     def ping(self, raw):
         raw.cursor().execute("SELECT 1")
 
@@ -312,6 +322,14 @@ class Backend:
     # a statement per row (SQLite: about half the cost per row); 0: executemany (or COPY).
     rows_per_insert = 0
     max_parameters = 0  # parameters one statement may bind (with rows_per_insert)
+    # A batch of up to this many rows (with no bytes or blob column) goes as one multi-row INSERT
+    # even where larger ones go by COPY: one round trip, where PostgreSQL's COPY takes two.
+    few_rows_per_insert = 0
+
+    def executemany_is_one_statement(self, sql, rows):
+        """Whether the driver's executemany sends these rows as one statement, which a failure undoes
+        by itself (then a batch insert needs no savepoint for its diagnosis); unknown: False."""
+        return False
 
     def copy_statement(self, schema, table_name, names):
         """A bulk-load statement (PostgreSQL COPY) for plain inserts, or None to use executemany."""

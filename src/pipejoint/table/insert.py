@@ -106,46 +106,53 @@ def insert(
 
 
 def _send(connection, plan, rows, indices):
-    """Hand encoded rows to the driver: COPY where the backend has it, multi-row INSERTs where the
-    backend takes them (SQLite), else executemany (one row: execute).
+    """Hand encoded rows to the driver: one multi-row INSERT where the backend takes them (SQLite,
+    or a few rows on PostgreSQL), COPY where the backend has it, else executemany (one row: execute).
 
-    Several rows go under a savepoint, so that after a duplicate the rows already sent can be
-    taken back and the table searched for the key that was there before.
+    Rows sent in more than one statement go under a savepoint, so that after a duplicate the rows
+    already sent can be taken back and the table searched for the key that was there before; so do
+    all rows where a failure aborts the transaction (PostgreSQL). One statement elsewhere undoes
+    itself when it fails, and needs none.
     """
     several = len(rows) > 1
+    backend = connection.backend
+    step = plan.rows_per_insert or (plan.few_rows if len(rows) <= plan.few_rows else 0)
+    savepoint = None
     if several:
-        savepoint = connection.write_savepoint()
+        if step:
+            one_statement = len(rows) <= step
+        else:
+            one_statement = plan.copy is not None or backend.executemany_is_one_statement(plan.sql, rows)
+        if backend.error_aborts_transaction or not one_statement:
+            savepoint = connection.write_savepoint()
     try:
-        if plan.copy is not None and len(rows) > 1:
-            try:
-                connection.backend.copy_rows(connection._raw, plan.copy, rows)
-            except Exception as error:
-                raise connection._translate(error, plan.copy) from None
-        elif plan.rows_per_insert and several:
-            step = plan.rows_per_insert
+        if step and several:
             for start in range(0, len(rows), step):
                 part = rows[start : start + step]
                 connection.execute(plan.multirow_sql(len(part)), list(itertools.chain.from_iterable(part)))
+        elif plan.copy is not None and several:
+            connection.copy_rows(plan.copy, rows)
         elif several or not rows[0]:  # (execute() without values would leave a %% in the SQL doubled)
             connection.executemany(plan.sql, rows)
         else:  # PyMySQL's executemany builds a one-row statement twice more (2 MB copies for a 1 MB blob)
             connection.execute(plan.sql, rows[0])
     except DuplicateError as error:
-        if several:
-            try:
-                connection.execute(f"ROLLBACK TO SAVEPOINT {savepoint}", reconnect=False)
-            except Exception:
-                several = False
-        raise duplicate_error(connection, plan, rows, indices, error, lookup=several) from None
+        lookup = several and _undo(connection, savepoint)
+        raise duplicate_error(connection, plan, rows, indices, error, lookup=lookup) from None
     except IntegrityError as error:
-        if several:
-            try:
-                connection.execute(f"ROLLBACK TO SAVEPOINT {savepoint}", reconnect=False)
-            except Exception:
-                several = False
-        raise integrity_error(
-            connection, plan, rows, indices, error, lookup=several or not connection.backend.error_aborts_transaction
-        ) from None
+        lookup = _undo(connection, savepoint) if several else not backend.error_aborts_transaction
+        raise integrity_error(connection, plan, rows, indices, error, lookup=lookup) from None
+
+
+def _undo(connection, savepoint):
+    """Take back the rows of a failed batch: whether the table is as before it, to be searched."""
+    if savepoint is None:
+        return True  # one statement, undone by its own failure
+    try:
+        connection.execute(f"ROLLBACK TO SAVEPOINT {savepoint}", reconnect=False)
+    except Exception:
+        return False
+    return True
 
 
 def insert1(table, row, **kwargs):

@@ -45,13 +45,17 @@ class Plan:
         self.names = list(names)
         self.columns = [Column(heading.all_attributes[n], backend) for n in names]
         self.sql = insert_statement(backend, table, names, heading.primary_key, mode)
-        self.rows_per_insert = _rows_per_insert(backend, self.sql, len(self.names))
+        self.rows_per_insert = _rows_per_insert(backend, self.sql, len(self.names), backend.rows_per_insert)
         self._multirow = {}
         self.copy = backend.copy_statement(table.database, table.table_name, names) if mode is None and names else None
         has_bytes = any(c.stored.storage_core in ("bytes", "blob") for c in self.columns)
         self.value_limit = backend.max_value_bytes(connection) if has_bytes else None
         if has_bytes:
             self.copy = None  # text COPY escapes every byte of a blob; bound binary parameters do not
+        # A few plain rows in one INSERT: one round trip (COPY takes two). Not with bytes, which may be
+        # large, nor with ON CONFLICT, where PostgreSQL refuses one statement updating a row twice.
+        few = backend.few_rows_per_insert if mode is None and not has_bytes else 0
+        self.few_rows = _rows_per_insert(backend, self.sql, len(self.names), few)
 
     def multirow_sql(self, count):
         """The INSERT of `count` rows in one statement (VALUES (...), (...)), kept per count."""
@@ -82,11 +86,11 @@ def _values_group(backend, width):
     return "VALUES (" + ", ".join([backend.placeholder] * width) + ")"
 
 
-def _rows_per_insert(backend, sql, width):
-    """Rows one multi-row INSERT takes (0: executemany), within the backend's parameter limit."""
-    if not backend.rows_per_insert or not width or sql.count(_values_group(backend, width)) != 1:
+def _rows_per_insert(backend, sql, width, rows):
+    """Rows one multi-row INSERT takes, up to `rows`, within the backend's parameter limit (0: none)."""
+    if not rows or not width or sql.count(_values_group(backend, width)) != 1:
         return 0
-    return min(backend.rows_per_insert, backend.max_parameters // width)
+    return min(rows, backend.max_parameters // width)
 
 
 def insert_statement(backend, table, names, key_names, mode):

@@ -296,6 +296,24 @@ class MySQLBackend(Backend):
             self._max_packet = int(connection.execute("SELECT @@max_allowed_packet").fetchone()[0])
         return self._max_packet
 
+    def executemany_is_one_statement(self, sql, rows):
+        """PyMySQL's executemany sends an INSERT's rows as one statement while its text stays under
+        the cursor's max_stmt_length: judged here from an upper bound of each value's quoted length."""
+        from pymysql.cursors import RE_INSERT_VALUES, Cursor
+
+        if len(rows) > 1000 or not RE_INSERT_VALUES.match(sql):
+            return False
+        size = len(sql) * 2
+        for row in rows:
+            for value in row:
+                if isinstance(value, str):
+                    size += 8 * len(value) + 8  # 4 bytes a character, each maybe escaped
+                elif isinstance(value, (bytes, bytearray, memoryview)):
+                    size += 2 * len(value) + 16
+                else:
+                    size += 48
+        return size <= Cursor.max_stmt_length
+
     def translate_error(self, error, sql=""):
         import pymysql
 
