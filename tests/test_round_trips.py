@@ -1,10 +1,10 @@
 """Round trips to the database per populated key, and the guarantees kept while saving them.
 
-On PostgreSQL the statements that return nothing (BEGIN, SAVEPOINT, RELEASE) travel with the next
-statement, and a few part rows go as one INSERT; a batch insert sent as one statement on MariaDB and
-SQLite takes no savepoint. None of this may change what a failure leaves behind: these tests count
-the round trips, then check that a failed insert caught inside make() or a transaction leaves it
-usable, the database as it was before that insert, and an error naming the row.
+A few part rows go as one INSERT on PostgreSQL (COPY takes two round trips), and a batch insert sent
+as one statement on MariaDB and SQLite takes no savepoint. None of this may change what a failure
+leaves behind: these tests count the round trips, then check that a failed insert caught inside
+make() or a transaction leaves it usable, the database as it was before that insert, and an error
+naming the row.
 """
 
 import contextlib
@@ -18,8 +18,9 @@ from pipejoint.errors import DataJointError, DuplicateError, IntegrityError
 
 # Round trips per key of populate(): make() = fetch1 of the parent + insert1, or insert1 of the master
 # + insert of three part rows. The raw driver needs four for either (BEGIN, two statements, COMMIT);
-# populate adds the "already made?" check, which travels with BEGIN on PostgreSQL.
-PER_KEY = {"postgresql": (4, 4), "mysql": (5, 5), "sqlite": (5, 5)}
+# populate adds the "already made?" check, and on PostgreSQL the savepoint each step of make() runs
+# under (the first one travels with BEGIN).
+PER_KEY = {"postgresql": (5, 6), "mysql": (5, 5), "sqlite": (5, 5)}
 
 
 @contextlib.contextmanager
@@ -222,8 +223,8 @@ def test_a_failed_batch_insert_on_its_own_changes_nothing(schema, connection):
 
 
 def test_the_first_statement_of_a_transaction_keeps_its_values(schema, connection):
-    """The statement that carries BEGIN (on PostgreSQL, with its values written into the SQL) stores
-    and finds exactly what bound values would: quotes, percent signs, backslashes, NULL, dates, blobs."""
+    """The first statement of a transaction stores and finds exactly what was given: quotes, percent
+    signs, backslashes, NULL, dates, decimals, blobs."""
     import datetime
 
     import numpy as np
@@ -250,9 +251,8 @@ def test_the_first_statement_of_a_transaction_keeps_its_values(schema, connectio
 
 
 def test_a_transaction_begun_after_the_server_dropped_the_connection(backend_connection, tmp_path, schema):
-    """BEGIN held back for the first statement must not turn a dropped connection into a lost
-    transaction: nothing of it had reached the server, so the session reconnects, as it did when
-    BEGIN was sent on its own."""
+    """A connection the server dropped between transactions is restored when the next one begins:
+    nothing of that transaction was lost, so it runs as usual."""
     from test_connection import kill_session
 
     connection, settings = backend_connection

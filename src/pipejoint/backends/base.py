@@ -85,16 +85,6 @@ class Backend:
     def begin_sql(self):
         return "BEGIN"
 
-    # --- statements held back (Session._send_later) ---------------------------------------
-    # The driver can send statements that return nothing (BEGIN, SAVEPOINT) in the same round trip
-    # as the next statement (execute_after); elsewhere the session runs them at once.
-    holds_statements = False
-
-    def execute_after(self, cursor, held, sql, args):
-        """Run the `held` statements, then `sql`, in one round trip, leaving `cursor` on the result
-        of `sql`. False when this statement cannot carry them: nothing was sent then."""
-        return False
-
     def ping(self, raw):
         raw.cursor().execute("SELECT 1")
 

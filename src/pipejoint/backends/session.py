@@ -109,8 +109,6 @@ class Session:
     _in_step = False  # an atomic() step is running under it
     _query_cache: str | None = None  # DataJoint 0.14's query cache key while caching is on (query_cache.py)
     _clean_savepoint = False  # the step savepoint is set and nothing was written since (see atomic)
-    _held: list[str] | None = None  # statements that return nothing, sent with the next one (_send_later)
-    _held_begins = False  # they open the transaction: nothing of it has reached the server yet
 
     def __init__(
         self,
@@ -169,7 +167,6 @@ class Session:
             if self._raw is not None:
                 self._raw.close()
         self._kept_cursor = None
-        self._held = None
         self._raw = self.backend.connect()
         self._in_transaction = False
         init_function = self.settings.get("init_function")
@@ -332,7 +329,6 @@ class Session:
             self._begin_now()
         if self._clean_savepoint and _writes(sql):
             self._clean_savepoint = False  # a step rolled back to it would undo this write too
-        held, fresh = self._held, self._held_begins  # (fresh: the held statements begin the transaction)
         try:
             if keep:
                 cursor = self._kept_cursor
@@ -340,31 +336,21 @@ class Session:
                     cursor = self._kept_cursor = self._raw.cursor()
             else:
                 cursor = self._raw.cursor()
-            if held is not None:
-                self._held, self._held_begins = None, False
-                if not self.backend.execute_after(cursor, held, sql, args):
-                    cursor.execute("; ".join(held))
-                    held = None
-            if held is None:
-                if args is not None:
-                    cursor.execute(sql, args)
-                else:
-                    cursor.execute(sql)
+            if args is not None:
+                cursor.execute(sql, args)
+            else:
+                cursor.execute(sql)
         except Exception as error:
             if self.backend.is_lost_connection(error):
-                if reconnect is None:
-                    reconnect = self.settings.get("reconnect", True)
-                if self._in_transaction and not (fresh and held is not None):
+                if self._in_transaction:
                     self._in_transaction = False
                     raise LostConnectionError("The connection was lost during a transaction.") from None
-                if reconnect:  # (a transaction whose BEGIN was still held had nothing on the server yet)
+                if reconnect is None:
+                    reconnect = self.settings.get("reconnect", True)
+                if reconnect:
                     logger.warning("Reconnecting to %s", self.backend.describe_target())
-                    in_transaction = self._in_transaction
                     self.connect()
-                    if in_transaction:
-                        self._in_transaction, self._held, self._held_begins = True, held, True
                     return self._execute(sql, args, False, keep)
-                self._in_transaction = False
             raise self._translate(error, sql) from None
         return cursor
 
@@ -383,42 +369,8 @@ class Session:
         if self._clean_savepoint:
             self._clean_savepoint = False  # the caller writes next
             return "pj_step"
-        self._send_later(["SAVEPOINT pj_insert"])
+        self.execute("SAVEPOINT pj_insert")
         return "pj_insert"
-
-    def _send_later(self, statements: list[str], begins: bool = False) -> None:
-        """Statements that return nothing (BEGIN, SAVEPOINT, RELEASE): where the backend can, they
-        are held and sent in the same round trip as the next statement (``backend.execute_after``);
-        elsewhere they run now. An error of the statement carrying them comes after they ran, so the
-        savepoint it may be rolled back to is set, as if they had been sent on their own."""
-        if not self.backend.holds_statements:
-            self.execute("; ".join(statements))
-        elif self._held is None:
-            self._held, self._held_begins = list(statements), begins
-        else:
-            self._held = self._held + statements
-
-    def _send_held(self) -> None:
-        """Send the held statements now, before the driver is used directly (they ride with a
-        SELECT 1, so that a connection lost before BEGIN reached the server is still restored)."""
-        if self._held is not None:
-            self.execute("SELECT 1")
-
-    def copy_rows(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        """Bulk-load rows with the backend's COPY statement."""
-        if self._query_cache is not None:
-            query_cache.refuse_write(statement)
-        if self._raw is None:
-            self.connect()
-        self._send_held()
-        self._clean_savepoint = False
-        try:
-            self.backend.copy_rows(self._raw, statement, rows)
-        except Exception as error:
-            if self.backend.is_lost_connection(error) and self._in_transaction:
-                self._in_transaction = False
-                raise LostConnectionError("The connection was lost during a transaction.") from None
-            raise self._translate(error, statement) from None
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
         """Run one statement for many parameter rows (batch insert)."""
@@ -428,7 +380,6 @@ class Session:
             self.connect()
         if self._begin_at_write:
             self._begin_now()
-        self._send_held()  # (psycopg runs executemany in pipeline mode, which takes one statement at a time)
         self._clean_savepoint = False
         try:
             cursor = self._raw.cursor()
@@ -456,10 +407,10 @@ class Session:
                 "supported. Put all the statements in the outer `with conn.transaction:` block."
             )
         if self.backend.error_aborts_transaction:  # the first step's savepoint rides with BEGIN (see atomic)
-            self._send_later([self.backend.begin_sql(), "SAVEPOINT pj_step"], begins=True)
+            self.execute(self.backend.begin_sql() + "; SAVEPOINT pj_step")
             self._clean_savepoint = self._step_savepoint = True
         else:
-            self._send_later([self.backend.begin_sql()], begins=True)
+            self.execute(self.backend.begin_sql())
             self._step_savepoint = False  # none yet in this transaction (see atomic)
         self._in_transaction = True
 
@@ -504,7 +455,6 @@ class Session:
         if not self._in_transaction:
             raise TransactionError("No transaction is open to commit.")
         self._clean_savepoint = False
-        self._held = None  # (a held BEGIN: nothing to commit; the driver sends COMMIT only in a transaction)
         try:
             self._raw.commit()
         except Exception as error:
@@ -517,7 +467,6 @@ class Session:
         if not self._in_transaction:
             return
         self._in_transaction = self._clean_savepoint = False
-        self._held = None
         with contextlib.suppress(Exception):
             self._raw.rollback()
 
@@ -558,15 +507,15 @@ class Session:
             yield self
             return
         if not self._clean_savepoint:  # (a clean one, set with BEGIN or by the last step, serves as it is)
-            self._send_later(
-                ["RELEASE SAVEPOINT pj_step", "SAVEPOINT pj_step"] if self._step_savepoint else ["SAVEPOINT pj_step"]
+            self.execute(
+                "RELEASE SAVEPOINT pj_step; SAVEPOINT pj_step" if self._step_savepoint else "SAVEPOINT pj_step"
             )
             self._step_savepoint = self._clean_savepoint = True
         self._in_step = True
         try:
             yield self
         except BaseException:
-            if self._in_transaction and self._raw is not None and self._held is None:  # (held: nothing was sent)
+            if self._in_transaction and self._raw is not None:
                 with contextlib.suppress(Exception):
                     self.execute("ROLLBACK TO SAVEPOINT pj_step", reconnect=False)
                     self._clean_savepoint = True

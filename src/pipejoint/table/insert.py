@@ -131,7 +131,10 @@ def _send(connection, plan, rows, indices):
                 part = rows[start : start + step]
                 connection.execute(plan.multirow_sql(len(part)), list(itertools.chain.from_iterable(part)))
         elif plan.copy is not None and several:
-            connection.copy_rows(plan.copy, rows)
+            try:
+                connection.backend.copy_rows(connection._raw, plan.copy, rows)
+            except Exception as error:
+                raise connection._translate(error, plan.copy) from None
         elif several or not rows[0]:  # (execute() without values would leave a %% in the SQL doubled)
             connection.executemany(plan.sql, rows)
         else:  # PyMySQL's executemany builds a one-row statement twice more (2 MB copies for a 1 MB blob)
