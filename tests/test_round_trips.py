@@ -270,3 +270,27 @@ def test_a_transaction_begun_after_the_server_dropped_the_connection(backend_con
         T.insert1((1,))
         T.insert1((2,))
     assert sorted(T.fetch("k").tolist()) == [1, 2]
+
+
+def test_a_batch_sent_in_several_statements_is_taken_back_whole(schema, connection):
+    """A batch the driver splits (over 1,000 rows, or over PyMySQL's statement size) still goes under a
+    savepoint: when its last row repeats a key, the rows of its first statements are taken back too,
+    inside a transaction that goes on."""
+    from helpers import schema_state
+
+    @schema
+    class T(dj.Manual):
+        definition = """
+        k : int32
+        ---
+        note : varchar(2000)
+        """
+
+    T.insert1((0, "kept"))
+    before = schema_state(connection, schema.database)
+    rows = [(k, "x" * 1500) for k in range(1, 1500)] + [(0, "again")]
+    with connection.transaction:
+        with pytest.raises(DuplicateError, match=r"row 1499: the primary key \{'k': 0\} is already in the table"):
+            T.insert(rows)
+        assert len(T) == 1
+    assert schema_state(connection, schema.database) == before
